@@ -1,0 +1,8 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../platform/http/context.js';
+import { registerWorkspaceRoutes } from '../../modules/workspaces/index.js';
+
+/** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */
+export async function registerModuleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  registerWorkspaceRoutes(app, ctx);
+}

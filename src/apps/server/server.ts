@@ -1,0 +1,39 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { databaseReachable } from '../../platform/db/migrate.js';
+import { tokenAuthenticator } from '../../platform/http/auth.js';
+import type { AppContext } from '../../platform/http/context.js';
+import { installErrorHandler } from '../../platform/http/errors.js';
+import { buildOpenApiDocument } from '../../platform/http/openapi.js';
+import { setAuthenticator } from '../../platform/http/route.js';
+import { registerModuleRoutes } from './modules.js';
+
+export interface ServerOptions {
+  logger?: boolean;
+}
+
+/** The HTTP app: thin — it wires the modules' routes, auth and error mapping, nothing else. */
+export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ? { level: process.env.LOG_LEVEL ?? 'info' } : false,
+    bodyLimit: 10 * 1024 * 1024,
+  });
+  installErrorHandler(app);
+  setAuthenticator(app, tokenAuthenticator(ctx.database.db));
+
+  app.get('/healthz', async (_request, reply) => {
+    const ok = await databaseReachable(ctx.database.db);
+    reply.code(ok ? 200 : 503);
+    return { status: ok ? 'ok' : 'database unreachable', database: ctx.database.kind };
+  });
+
+  await registerModuleRoutes(app, ctx);
+
+  app.get('/openapi.json', async () =>
+    buildOpenApiDocument({
+      title: 'Siyu API',
+      version: '0.1.0',
+      description: 'Siyu (私域) private-domain operations platform: Segment-compatible ingest, OneID profiles, orders.',
+    }),
+  );
+  return app;
+}

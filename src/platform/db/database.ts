@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { DatabaseConfig } from '../config.js';
+import type { DB } from './schema.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+
+// One set of type parsers for both drivers: bigint ids fit in a JS number (< 2^53); numeric amounts as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+export type Db = Kysely<DB>;
+
+export interface Database {
+  db: Db;
+  /** 'pglite' (embedded, one connection) or 'postgres' (pooled, multi-process). */
+  kind: 'pglite' | 'postgres';
+  /** Raw pool, for COPY and other driver-level work. */
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** Opens the configured database. The embedded data folder is locked to this process until close(). */
+export async function openDatabase(cfg: DatabaseConfig, opts: { lockDataDir?: boolean } = {}): Promise<Database> {
+  if (cfg.url) return openPostgres(cfg);
+  return openPglite(cfg, opts.lockDataDir ?? true);
+}
+
+async function openPostgres(cfg: DatabaseConfig): Promise<Database> {
+  const options = cfg.schema ? `-c search_path=${cfg.schema},public` : undefined;
+  if (cfg.schema) {
+    const bootstrap = new pg.Client({ connectionString: cfg.url });
+    await bootstrap.connect();
+    try {
+      await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${cfg.schema.replace(/"/g, '')}"`);
+    } catch (err) {
+      // Two processes creating the same schema at once: one wins, the other sees a duplicate.
+      if ((err as { code?: string }).code !== '23505') throw err;
+    } finally {
+      await bootstrap.end();
+    }
+  }
+  const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 10, options });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    pool,
+    close: () => db.destroy(),
+  };
+}
+
+async function openPglite(cfg: DatabaseConfig, lock: boolean): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  const dataDir = cfg.dataDir ?? 'memory://';
+  const inMemory = dataDir.startsWith('memory://');
+  let dirLock: DataDirLock | undefined;
+  if (!inMemory) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    if (lock) dirLock = acquireDataDirLock(dataDir);
+  }
+  let pglite;
+  try {
+    pglite = inMemory ? new PGlite() : new PGlite(path.join(dataDir, 'pgdata'));
+    await pglite.waitReady;
+  } catch (err) {
+    dirLock?.release();
+    throw err;
+  }
+  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  if (cfg.schema) {
+    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(cfg.schema)}`.execute(db);
+    await sql`SET search_path TO ${sql.id(cfg.schema)}, public`.execute(db);
+  }
+  return {
+    db,
+    kind: 'pglite',
+    pool,
+    async close() {
+      await db.destroy();
+      await pglite.close();
+      dirLock?.release();
+    },
+  };
+}

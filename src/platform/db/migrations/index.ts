@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_workspaces.js';
+import * as m0002 from './0002_data_center.js';
+
+/**
+ * Every migration, in order. Ranges keep parallel work apart: 00xx data center, 01xx rules, 02xx journeys and
+ * channels, 03xx loyalty, 04xx console and users. Imported statically so they run the same under tsx and bundles.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_workspaces': m0001,
+  '0002_data_center': m0002,
+};

@@ -1,0 +1,194 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * The Kysely view of the schema. Each module owns its tables (declared here by module, in the order of the
+ * migrations) and is the only one that writes them; others go through its index.ts.
+ */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T = unknown> = ColumnType<T, string | T, string | T>;
+
+// --- workspaces
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  timezone: ColumnType<string, string | undefined, string>;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: DefaultTimestamp;
+}
+export interface ApiKeysTable {
+  id: string;
+  workspace_id: string;
+  kind: 'write' | 'admin';
+  name: string;
+  secret_hash: string;
+  hint: string;
+  created_at: DefaultTimestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+// --- identity (OneID) and profiles
+export interface ProfilesTable {
+  workspace_id: string;
+  id: number;
+  merged_into: number | null;
+  traits: Json<Record<string, unknown>>;
+  trait_times: Json<Record<string, string>>;
+  first_seen_at: Timestamp | null;
+  last_seen_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface IdentifierSettingsTable {
+  workspace_id: string;
+  type: string;
+  priority: number;
+  max_per_profile: number | null;
+}
+export interface IdentifiersTable {
+  workspace_id: string;
+  id: Generated<number>;
+  type: string;
+  value: string;
+  profile_id: number | null;
+  origin_profile_id: number | null;
+  first_seen_at: Timestamp;
+  created_at: DefaultTimestamp;
+}
+export interface IdentityLinksTable {
+  workspace_id: string;
+  a: number;
+  b: number;
+  event_time: Timestamp;
+  message_id: string;
+  created_at: DefaultTimestamp;
+}
+export interface IdentitySeparationsTable {
+  workspace_id: string;
+  id: Generated<number>;
+  left_ids: number[];
+  right_ids: number[];
+  reason: string;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface IdentityConflictsTable {
+  workspace_id: string;
+  a: number;
+  b: number;
+  reason: string;
+  message_id: string;
+  event_time: Timestamp;
+  created_at: DefaultTimestamp;
+}
+export interface IdentityPendingTable {
+  workspace_id: string;
+  identifier_id: number;
+  created_at: DefaultTimestamp;
+}
+export interface ProfileMergesTable {
+  workspace_id: string;
+  id: Generated<number>;
+  kind: 'merge' | 'unmerge';
+  profile_id: number;
+  other_profile_id: number;
+  identifier_ids: number[];
+  reason: string;
+  message_id: string | null;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+  undone_at: Timestamp | null;
+}
+
+// --- events
+export interface EventsTable {
+  workspace_id: string;
+  id: Generated<number>;
+  message_id: string;
+  type: string;
+  event: string | null;
+  identifier_id: number;
+  profile_id: number | null;
+  user_id: string | null;
+  anonymous_id: string | null;
+  timestamp: Timestamp;
+  received_at: Timestamp;
+  properties: Json<Record<string, unknown>> | null;
+  traits: Json<Record<string, unknown>> | null;
+  context: Json<Record<string, unknown>> | null;
+}
+
+// --- organisation
+export interface StoresTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  city: string | null;
+  address: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface GuidesTable {
+  workspace_id: string;
+  id: string;
+  store_id: string | null;
+  name: string;
+  wecom_user_id: string | null;
+  phone: string | null;
+  created_at: DefaultTimestamp;
+}
+
+// --- orders
+export type OrderStatus = 'pending' | 'paid' | 'partially_refunded' | 'refunded' | 'cancelled';
+export interface OrdersTable {
+  workspace_id: string;
+  order_id: string;
+  identifier_id: number;
+  profile_id: number | null;
+  store_id: string | null;
+  guide_id: string | null;
+  channel: string | null;
+  status: OrderStatus;
+  currency: ColumnType<string, string | undefined, string>;
+  total_amount: number;
+  discount_amount: ColumnType<number, number | undefined, number>;
+  shipping_amount: ColumnType<number, number | undefined, number>;
+  paid_amount: number;
+  refunded_amount: ColumnType<number, number | undefined, number>;
+  ordered_at: Timestamp;
+  paid_at: Timestamp | null;
+  refunded_at: Timestamp | null;
+  cancelled_at: Timestamp | null;
+  properties: Json<Record<string, unknown>> | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface OrderItemsTable {
+  workspace_id: string;
+  order_id: string;
+  line: number;
+  sku: string;
+  name: string | null;
+  category: string | null;
+  quantity: number;
+  price: number;
+  refunded_quantity: ColumnType<number, number | undefined, number>;
+}
+
+export interface DB {
+  workspaces: WorkspacesTable;
+  api_keys: ApiKeysTable;
+  profiles: ProfilesTable;
+  identifier_settings: IdentifierSettingsTable;
+  identifiers: IdentifiersTable;
+  identity_links: IdentityLinksTable;
+  identity_separations: IdentitySeparationsTable;
+  identity_conflicts: IdentityConflictsTable;
+  identity_pending: IdentityPendingTable;
+  profile_merges: ProfileMergesTable;
+  events: EventsTable;
+  stores: StoresTable;
+  guides: GuidesTable;
+  orders: OrdersTable;
+  order_items: OrderItemsTable;
+}

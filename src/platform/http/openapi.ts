@@ -1,0 +1,89 @@
+import { z, type ZodType } from 'zod';
+import type { RouteSpec } from './route.js';
+
+interface Operation {
+  method: string;
+  path: string;
+  spec: RouteSpec<ZodType, ZodType, ZodType>;
+}
+
+const operations = new Map<string, Operation>();
+
+/** Routes register here as they are defined; the document is built from the same zod schemas that validate. */
+export function registerOperation(spec: RouteSpec<ZodType, ZodType, ZodType>): void {
+  const path = spec.url.replace(/:([A-Za-z_]+)/g, '{$1}');
+  operations.set(`${spec.method} ${path}`, { method: spec.method.toLowerCase(), path, spec });
+}
+
+function toSchema(schema: ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
+  try {
+    const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+    return rest;
+  } catch {
+    return {};
+  }
+}
+
+function parameters(schema: ZodType | undefined, location: 'query' | 'path') {
+  if (!schema) return [];
+  const json = toSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (json.required ?? []).includes(name),
+    schema: s,
+  }));
+}
+
+export function buildOpenApiDocument(info: { title: string; version: string; description?: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const sorted = [...operations.values()].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
+  for (const op of sorted) {
+    const { spec } = op;
+    const security =
+      spec.auth === 'admin' ? [{ adminToken: [] }] : spec.auth === 'write' ? [{ writeKeyBasic: [] }, { writeKeyBody: [] }] : [];
+    (paths[op.path] ??= {})[op.method] = {
+      summary: spec.summary,
+      tags: spec.tags,
+      security,
+      parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
+      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(spec.body) } } } } : {}),
+      responses: {
+        [String(spec.status ?? 200)]: {
+          description: 'OK',
+          ...(spec.response ? { content: { 'application/json': { schema: toSchema(spec.response, 'output') } } } : {}),
+        },
+        '400': { description: 'Invalid request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        ...(spec.auth !== 'none' ? { '401': { description: 'Missing or invalid credentials' } } : {}),
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'Admin token of a workspace' },
+        writeKeyBasic: { type: 'http', scheme: 'basic', description: 'Segment-style: write key as the user name, empty password' },
+        writeKeyBody: { type: 'apiKey', in: 'header', name: 'X-Write-Key-In-Body', description: '`writeKey` in the JSON body' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          properties: {
+            error: {
+              type: 'object',
+              properties: {
+                code: { type: 'string' },
+                message: { type: 'string' },
+                details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, index: { type: 'integer' }, message: { type: 'string' } } } },
+              },
+              required: ['code', 'message'],
+            },
+          },
+        },
+      },
+    },
+  };
+}

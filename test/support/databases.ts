@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { openDatabase, type Database } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
+import { wireModules } from '../../src/modules/wiring.js';
 
 /** The PostgreSQL every storage test also runs on (CI and this machine: trust auth on 127.0.0.1). */
 export const TEST_POSTGRES_URL = process.env.SIYU_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -15,6 +16,7 @@ export function testDatabaseKinds(): DatabaseKind[] {
 
 /** Opens a migrated database of the given kind: a fresh in-memory PGlite, or the shared test schema. */
 export async function openTestDatabase(kind: DatabaseKind): Promise<Database> {
+  wireModules();
   if (kind === 'postgres') {
     // Migrated once by the global setup; each test isolates itself by its own workspace.
     return openDatabase({ url: TEST_POSTGRES_URL, schema: TEST_POSTGRES_SCHEMA, poolSize: 8 });

@@ -2,9 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { AppError } from '../../platform/errors.js';
 import { registerServeCommands } from './serve.js';
 import { registerWorkspaceCommands } from './workspace.js';
+import { wireModules } from '../../modules/wiring.js';
 
 /** The `siyu` CLI: thin commands over the modules' public APIs. */
 export async function main(argv: string[]): Promise<void> {
+  wireModules();
   const program = new Command('siyu')
     .description('Siyu (私域): private-domain operations platform')
     .showHelpAfterError()

@@ -6,6 +6,7 @@ import { installErrorHandler } from '../../platform/http/errors.js';
 import { buildOpenApiDocument } from '../../platform/http/openapi.js';
 import { setAuthenticator } from '../../platform/http/route.js';
 import { registerModuleRoutes } from './modules.js';
+import { wireModules } from '../../modules/wiring.js';
 
 export interface ServerOptions {
   logger?: boolean;
@@ -13,6 +14,7 @@ export interface ServerOptions {
 
 /** The HTTP app: thin — it wires the modules' routes, auth and error mapping, nothing else. */
 export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<FastifyInstance> {
+  wireModules();
   const app = Fastify({
     logger: options.logger ? { level: process.env.LOG_LEVEL ?? 'info' } : false,
     bodyLimit: 10 * 1024 * 1024,

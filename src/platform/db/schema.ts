@@ -87,6 +87,11 @@ export interface IdentityPendingTable {
   identifier_id: number;
   created_at: DefaultTimestamp;
 }
+export interface ProfileChangesTable {
+  workspace_id: string;
+  profile_id: number;
+  changed_at: DefaultTimestamp;
+}
 export interface ProfileMergesTable {
   workspace_id: string;
   id: Generated<number>;
@@ -185,6 +190,7 @@ export interface DB {
   identity_separations: IdentitySeparationsTable;
   identity_conflicts: IdentityConflictsTable;
   identity_pending: IdentityPendingTable;
+  profile_changes: ProfileChangesTable;
   profile_merges: ProfileMergesTable;
   events: EventsTable;
   stores: StoresTable;

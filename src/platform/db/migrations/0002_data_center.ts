@@ -89,6 +89,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       PRIMARY KEY (workspace_id, identifier_id)
     );
 
+    -- Profiles whose data changed (events, orders, traits, identity): the rules tier re-evaluates them. One row per
+    -- profile however many changes, written in the same transaction as the change, so none is missed.
+    CREATE TABLE profile_changes (
+      workspace_id text NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+      profile_id bigint NOT NULL,
+      changed_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (workspace_id, profile_id)
+    );
+
     CREATE TABLE profile_merges (
       workspace_id text NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
       id bigint GENERATED ALWAYS AS IDENTITY,

@@ -1,0 +1,12 @@
+/**
+ * The one place where modules' cross-cutting handlers are registered (profile remaps on merge/unmerge, deletes).
+ * Every entry point (server, CLI, worker, tests) calls wireModules() before doing work, so no process can re-shape
+ * profiles without every module following.
+ */
+let wired = false;
+
+export function wireModules(): void {
+  if (wired) return;
+  wired = true;
+  // e.g. onProfileRemap('tags', remapTagAssignments);
+}

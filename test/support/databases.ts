@@ -5,7 +5,8 @@ import { wireModules } from '../../src/modules/wiring.js';
 
 /** The PostgreSQL every storage test also runs on (CI and this machine: trust auth on 127.0.0.1). */
 export const TEST_POSTGRES_URL = process.env.SIYU_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const TEST_POSTGRES_SCHEMA = 'siyu_test';
+/** Each test run gets its own schema (set by the global setup), so concurrent runs never disturb each other. */
+export const testPostgresSchema = () => process.env.SIYU_TEST_SCHEMA ?? 'siyu_test';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -19,7 +20,7 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<Database> {
   wireModules();
   if (kind === 'postgres') {
     // Migrated once by the global setup; each test isolates itself by its own workspace.
-    return openDatabase({ url: TEST_POSTGRES_URL, schema: TEST_POSTGRES_SCHEMA, poolSize: 8 });
+    return openDatabase({ url: TEST_POSTGRES_URL, schema: testPostgresSchema(), poolSize: 8 });
   }
   const database = await openDatabase({ dataDir: 'memory://' });
   await migrateToLatest(database.db);

@@ -1,11 +1,17 @@
 import pg from 'pg';
 import { openDatabase } from '../../src/platform/db/database.js';
+import { isAlive } from '../../src/platform/db/data-dir-lock.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
-import { TEST_POSTGRES_SCHEMA, TEST_POSTGRES_URL, testDatabaseKinds } from './databases.js';
+import { TEST_POSTGRES_URL, testDatabaseKinds } from './databases.js';
 
-/** Gives the PostgreSQL tests a freshly migrated schema of their own, once per run. */
-export default async function setup(): Promise<void> {
-  if (!testDatabaseKinds().includes('postgres')) return;
+/**
+ * Gives this run's PostgreSQL tests a freshly migrated schema of their own (`siyu_test_<pid>`), and drops the
+ * schemas of earlier runs whose process is gone. Test workers inherit SIYU_TEST_SCHEMA.
+ */
+export default async function setup(): Promise<() => Promise<void>> {
+  if (!testDatabaseKinds().includes('postgres')) return async () => {};
+  const schema = `siyu_test_${process.pid}`;
+  process.env.SIYU_TEST_SCHEMA = schema;
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   try {
     await client.connect();
@@ -15,9 +21,17 @@ export default async function setup(): Promise<void> {
         `start it, or set SIYU_TEST_DATABASES=pglite to run on PGlite only`,
     );
   }
-  await client.query(`DROP SCHEMA IF EXISTS ${TEST_POSTGRES_SCHEMA} CASCADE`);
-  await client.end();
-  const database = await openDatabase({ url: TEST_POSTGRES_URL, schema: TEST_POSTGRES_SCHEMA });
+  const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'siyu\\_test\\_%'`);
+  for (const { nspname } of rows) {
+    const pid = Number(nspname.slice('siyu_test_'.length));
+    if (!isAlive(pid) || pid === process.pid) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+  }
+  await client.query(`DROP SCHEMA IF EXISTS siyu_test CASCADE`);
+  const database = await openDatabase({ url: TEST_POSTGRES_URL, schema });
   await migrateToLatest(database.db);
   await database.close();
+  return async () => {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+    await client.end();
+  };
 }

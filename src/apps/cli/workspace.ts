@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createWorkspace, type CreatedWorkspace } from '../../modules/workspaces/index.js';
+import { createUser, type User } from '../../modules/users/index.js';
 import { callServer, openTarget } from './target.js';
 
 export function registerWorkspaceCommands(program: Command): void {
@@ -11,20 +12,28 @@ export function registerWorkspaceCommands(program: Command): void {
     .option('--timezone <tz>', 'IANA time zone', 'Asia/Shanghai')
     .option('--data <dir>', 'embedded data folder')
     .option('--json', 'print JSON')
-    .action(async (opts: { name: string; timezone: string; data?: string; json?: boolean }) => {
+    .option('--owner-email <email>', 'also create the console owner user with this email')
+    .option('--owner-password <password>', "the owner's password (at least 8 characters)")
+    .action(async (opts: { name: string; timezone: string; data?: string; json?: boolean; ownerEmail?: string; ownerPassword?: string }) => {
       const target = await openTarget({ data: opts.data });
       try {
         const created =
           target.kind === 'direct'
             ? await createWorkspace(target.database.db, { name: opts.name, timezone: opts.timezone })
             : await callServer<CreatedWorkspace>(target, '/internal/v1/workspaces', { name: opts.name, timezone: opts.timezone });
+        let owner: User | undefined;
+        if (opts.ownerEmail || opts.ownerPassword) {
+          const input = { workspaceId: created.id, email: opts.ownerEmail ?? '', password: opts.ownerPassword ?? '', role: 'owner' as const };
+          owner = target.kind === 'direct' ? await createUser(target.database.db, created.id, input) : await callServer<User>(target, '/internal/v1/users', input);
+        }
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify(owner ? { ...created, owner } : created, null, 2)}\n`);
         } else {
           process.stdout.write(
             `Created workspace ${created.id} (${created.name}) in ${target.describe}\n` +
               `  write key:   ${created.writeKey}\n  admin token: ${created.adminToken}\n` +
-              `Keep both secret: they are shown only once.\n`,
+              `Keep both secret: they are shown only once.\n` +
+              (owner ? `  console owner: ${owner.email} (sign in at the server's address)\n` : ''),
           );
         }
       } finally {

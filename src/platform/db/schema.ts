@@ -168,6 +168,15 @@ export interface OrdersTable {
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
 }
+export interface OrderRefundsTable {
+  workspace_id: string;
+  order_id: string;
+  refund_id: string;
+  amount: number;
+  items: Json<Array<{ sku: string; quantity: number }>> | null;
+  refunded_at: Timestamp;
+  created_at: DefaultTimestamp;
+}
 export interface OrderItemsTable {
   workspace_id: string;
   order_id: string;
@@ -178,6 +187,280 @@ export interface OrderItemsTable {
   quantity: number;
   price: number;
   refunded_quantity: ColumnType<number, number | undefined, number>;
+}
+
+// --- console users (src/modules/users)
+export type UserRole = 'owner' | 'operator' | 'analyst' | 'guide';
+export interface UsersTable {
+  workspace_id: string;
+  id: string;
+  email: string;
+  name: string;
+  role: UserRole;
+  guide_id: string | null;
+  password_hash: string | null;
+  invite_token_hash: string | null;
+  invite_expires_at: Timestamp | null;
+  invited_by: string | null;
+  created_at: DefaultTimestamp;
+  last_sign_in_at: Timestamp | null;
+  disabled_at: Timestamp | null;
+}
+export interface SessionsTable {
+  workspace_id: string;
+  id: string;
+  user_id: string;
+  token_hash: string;
+  user_agent: string | null;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+}
+
+// --- channels (src/modules/channels)
+export interface ChannelConfigsTable {
+  workspace_id: string;
+  id: string;
+  channel: string;
+  provider: string;
+  name: string;
+  settings: Json<Record<string, unknown>>;
+  sealed_secrets: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface ChannelAccessTokensTable {
+  workspace_id: string;
+  provider: string;
+  app_id: string;
+  sealed_token: string | null;
+  expires_at: Timestamp | null;
+  refreshed_at: Timestamp | null;
+}
+export interface ChannelDeliveriesTable {
+  workspace_id: string;
+  id: string;
+  idempotency_key: string;
+  channel_config_id: string;
+  channel: string;
+  recipient: string;
+  profile_id: number | null;
+  status: 'sending' | 'sent' | 'delivered' | 'failed';
+  attempts: ColumnType<number, number | undefined, number>;
+  provider_message_id: string | null;
+  error_kind: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  context: Json<Record<string, unknown>>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface ChannelInboundSeenTable {
+  workspace_id: string;
+  channel_config_id: string;
+  dedup_key: string;
+  received_at: DefaultTimestamp;
+}
+export interface ChannelUnsubscribesTable {
+  workspace_id: string;
+  channel: string;
+  address: string;
+  delivery_id: string | null;
+  created_at: DefaultTimestamp;
+}
+
+// --- templates (src/modules/templates)
+export interface MessageTemplatesTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  channel: string;
+  parts: Json<Record<string, unknown>>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+// --- loyalty: points (src/modules/loyalty)
+export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
+export interface LoyaltySettingsTable {
+  workspace_id: string;
+  settings: Json<Record<string, unknown>>;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsAccountsTable {
+  workspace_id: string;
+  profile_id: number;
+  balance: ColumnType<number, number | undefined, number>;
+  debt: ColumnType<number, number | undefined, number>;
+  pending: ColumnType<number, number | undefined, number>;
+  lifetime_earned: ColumnType<number, number | undefined, number>;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsEntriesTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  kind: PointsEntryKind;
+  points: number;
+  debt_delta: ColumnType<number, number | undefined, number>;
+  reason: string;
+  source_type: string;
+  source_id: string | null;
+  idempotency_key: string | null;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsLotsTable {
+  workspace_id: string;
+  entry_id: number;
+  profile_id: number;
+  origin_profile_id: number;
+  points: number;
+  remaining: number;
+  source_type: string;
+  source_id: string | null;
+  expires_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsPendingTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  points: number;
+  reason: string;
+  source_type: string;
+  source_id: string | null;
+  idempotency_key: string;
+  available_at: Timestamp;
+  status: ColumnType<'pending' | 'released' | 'cancelled', 'pending' | 'released' | 'cancelled' | undefined, 'pending' | 'released' | 'cancelled'>;
+  released_entry_id: number | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsOrderGrantsTable {
+  workspace_id: string;
+  order_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  rate: number;
+  eligible_amount: number;
+  granted_points: number;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsRuleUsageTable {
+  workspace_id: string;
+  profile_id: number;
+  rule_id: string;
+  day: ColumnType<string, string, string>;
+  times: ColumnType<number, number | undefined, number>;
+  points: ColumnType<number, number | undefined, number>;
+}
+
+// --- rules tier: tags, segments, lifecycle (AIPL, RFM)
+export interface TagGroupsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  category: 'basic' | 'consumption' | 'preference' | 'social' | 'activity' | 'custom';
+  description: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface TagsTable {
+  workspace_id: string;
+  id: string;
+  group_id: string;
+  name: string;
+  description: string | null;
+  kind: 'manual' | 'rule';
+  rule: Json<unknown> | null;
+  rule_value: ColumnType<string, string | undefined, string>;
+  archived_at: Timestamp | null;
+  merged_into: string | null;
+  computed_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export type TagSource = 'manual' | 'rule' | 'import' | 'journey';
+export interface TagAssignmentsTable {
+  workspace_id: string;
+  tag_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  value: ColumnType<string, string | undefined, string>;
+  source: TagSource;
+  actor: string | null;
+  assigned_at: DefaultTimestamp;
+}
+export interface TagHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  tag_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  action: 'apply' | 'remove';
+  value: ColumnType<string, string | undefined, string>;
+  cause: TagSource | 'merge' | 'archive';
+  actor: string | null;
+  at: DefaultTimestamp;
+}
+export interface SegmentsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  kind: 'rule' | 'static';
+  rule: Json<unknown> | null;
+  size: ColumnType<number, number | undefined, number>;
+  computed_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface SegmentMembersTable {
+  workspace_id: string;
+  segment_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  entered_at: DefaultTimestamp;
+}
+export interface LifecycleSettingsTable {
+  workspace_id: string;
+  aipl: Json<unknown>;
+  rfm: Json<unknown>;
+  updated_at: DefaultTimestamp;
+}
+export interface ProfileLifecycleTable {
+  workspace_id: string;
+  profile_id: number;
+  stage: 'A' | 'I' | 'P' | 'L';
+  since: Timestamp;
+}
+export interface LifecycleHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  from_stage: string | null;
+  to_stage: string | null;
+  at: Timestamp;
+}
+export interface LifecycleDailyTable {
+  workspace_id: string;
+  day: ColumnType<string, string, string>;
+  stage: string;
+  profiles: number;
+}
+export interface ProfileRfmTable {
+  workspace_id: string;
+  profile_id: number;
+  recency_days: number;
+  frequency: number;
+  monetary: number;
+  r_score: number;
+  f_score: number;
+  m_score: number;
+  class8: string;
+  computed_at: Timestamp;
 }
 
 export interface DB {
@@ -196,5 +479,32 @@ export interface DB {
   stores: StoresTable;
   guides: GuidesTable;
   orders: OrdersTable;
+  order_refunds: OrderRefundsTable;
   order_items: OrderItemsTable;
+  tag_groups: TagGroupsTable;
+  tags: TagsTable;
+  tag_assignments: TagAssignmentsTable;
+  tag_history: TagHistoryTable;
+  segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
+  lifecycle_settings: LifecycleSettingsTable;
+  profile_lifecycle: ProfileLifecycleTable;
+  lifecycle_history: LifecycleHistoryTable;
+  lifecycle_daily: LifecycleDailyTable;
+  profile_rfm: ProfileRfmTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  channel_configs: ChannelConfigsTable;
+  channel_access_tokens: ChannelAccessTokensTable;
+  channel_deliveries: ChannelDeliveriesTable;
+  channel_inbound_seen: ChannelInboundSeenTable;
+  channel_unsubscribes: ChannelUnsubscribesTable;
+  message_templates: MessageTemplatesTable;
+  loyalty_settings: LoyaltySettingsTable;
+  points_accounts: PointsAccountsTable;
+  points_entries: PointsEntriesTable;
+  points_lots: PointsLotsTable;
+  points_pending: PointsPendingTable;
+  points_order_grants: PointsOrderGrantsTable;
+  points_rule_usage: PointsRuleUsageTable;
 }

@@ -1,17 +1,25 @@
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.js';
 import { authenticate } from '../../modules/workspaces/index.js';
+import { authenticateSession, rememberTokenPrincipal } from '../../modules/users/index.js';
 import type { Authenticator } from './route.js';
 
 /**
- * Admin API: `Authorization: Bearer <adminToken>`. Ingest: Segment's HTTP Basic (`writeKey:` base64) or
- * `writeKey` in the JSON body, exactly as Segment's tracking API accepts them.
+ * Admin API: `Authorization: Bearer <adminToken>`, or the console's session cookie (src/modules/users).
+ * Ingest: Segment's HTTP Basic (`writeKey:` base64) or `writeKey` in the JSON body, exactly as Segment's
+ * tracking API accepts them.
  */
 export function tokenAuthenticator(db: Db): Authenticator {
   return async (request, kind) => {
     if (kind === 'admin') {
       const token = bearer(request);
+      if (token === undefined) {
+        // The console: a session cookie, held to the user's role (analysts read only, guides their customers).
+        const session = await authenticateSession(db, request);
+        if (session) return { workspaceId: session.workspaceId, actor: `user:${session.userId}` };
+      }
       const workspaceId = await authenticate(db, 'admin', token);
+      rememberTokenPrincipal(request, workspaceId);
       return { workspaceId, actor: `token:${token?.slice(0, 7) ?? ''}` };
     }
     const key = writeKeyOf(request);

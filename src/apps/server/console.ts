@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { z } from 'zod';
+import { AppError } from '../../platform/errors.js';
+import { createUser, UserRole } from '../../modules/users/index.js';
+import { addControlHandler } from './control.js';
+
+/** Where `npm run build:console` puts the console (override with SIYU_CONSOLE_DIR). */
+export const consoleDistDir = () => process.env.SIYU_CONSOLE_DIR ?? fileURLToPath(new URL('../../../console/dist', import.meta.url));
+
+/** Paths that belong to the API: an unknown one is a JSON 404, never the console's index.html. */
+const apiPrefixes = ['/api/', '/v1/', '/t/', '/internal/'];
+const apiPaths = new Set(['/api', '/v1', '/t', '/openapi.json', '/healthz']);
+const isApiPath = (p: string) => apiPaths.has(p) || apiPrefixes.some((prefix) => p.startsWith(prefix));
+
+/**
+ * Serves the built console at `/`: hashed assets with a year's cache, anything else that is not an API path gets
+ * index.html (the console routes in the browser). Without a build, `/` explains how to make one.
+ */
+export async function registerConsole(app: FastifyInstance): Promise<void> {
+  const root = consoleDistDir();
+  await app.register(fastifyStatic, { root, serve: false });
+  addControlHandler('/internal/v1/users', async (handlerCtx, body) => {
+    const input = z.object({ workspaceId: z.string(), email: z.string(), password: z.string(), role: UserRole, name: z.string().optional() }).parse(body);
+    return createUser(handlerCtx.database.db, input.workspaceId, input);
+  });
+
+  app.get('/*', async (request, reply) => {
+    const urlPath = decodeURIComponent(request.url.split('?')[0] ?? '/');
+    if (isApiPath(urlPath)) throw new AppError('not_found', `no route ${request.method} ${urlPath}`);
+    const file = path.normalize(urlPath).replace(/^([/\\])+/, '');
+    if (file && !file.startsWith('..') && fs.existsSync(path.join(root, file)) && fs.statSync(path.join(root, file)).isFile()) {
+      const hashed = file.startsWith('assets/');
+      return reply.sendFile(file, { cacheControl: hashed, maxAge: hashed ? '365d' : 0, immutable: hashed });
+    }
+    if (!fs.existsSync(path.join(root, 'index.html'))) {
+      reply.code(503).type('text/html; charset=utf-8');
+      return `<!doctype html><meta charset="utf-8"><title>Siyu</title><p>The console is not built yet: run <code>npm run build:console</code> (or <code>npm start</code>, which builds it). The API is up: <a href="/openapi.json">/openapi.json</a>.</p>`;
+    }
+    reply.header('cache-control', 'no-cache');
+    return reply.sendFile('index.html', { cacheControl: false });
+  });
+}

@@ -1,3 +1,5 @@
+import { onProfileDelete, onProfileRemap } from '../platform/hooks.js';
+import { deleteLoyaltyRows, remapLoyaltyRows } from './loyalty/index.js';
 /**
  * The one place where modules' cross-cutting handlers are registered (profile remaps on merge/unmerge, deletes).
  * Every entry point (server, CLI, worker, tests) calls wireModules() before doing work, so no process can re-shape
@@ -9,4 +11,6 @@ export function wireModules(): void {
   if (wired) return;
   wired = true;
   // e.g. onProfileRemap('tags', remapTagAssignments);
+  onProfileRemap('loyalty', remapLoyaltyRows);
+  onProfileDelete('loyalty', deleteLoyaltyRows);
 }

@@ -11,6 +11,10 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'data_dir_locked'
+  | 'insufficient_points'
+  | 'out_of_stock'
+  | 'limit_reached'
+  | 'coupon_not_applicable'
   | 'internal';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -22,6 +26,10 @@ const statusByCode: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   data_dir_locked: 409,
+  insufficient_points: 409,
+  out_of_stock: 409,
+  limit_reached: 409,
+  coupon_not_applicable: 422,
   internal: 500,
 };
 

@@ -207,6 +207,84 @@ export interface SessionsTable {
   expires_at: Timestamp;
 }
 
+// --- loyalty: points (src/modules/loyalty)
+export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
+export interface LoyaltySettingsTable {
+  workspace_id: string;
+  settings: Json<Record<string, unknown>>;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsAccountsTable {
+  workspace_id: string;
+  profile_id: number;
+  balance: ColumnType<number, number | undefined, number>;
+  debt: ColumnType<number, number | undefined, number>;
+  pending: ColumnType<number, number | undefined, number>;
+  lifetime_earned: ColumnType<number, number | undefined, number>;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsEntriesTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  kind: PointsEntryKind;
+  points: number;
+  debt_delta: ColumnType<number, number | undefined, number>;
+  reason: string;
+  source_type: string;
+  source_id: string | null;
+  idempotency_key: string | null;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsLotsTable {
+  workspace_id: string;
+  entry_id: number;
+  profile_id: number;
+  origin_profile_id: number;
+  points: number;
+  remaining: number;
+  source_type: string;
+  source_id: string | null;
+  expires_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsPendingTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  points: number;
+  reason: string;
+  source_type: string;
+  source_id: string | null;
+  idempotency_key: string;
+  available_at: Timestamp;
+  status: ColumnType<'pending' | 'released' | 'cancelled', 'pending' | 'released' | 'cancelled' | undefined, 'pending' | 'released' | 'cancelled'>;
+  released_entry_id: number | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsOrderGrantsTable {
+  workspace_id: string;
+  order_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  rate: number;
+  eligible_amount: number;
+  granted_points: number;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsRuleUsageTable {
+  workspace_id: string;
+  profile_id: number;
+  rule_id: string;
+  day: ColumnType<string, string, string>;
+  times: ColumnType<number, number | undefined, number>;
+  points: ColumnType<number, number | undefined, number>;
+}
+// --- end loyalty
+
 export interface DB {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -226,4 +304,11 @@ export interface DB {
   order_items: OrderItemsTable;
   users: UsersTable;
   sessions: SessionsTable;
+  loyalty_settings: LoyaltySettingsTable;
+  points_accounts: PointsAccountsTable;
+  points_entries: PointsEntriesTable;
+  points_lots: PointsLotsTable;
+  points_pending: PointsPendingTable;
+  points_order_grants: PointsOrderGrantsTable;
+  points_rule_usage: PointsRuleUsageTable;
 }

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_workspaces.js';
 import * as m0002 from './0002_data_center.js';
 import * as m0401 from './0401_console_users.js';
+import * as m0300 from './0300_points.js';
 
 /**
  * Every migration, in order. Ranges keep parallel work apart: 00xx data center, 01xx rules, 02xx journeys and
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_workspaces': m0001,
   '0002_data_center': m0002,
   '0401_console_users': m0401,
+  '0300_points': m0300,
 };

@@ -1,0 +1,18 @@
+/** The loyalty module's public API: points ledger, order points seam, coupons, members and tiers, check-in, mall. */
+export { getLoyaltySettings, updateLoyaltySettings } from './settings.js';
+export {
+  adjustPoints,
+  earnPoints,
+  expireDuePoints,
+  getPointsAccount,
+  listPointsEntries,
+  profilesWithPointsExpiring,
+  redeemPoints,
+  reversePoints,
+  type PointsAccount,
+  type PointsRequest,
+} from './points.js';
+export { releaseDuePending } from './pending.js';
+export { settleOrderPoints, settlePointsForOrders, type OrderSettlement, type OrderSnapshot } from './order-points.js';
+export type { LedgerResult } from './ledger.js';
+export { deleteLoyaltyRows, remapLoyaltyRows } from './remap.js';

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/** Zod schemas of the loyalty concepts: they validate the API, document it (OpenAPI) and drive console forms. */
+
+const points = z.number().int().positive().max(100_000_000);
+const money = z.number().nonnegative().max(1e12);
+
+export const ExpiryPolicy = z.object({
+  mode: z.enum(['none', 'lot', 'end_of_year']).default('none').describe('lot: each credit expires `days` after it; end_of_year: on 31 Dec of the earning year (years: 1) or of a later year (years: 2 = next year)'),
+  days: z.number().int().positive().default(365),
+  years: z.number().int().positive().default(1),
+  notifyDaysBefore: z.number().int().nonnegative().default(30),
+});
+
+export const OrderEarning = z.object({
+  pointsPerYuan: z.number().nonnegative().default(1),
+  excludeShipping: z.boolean().default(true),
+  excludedSkus: z.array(z.string()).default([]),
+  excludedCategories: z.array(z.string()).default([]),
+  pendingDays: z.number().int().nonnegative().default(0).describe('refund window: points stay pending this many days'),
+  maxPointsPerOrder: z.number().int().positive().optional(),
+});
+
+export const EventRule = z.object({
+  id: z.string().min(1).max(64),
+  event: z.string().min(1).describe('event name, e.g. review, share, referral, profile_completed'),
+  points,
+  dailyTimes: z.number().int().positive().optional().describe('at most this many awards per profile per day'),
+  totalTimes: z.number().int().positive().optional().describe('at most this many awards per profile ever'),
+});
+
+export const StreakBonus = z.object({ day: z.number().int().positive(), points });
+export const CheckinSettings = z.object({
+  points: z.number().int().nonnegative().default(5),
+  streakBonuses: z.array(StreakBonus).default([{ day: 7, points: 50 }]),
+  cycleDays: z.number().int().positive().optional().describe('restart the streak count after this many days (e.g. 7)'),
+  makeUpCost: z.number().int().nonnegative().default(20),
+  makeUpWindowDays: z.number().int().nonnegative().default(7),
+});
+
+export const TierProgram = z.object({
+  basis: z.enum(['points', 'spend']).default('points'),
+  period: z.enum(['rolling', 'calendar']).default('rolling'),
+  rollingMonths: z.number().int().positive().default(12),
+  graceDays: z.number().int().nonnegative().default(30).describe('a member below threshold at evaluation keeps the tier this long'),
+});
+
+export const LoyaltySettings = z.object({
+  pointValue: z.number().nonnegative().default(0.01).describe('yuan per point, for the liability report'),
+  expiry: ExpiryPolicy.default(ExpiryPolicy.parse({})),
+  orderEarning: OrderEarning.default(OrderEarning.parse({})),
+  eventRules: z.array(EventRule).default([]),
+  checkin: CheckinSettings.default(CheckinSettings.parse({})),
+  tiers: TierProgram.default(TierProgram.parse({})),
+});
+export type LoyaltySettings = z.output<typeof LoyaltySettings>;
+
+export const SourceType = z.enum(['order', 'event', 'journey', 'operator', 'checkin', 'mall', 'system']);
+export type SourceType = z.output<typeof SourceType>;
+
+export const PointsRequest = z.object({
+  profileId: z.number().int().positive(),
+  points,
+  reason: z.string().min(1).max(200),
+  sourceType: SourceType.default('operator'),
+  sourceId: z.string().max(200).optional(),
+  idempotencyKey: z.string().min(1).max(200).optional().describe('a replayed request with the same key applies once'),
+  expiresAt: z.coerce.date().optional(),
+});
+export const AdjustRequest = PointsRequest.extend({ points: z.number().int().min(-100_000_000).max(100_000_000).refine((n) => n !== 0, 'must not be 0') });
+
+export const PointsResult = z.object({
+  entryId: z.number().nullable(),
+  replayed: z.boolean(),
+  points: z.number().describe('change of the balance'),
+  debtRecorded: z.number(),
+  balance: z.number(),
+  debt: z.number(),
+  pending: z.number(),
+});
+
+export const PointsEntry = z.object({
+  id: z.number(),
+  kind: z.enum(['earn', 'redeem', 'expire', 'adjust', 'reverse']),
+  points: z.number(),
+  debtDelta: z.number(),
+  reason: z.string(),
+  sourceType: z.string(),
+  sourceId: z.string().nullable(),
+  createdAt: z.date(),
+});
+
+export const OrderItemForPoints = z.object({
+  sku: z.string(),
+  category: z.string().nullish(),
+  price: money,
+  quantity: z.number().int().nonnegative(),
+  refundedQuantity: z.number().int().nonnegative().default(0),
+});
+export const OrderForPoints = z.object({
+  orderId: z.string().min(1),
+  profileId: z.number().int().positive(),
+  status: z.enum(['pending', 'paid', 'partially_refunded', 'refunded', 'cancelled']),
+  paidAmount: money,
+  shippingAmount: money.default(0),
+  refundedAmount: money.default(0),
+  paidAt: z.coerce.date().nullish(),
+  items: z.array(OrderItemForPoints).default([]),
+});
+export type OrderForPoints = z.input<typeof OrderForPoints>;

@@ -285,6 +285,112 @@ export interface PointsRuleUsageTable {
 }
 // --- end loyalty
 
+// --- rules tier: tags, segments, lifecycle (AIPL, RFM)
+export interface TagGroupsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  category: 'basic' | 'consumption' | 'preference' | 'social' | 'activity' | 'custom';
+  description: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface TagsTable {
+  workspace_id: string;
+  id: string;
+  group_id: string;
+  name: string;
+  description: string | null;
+  kind: 'manual' | 'rule';
+  rule: Json<unknown> | null;
+  rule_value: ColumnType<string, string | undefined, string>;
+  archived_at: Timestamp | null;
+  merged_into: string | null;
+  computed_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export type TagSource = 'manual' | 'rule' | 'import' | 'journey';
+export interface TagAssignmentsTable {
+  workspace_id: string;
+  tag_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  value: ColumnType<string, string | undefined, string>;
+  source: TagSource;
+  actor: string | null;
+  assigned_at: DefaultTimestamp;
+}
+export interface TagHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  tag_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  action: 'apply' | 'remove';
+  value: ColumnType<string, string | undefined, string>;
+  cause: TagSource | 'merge' | 'archive';
+  actor: string | null;
+  at: DefaultTimestamp;
+}
+export interface SegmentsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  kind: 'rule' | 'static';
+  rule: Json<unknown> | null;
+  size: ColumnType<number, number | undefined, number>;
+  computed_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface SegmentMembersTable {
+  workspace_id: string;
+  segment_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  entered_at: DefaultTimestamp;
+}
+export interface LifecycleSettingsTable {
+  workspace_id: string;
+  aipl: Json<unknown>;
+  rfm: Json<unknown>;
+  updated_at: DefaultTimestamp;
+}
+export interface ProfileLifecycleTable {
+  workspace_id: string;
+  profile_id: number;
+  stage: 'A' | 'I' | 'P' | 'L';
+  since: Timestamp;
+}
+export interface LifecycleHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  from_stage: string | null;
+  to_stage: string | null;
+  at: Timestamp;
+}
+export interface LifecycleDailyTable {
+  workspace_id: string;
+  day: ColumnType<string, string, string>;
+  stage: string;
+  profiles: number;
+}
+export interface ProfileRfmTable {
+  workspace_id: string;
+  profile_id: number;
+  recency_days: number;
+  frequency: number;
+  monetary: number;
+  r_score: number;
+  f_score: number;
+  m_score: number;
+  class8: string;
+  computed_at: Timestamp;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -311,4 +417,15 @@ export interface DB {
   points_pending: PointsPendingTable;
   points_order_grants: PointsOrderGrantsTable;
   points_rule_usage: PointsRuleUsageTable;
+  tag_groups: TagGroupsTable;
+  tags: TagsTable;
+  tag_assignments: TagAssignmentsTable;
+  tag_history: TagHistoryTable;
+  segments: SegmentsTable;
+  segment_members: SegmentMembersTable;
+  lifecycle_settings: LifecycleSettingsTable;
+  profile_lifecycle: ProfileLifecycleTable;
+  lifecycle_history: LifecycleHistoryTable;
+  lifecycle_daily: LifecycleDailyTable;
+  profile_rfm: ProfileRfmTable;
 }

@@ -1,0 +1,71 @@
+import type { Window } from './schema.js';
+
+/**
+ * What a rule is evaluated against besides data: the instant `now` and the calendar day it falls on in the
+ * workspace's time zone. Both evaluators get the same context, computed here once, so they cannot disagree on days.
+ */
+export interface EvalContext {
+  now: Date;
+  /** `now` as a calendar day (YYYY-MM-DD) in the workspace's time zone. */
+  today: string;
+}
+
+const DAY_MS = 86_400_000;
+
+export function evalContext(now: Date, timeZone = 'UTC'): EvalContext {
+  return { now, today: dayIn(now, timeZone) };
+}
+
+export function dayIn(instant: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** The calendar day `days` after (or before, if negative) a YYYY-MM-DD day. */
+export function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The instant `days` × 24 h before now: windows are exact durations, not calendar days. */
+export function daysBefore(now: Date, days: number): Date {
+  return new Date(now.getTime() - days * DAY_MS);
+}
+
+/** The inclusive lower and exclusive upper bound of a window; `now` always caps the upper end (inclusive). */
+export function windowBounds(window: Window | undefined, now: Date): { from?: Date; to?: Date } {
+  if (!window) return {};
+  if (window.type === 'last_days') return { from: daysBefore(now, window.days) };
+  return { from: instant(window.from), to: instant(window.to) };
+}
+
+/** A YYYY-MM-DD date is midnight UTC; a datetime is taken as written. */
+export function instant(text: string): Date {
+  return new Date(text.length === 10 ? `${text}T00:00:00Z` : text);
+}
+
+/**
+ * The month-days (MM-DD) from today to today + days: a birthday on one of them has its anniversary in the window.
+ * Feb 29 birthdays count on Mar 1 in years without one.
+ */
+export function anniversaryDays(today: string, days: number): string[] {
+  const out = new Set<string>();
+  for (let i = 0; i <= Math.min(days, 366); i++) {
+    const day = addDays(today, i);
+    out.add(day.slice(5));
+    const year = Number(day.slice(0, 4));
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    if (!leap && day.slice(5) === '03-01') out.add('02-29');
+  }
+  return [...out];
+}
+
+/** A JSON value as a valid date trait (YYYY-MM-DD, year 1000–9999), or undefined; mirrors SQL rules_trait_date. */
+export function traitDate(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const day = value.slice(0, 10);
+  if (!/^[1-9]\d{3}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const time = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== day) return undefined;
+  return day;
+}

@@ -1,0 +1,131 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../platform/db/schema.js';
+import type { ProfileState } from './evaluate.js';
+import type { Condition } from './schema.js';
+
+/** The event names a set of conditions looks at: the real-time evaluator loads only those events. */
+export function eventNamesOf(conditions: Condition[]): Set<string> {
+  const names = new Set<string>();
+  const walk = (c: Condition) => {
+    if (c.kind === 'and' || c.kind === 'or') c.conditions.forEach(walk);
+    else if (c.kind === 'not') walk(c.condition);
+    else if (c.kind === 'event' || c.kind === 'event_aggregate' || c.kind === 'event_time') names.add(c.event);
+  };
+  conditions.forEach(walk);
+  return names;
+}
+
+/**
+ * Loads the state of a few live profiles from their own rows (by the (workspace, profile) indexes), in one query
+ * per table for the whole group. Absorbed profiles are skipped: their surviving profile is evaluated instead.
+ */
+export async function loadProfileStates(
+  db: Kysely<DB>,
+  workspaceId: string,
+  profileIds: number[],
+  eventNames: Set<string>,
+  now: Date,
+): Promise<Map<number, ProfileState>> {
+  const states = new Map<number, ProfileState>();
+  if (profileIds.length === 0) return states;
+  const profiles = await db
+    .selectFrom('profiles')
+    .select(['id', 'traits'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', profileIds)
+    .where('merged_into', 'is', null)
+    .execute();
+  for (const p of profiles) {
+    states.set(p.id, {
+      id: p.id,
+      traits: (p.traits ?? {}) as Record<string, unknown>,
+      identifierTypes: new Set(),
+      events: [],
+      orders: [],
+      tags: new Map(),
+      segments: new Set(),
+      stage: null,
+      rfm: null,
+    });
+  }
+  const ids = [...states.keys()];
+  if (ids.length === 0) return states;
+  const names = [...eventNames];
+  const [identifiers, events, orders, items, tags, segments, stages, rfms] = await Promise.all([
+    db.selectFrom('identifiers').select(['profile_id', 'type']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute(),
+    names.length === 0
+      ? Promise.resolve([])
+      : db
+          .selectFrom('events')
+          .select(['profile_id', 'event', 'timestamp', 'properties'])
+          .where('workspace_id', '=', workspaceId)
+          .where('profile_id', 'in', ids)
+          .where('event', 'in', names)
+          .where('timestamp', '<=', now)
+          .execute(),
+    db
+      .selectFrom('orders')
+      .select(['order_id', 'profile_id', 'ordered_at', 'status', 'paid_amount', 'refunded_amount', 'store_id', 'channel'])
+      .where('workspace_id', '=', workspaceId)
+      .where('profile_id', 'in', ids)
+      .where('ordered_at', '<=', now)
+      .execute(),
+    db
+      .selectFrom('order_items as i')
+      .innerJoin('orders as o', (j) => j.onRef('o.workspace_id', '=', 'i.workspace_id').onRef('o.order_id', '=', 'i.order_id'))
+      .select(['i.order_id', 'i.sku', 'i.category', 'i.quantity', 'i.refunded_quantity'])
+      .where('o.workspace_id', '=', workspaceId)
+      .where('o.profile_id', 'in', ids)
+      .where('o.ordered_at', '<=', now)
+      .execute(),
+    db.selectFrom('tag_assignments').select(['profile_id', 'tag_id', 'value']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute(),
+    db.selectFrom('segment_members').select(['profile_id', 'segment_id']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute(),
+    db.selectFrom('profile_lifecycle').select(['profile_id', 'stage']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute(),
+    db
+      .selectFrom('profile_rfm')
+      .select(['profile_id', 'r_score', 'f_score', 'm_score', 'class8'])
+      .where('workspace_id', '=', workspaceId)
+      .where('profile_id', 'in', ids)
+      .execute(),
+  ]);
+  for (const i of identifiers) if (i.profile_id !== null) states.get(i.profile_id)?.identifierTypes.add(i.type);
+  for (const e of events) {
+    if (e.profile_id === null || e.event === null) continue;
+    states.get(e.profile_id)?.events.push({ event: e.event, timestamp: e.timestamp, properties: e.properties });
+  }
+  const itemsByOrder = new Map<string, ProfileState['orders'][number]['items']>();
+  for (const i of items) {
+    const list = itemsByOrder.get(i.order_id) ?? [];
+    list.push({ sku: i.sku, category: i.category, quantity: i.quantity, refundedQuantity: i.refunded_quantity });
+    itemsByOrder.set(i.order_id, list);
+  }
+  for (const o of orders) {
+    if (o.profile_id === null) continue;
+    states.get(o.profile_id)?.orders.push({
+      orderedAt: o.ordered_at,
+      status: o.status,
+      paidAmount: o.paid_amount,
+      refundedAmount: o.refunded_amount,
+      storeId: o.store_id,
+      channel: o.channel,
+      items: itemsByOrder.get(o.order_id) ?? [],
+    });
+  }
+  for (const t of tags) {
+    const state = states.get(t.profile_id);
+    if (!state) continue;
+    const values = state.tags.get(t.tag_id) ?? new Set<string>();
+    values.add(t.value);
+    state.tags.set(t.tag_id, values);
+  }
+  for (const s of segments) states.get(s.profile_id)?.segments.add(s.segment_id);
+  for (const s of stages) {
+    const state = states.get(s.profile_id);
+    if (state) state.stage = s.stage;
+  }
+  for (const r of rfms) {
+    const state = states.get(r.profile_id);
+    if (state) state.rfm = { r: r.r_score, f: r.f_score, m: r.m_score, class8: r.class8 };
+  }
+  return states;
+}

@@ -28,7 +28,7 @@ export async function openDatabase(cfg: DatabaseConfig, opts: { lockDataDir?: bo
 }
 
 async function openPostgres(cfg: DatabaseConfig): Promise<Database> {
-  const options = cfg.schema ? `-c search_path=${cfg.schema},public` : undefined;
+  const options = cfg.schema ? `-c search_path=${cfg.schema}` : undefined;
   if (cfg.schema) {
     const bootstrap = new pg.Client({ connectionString: cfg.url });
     await bootstrap.connect();
@@ -73,7 +73,7 @@ async function openPglite(cfg: DatabaseConfig, lock: boolean): Promise<Database>
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   if (cfg.schema) {
     await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(cfg.schema)}`.execute(db);
-    await sql`SET search_path TO ${sql.id(cfg.schema)}, public`.execute(db);
+    await sql`SET search_path TO ${sql.id(cfg.schema)}`.execute(db);
   }
   return {
     db,

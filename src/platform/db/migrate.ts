@@ -7,10 +7,14 @@ import { migrations } from './migrations/index.js';
  * The same migrations run on PGlite and PostgreSQL.
  */
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {
+  // Kysely looks for its bookkeeping tables in any schema unless told which: name ours, so runs in
+  // other schemas (tests, benchmarks) never confuse it.
+  const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(db);
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
     allowUnorderedMigrations: true,
+    migrationTableSchema: rows[0]?.schema ?? 'public',
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

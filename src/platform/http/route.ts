@@ -21,6 +21,8 @@ export interface RouteSpec<B extends ZodType, Q extends ZodType, P extends ZodTy
   /** Status of a successful answer (default 200). */
   status?: number;
   bodyLimit?: number;
+  /** The body schema only documents; the handler validates itself (e.g. to report Segment-style errors). */
+  documentBodyOnly?: boolean;
 }
 
 export interface HandlerInput<B, Q, P> {
@@ -71,7 +73,7 @@ export function defineRoute<B extends ZodType = ZodType<unknown>, Q extends ZodT
       }
       const params = parse(spec.params, request.params, 'params');
       const query = parse(spec.query, request.query, 'query');
-      const body = parse(spec.body, request.body, 'body');
+      const body = spec.documentBodyOnly ? request.body : parse(spec.body, request.body, 'body');
       const result = await handler({ body, query, params, workspaceId, actor, request, reply } as HandlerInput<
         z.output<B>,
         z.output<Q>,

@@ -8,6 +8,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE SEQUENCE profile_id_seq;
 
+    -- Newest value per trait wins: a trait in 'incoming' replaces the held one unless the held one is newer.
+    CREATE FUNCTION siyu_newer_traits(cur jsonb, cur_times jsonb, incoming jsonb, incoming_times jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+      SELECT coalesce(cur, '{}'::jsonb) || coalesce((
+        SELECT jsonb_object_agg(k, incoming -> k) FROM jsonb_object_keys(incoming) AS k
+        WHERE cur_times ->> k IS NULL OR (incoming_times ->> k)::timestamptz >= (cur_times ->> k)::timestamptz
+      ), '{}'::jsonb)
+    $$;
+    CREATE FUNCTION siyu_newer_trait_times(cur_times jsonb, incoming_times jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+      SELECT coalesce(cur_times, '{}'::jsonb) || coalesce((
+        SELECT jsonb_object_agg(k, incoming_times -> k) FROM jsonb_object_keys(incoming_times) AS k
+        WHERE cur_times ->> k IS NULL OR (incoming_times ->> k)::timestamptz >= (cur_times ->> k)::timestamptz
+      ), '{}'::jsonb)
+    $$;
+
     CREATE TABLE profiles (
       workspace_id text NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
       id bigint NOT NULL,
@@ -183,6 +199,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     CREATE INDEX orders_profile_time ON orders (workspace_id, profile_id, ordered_at);
     CREATE INDEX orders_identifier ON orders (workspace_id, identifier_id);
+
+    -- Refunds are facts with their own id, so a retried refund applies once; the order keeps their sum.
+    CREATE TABLE order_refunds (
+      workspace_id text NOT NULL,
+      order_id text NOT NULL,
+      refund_id text NOT NULL,
+      amount numeric(14, 2) NOT NULL CHECK (amount > 0),
+      items jsonb,
+      refunded_at timestamptz NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (workspace_id, order_id, refund_id),
+      FOREIGN KEY (workspace_id, order_id) REFERENCES orders (workspace_id, order_id) ON DELETE CASCADE
+    );
 
     CREATE TABLE order_items (
       workspace_id text NOT NULL,

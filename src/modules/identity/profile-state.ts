@@ -1,0 +1,92 @@
+import { sql, type Transaction } from 'kysely';
+import type { DB } from '../../platform/db/schema.js';
+
+type Trx = Transaction<DB>;
+
+/**
+ * A profile's traits are derived from its records: for each trait, the newest value (by event time) among its
+ * identify calls. Recomputed from scratch when a profile's identifiers change (merge, split), and patched
+ * incrementally by ingest otherwise (see applyTraitUpdates).
+ */
+export async function refreshDerivedProfileState(trx: Trx, workspaceId: string, profileIds: number[]): Promise<void> {
+  if (!profileIds.length) return;
+  await sql`
+    UPDATE profiles p SET
+      traits = coalesce(t.traits, '{}'::jsonb),
+      trait_times = coalesce(t.times, '{}'::jsonb),
+      first_seen_at = s.first_seen,
+      last_seen_at = s.last_seen,
+      updated_at = now()
+    FROM unnest(${profileIds}::bigint[]) AS x(pid)
+    LEFT JOIN (
+      SELECT pid, jsonb_object_agg(key, value) AS traits, jsonb_object_agg(key, ts) AS times FROM (
+        SELECT DISTINCT ON (e.profile_id, kv.key) e.profile_id AS pid, kv.key, kv.value, e."timestamp" AS ts
+        FROM events e CROSS JOIN LATERAL jsonb_each(e.traits) AS kv
+        WHERE e.workspace_id = ${workspaceId} AND e.profile_id = ANY(${profileIds}::bigint[]) AND e.traits IS NOT NULL
+        ORDER BY e.profile_id, kv.key, e."timestamp" DESC, e.id DESC
+      ) latest GROUP BY pid
+    ) t ON t.pid = x.pid
+    LEFT JOIN (
+      SELECT pid, min(ts) AS first_seen, max(ts) AS last_seen FROM (
+        SELECT profile_id AS pid, "timestamp" AS ts FROM events WHERE workspace_id = ${workspaceId} AND profile_id = ANY(${profileIds}::bigint[])
+        UNION ALL
+        SELECT profile_id, ordered_at FROM orders WHERE workspace_id = ${workspaceId} AND profile_id = ANY(${profileIds}::bigint[])
+      ) r GROUP BY pid
+    ) s ON s.pid = x.pid
+    WHERE p.workspace_id = ${workspaceId} AND p.id = x.pid`.execute(trx);
+  await markProfilesChanged(trx, workspaceId, profileIds);
+}
+
+export interface ProfileTouch {
+  profileId: number;
+  time: Date;
+  /** Traits set by an identify call at `time`. */
+  traits?: Record<string, unknown>;
+}
+
+/**
+ * Ingest's incremental path: for each profile, take a trait's value only if it is newer than the one held, and widen
+ * first/last seen. One statement for the whole batch.
+ */
+export async function applyProfileTouches(trx: Trx, workspaceId: string, touches: ProfileTouch[]): Promise<void> {
+  if (!touches.length) return;
+  const byProfile = new Map<number, { first: number; last: number; traits: Record<string, unknown>; times: Record<string, string> }>();
+  for (const t of touches) {
+    const ms = t.time.getTime();
+    let agg = byProfile.get(t.profileId);
+    if (!agg) byProfile.set(t.profileId, (agg = { first: ms, last: ms, traits: {}, times: {} }));
+    agg.first = Math.min(agg.first, ms);
+    agg.last = Math.max(agg.last, ms);
+    for (const [key, value] of Object.entries(t.traits ?? {})) {
+      const prev = agg.times[key];
+      if (!prev || prev <= t.time.toISOString()) {
+        agg.traits[key] = value;
+        agg.times[key] = t.time.toISOString();
+      }
+    }
+  }
+  const ids = [...byProfile.keys()].sort((x, y) => x - y);
+  const aggs = ids.map((id) => byProfile.get(id)!);
+  await sql`
+    UPDATE profiles p SET
+      traits = siyu_newer_traits(p.traits, p.trait_times, x.traits, x.times),
+      trait_times = siyu_newer_trait_times(p.trait_times, x.times),
+      first_seen_at = least(p.first_seen_at, x.f),
+      last_seen_at = greatest(p.last_seen_at, x.l),
+      updated_at = now()
+    FROM unnest(${ids}::bigint[], ${aggs.map((a) => JSON.stringify(a.traits))}::jsonb[], ${aggs.map((a) => JSON.stringify(a.times))}::jsonb[],
+                ${aggs.map((a) => new Date(a.first).toISOString())}::timestamptz[], ${aggs.map((a) => new Date(a.last).toISOString())}::timestamptz[])
+      AS x(id, traits, times, f, l)
+    WHERE p.workspace_id = ${workspaceId} AND p.id = x.id`.execute(trx);
+  await markProfilesChanged(trx, workspaceId, ids);
+}
+
+/** Queues profiles for the rules tier (de-duplicated: one row per profile). */
+export async function markProfilesChanged(trx: Trx, workspaceId: string, profileIds: number[]): Promise<void> {
+  if (!profileIds.length) return;
+  const ids = [...new Set(profileIds)].sort((x, y) => x - y);
+  await sql`
+    INSERT INTO profile_changes (workspace_id, profile_id)
+    SELECT ${workspaceId}, id FROM unnest(${ids}::bigint[]) AS x(id)
+    ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = now()`.execute(trx);
+}

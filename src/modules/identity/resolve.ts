@@ -1,0 +1,188 @@
+import { sql, type Transaction } from 'kysely';
+import type { DB } from '../../platform/db/schema.js';
+import { identifierKey, pickAnchor, type Identifier, type IdentifierRules } from './identifiers.js';
+import { partition, type PartitionLink } from './partition.js';
+
+type Trx = Transaction<DB>;
+
+export interface ResolveItem {
+  messageId: string;
+  time: Date;
+  identifiers: Identifier[];
+}
+
+export interface ResolvedItem {
+  /** The identifier the record belongs to: its highest-priority identifier. */
+  anchorId: number;
+  /** The anchor's current profile; null only while a brand-new anchor waits for its component's recompute. */
+  profileId: number | null;
+}
+
+export interface ResolveResult {
+  items: ResolvedItem[];
+  /** Identifiers whose component must be recomputed (merge, split or new link among known identifiers). */
+  pending: number[];
+  /** Profiles created in this batch for people never seen before. */
+  newProfiles: number[];
+}
+
+interface Row {
+  id: number;
+  type: string;
+  value: string;
+  profile_id: number | null;
+}
+
+/**
+ * Resolves a whole batch's identifiers in a few set-based statements, inside the ingest transaction:
+ * upsert identifiers, record link facts (keeping each pair's earliest evidence), give brand-new people a profile
+ * straight away, and leave everything that touches known identifiers in new ways to `recomputePending`.
+ * Call with the workspace's shared ingest lock held (see locks.ts).
+ */
+export async function resolveBatch(trx: Trx, workspaceId: string, items: ResolveItem[], rules: IdentifierRules): Promise<ResolveResult> {
+  const distinct = new Map<string, { type: string; value: string; first: Date }>();
+  for (const item of items) {
+    for (const i of item.identifiers) {
+      const key = identifierKey(i);
+      const seen = distinct.get(key);
+      if (!seen) distinct.set(key, { type: i.type, value: i.value, first: item.time });
+      else if (item.time < seen.first) seen.first = item.time;
+    }
+  }
+  // Sorted, so concurrent batches take unique-index locks in one order and cannot deadlock.
+  const all = [...distinct.values()].sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
+  const types = all.map((i) => i.type);
+  const values = all.map((i) => i.value);
+  const created = await sql<{ id: number }>`
+    INSERT INTO identifiers (workspace_id, type, value, first_seen_at)
+    SELECT ${workspaceId}, t, v, f FROM unnest(${types}::text[], ${values}::text[], ${all.map((i) => i.first.toISOString())}::timestamptz[]) AS x(t, v, f)
+    ON CONFLICT (workspace_id, type, value) DO NOTHING
+    RETURNING id`.execute(trx);
+  const createdIds = new Set(created.rows.map((r) => r.id));
+  const rows = await sql<Row>`
+    SELECT i.id, i.type, i.value, i.profile_id FROM identifiers i
+    JOIN unnest(${types}::text[], ${values}::text[]) AS x(t, v) ON i.type = x.t AND i.value = x.v
+    WHERE i.workspace_id = ${workspaceId}`.execute(trx);
+  const byKey = new Map<string, Row>();
+  for (const r of rows.rows) byKey.set(identifierKey(r), r);
+
+  // Link facts: a star from each record's anchor to its other identifiers.
+  const anchors: Row[] = [];
+  const linkByPair = new Map<string, PartitionLink>();
+  for (const item of items) {
+    const resolved = item.identifiers.map((i) => byKey.get(identifierKey(i))!);
+    const anchor = pickAnchor(resolved, rules)!;
+    anchors.push(anchor);
+    for (const other of resolved) {
+      if (other.id === anchor.id) continue;
+      const [a, b] = anchor.id < other.id ? [anchor.id, other.id] : [other.id, anchor.id];
+      const link = { a, b, eventTime: item.time.getTime(), messageId: item.messageId };
+      const key = `${a}:${b}`;
+      const prev = linkByPair.get(key);
+      if (!prev || link.eventTime < prev.eventTime || (link.eventTime === prev.eventTime && link.messageId < prev.messageId)) linkByPair.set(key, link);
+    }
+  }
+  const links = [...linkByPair.values()].sort((x, y) => x.a - y.a || x.b - y.b);
+  const changed = links.length
+    ? (
+        await sql<{ a: number; b: number }>`
+        INSERT INTO identity_links (workspace_id, a, b, event_time, message_id)
+        SELECT ${workspaceId}, a, b, t, m
+        FROM unnest(${links.map((l) => l.a)}::bigint[], ${links.map((l) => l.b)}::bigint[],
+                    ${links.map((l) => new Date(l.eventTime).toISOString())}::timestamptz[], ${links.map((l) => l.messageId)}::text[]) AS x(a, b, t, m)
+        ON CONFLICT (workspace_id, a, b) DO UPDATE SET event_time = excluded.event_time, message_id = excluded.message_id
+        WHERE (excluded.event_time, excluded.message_id) < (identity_links.event_time, identity_links.message_id)
+        RETURNING a, b`.execute(trx)
+      ).rows
+    : [];
+
+  // Which new identifiers can be settled here: those whose changed links reach only other new identifiers.
+  const isNew = (id: number) => createdIds.has(id);
+  const pending = new Set<number>();
+  const localAdjacency = new Map<number, number[]>();
+  for (const { a, b } of changed) {
+    if (isNew(a) && isNew(b)) {
+      (localAdjacency.get(a) ?? localAdjacency.set(a, []).get(a)!).push(b);
+      (localAdjacency.get(b) ?? localAdjacency.set(b, []).get(b)!).push(a);
+    } else {
+      pending.add(a);
+      pending.add(b);
+    }
+  }
+  for (const r of rows.rows) if (!isNew(r.id) && r.profile_id === null) pending.add(r.id); // left by an interrupted batch
+  const settledLocally = new Map<number, number>(); // identifier id → profile id
+  const newProfiles: number[] = [];
+  const visited = new Set<number>();
+  const localComponents: number[][] = [];
+  for (const id of createdIds) {
+    if (visited.has(id)) continue;
+    const component: number[] = [];
+    const stack = [id];
+    visited.add(id);
+    while (stack.length) {
+      const x = stack.pop()!;
+      component.push(x);
+      for (const y of localAdjacency.get(x) ?? []) if (!visited.has(y)) visited.add(y), stack.push(y);
+    }
+    if (component.some((x) => pending.has(x))) component.forEach((x) => pending.add(x));
+    else localComponents.push(component);
+  }
+  if (localComponents.length) {
+    const rowById = new Map(rows.rows.map((r) => [r.id, r]));
+    const sets: number[][] = [];
+    for (const component of localComponents) {
+      const componentSet = new Set(component);
+      const componentLinks = links.filter((l) => componentSet.has(l.a) && componentSet.has(l.b));
+      const result = partition(component.map((id) => ({ id, type: rowById.get(id)!.type })), componentLinks, [], rules);
+      sets.push(...result.sets);
+      if (result.refused.length) await recordConflicts(trx, workspaceId, result.refused);
+    }
+    const ids = await mintProfileIds(trx, sets.length);
+    sets.forEach((set, i) => set.forEach((identifierId) => settledLocally.set(identifierId, ids[i]!)));
+    newProfiles.push(...ids);
+    const firstSeenOf = (id: number) => distinct.get(identifierKey(rowById.get(id)!))!.first.getTime();
+    const firstSeen = sets.map((set) => new Date(Math.min(...set.map(firstSeenOf))));
+    await sql`
+      INSERT INTO profiles (workspace_id, id, first_seen_at, last_seen_at)
+      SELECT ${workspaceId}, id, f, f FROM unnest(${ids}::bigint[], ${firstSeen.map((d) => d.toISOString())}::timestamptz[]) AS x(id, f)`.execute(trx);
+    const settledIds = [...settledLocally.keys()];
+    await sql`
+      UPDATE identifiers SET profile_id = x.p, origin_profile_id = x.p
+      FROM unnest(${settledIds}::bigint[], ${settledIds.map((id) => settledLocally.get(id)!)}::bigint[]) AS x(id, p)
+      WHERE identifiers.workspace_id = ${workspaceId} AND identifiers.id = x.id`.execute(trx);
+  }
+  if (pending.size) {
+    const ids = [...pending].sort((x, y) => x - y);
+    await sql`
+      INSERT INTO identity_pending (workspace_id, identifier_id)
+      SELECT ${workspaceId}, id FROM unnest(${ids}::bigint[]) AS x(id)
+      ON CONFLICT DO NOTHING`.execute(trx);
+  }
+  return {
+    items: anchors.map((anchor) => ({ anchorId: anchor.id, profileId: settledLocally.get(anchor.id) ?? anchor.profile_id })),
+    pending: [...pending],
+    newProfiles,
+  };
+}
+
+export async function mintProfileIds(trx: Trx, n: number): Promise<number[]> {
+  if (n === 0) return [];
+  const { rows } = await sql<{ id: number }>`SELECT nextval('profile_id_seq') AS id FROM generate_series(1, ${n}::int)`.execute(trx);
+  return rows.map((r) => r.id);
+}
+
+export async function recordConflicts(
+  trx: Trx,
+  workspaceId: string,
+  refused: Array<{ a: number; b: number; eventTime: number; messageId: string; reason: string; type?: string }>,
+): Promise<void> {
+  if (!refused.length) return;
+  const sorted = [...refused].sort((x, y) => x.a - y.a || x.b - y.b);
+  await sql`
+    INSERT INTO identity_conflicts (workspace_id, a, b, reason, message_id, event_time)
+    SELECT ${workspaceId}, a, b, r, m, t
+    FROM unnest(${sorted.map((l) => l.a)}::bigint[], ${sorted.map((l) => l.b)}::bigint[],
+                ${sorted.map((l) => (l.reason === 'limit' ? `limit:${l.type}` : l.reason))}::text[], ${sorted.map((l) => l.messageId)}::text[],
+                ${sorted.map((l) => new Date(l.eventTime).toISOString())}::timestamptz[]) AS x(a, b, r, m, t)
+    ON CONFLICT (workspace_id, a, b) DO UPDATE SET reason = excluded.reason, message_id = excluded.message_id, event_time = excluded.event_time`.execute(trx);
+}

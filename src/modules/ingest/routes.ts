@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../platform/errors.js';
+import type { AppContext } from '../../platform/http/context.js';
+import { defineRoute } from '../../platform/http/route.js';
+import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestResponse, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, PageMessage, ScreenMessage, TrackMessage } from './schema.js';
+import { ingestMessages } from './service.js';
+
+/**
+ * Segment's HTTP tracking API. Bodies are read raw so size limits and malformed JSON get Segment-style 400s with
+ * our error codes (Fastify's own parser would answer 413 or a generic error).
+ */
+export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { db } = ctx.database;
+  app.register(async (scope) => {
+    // analytics.js may send text/plain (to skip a CORS preflight): every content type is read as JSON here.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 4 * MAX_BATCH_BYTES }, (request, body, done) => {
+      const limit = request.url.startsWith('/v1/batch') || request.url.startsWith('/v1/import') ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES;
+      const buf = body as Buffer;
+      if (buf.length > limit) {
+        done(new AppError('payload_too_large', `request body is ${buf.length} bytes; the limit is ${limit} (${limit / 1024} KB)`), undefined);
+        return;
+      }
+      if (buf.length === 0) return done(new AppError('invalid_json', 'empty body: send a JSON object'), undefined);
+      try {
+        done(null, JSON.parse(buf.toString('utf8')));
+      } catch (err) {
+        done(new AppError('invalid_json', `malformed JSON: ${(err as Error).message}`), undefined);
+      }
+    });
+
+    const tags = ['Ingest (Segment tracking API)'];
+    const single = [
+      ['identify', IdentifyMessage, 'Identify a person and record their traits'],
+      ['track', TrackMessage, 'Record an action a person performed'],
+      ['page', PageMessage, 'Record a page view'],
+      ['screen', ScreenMessage, 'Record a mobile screen view'],
+      ['group', GroupMessage, 'Associate a person with a group (company, household…)'],
+      ['alias', AliasMessage, 'Link a previous id (usually the anonymous id) to a user id'],
+    ] as const;
+    for (const [type, schema, summary] of single) {
+      defineRoute(
+        scope,
+        { method: 'POST', url: `/v1/${type}`, summary, tags, auth: 'write', documentBodyOnly: true, body: (schema as typeof TrackMessage).extend({ writeKey: z.string().optional() }) as z.ZodType, response: IngestResponse },
+        async ({ workspaceId, request }) => {
+          const body = request.body as Record<string, unknown>;
+          if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AppError('invalid_request', 'body must be a JSON object');
+          const { writeKey: _key, ...message } = body;
+          if (message.type !== undefined && message.type !== type) {
+            throw new AppError('invalid_request', `body.type is "${String(message.type)}" but this is /v1/${type}`, [{ path: 'body.type', message: `must be ${type}` }]);
+          }
+          const result = await ingestMessages(db, workspaceId, [{ ...message, type }], { single: true });
+          return { success: true, ...result };
+        },
+      );
+    }
+
+    defineRoute(
+      scope,
+      { method: 'POST', url: '/v1/batch', summary: 'Send up to 500 KB of messages of any type at once', tags, auth: 'write', body: BatchRequest, response: IngestResponse },
+      async ({ workspaceId, body }) => {
+        const result = await ingestMessages(db, workspaceId, body.batch, {
+          batchContext: body.context,
+          batchIntegrations: body.integrations,
+          batchSentAt: body.sentAt,
+        });
+        return { success: true, ...result };
+      },
+    );
+  });
+}

@@ -1,0 +1,157 @@
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import type { DB } from '../../platform/db/schema.js';
+import { AppError } from '../../platform/errors.js';
+import { applyProfileTouches, loadIdentifierRules, markProfilesChanged, pickAnchor, writeWithIdentities, type ProfileTouch } from '../identity/index.js';
+import { prepareMessages, type PreparedMessage, type PrepareOptions } from './prepare.js';
+
+export interface IngestResult {
+  accepted: number;
+  /** Messages whose messageId was already stored: applied once, never twice. */
+  duplicates: number;
+}
+
+/**
+ * Validates and stores Segment-spec messages. All or nothing: if any message is invalid, none is stored and the
+ * error lists every offending index. A resolved promise means the messages are durably committed.
+ */
+export async function ingestMessages(db: Db, workspaceId: string, raw: unknown[], opts: Partial<PrepareOptions> = {}): Promise<IngestResult> {
+  const { messages, errors } = prepareMessages(raw, { receivedAt: new Date(), ...opts });
+  if (errors.length) {
+    const first = errors[0]!;
+    throw new AppError(
+      'invalid_request',
+      `${errors.length} invalid message${errors.length > 1 ? 's' : ''}; first: ${first.path ? `${first.path}: ` : ''}${first.message}`,
+      errors,
+    );
+  }
+  return storeMessages(db, workspaceId, messages);
+}
+
+export async function storeMessages(db: Db, workspaceId: string, input: PreparedMessage[]): Promise<IngestResult> {
+  // A messageId repeated inside one batch is the same message: keep its first occurrence.
+  const seen = new Set<string>();
+  const messages = input.filter((m) => (seen.has(m.messageId) ? false : (seen.add(m.messageId), true)));
+  if (!messages.length) return { accepted: 0, duplicates: input.length };
+  const items = messages.map((m) => ({ messageId: m.messageId, time: m.timestamp, identifiers: m.identifiers }));
+  return writeWithIdentities(db, workspaceId, items, async (trx, resolved) => {
+    const order = messages.map((_, i) => i).sort((x, y) => (messages[x]!.messageId < messages[y]!.messageId ? -1 : 1));
+    const inserted = await insertEvents(trx, workspaceId, order.map((i) => ({ m: messages[i]!, anchorId: resolved.items[i]!.anchorId, profileId: resolved.items[i]!.profileId })));
+    const touches: ProfileTouch[] = [];
+    messages.forEach((m, i) => {
+      const profileId = resolved.items[i]!.profileId;
+      if (profileId !== null && inserted.has(m.messageId)) touches.push({ profileId, time: m.timestamp, traits: m.traits ?? undefined });
+    });
+    await applyProfileTouches(trx, workspaceId, touches);
+    return { accepted: inserted.size, duplicates: input.length - inserted.size };
+  });
+}
+
+/** Events that belong to an already-resolved anchor identifier (orders' lifecycle events), in the caller's transaction. */
+export interface AnchoredEvent {
+  messageId: string;
+  event: string;
+  properties: Record<string, unknown>;
+  timestamp: Date;
+  anchorId: number;
+  profileId: number | null;
+}
+
+export async function insertAnchoredEvents(trx: Transaction<DB>, workspaceId: string, events: AnchoredEvent[]): Promise<number> {
+  if (!events.length) return 0;
+  const now = new Date();
+  const rows = [...events]
+    .sort((x, y) => (x.messageId < y.messageId ? -1 : 1))
+    .map((e) => ({
+      m: {
+        index: 0, messageId: e.messageId, type: 'track', event: e.event, userId: null, anonymousId: null, timestamp: e.timestamp,
+        receivedAt: now, properties: e.properties, traits: null, context: { library: { name: 'siyu' } }, identifiers: [],
+      } satisfies PreparedMessage,
+      anchorId: e.anchorId,
+      profileId: e.profileId,
+    }));
+  return (await insertEvents(trx, workspaceId, rows)).size;
+}
+
+async function insertEvents(
+  trx: Transaction<DB>,
+  workspaceId: string,
+  rows: Array<{ m: PreparedMessage; anchorId: number; profileId: number | null }>,
+): Promise<Set<string>> {
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  const result = await sql<{ message_id: string }>`
+    INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, user_id, anonymous_id, "timestamp", received_at, properties, traits, context)
+    SELECT ${workspaceId}, * FROM unnest(
+      ${rows.map((r) => r.m.messageId)}::text[], ${rows.map((r) => r.m.type)}::text[], ${rows.map((r) => r.m.event)}::text[],
+      ${rows.map((r) => r.anchorId)}::bigint[], ${rows.map((r) => r.profileId)}::bigint[],
+      ${rows.map((r) => r.m.userId)}::text[], ${rows.map((r) => r.m.anonymousId)}::text[],
+      ${rows.map((r) => r.m.timestamp.toISOString())}::timestamptz[], ${rows.map((r) => r.m.receivedAt.toISOString())}::timestamptz[],
+      ${rows.map((r) => json(r.m.properties))}::jsonb[], ${rows.map((r) => json(r.m.traits))}::jsonb[], ${rows.map((r) => json(r.m.context))}::jsonb[])
+    ON CONFLICT (workspace_id, message_id) DO NOTHING
+    RETURNING message_id`.execute(trx);
+  return new Set(result.rows.map((r) => r.message_id));
+}
+
+export interface ProfileEventInput {
+  profileId: number;
+  /** `track` (default) for something observed; `identify` with traits to set traits (operator edits). */
+  type?: 'track' | 'identify';
+  event?: string;
+  traits?: Record<string, unknown>;
+  properties?: Record<string, unknown>;
+  timestamp?: Date;
+  /** Give one to make the call idempotent (e.g. `segment-entered:<segment>:<profile>:<version>`). */
+  messageId?: string;
+}
+
+/**
+ * Records events Siyu itself observes about a known profile (Segment Entered, Email Opened…), inside the caller's
+ * transaction. Each event belongs to the profile's highest-priority identifier, so it follows that identifier
+ * through later merges and unmerges like any other event.
+ */
+export async function appendProfileEvents(trx: Transaction<DB>, workspaceId: string, events: ProfileEventInput[]): Promise<number> {
+  if (!events.length) return 0;
+  const rules = await loadIdentifierRules(trx as unknown as Db, workspaceId);
+  const profileIds = [...new Set(events.map((e) => e.profileId))];
+  const identifiers = await trx
+    .selectFrom('identifiers')
+    .select(['id', 'type', 'value', 'profile_id'])
+    .where('workspace_id', '=', workspaceId)
+    .where('profile_id', 'in', profileIds)
+    .execute();
+  const anchorOf = new Map<number, number>();
+  for (const pid of profileIds) {
+    const anchor = pickAnchor(identifiers.filter((i) => i.profile_id === pid), rules);
+    if (anchor) anchorOf.set(pid, anchor.id);
+  }
+  const now = new Date();
+  const rows = events
+    .filter((e) => anchorOf.has(e.profileId))
+    .map((e) => ({
+      m: {
+        index: 0,
+        messageId: e.messageId ?? `sys-${crypto.randomUUID()}`,
+        type: e.type ?? 'track',
+        event: e.type === 'identify' ? null : (e.event ?? null),
+        userId: null,
+        anonymousId: null,
+        timestamp: e.timestamp ?? now,
+        receivedAt: now,
+        properties: e.type === 'identify' ? null : (e.properties ?? {}),
+        traits: e.type === 'identify' ? (e.traits ?? {}) : null,
+        context: { library: { name: 'siyu' }, ...(e.properties && e.type === 'identify' ? { source: e.properties } : {}) },
+        identifiers: [],
+      } satisfies PreparedMessage,
+      anchorId: anchorOf.get(e.profileId)!,
+      profileId: e.profileId,
+    }))
+    .sort((x, y) => (x.m.messageId < y.m.messageId ? -1 : 1));
+  if (!rows.length) return 0;
+  const inserted = await insertEvents(trx, workspaceId, rows);
+  const stored = rows.filter((r) => inserted.has(r.m.messageId));
+  // Trait edits apply like any identify; observed events leave last-seen alone, but rules may depend on them.
+  const edits = stored.filter((r) => r.m.type === 'identify');
+  await applyProfileTouches(trx, workspaceId, edits.map((r) => ({ profileId: r.profileId, time: r.m.timestamp, traits: r.m.traits ?? {} })));
+  await markProfilesChanged(trx, workspaceId, stored.map((r) => r.profileId));
+  return inserted.size;
+}

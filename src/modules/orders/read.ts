@@ -1,0 +1,70 @@
+import type { Db } from '../../platform/db/database.js';
+import { invalid, notFound } from '../../platform/errors.js';
+
+export async function getOrder(db: Db, workspaceId: string, orderId: string) {
+  const order = await db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).executeTakeFirst();
+  if (!order) throw notFound(`order ${orderId}`);
+  const items = await db.selectFrom('order_items').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).orderBy('line').execute();
+  return toView(order, items);
+}
+
+/** Orders newest first, keyset-paged, optionally for one profile, store or status. */
+export async function listOrders(db: Db, workspaceId: string, opts: { limit: number; cursor?: string; profileId?: number; storeId?: string; status?: string }) {
+  let q = db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId);
+  if (opts.profileId !== undefined) q = q.where('profile_id', '=', opts.profileId);
+  if (opts.storeId) q = q.where('store_id', '=', opts.storeId);
+  if (opts.status) q = q.where('status', '=', opts.status as never);
+  if (opts.cursor) {
+    const [ts, id] = decode(opts.cursor);
+    q = q.where((eb) => eb.or([eb('ordered_at', '<', new Date(ts)), eb.and([eb('ordered_at', '=', new Date(ts)), eb('order_id', '<', id)])]));
+  }
+  const rows = await q.orderBy('ordered_at', 'desc').orderBy('order_id', 'desc').limit(opts.limit + 1).execute();
+  const page = rows.slice(0, opts.limit);
+  const items = page.length
+    ? await db.selectFrom('order_items').selectAll().where('workspace_id', '=', workspaceId).where('order_id', 'in', page.map((o) => o.order_id)).orderBy('line').execute()
+    : [];
+  const last = page[page.length - 1];
+  return {
+    data: page.map((o) => toView(o, items.filter((i) => i.order_id === o.order_id))),
+    nextCursor: rows.length > opts.limit && last ? Buffer.from(JSON.stringify([last.ordered_at.toISOString(), last.order_id])).toString('base64url') : null,
+  };
+}
+
+function decode(cursor: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    if (typeof v[0] === 'string' && typeof v[1] === 'string') return v;
+  } catch {
+    /* fall through */
+  }
+  throw invalid('invalid cursor', [{ path: 'query.cursor', message: 'use nextCursor from the previous page' }]);
+}
+
+type OrderRow = Awaited<ReturnType<typeof loadRow>>;
+async function loadRow(db: Db) {
+  return db.selectFrom('orders').selectAll().executeTakeFirstOrThrow();
+}
+type ItemRow = { sku: string; name: string | null; category: string | null; quantity: number; price: number; refunded_quantity: number };
+
+function toView(o: OrderRow, items: ItemRow[]) {
+  return {
+    orderId: o.order_id,
+    profileId: o.profile_id,
+    storeId: o.store_id,
+    guideId: o.guide_id,
+    channel: o.channel,
+    status: o.status,
+    currency: o.currency,
+    totalAmount: o.total_amount,
+    discountAmount: o.discount_amount,
+    shippingAmount: o.shipping_amount,
+    paidAmount: o.paid_amount,
+    refundedAmount: o.refunded_amount,
+    orderedAt: o.ordered_at,
+    paidAt: o.paid_at,
+    refundedAt: o.refunded_at,
+    cancelledAt: o.cancelled_at,
+    items: items.map((i) => ({ sku: i.sku, name: i.name ?? undefined, category: i.category ?? undefined, quantity: i.quantity, price: i.price, refundedQuantity: i.refunded_quantity })),
+    properties: o.properties,
+  };
+}

@@ -1,0 +1,138 @@
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import type { DB } from '../../platform/db/schema.js';
+import { AppError, invalid, notFound, type ErrorDetail } from '../../platform/errors.js';
+import { zodIssuesToDetails } from '../../platform/http/validation.js';
+import { applyProfileTouches, lockIdentityShared, markProfilesChanged, writeWithIdentities } from '../identity/index.js';
+import { insertAnchoredEvents, type AnchoredEvent } from '../ingest/index.js';
+import { customerIdentifiers } from './customer.js';
+import { OrderInput, RefundInput, round2, type ParsedOrder } from './schema.js';
+import { orderFingerprint, orderLifecycleEvents, statusAfterRefund } from './lifecycle.js';
+
+type Trx = Transaction<DB>;
+
+export interface UpsertResult {
+  orderId: string;
+  outcome: 'created' | 'updated' | 'unchanged';
+  profileId: number | null;
+}
+
+/** Validates orders; every problem names the order's index and field. */
+export function parseOrders(raw: unknown[], root = 'orders'): { orders: ParsedOrder[]; errors: ErrorDetail[] } {
+  const orders: ParsedOrder[] = [];
+  const errors: ErrorDetail[] = [];
+  raw.forEach((input, index) => {
+    const r = OrderInput.safeParse(input);
+    if (!r.success) return errors.push(...zodIssuesToDetails(r.error, `${root}[${index}]`).map((d) => ({ ...d, index })));
+    if (!customerIdentifiers(r.data.customer).length) {
+      return errors.push({ index, path: `${root}[${index}].customer`, message: 'name the customer by at least one usable identifier' });
+    }
+    orders.push(r.data);
+  });
+  return { orders, errors };
+}
+
+/**
+ * Creates or updates orders, idempotent by order id: sending the same order again changes nothing; a changed
+ * order (paid → refunded) is updated. Customers are resolved through OneID; lifecycle events (Order Completed,
+ * Order Refunded, Order Cancelled) are recorded once each, for journeys and rules.
+ */
+export async function upsertOrders(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {
+  const { orders: parsed, errors } = parseOrders(raw);
+  if (errors.length) throw new AppError('invalid_request', `${errors.length} invalid order field(s); first: ${errors[0]!.path}: ${errors[0]!.message}`, errors);
+  // The last occurrence of an order id in one request wins, as if sent one after the other.
+  const byId = new Map(parsed.map((o) => [o.orderId, o]));
+  const orders = [...byId.values()].sort((a, b) => (a.orderId < b.orderId ? -1 : 1));
+  const items = orders.map((o) => ({ messageId: `order:${o.orderId}`, time: o.orderedAt, identifiers: customerIdentifiers(o.customer) }));
+  return writeWithIdentities(db, workspaceId, items, async (trx, resolved) => {
+    const existing = new Map(
+      (await trx.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', 'in', orders.map((o) => o.orderId)).forUpdate().execute()).map((r) => [r.order_id, r]),
+    );
+    const existingItems = await loadItems(trx, workspaceId, [...existing.keys()]);
+    const results: UpsertResult[] = [];
+    const events: AnchoredEvent[] = [];
+    const touched: Array<{ profileId: number; time: Date }> = [];
+    for (const [i, order] of orders.entries()) {
+      const { anchorId, profileId } = resolved.items[i]!;
+      const before = existing.get(order.orderId);
+      const paidAmount = order.paidAmount ?? round2(order.totalAmount - order.discountAmount + order.shippingAmount);
+      const row = {
+        workspace_id: workspaceId, order_id: order.orderId, identifier_id: anchorId, profile_id: profileId,
+        store_id: order.storeId ?? null, guide_id: order.guideId ?? null, channel: order.channel ?? null, status: order.status,
+        currency: order.currency, total_amount: order.totalAmount, discount_amount: order.discountAmount, shipping_amount: order.shippingAmount,
+        paid_amount: paidAmount, refunded_amount: order.refundedAmount, ordered_at: order.orderedAt,
+        paid_at: order.paidAt ?? (order.status === 'pending' || order.status === 'cancelled' ? null : order.orderedAt),
+        refunded_at: order.refundedAt ?? null, cancelled_at: order.cancelledAt ?? null,
+        properties: order.properties ? JSON.stringify(order.properties) : null,
+      };
+      if (before && orderFingerprint(before, existingItems.get(order.orderId) ?? []) === orderFingerprint(row, order.items)) {
+        results.push({ orderId: order.orderId, outcome: 'unchanged', profileId: before.profile_id });
+        continue;
+      }
+      if (before) {
+        await trx.updateTable('orders').set({ ...row, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('order_id', '=', order.orderId).execute();
+        await trx.deleteFrom('order_items').where('workspace_id', '=', workspaceId).where('order_id', '=', order.orderId).execute();
+      } else {
+        await trx.insertInto('orders').values(row).execute();
+      }
+      if (order.items.length) {
+        await trx
+          .insertInto('order_items')
+          .values(order.items.map((it, line) => ({ workspace_id: workspaceId, order_id: order.orderId, line, sku: it.sku, name: it.name ?? null, category: it.category ?? null, quantity: it.quantity, price: it.price })))
+          .execute();
+      }
+      events.push(...orderLifecycleEvents(order, paidAmount, anchorId, profileId));
+      if (profileId !== null) touched.push({ profileId, time: order.orderedAt });
+      results.push({ orderId: order.orderId, outcome: before ? 'updated' : 'created', profileId });
+    }
+    await insertAnchoredEvents(trx, workspaceId, events);
+    await applyProfileTouches(trx, workspaceId, touched);
+    // Answer in the caller's order.
+    const position = new Map(parsed.map((o, i) => [o.orderId, i]));
+    return results.sort((a, b) => position.get(a.orderId)! - position.get(b.orderId)!);
+  });
+}
+
+async function loadItems(trx: Trx, workspaceId: string, orderIds: string[]) {
+  const map = new Map<string, Array<{ sku: string; name: string | null; category: string | null; quantity: number; price: number }>>();
+  if (!orderIds.length) return map;
+  const rows = await trx.selectFrom('order_items').selectAll().where('workspace_id', '=', workspaceId).where('order_id', 'in', orderIds).orderBy('line').execute();
+  for (const r of rows) (map.get(r.order_id) ?? map.set(r.order_id, []).get(r.order_id)!).push(r);
+  return map;
+}
+
+/** Records a refund once per refund id; the order's refunded amount, items and status follow. */
+export async function refundOrder(db: Db, workspaceId: string, orderId: string, input: unknown) {
+  const parsed = RefundInput.safeParse(input);
+  if (!parsed.success) throw invalid('invalid refund', zodIssuesToDetails(parsed.error, 'body'));
+  const refund = parsed.data;
+  const refundedAt = refund.refundedAt ?? new Date();
+  return db.transaction().execute(async (trx) => {
+    await lockIdentityShared(trx, workspaceId);
+    const order = await trx.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).forUpdate().executeTakeFirst();
+    if (!order) throw notFound(`order ${orderId}`);
+    const inserted = await sql`
+      INSERT INTO order_refunds (workspace_id, order_id, refund_id, amount, items, refunded_at)
+      VALUES (${workspaceId}, ${orderId}, ${refund.refundId}, ${refund.amount}, ${refund.items ? JSON.stringify(refund.items) : null}::jsonb, ${refundedAt.toISOString()}::timestamptz)
+      ON CONFLICT DO NOTHING`.execute(trx);
+    if (Number(inserted.numAffectedRows ?? 0) === 0) return { orderId, refundId: refund.refundId, applied: false, status: order.status, refundedAmount: order.refunded_amount };
+    const refunded = round2(order.refunded_amount + refund.amount);
+    if (refunded > order.paid_amount + 0.001) {
+      throw new AppError('invalid_request', `refund would bring the refunded total to ${refunded}, more than the ${order.paid_amount} paid`, [{ path: 'body.amount', message: 'exceeds what is left to refund' }]);
+    }
+    for (const it of refund.items ?? []) {
+      const res = await sql`
+        UPDATE order_items SET refunded_quantity = refunded_quantity + ${it.quantity}
+        WHERE workspace_id = ${workspaceId} AND order_id = ${orderId} AND sku = ${it.sku} AND refunded_quantity + ${it.quantity} <= quantity`.execute(trx);
+      if (Number(res.numAffectedRows ?? 0) === 0) throw invalid(`cannot refund ${it.quantity} × ${it.sku} on order ${orderId}`, [{ path: 'body.items', message: 'unknown SKU or more than bought' }]);
+    }
+    const status = statusAfterRefund(refunded, order.paid_amount);
+    await trx.updateTable('orders').set({ refunded_amount: refunded, status, refunded_at: refundedAt, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).execute();
+    await insertAnchoredEvents(trx, workspaceId, [{
+      messageId: `order:${orderId}:refund:${refund.refundId}`, event: 'Order Refunded', timestamp: refundedAt, anchorId: order.identifier_id, profileId: order.profile_id,
+      properties: { order_id: orderId, refund_id: refund.refundId, total: refund.amount, currency: order.currency, products: refund.items ?? [] },
+    }]);
+    if (order.profile_id !== null) await markProfilesChanged(trx, workspaceId, [order.profile_id]);
+    return { orderId, refundId: refund.refundId, applied: true, status, refundedAmount: refunded };
+  });
+}

@@ -1,0 +1,62 @@
+import { App as AntApp, ConfigProvider, Spin } from 'antd';
+import enUS from 'antd/locale/en_US';
+import zhCN from 'antd/locale/zh_CN';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { AppLayout } from './layout/AppLayout';
+import { routes } from './routes';
+import { matchPath, navigate, useLocation } from './router';
+import { SessionProvider, useSession } from './session';
+import { AcceptInvitePage } from './pages/AcceptInvite';
+import { NotFoundPage } from './pages/NotFound';
+import { SignInPage } from './pages/SignIn';
+
+export function App() {
+  const { i18n } = useTranslation();
+  const zh = i18n.language === 'zh-CN';
+  useEffect(() => {
+    dayjs.locale(zh ? 'zh-cn' : 'en');
+  }, [zh]);
+  return (
+    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#1677ff', borderRadius: 6 } }}>
+      <AntApp>
+        <SessionProvider>
+          <Screens />
+        </SessionProvider>
+      </AntApp>
+    </ConfigProvider>
+  );
+}
+
+function Screens() {
+  const { me } = useSession();
+  const { pathname } = useLocation();
+  const invite = matchPath('/invite/:token', pathname);
+  if (invite) return <AcceptInvitePage token={invite.token!} />;
+  if (me === undefined) return <Spin fullscreen />;
+  if (me === null) return <SignInPage />;
+  if (me.role === 'guide' && pathname === '/') return <Redirect to="/profiles" />;
+  for (const route of routes) {
+    const params = matchPath(route.path, pathname);
+    if (params && (!route.roles || route.roles.includes(me.role))) {
+      const Page = route.page;
+      return (
+        <AppLayout>
+          <Page params={params} />
+        </AppLayout>
+      );
+    }
+  }
+  return (
+    <AppLayout>
+      <NotFoundPage />
+    </AppLayout>
+  );
+}
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}

@@ -1,0 +1,24 @@
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useSession } from './session';
+
+/** Dates (in the workspace's time zone), numbers and ¥ amounts, formatted for the chosen language. */
+export function useFormat() {
+  const { i18n } = useTranslation();
+  const session = useSession();
+  const timeZone = session.me?.workspace.timezone;
+  const language = i18n.language;
+  return useMemo(() => {
+    const dateTime = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone });
+    const date = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone });
+    const number = new Intl.NumberFormat(language);
+    const money = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol' });
+    const toDate = (v: string | number | Date) => (v instanceof Date ? v : new Date(v));
+    return {
+      dateTime: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : dateTime.format(toDate(v))),
+      date: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : date.format(toDate(v))),
+      number: (v: number | null | undefined) => (v === null || v === undefined ? '—' : number.format(v)),
+      money: (v: number | null | undefined) => (v === null || v === undefined ? '—' : money.format(v)),
+    };
+  }, [language, timeZone]);
+}

@@ -1,0 +1,69 @@
+import type { Messages } from './zh-CN';
+
+/** English: every key of zh-CN.ts, no more, no less (the type checks it). */
+export const en: Messages = {
+  app: { name: 'Siyu', tagline: 'Private-domain operations' },
+  common: {
+    loading: 'Loading…', retry: 'Retry', cancel: 'Cancel', confirm: 'OK', save: 'Save', create: 'Create', close: 'Close',
+    search: 'Search', previous: 'Previous', next: 'Next', loadMore: 'Load more', noData: 'No data', actions: 'Actions', name: 'Name', createdAt: 'Created',
+    yes: 'Yes', no: 'No', copy: 'Copy', copied: 'Copied', back: 'Back', language: 'Language', unknown: 'Unknown', details: 'Details',
+  },
+  language: { 'zh-CN': '简体中文', en: 'English' },
+  menu: {
+    overview: 'Overview', profiles: 'Profiles', myCustomers: 'My customers', tags: 'Tags', segments: 'Segments', journeys: 'Journeys',
+    templates: 'Templates & channels', loyalty: 'Loyalty', data: 'Data', keys: 'Keys & tokens', import: 'Import',
+    identifiers: 'Identifier settings', events: 'Event schema', team: 'Team',
+  },
+  auth: {
+    signInTitle: 'Sign in to the Siyu console', email: 'Email', password: 'Password', signIn: 'Sign in', signOut: 'Sign out',
+    emailRequired: 'Enter your email', passwordRequired: 'Enter your password', demoTitle: 'Demo login',
+    demoText: 'This is a demo: sign in with {{email}} / {{password}}', useDemo: 'Use the demo login',
+    wrongCredentials: 'Wrong email or password', sessionExpired: 'Your session has expired: sign in again',
+    inviteTitle: 'Accept the invitation', inviteText: 'You are invited to the workspace "{{workspace}}" as {{email}}. Choose a password.',
+    inviteInvalid: 'This invitation link is invalid or has expired', yourName: 'Your name', newPassword: 'Choose a password',
+    passwordRule: 'At least 8 characters', acceptInvite: 'Accept and sign in',
+  },
+  roles: { owner: 'Owner', operator: 'Operator', analyst: 'Analyst (read-only)', guide: 'Store guide' },
+  notAvailable: {
+    title: 'Not available yet', text: 'The server API behind "{{feature}}" is not on this server yet. This page works once Siyu is upgraded.',
+  },
+  errors: {
+    title: 'Something went wrong', unauthorized: 'You need to sign in', forbidden: 'Your role does not allow this',
+    not_found: 'Not found', invalid_request: 'Some input is not valid', conflict: 'This conflicts with existing data',
+    internal: 'The server had an internal error; try again later', network: 'Cannot reach the server; check your connection',
+    unknown: 'An unexpected error happened',
+  },
+  overview: {
+    title: 'Overview', profiles: 'Profiles', members: 'Members', activeProfiles: 'Active profiles', events: 'Events', orders: 'Orders',
+    gmv: 'GMV', trend: 'Orders and GMV', date: 'Date', chartLoading: 'Loading the chart…',
+  },
+  profiles: {
+    title: 'Profiles', searchPlaceholder: 'Search by phone, email, member number, OpenID or name', id: 'Profile ID', displayName: 'Name',
+    identifiers: 'Identifiers', firstSeen: 'First seen', lastSeen: 'Last seen', anonymous: 'Anonymous', open: 'Open',
+    traits: 'Traits', trait: 'Trait', value: 'Value', setAt: 'Set at', merges: 'Merge history', conflicts: 'Identity conflicts',
+    timeline: 'Timeline', mergeKind: 'Kind', merge: 'Merge', unmerge: 'Unmerge', otherProfile: 'Other profile', reason: 'Reason',
+    undoneAt: 'Undone at', unmergeConfirm: 'Split profile {{other}} back out of this profile?', unmerged: 'Unmerged',
+    event: 'Event', order: 'Order', orderTotal: 'Amount {{amount}}', orderStatus: 'Status: {{status}}', noTimeline: 'No activity yet',
+    type: 'Type', redirected: 'Profile {{from}} was merged into this profile', channels: 'Reachable on', summary: 'Summary',
+    firstSeenValue: 'First seen: {{value}}',
+  },
+  keys: {
+    title: 'Keys & tokens', writeKeys: 'Write keys (data collection)', adminTokens: 'Admin tokens (admin API)', hint: 'Hint',
+    lastUsed: 'Last used', status: 'Status', active: 'Active', revoked: 'Revoked', revoke: 'Revoke',
+    revokeConfirm: 'Requests with this key are refused at once. Revoke "{{name}}"?', newKey: 'New key', kind: 'Kind',
+    write: 'Write key', admin: 'Admin token', nameRequired: 'Enter a name', secretTitle: 'Save this secret now',
+    secretText: 'It is shown only this once and cannot be displayed again.', created: 'Created', revokedOk: 'Revoked',
+  },
+  team: {
+    title: 'Team', invite: 'Invite', role: 'Role', status: 'Status', lastSignIn: 'Last sign-in', guideId: 'Guide ID',
+    statusActive: 'Active', statusInvited: 'Invited', statusDisabled: 'Disabled', disable: 'Disable', enable: 'Enable',
+    inviteLinkTitle: 'Invitation link', inviteLinkText: 'Send this link to {{email}}. It works for 7 days and is shown only once.',
+    ownerOnly: 'Only owners manage the team',
+  },
+  resources: {
+    tags: 'Tags', segments: 'Segments', journeys: 'Journeys', templates: 'Message templates', channels: 'Channels', loyalty: 'Loyalty',
+    import: 'Import', identifiers: 'Identifier settings', events: 'Event schema', total: '{{count}} in total',
+  },
+  identifiers: { type: 'Identifier type', priority: 'Priority', maxPerProfile: 'Limit per profile', unlimited: 'No limit' },
+  notFound: { title: 'Page not found', back: 'Back to the overview' },
+};

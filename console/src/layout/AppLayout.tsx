@@ -1,0 +1,80 @@
+import { LogoutOutlined, UserOutlined } from '@ant-design/icons';
+import { Avatar, Dropdown, Layout, Menu, Select, Space, Typography, type MenuProps } from 'antd';
+import { useMemo, useState, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { LANGUAGES, setLanguage, type Language } from '../i18n';
+import { navigate, useLocation } from '../router';
+import { useSession } from '../session';
+import { menu, selectedKey, type MenuEntry } from './menu';
+
+export function LanguageSwitch() {
+  const { t, i18n } = useTranslation();
+  return (
+    <Select
+      aria-label={t('common.language')}
+      data-testid="language-switch"
+      size="small"
+      value={i18n.language as Language}
+      onChange={(value: Language) => setLanguage(value)}
+      options={LANGUAGES.map((l) => ({ value: l, label: t(`language.${l}`) }))}
+      style={{ width: 110 }}
+    />
+  );
+}
+
+export function AppLayout({ children }: { children: ReactNode }) {
+  const { t } = useTranslation();
+  const { me, signOut } = useSession();
+  const { pathname } = useLocation();
+  const [collapsed, setCollapsed] = useState(false);
+  const role = me!.role;
+
+  const items = useMemo<MenuProps['items']>(() => {
+    const toItem = (e: MenuEntry): NonNullable<MenuProps['items']>[number] => ({
+      key: e.key,
+      icon: e.icon,
+      label: t(e.label),
+      children: e.children?.map(toItem),
+      onClick: e.path ? () => navigate(e.path!) : undefined,
+    });
+    return menu.filter((e) => !e.roles || e.roles.includes(role)).map(toItem);
+  }, [t, role]);
+
+  const userMenu: MenuProps['items'] = [
+    { key: 'role', label: t(`roles.${role}`), disabled: true },
+    { type: 'divider' },
+    { key: 'sign-out', icon: <LogoutOutlined />, label: t('auth.signOut'), onClick: () => void signOut() },
+  ];
+
+  return (
+    <Layout style={{ minHeight: '100vh' }}>
+      <Layout.Sider collapsible collapsed={collapsed} onCollapse={setCollapsed} theme="light" width={220} style={{ borderRight: '1px solid #f0f0f0' }}>
+        <div style={{ height: 56, display: 'flex', alignItems: 'center', padding: '0 20px', fontWeight: 600, fontSize: 18, color: '#1677ff' }}>
+          {collapsed ? t('app.name').slice(0, 1) : t('app.name')}
+        </div>
+        <nav aria-label={t('app.tagline')}>
+          <Menu mode="inline" items={items} selectedKeys={[selectedKey(pathname, role) ?? '']} defaultOpenKeys={pathname.startsWith('/data') ? ['data'] : []} />
+        </nav>
+      </Layout.Sider>
+      <Layout>
+        <Layout.Header style={{ background: '#fff', padding: '0 24px', display: 'flex', alignItems: 'center', justifyContent: 'space-between', borderBottom: '1px solid #f0f0f0' }}>
+          <Typography.Text strong data-testid="workspace-name">{me!.workspace.name}</Typography.Text>
+          <Space size="middle">
+            <LanguageSwitch />
+            <Dropdown menu={{ items: userMenu }} trigger={['click']}>
+              <a onClick={(e) => e.preventDefault()} href="#account" data-testid="user-menu">
+                <Space>
+                  <Avatar size="small" icon={<UserOutlined />} />
+                  {me!.user?.name ?? t(`roles.${role}`)}
+                </Space>
+              </a>
+            </Dropdown>
+          </Space>
+        </Layout.Header>
+        <Layout.Content style={{ padding: 24 }}>
+          <main>{children}</main>
+        </Layout.Content>
+      </Layout>
+    </Layout>
+  );
+}

@@ -1,0 +1,39 @@
+import type { ComponentType } from 'react';
+import type { Role } from './session';
+import { OverviewPage } from './pages/Overview';
+import { ProfilesPage } from './pages/Profiles';
+import { ProfilePage } from './pages/Profile';
+import { KeysPage } from './pages/Keys';
+import { TeamPage } from './pages/Team';
+import { IdentifierSettingsPage } from './pages/IdentifierSettings';
+import { resourcePage } from './pages/ResourceList';
+
+export interface PageProps {
+  params: Record<string, string>;
+}
+
+export interface RouteDef {
+  path: string;
+  page: ComponentType<PageProps>;
+  /** Who may open it (all roles when absent). */
+  roles?: Role[];
+}
+
+const staff: Role[] = ['owner', 'operator', 'analyst'];
+
+/** Every console page. A later page: add it here and to the menu (layout/menu.tsx). */
+export const routes: RouteDef[] = [
+  { path: '/', page: OverviewPage, roles: staff },
+  { path: '/profiles', page: ProfilesPage },
+  { path: '/profiles/:id', page: ProfilePage },
+  { path: '/tags', page: resourcePage('tags', ['/api/v1/tags']), roles: staff },
+  { path: '/segments', page: resourcePage('segments', ['/api/v1/segments']), roles: staff },
+  { path: '/journeys', page: resourcePage('journeys', ['/api/v1/journeys']), roles: staff },
+  { path: '/templates', page: resourcePage('templates', ['/api/v1/templates', '/api/v1/channels']), roles: staff },
+  { path: '/loyalty', page: resourcePage('loyalty', ['/api/v1/loyalty/tiers']), roles: staff },
+  { path: '/data/keys', page: KeysPage, roles: staff },
+  { path: '/data/import', page: resourcePage('import', ['/api/v1/imports']), roles: staff },
+  { path: '/data/identifiers', page: IdentifierSettingsPage, roles: staff },
+  { path: '/data/events', page: resourcePage('events', ['/api/v1/event-schema']), roles: staff },
+  { path: '/team', page: TeamPage, roles: staff },
+];

@@ -1,0 +1,68 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api, onUnauthorized } from './api';
+
+export type Role = 'owner' | 'operator' | 'analyst' | 'guide';
+export interface Me {
+  kind: 'user' | 'token';
+  role: Role;
+  workspace: { id: string; name: string; timezone: string };
+  user: { id: string; email: string; name: string; role: Role; guideId: string | null } | null;
+}
+export interface ConsoleConfig {
+  demo: boolean;
+  demoLogin: { email: string; password: string } | null;
+}
+
+interface Session {
+  /** undefined while the first /me is in flight; null when signed out. */
+  me: Me | null | undefined;
+  config: ConsoleConfig | undefined;
+  expired: boolean;
+  signIn(email: string, password: string): Promise<void>;
+  signedIn(me: Me): void;
+  signOut(): Promise<void>;
+  /** Owners and operators change things; analysts and guides only read. */
+  canWrite: boolean;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [config, setConfig] = useState<ConsoleConfig>();
+  const [expired, setExpired] = useState(false);
+
+  useEffect(() => {
+    api<Me>('/api/v1/me').then(setMe, () => setMe(null));
+    api<ConsoleConfig>('/api/v1/console-config').then(setConfig, () => setConfig({ demo: false, demoLogin: null }));
+    return onUnauthorized(() => {
+      setMe((current) => {
+        if (current) setExpired(true);
+        return null;
+      });
+    });
+  }, []);
+
+  const signIn = useCallback(async (email: string, password: string) => {
+    const signedIn = await api<Me>('/api/v1/session', { method: 'POST', body: { email, password } });
+    setExpired(false);
+    setMe(signedIn);
+  }, []);
+  const signOut = useCallback(async () => {
+    await api('/api/v1/session', { method: 'DELETE' }).catch(() => undefined);
+    setMe(null);
+  }, []);
+  const signedIn = useCallback((next: Me) => setMe(next), []);
+
+  const value = useMemo<Session>(
+    () => ({ me, config, expired, signIn, signOut, signedIn, canWrite: me?.role === 'owner' || me?.role === 'operator' }),
+    [me, config, expired, signIn, signOut, signedIn],
+  );
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside SessionProvider');
+  return session;
+}

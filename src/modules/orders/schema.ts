@@ -46,6 +46,8 @@ export const OrderInput = z
     properties: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((o, ctx) => {
+    // zod still runs this when a field failed; only cross-check amounts that are themselves valid.
+    if (![o.totalAmount, o.discountAmount, o.shippingAmount, o.refundedAmount].every((n) => typeof n === 'number' && n >= 0)) return;
     const paid = o.paidAmount ?? round2(o.totalAmount - o.discountAmount + o.shippingAmount);
     if (paid < 0) ctx.addIssue({ code: 'custom', path: ['paidAmount'], message: 'discount exceeds the total' });
     if (o.refundedAmount > paid + 0.001) ctx.addIssue({ code: 'custom', path: ['refundedAmount'], message: 'refund exceeds the amount paid' });

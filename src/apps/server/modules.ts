@@ -2,11 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../platform/http/context.js';
 import { registerWorkspaceRoutes } from '../../modules/workspaces/index.js';
 import { registerUserRoutes } from '../../modules/users/index.js';
+import { registerChannelRoutesAndCallbacks } from '../../modules/channels/index.js';
+import { registerTemplateRoutes } from '../../modules/templates/index.js';
 import { registerConsole } from './console.js';
 
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */
 export async function registerModuleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   registerWorkspaceRoutes(app, ctx);
   registerUserRoutes(app, ctx);
+  await registerChannelRoutesAndCallbacks(app, ctx);
+  registerTemplateRoutes(app, ctx);
   await registerConsole(app); // the console at `/` (non-API GET paths)
 }

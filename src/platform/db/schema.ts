@@ -391,6 +391,415 @@ export interface ProfileRfmTable {
   computed_at: Timestamp;
 }
 
+// --- channels (src/modules/channels)
+export interface ChannelConfigsTable {
+  workspace_id: string;
+  id: string;
+  channel: string;
+  provider: string;
+  name: string;
+  settings: Json<Record<string, unknown>>;
+  sealed_secrets: string;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface ChannelAccessTokensTable {
+  workspace_id: string;
+  provider: string;
+  app_id: string;
+  sealed_token: string | null;
+  expires_at: Timestamp | null;
+  refreshed_at: Timestamp | null;
+}
+export interface ChannelDeliveriesTable {
+  workspace_id: string;
+  id: string;
+  idempotency_key: string;
+  channel_config_id: string;
+  channel: string;
+  recipient: string;
+  profile_id: number | null;
+  status: 'sending' | 'sent' | 'delivered' | 'failed';
+  attempts: ColumnType<number, number | undefined, number>;
+  provider_message_id: string | null;
+  error_kind: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  context: Json<Record<string, unknown>>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface ChannelInboundSeenTable {
+  workspace_id: string;
+  channel_config_id: string;
+  dedup_key: string;
+  received_at: DefaultTimestamp;
+}
+export interface ChannelUnsubscribesTable {
+  workspace_id: string;
+  channel: string;
+  address: string;
+  delivery_id: string | null;
+  created_at: DefaultTimestamp;
+}
+
+// --- templates (src/modules/templates)
+export interface MessageTemplatesTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  channel: string;
+  parts: Json<Record<string, unknown>>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+// --- loyalty: points (src/modules/loyalty)
+export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
+export interface LoyaltySettingsTable {
+  workspace_id: string;
+  settings: Json<Record<string, unknown>>;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsAccountsTable {
+  workspace_id: string;
+  profile_id: number;
+  balance: ColumnType<number, number | undefined, number>;
+  debt: ColumnType<number, number | undefined, number>;
+  pending: ColumnType<number, number | undefined, number>;
+  lifetime_earned: ColumnType<number, number | undefined, number>;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsEntriesTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  kind: PointsEntryKind;
+  points: number;
+  debt_delta: ColumnType<number, number | undefined, number>;
+  reason: string;
+  source_type: string;
+  source_id: string | null;
+  idempotency_key: string | null;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsLotsTable {
+  workspace_id: string;
+  entry_id: number;
+  profile_id: number;
+  origin_profile_id: number;
+  points: number;
+  remaining: number;
+  source_type: string;
+  source_id: string | null;
+  expires_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsPendingTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  points: number;
+  reason: string;
+  source_type: string;
+  source_id: string | null;
+  idempotency_key: string;
+  available_at: Timestamp;
+  status: ColumnType<'pending' | 'released' | 'cancelled', 'pending' | 'released' | 'cancelled' | undefined, 'pending' | 'released' | 'cancelled'>;
+  released_entry_id: number | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsOrderGrantsTable {
+  workspace_id: string;
+  order_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  rate: number;
+  eligible_amount: number;
+  granted_points: number;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsRuleUsageTable {
+  workspace_id: string;
+  profile_id: number;
+  rule_id: string;
+  day: ColumnType<string, string, string>;
+  times: ColumnType<number, number | undefined, number>;
+  points: ColumnType<number, number | undefined, number>;
+}
+// --- loyalty: coupons, members, check-in, mall (src/modules/loyalty)
+export type CouponKind = 'fixed' | 'percentage' | 'threshold' | 'shipping' | 'gift';
+export type CouponStatus = 'issued' | 'redeemed' | 'expired' | 'voided';
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+export interface CouponTemplatesTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  kind: CouponKind;
+  amount: Defaulted<number>;
+  percent_off: Defaulted<number>;
+  max_discount: number | null;
+  threshold: Defaulted<number>;
+  gift_sku: string | null;
+  scope: Json<{ skus?: string[]; categories?: string[]; stores?: string[]; channels?: string[] }>;
+  valid_from: Timestamp | null;
+  valid_until: Timestamp | null;
+  valid_days: number | null;
+  total_stock: number | null;
+  issued_count: Defaulted<number>;
+  per_member_limit: number | null;
+  stacking: Defaulted<'exclusive' | 'combinable'>;
+  combinable_with: Defaulted<string[]>;
+  tiers: Defaulted<string[]>;
+  code_mode: Defaulted<'unique' | 'shared'>;
+  shared_code: string | null;
+  return_on_refund: Defaulted<boolean>;
+  status: Defaulted<'active' | 'paused' | 'archived'>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface CouponsTable {
+  workspace_id: string;
+  id: Generated<number>;
+  code: string;
+  shared: Defaulted<boolean>;
+  template_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  status: Defaulted<CouponStatus>;
+  source: string;
+  source_id: string | null;
+  idempotency_key: string | null;
+  issued_at: DefaultTimestamp;
+  valid_from: Timestamp | null;
+  valid_until: Timestamp | null;
+  redeemed_at: Timestamp | null;
+  order_id: string | null;
+  discount_amount: number | null;
+  order_amount: number | null;
+  returned_at: Timestamp | null;
+  voided_at: Timestamp | null;
+}
+export interface CouponHoldingsTable {
+  workspace_id: string;
+  template_id: string;
+  profile_id: number;
+  count: number;
+}
+export interface CouponCampaignsTable {
+  workspace_id: string;
+  id: string;
+  template_id: string;
+  segment_id: string | null;
+  profile_ids: number[] | null;
+  status: Defaulted<'pending' | 'running' | 'done' | 'failed'>;
+  total: number | null;
+  processed: Defaulted<number>;
+  issued: Defaulted<number>;
+  skipped: Defaulted<number>;
+  cursor: Defaulted<number>;
+  error: string | null;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+export interface MemberTiersTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  rank: number;
+  threshold: Defaulted<number>;
+  benefits: Json<Record<string, unknown>>;
+  created_at: DefaultTimestamp;
+}
+export interface MemberNumbersTable {
+  workspace_id: string;
+  next_value: number;
+}
+export interface MembersTable {
+  workspace_id: string;
+  origin_profile_id: number;
+  profile_id: number;
+  member_no: string;
+  join_channel: string | null;
+  store_id: string | null;
+  joined_at: DefaultTimestamp;
+  tier_id: string | null;
+  tier_since: Timestamp | null;
+  below_since: Timestamp | null;
+  status: Defaulted<'active' | 'cancelled'>;
+}
+export interface TierHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  from_tier: string | null;
+  to_tier: string | null;
+  reason: string;
+  qualifying: number | null;
+  created_at: DefaultTimestamp;
+}
+export interface MemberTokensTable {
+  workspace_id: string;
+  token_hash: string;
+  profile_id: number;
+  origin_profile_id: number;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+export interface CheckinsTable {
+  workspace_id: string;
+  origin_profile_id: number;
+  day: ColumnType<string, string, string>;
+  profile_id: number;
+  streak: number;
+  points: Defaulted<number>;
+  make_up: Defaulted<boolean>;
+  created_at: DefaultTimestamp;
+}
+export interface MallItemsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  kind: 'coupon' | 'goods';
+  template_id: string | null;
+  sku: string | null;
+  points_price: number;
+  stock: number | null;
+  exchanged: Defaulted<number>;
+  per_member_limit: number | null;
+  tiers: Defaulted<string[]>;
+  status: Defaulted<'active' | 'paused' | 'archived'>;
+  created_at: DefaultTimestamp;
+}
+export interface MallExchangesTable {
+  workspace_id: string;
+  id: Generated<number>;
+  item_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  quantity: number;
+  points: number;
+  entry_id: number | null;
+  coupon_ids: Defaulted<number[]>;
+  idempotency_key: string;
+  created_at: DefaultTimestamp;
+}
+// --- end loyalty
+
+// --- rules tier: tags, segments, lifecycle (AIPL, RFM)
+export interface TagGroupsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  category: 'basic' | 'consumption' | 'preference' | 'social' | 'activity' | 'custom';
+  description: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface TagsTable {
+  workspace_id: string;
+  id: string;
+  group_id: string;
+  name: string;
+  description: string | null;
+  kind: 'manual' | 'rule';
+  rule: Json<unknown> | null;
+  rule_value: ColumnType<string, string | undefined, string>;
+  archived_at: Timestamp | null;
+  merged_into: string | null;
+  computed_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export type TagSource = 'manual' | 'rule' | 'import' | 'journey';
+export interface TagAssignmentsTable {
+  workspace_id: string;
+  tag_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  value: ColumnType<string, string | undefined, string>;
+  source: TagSource;
+  actor: string | null;
+  assigned_at: DefaultTimestamp;
+}
+export interface TagHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  tag_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  action: 'apply' | 'remove';
+  value: ColumnType<string, string | undefined, string>;
+  cause: TagSource | 'merge' | 'archive';
+  actor: string | null;
+  at: DefaultTimestamp;
+}
+export interface SegmentsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  kind: 'rule' | 'static';
+  rule: Json<unknown> | null;
+  size: ColumnType<number, number | undefined, number>;
+  computed_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface SegmentMembersTable {
+  workspace_id: string;
+  segment_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  entered_at: DefaultTimestamp;
+}
+export interface LifecycleSettingsTable {
+  workspace_id: string;
+  aipl: Json<unknown>;
+  rfm: Json<unknown>;
+  updated_at: DefaultTimestamp;
+}
+export interface ProfileLifecycleTable {
+  workspace_id: string;
+  profile_id: number;
+  stage: 'A' | 'I' | 'P' | 'L';
+  since: Timestamp;
+}
+export interface LifecycleHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  from_stage: string | null;
+  to_stage: string | null;
+  at: Timestamp;
+}
+export interface LifecycleDailyTable {
+  workspace_id: string;
+  day: ColumnType<string, string, string>;
+  stage: string;
+  profiles: number;
+}
+export interface ProfileRfmTable {
+  workspace_id: string;
+  profile_id: number;
+  recency_days: number;
+  frequency: number;
+  monetary: number;
+  r_score: number;
+  f_score: number;
+  m_score: number;
+  class8: string;
+  computed_at: Timestamp;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -428,4 +837,10 @@ export interface DB {
   lifecycle_history: LifecycleHistoryTable;
   lifecycle_daily: LifecycleDailyTable;
   profile_rfm: ProfileRfmTable;
+  channel_configs: ChannelConfigsTable;
+  channel_access_tokens: ChannelAccessTokensTable;
+  channel_deliveries: ChannelDeliveriesTable;
+  channel_inbound_seen: ChannelInboundSeenTable;
+  channel_unsubscribes: ChannelUnsubscribesTable;
+  message_templates: MessageTemplatesTable;
 }

@@ -1,0 +1,135 @@
+import type { Db } from '../../platform/db/database.js';
+import { invalid, notFound } from '../../platform/errors.js';
+import { newId } from '../../platform/ids.js';
+import { deliver, openChannelConfig, type DeliveryOutcome } from '../channels/index.js';
+import { renderTemplate, validateTemplate, type Rendered } from './render.js';
+import { TemplateData, type TemplateBody, type TemplateInput, type TemplateView } from './schema.js';
+
+type Row = { id: string; name: string; channel: string; parts: Record<string, unknown>; created_at: Date; updated_at: Date };
+const view = (r: Row): TemplateView => ({
+  id: r.id,
+  name: r.name,
+  channel: r.channel as TemplateView['channel'],
+  parts: r.parts,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+const bodyOf = (r: Row) => ({ channel: r.channel, parts: r.parts }) as TemplateBody;
+
+export async function createTemplate(db: Db, workspaceId: string, input: TemplateInput): Promise<TemplateView> {
+  validateTemplate(input);
+  const row = await db
+    .insertInto('message_templates')
+    .values({ workspace_id: workspaceId, id: newId('tpl'), name: input.name, channel: input.channel, parts: JSON.stringify(input.parts) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return view(row);
+}
+
+/** Replaces a template's name and parts; the channel cannot change (journeys refer to the template per channel). */
+export async function updateTemplate(db: Db, workspaceId: string, id: string, input: TemplateInput): Promise<TemplateView> {
+  const existing = await getRow(db, workspaceId, id);
+  if (existing.channel !== input.channel) throw invalid(`template ${id} is a ${existing.channel} template`, [{ path: 'body.channel', message: `must stay ${existing.channel}` }]);
+  validateTemplate(input);
+  const row = await db
+    .updateTable('message_templates')
+    .set({ name: input.name, parts: JSON.stringify(input.parts), updated_at: new Date() })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return view(row);
+}
+
+async function getRow(db: Db, workspaceId: string, id: string): Promise<Row> {
+  const row = await db.selectFrom('message_templates').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(`template ${id}`);
+  return row;
+}
+
+export const getTemplate = async (db: Db, workspaceId: string, id: string) => view(await getRow(db, workspaceId, id));
+
+export async function listTemplates(db: Db, workspaceId: string, channel?: string): Promise<TemplateView[]> {
+  let q = db.selectFrom('message_templates').selectAll().where('workspace_id', '=', workspaceId);
+  if (channel) q = q.where('channel', '=', channel);
+  return (await q.orderBy('created_at').orderBy('id').execute()).map(view);
+}
+
+export async function deleteTemplate(db: Db, workspaceId: string, id: string): Promise<void> {
+  const result = await db.deleteFrom('message_templates').where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+  if (result.numDeletedRows === 0n) throw notFound(`template ${id}`);
+}
+
+const addressTypes: Record<string, string> = { email: 'email', sms: 'phone', wechat: 'wechat_openid', wecom: 'wecom_external_userid' };
+
+export interface ProfileForTemplate {
+  data: TemplateData;
+  /** The person's addresses by identifier type (email, phone, wechat_openid…). */
+  addresses: Record<string, string>;
+}
+
+/** Loads a person's traits and addresses for a preview or a test send. */
+export async function loadProfileForTemplate(db: Db, workspaceId: string, profileId: number): Promise<ProfileForTemplate> {
+  // Follows a merge to the surviving profile, as links to absorbed ids must keep working.
+  let id = profileId;
+  let row = await db.selectFrom('profiles').select(['id', 'traits', 'merged_into']).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+  for (let hops = 0; row?.merged_into && hops < 10; hops++) {
+    id = row.merged_into;
+    row = await db.selectFrom('profiles').select(['id', 'traits', 'merged_into']).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+  }
+  if (!row) throw notFound(`profile ${profileId}`);
+  const identifiers = await db.selectFrom('identifiers').select(['type', 'value']).where('workspace_id', '=', workspaceId).where('profile_id', '=', id).orderBy('id', 'desc').execute();
+  const addresses: Record<string, string> = {};
+  for (const i of identifiers) addresses[i.type] ??= i.value;
+  return { data: TemplateData.parse({ profile: { id, traits: row.traits } }), addresses };
+}
+
+export interface PreviewInput {
+  profileId?: number | undefined;
+  data?: Partial<TemplateData> | undefined;
+}
+
+async function dataFor(db: Db, workspaceId: string, input: PreviewInput): Promise<ProfileForTemplate> {
+  const base = input.profileId !== undefined ? await loadProfileForTemplate(db, workspaceId, input.profileId) : { data: TemplateData.parse({}), addresses: {} };
+  const given = TemplateData.partial().parse(input.data ?? {});
+  return {
+    addresses: base.addresses,
+    data: {
+      ...base.data,
+      ...given,
+      profile: { ...base.data.profile, ...given.profile, traits: { ...base.data.profile.traits, ...given.profile?.traits } },
+    },
+  };
+}
+
+export async function previewTemplate(db: Db, workspaceId: string, id: string, input: PreviewInput): Promise<Rendered> {
+  const row = await getRow(db, workspaceId, id);
+  const { data } = await dataFor(db, workspaceId, input);
+  return renderTemplate(bodyOf(row), data, { unsubscribeUrl: '#unsubscribe' });
+}
+
+/** Renders for a real person and sends through a channel now (an operator's test send). */
+export async function testSendTemplate(
+  db: Db,
+  workspaceId: string,
+  publicUrl: string,
+  id: string,
+  input: PreviewInput & { channelId: string; to?: string | undefined },
+): Promise<DeliveryOutcome & { rendered: Rendered }> {
+  const row = await getRow(db, workspaceId, id);
+  const config = await openChannelConfig(db, workspaceId, input.channelId);
+  if (config.channel !== row.channel) throw invalid(`channel ${config.id} sends ${config.channel}, the template is ${row.channel}`, [{ path: 'body.channelId', message: `needs a ${row.channel} channel` }]);
+  const { data, addresses } = await dataFor(db, workspaceId, input);
+  const to = input.to ?? addresses[addressTypes[row.channel] ?? ''] ?? (row.channel === 'webhook' ? '-' : undefined);
+  if (!to) throw invalid(`profile ${input.profileId ?? '?'} has no ${addressTypes[row.channel]} to send to`, [{ path: 'body.to', message: 'give an address' }]);
+  const rendered = renderTemplate(bodyOf(row), data);
+  const outcome = await deliver(db, workspaceId, publicUrl, {
+    configId: config.id,
+    message: rendered.message,
+    recipient: { to, profileId: data.profile.id },
+    idempotencyKey: newId('test'),
+    transactional: true,
+    context: { source: 'template_test', templateId: id },
+  });
+  return { ...outcome, rendered };
+}

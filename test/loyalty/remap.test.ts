@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.js';
 import { newWorkspace } from '../support/app.js';
 import { runProfileRemapHandlers } from '../../src/platform/hooks.js';
-import { earnPoints, getPointsAccount, redeemPoints } from '../../src/modules/loyalty/index.js';
+import { createCouponTemplate, earnPoints, getPointsAccount, issueCoupon, listCoupons, redeemPoints } from '../../src/modules/loyalty/index.js';
 import { expectLedgerConsistent, newProfileId } from './helpers.js';
 
 describeEachDatabase('loyalty follows profile merges', (ctx) => {
@@ -13,13 +13,19 @@ describeEachDatabase('loyalty follows profile merges', (ctx) => {
     const b = newProfileId();
     await earnPoints(db, ws.id, { profileId: a, points: 100, reason: 'a', expiresAt: new Date(Date.now() + 90 * 86_400_000) });
     await earnPoints(db, ws.id, { profileId: b, points: 50, reason: 'b', expiresAt: new Date(Date.now() + 10 * 86_400_000) });
+    const template = await createCouponTemplate(db, ws.id, { name: 'once', kind: 'fixed', amount: 5, perMemberLimit: 1 });
+    const coupon = await issueCoupon(db, ws.id, template.id, b, { source: 'api' });
     await db.transaction().execute((trx) => runProfileRemapHandlers(trx, ws.id, [{ from: b, to: a }]));
     expect(await expectLedgerConsistent(db, ws.id, a)).toMatchObject({ balance: 150 });
+    expect((await listCoupons(db, ws.id, { profileId: a })).map((c) => c.id)).toEqual([coupon.id]);
+    // The merged profile holds B's coupon, so the per-member limit counts it.
+    await expect(issueCoupon(db, ws.id, template.id, a, { source: 'api' })).rejects.toMatchObject({ code: 'limit_reached' });
     expect(await expectLedgerConsistent(db, ws.id, b)).toMatchObject({ balance: 0 });
     // Spends B's lot first (it expires first), then 70 of A's.
     await redeemPoints(db, ws.id, { profileId: a, points: 120, reason: 'after merge' });
     await db.transaction().execute((trx) => runProfileRemapHandlers(trx, ws.id, [{ from: b, to: b }]));
     expect(await expectLedgerConsistent(db, ws.id, b)).toEqual({ balance: 50, debt: 0, pending: 0 });
+    expect((await listCoupons(db, ws.id, { profileId: b })).map((c) => c.id)).toEqual([coupon.id]);
     expect(await expectLedgerConsistent(db, ws.id, a)).toEqual({ balance: 0, debt: 20, pending: 0 });
     const changed = await db.selectFrom('profile_changes').select('profile_id').where('workspace_id', '=', ws.id).execute();
     expect(changed.map((r) => r.profile_id).sort()).toEqual([a, b].sort());

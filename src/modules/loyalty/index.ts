@@ -16,3 +16,7 @@ export { releaseDuePending } from './pending.js';
 export { settleOrderPoints, settlePointsForOrders, type OrderSettlement, type OrderSnapshot } from './order-points.js';
 export type { LedgerResult } from './ledger.js';
 export { deleteLoyaltyRows, remapLoyaltyRows } from './remap.js';
+export { createCouponTemplate, getCouponTemplate, listCouponTemplates, updateCouponTemplate } from './coupon-templates.js';
+export { claimSharedCode, expireDueCoupons, issueCoupon, listCoupons, newCouponCode, voidCoupon, type IssueOptions } from './coupons.js';
+export { redeemCoupons, returnCouponsForOrder, type AppliedCoupon } from './coupon-redeem.js';
+export { createCouponCampaign, getCouponCampaign, runCouponCampaign } from './coupon-campaigns.js';

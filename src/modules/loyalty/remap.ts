@@ -8,16 +8,18 @@ import { touchProfiles } from './changes.js';
 type Trx = Transaction<DB>;
 
 /** Per-profile loyalty tables that follow their origin profile on merge/unmerge (members, coupons… add theirs). */
-const followers: Array<keyof DB & string> = ['points_entries', 'points_lots', 'points_pending', 'points_order_grants'];
-const extraFollowers: Array<(trx: Trx, workspaceId: string, remap: ProfileRemap) => Promise<void>> = [];
-
-/** Lets other loyalty files move their rows too (tables whose key is not the plain origin column). */
-export function addRemapStep(step: (trx: Trx, workspaceId: string, remap: ProfileRemap) => Promise<void>): void {
-  extraFollowers.push(step);
-}
-export function addFollowerTable(table: keyof DB & string): void {
-  if (!followers.includes(table)) followers.push(table);
-}
+const followers = [
+  'points_entries',
+  'points_lots',
+  'points_pending',
+  'points_order_grants',
+  'coupons',
+  'members',
+  'tier_history',
+  'member_tokens',
+  'checkins',
+  'mall_exchanges',
+] as const;
 
 /**
  * OneID re-shaped profiles: rows move to the profile their origin now belongs to, then every account touched is
@@ -38,10 +40,10 @@ export async function remapLoyaltyRows(trx: Trx, workspaceId: string, remaps: Pr
       await sql`UPDATE ${sql.table(table)} SET profile_id = ${remap.to}
         WHERE workspace_id = ${workspaceId} AND origin_profile_id = ${remap.from} AND profile_id <> ${remap.to}`.execute(trx);
     }
-    for (const step of extraFollowers) await step(trx, workspaceId, remap);
   }
   const ids = [...affected].sort((a, b) => a - b);
   for (const id of ids) await reconcileAccount(trx, workspaceId, id);
+  await rebuildCouponHoldings(trx, workspaceId, ids);
   await touchProfiles(trx, workspaceId, ids);
 }
 
@@ -94,10 +96,19 @@ export async function reconcileAccount(trx: Trx, workspaceId: string, profileId:
     .execute();
 }
 
+/** Per-member coupon counts follow the coupons they count. */
+async function rebuildCouponHoldings(trx: Trx, workspaceId: string, profileIds: number[]): Promise<void> {
+  await trx.deleteFrom('coupon_holdings').where('workspace_id', '=', workspaceId).where('profile_id', 'in', profileIds).execute();
+  await sql`INSERT INTO coupon_holdings (workspace_id, template_id, profile_id, count)
+    SELECT workspace_id, template_id, profile_id, count(*) FROM coupons
+    WHERE workspace_id = ${workspaceId} AND profile_id IN (${sql.join(profileIds)})
+    GROUP BY workspace_id, template_id, profile_id`.execute(trx);
+}
+
 /** Privacy erasure: the profile's loyalty rows go with it. */
 export async function deleteLoyaltyRows(trx: Trx, workspaceId: string, profileIds: number[]): Promise<void> {
   if (profileIds.length === 0) return;
-  for (const table of [...followers, 'points_accounts', 'points_rule_usage'] as const) {
+  for (const table of [...followers, 'points_accounts', 'points_rule_usage', 'coupon_holdings'] as const) {
     await sql`DELETE FROM ${sql.table(table)} WHERE workspace_id = ${workspaceId} AND profile_id IN (${sql.join(profileIds)})`.execute(trx);
   }
 }

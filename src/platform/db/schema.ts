@@ -207,83 +207,6 @@ export interface SessionsTable {
   expires_at: Timestamp;
 }
 
-// --- loyalty: points (src/modules/loyalty)
-export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
-export interface LoyaltySettingsTable {
-  workspace_id: string;
-  settings: Json<Record<string, unknown>>;
-  updated_at: DefaultTimestamp;
-}
-export interface PointsAccountsTable {
-  workspace_id: string;
-  profile_id: number;
-  balance: ColumnType<number, number | undefined, number>;
-  debt: ColumnType<number, number | undefined, number>;
-  pending: ColumnType<number, number | undefined, number>;
-  lifetime_earned: ColumnType<number, number | undefined, number>;
-  updated_at: DefaultTimestamp;
-}
-export interface PointsEntriesTable {
-  workspace_id: string;
-  id: Generated<number>;
-  profile_id: number;
-  origin_profile_id: number;
-  kind: PointsEntryKind;
-  points: number;
-  debt_delta: ColumnType<number, number | undefined, number>;
-  reason: string;
-  source_type: string;
-  source_id: string | null;
-  idempotency_key: string | null;
-  created_by: string | null;
-  created_at: DefaultTimestamp;
-}
-export interface PointsLotsTable {
-  workspace_id: string;
-  entry_id: number;
-  profile_id: number;
-  origin_profile_id: number;
-  points: number;
-  remaining: number;
-  source_type: string;
-  source_id: string | null;
-  expires_at: Timestamp | null;
-  created_at: DefaultTimestamp;
-}
-export interface PointsPendingTable {
-  workspace_id: string;
-  id: Generated<number>;
-  profile_id: number;
-  origin_profile_id: number;
-  points: number;
-  reason: string;
-  source_type: string;
-  source_id: string | null;
-  idempotency_key: string;
-  available_at: Timestamp;
-  status: ColumnType<'pending' | 'released' | 'cancelled', 'pending' | 'released' | 'cancelled' | undefined, 'pending' | 'released' | 'cancelled'>;
-  released_entry_id: number | null;
-  created_at: DefaultTimestamp;
-}
-export interface PointsOrderGrantsTable {
-  workspace_id: string;
-  order_id: string;
-  profile_id: number;
-  origin_profile_id: number;
-  rate: number;
-  eligible_amount: number;
-  granted_points: number;
-  updated_at: DefaultTimestamp;
-}
-export interface PointsRuleUsageTable {
-  workspace_id: string;
-  profile_id: number;
-  rule_id: string;
-  day: ColumnType<string, string, string>;
-  times: ColumnType<number, number | undefined, number>;
-  points: ColumnType<number, number | undefined, number>;
-}
-// --- end loyalty
 
 // --- rules tier: tags, segments, lifecycle (AIPL, RFM)
 export interface TagGroupsTable {
@@ -455,6 +378,245 @@ export interface MessageTemplatesTable {
   updated_at: DefaultTimestamp;
 }
 
+// --- loyalty: points (src/modules/loyalty)
+export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
+export interface LoyaltySettingsTable {
+  workspace_id: string;
+  settings: Json<Record<string, unknown>>;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsAccountsTable {
+  workspace_id: string;
+  profile_id: number;
+  balance: ColumnType<number, number | undefined, number>;
+  debt: ColumnType<number, number | undefined, number>;
+  pending: ColumnType<number, number | undefined, number>;
+  lifetime_earned: ColumnType<number, number | undefined, number>;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsEntriesTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  kind: PointsEntryKind;
+  points: number;
+  debt_delta: ColumnType<number, number | undefined, number>;
+  reason: string;
+  source_type: string;
+  source_id: string | null;
+  idempotency_key: string | null;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsLotsTable {
+  workspace_id: string;
+  entry_id: number;
+  profile_id: number;
+  origin_profile_id: number;
+  points: number;
+  remaining: number;
+  source_type: string;
+  source_id: string | null;
+  expires_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsPendingTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  points: number;
+  reason: string;
+  source_type: string;
+  source_id: string | null;
+  idempotency_key: string;
+  available_at: Timestamp;
+  status: ColumnType<'pending' | 'released' | 'cancelled', 'pending' | 'released' | 'cancelled' | undefined, 'pending' | 'released' | 'cancelled'>;
+  released_entry_id: number | null;
+  created_at: DefaultTimestamp;
+}
+export interface PointsOrderGrantsTable {
+  workspace_id: string;
+  order_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  rate: number;
+  eligible_amount: number;
+  granted_points: number;
+  updated_at: DefaultTimestamp;
+}
+export interface PointsRuleUsageTable {
+  workspace_id: string;
+  profile_id: number;
+  rule_id: string;
+  day: ColumnType<string, string, string>;
+  times: ColumnType<number, number | undefined, number>;
+  points: ColumnType<number, number | undefined, number>;
+}
+// --- loyalty: coupons, members, check-in, mall (src/modules/loyalty)
+export type CouponKind = 'fixed' | 'percentage' | 'threshold' | 'shipping' | 'gift';
+export type CouponStatus = 'issued' | 'redeemed' | 'expired' | 'voided';
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+export interface CouponTemplatesTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  kind: CouponKind;
+  amount: Defaulted<number>;
+  percent_off: Defaulted<number>;
+  max_discount: number | null;
+  threshold: Defaulted<number>;
+  gift_sku: string | null;
+  scope: Json<{ skus?: string[]; categories?: string[]; stores?: string[]; channels?: string[] }>;
+  valid_from: Timestamp | null;
+  valid_until: Timestamp | null;
+  valid_days: number | null;
+  total_stock: number | null;
+  issued_count: Defaulted<number>;
+  per_member_limit: number | null;
+  stacking: Defaulted<'exclusive' | 'combinable'>;
+  combinable_with: Defaulted<string[]>;
+  tiers: Defaulted<string[]>;
+  code_mode: Defaulted<'unique' | 'shared'>;
+  shared_code: string | null;
+  return_on_refund: Defaulted<boolean>;
+  status: Defaulted<'active' | 'paused' | 'archived'>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface CouponsTable {
+  workspace_id: string;
+  id: Generated<number>;
+  code: string;
+  shared: Defaulted<boolean>;
+  template_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  status: Defaulted<CouponStatus>;
+  source: string;
+  source_id: string | null;
+  idempotency_key: string | null;
+  issued_at: DefaultTimestamp;
+  valid_from: Timestamp | null;
+  valid_until: Timestamp | null;
+  redeemed_at: Timestamp | null;
+  order_id: string | null;
+  discount_amount: number | null;
+  order_amount: number | null;
+  returned_at: Timestamp | null;
+  voided_at: Timestamp | null;
+}
+export interface CouponHoldingsTable {
+  workspace_id: string;
+  template_id: string;
+  profile_id: number;
+  count: number;
+}
+export interface CouponCampaignsTable {
+  workspace_id: string;
+  id: string;
+  template_id: string;
+  segment_id: string | null;
+  profile_ids: number[] | null;
+  status: Defaulted<'pending' | 'running' | 'done' | 'failed'>;
+  total: number | null;
+  processed: Defaulted<number>;
+  issued: Defaulted<number>;
+  skipped: Defaulted<number>;
+  cursor: Defaulted<number>;
+  error: string | null;
+  created_by: string | null;
+  created_at: DefaultTimestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+export interface MemberTiersTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  rank: number;
+  threshold: Defaulted<number>;
+  benefits: Json<Record<string, unknown>>;
+  created_at: DefaultTimestamp;
+}
+export interface MemberNumbersTable {
+  workspace_id: string;
+  next_value: number;
+}
+export interface MembersTable {
+  workspace_id: string;
+  origin_profile_id: number;
+  profile_id: number;
+  member_no: string;
+  join_channel: string | null;
+  store_id: string | null;
+  joined_at: DefaultTimestamp;
+  tier_id: string | null;
+  tier_since: Timestamp | null;
+  below_since: Timestamp | null;
+  status: Defaulted<'active' | 'cancelled'>;
+}
+export interface TierHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  from_tier: string | null;
+  to_tier: string | null;
+  reason: string;
+  qualifying: number | null;
+  created_at: DefaultTimestamp;
+}
+export interface MemberTokensTable {
+  workspace_id: string;
+  token_hash: string;
+  profile_id: number;
+  origin_profile_id: number;
+  created_at: DefaultTimestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+export interface CheckinsTable {
+  workspace_id: string;
+  origin_profile_id: number;
+  day: ColumnType<string, string, string>;
+  profile_id: number;
+  streak: number;
+  points: Defaulted<number>;
+  make_up: Defaulted<boolean>;
+  created_at: DefaultTimestamp;
+}
+export interface MallItemsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  kind: 'coupon' | 'goods';
+  template_id: string | null;
+  sku: string | null;
+  points_price: number;
+  stock: number | null;
+  exchanged: Defaulted<number>;
+  per_member_limit: number | null;
+  tiers: Defaulted<string[]>;
+  status: Defaulted<'active' | 'paused' | 'archived'>;
+  created_at: DefaultTimestamp;
+}
+export interface MallExchangesTable {
+  workspace_id: string;
+  id: Generated<number>;
+  item_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  quantity: number;
+  points: number;
+  entry_id: number | null;
+  coupon_ids: Defaulted<number[]>;
+  idempotency_key: string;
+  created_at: DefaultTimestamp;
+}
+// --- end loyalty
+
 export interface DB {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -498,4 +660,16 @@ export interface DB {
   channel_inbound_seen: ChannelInboundSeenTable;
   channel_unsubscribes: ChannelUnsubscribesTable;
   message_templates: MessageTemplatesTable;
+  coupon_templates: CouponTemplatesTable;
+  coupons: CouponsTable;
+  coupon_holdings: CouponHoldingsTable;
+  coupon_campaigns: CouponCampaignsTable;
+  member_tiers: MemberTiersTable;
+  member_numbers: MemberNumbersTable;
+  members: MembersTable;
+  tier_history: TierHistoryTable;
+  member_tokens: MemberTokensTable;
+  checkins: CheckinsTable;
+  mall_items: MallItemsTable;
+  mall_exchanges: MallExchangesTable;
 }

@@ -6,6 +6,8 @@ import * as m0201 from './0201_templates.js';
 import * as m0100 from './0100_tags_segments_lifecycle.js';
 import * as m0401 from './0401_console_users.js';
 import * as m0300 from './0300_points.js';
+import * as m0301 from './0301_coupons.js';
+import * as m0302 from './0302_members.js';
 
 /**
  * Every migration, in order. Ranges keep parallel work apart: 00xx data center, 01xx rules, 02xx journeys and
@@ -19,4 +21,6 @@ export const migrations: Record<string, Migration> = {
   '0100_tags_segments_lifecycle': m0100,
   '0401_console_users': m0401,
   '0300_points': m0300,
+  '0301_coupons': m0301,
+  '0302_members': m0302,
 };

@@ -1,0 +1,128 @@
+import type { Selectable } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import type { CouponTemplatesTable } from '../../platform/db/schema.js';
+import { AppError, invalid, notFound } from '../../platform/errors.js';
+import { newId } from '../../platform/ids.js';
+import { CouponTemplateInput } from './schema.js';
+
+export type CouponTemplateRow = Selectable<CouponTemplatesTable>;
+
+export async function createCouponTemplate(db: Db, workspaceId: string, input: CouponTemplateInput) {
+  const parsed = CouponTemplateInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw invalid(`invalid coupon template: ${issue.path.join('.')}: ${issue.message}`, [{ path: issue.path.join('.'), message: issue.message }]);
+  }
+  const t = parsed.data;
+  const row = await db
+    .insertInto('coupon_templates')
+    .values({
+      workspace_id: workspaceId,
+      id: t.id ?? newId('ct', 10),
+      name: t.name,
+      kind: t.kind,
+      amount: t.amount,
+      percent_off: t.percentOff,
+      max_discount: t.maxDiscount ?? null,
+      threshold: t.threshold,
+      gift_sku: t.giftSku ?? null,
+      scope: JSON.stringify(t.scope),
+      valid_from: t.validFrom ?? null,
+      valid_until: t.validUntil ?? null,
+      valid_days: t.validDays ?? null,
+      total_stock: t.totalStock ?? null,
+      per_member_limit: t.perMemberLimit ?? null,
+      stacking: t.stacking,
+      combinable_with: t.combinableWith,
+      tiers: t.tiers,
+      code_mode: t.codeMode,
+      shared_code: t.codeMode === 'shared' ? (t.sharedCode ?? null) : null,
+      return_on_refund: t.returnOnRefund,
+      status: t.status,
+    })
+    .onConflict((oc) => oc.columns(['workspace_id', 'id']).doNothing())
+    .returningAll()
+    .executeTakeFirst()
+    .catch((err: { code?: string }) => {
+      if (err.code === '23505') throw new AppError('conflict', `shared code ${t.sharedCode} is already used by another template`);
+      throw err;
+    });
+  if (!row) throw new AppError('conflict', `coupon template ${t.id} already exists`);
+  return toTemplate(row);
+}
+
+/** Operators may pause/archive a template or change its stock (never below what was issued). */
+export async function updateCouponTemplate(db: Db, workspaceId: string, id: string, patch: { status?: 'active' | 'paused' | 'archived'; totalStock?: number | null; name?: string }) {
+  const row = await db
+    .updateTable('coupon_templates')
+    .set({
+      ...(patch.status ? { status: patch.status } : {}),
+      ...(patch.totalStock !== undefined ? { total_stock: patch.totalStock } : {}),
+      ...(patch.name ? { name: patch.name } : {}),
+      updated_at: new Date(),
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst()
+    .catch((err: { code?: string }) => {
+      if (err.code === '23514') throw invalid('totalStock is below the number already issued', [{ path: 'totalStock', message: 'too low' }]);
+      throw err;
+    });
+  if (!row) throw notFound(`coupon template ${id}`);
+  return toTemplate(row);
+}
+
+export async function getTemplateRow(db: Db, workspaceId: string, id: string): Promise<CouponTemplateRow> {
+  const row = await db.selectFrom('coupon_templates').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(`coupon template ${id}`);
+  return row;
+}
+
+export async function getCouponTemplate(db: Db, workspaceId: string, id: string) {
+  return toTemplate(await getTemplateRow(db, workspaceId, id));
+}
+
+export async function listCouponTemplates(db: Db, workspaceId: string) {
+  const rows = await db.selectFrom('coupon_templates').selectAll().where('workspace_id', '=', workspaceId).orderBy('created_at').execute();
+  return rows.map(toTemplate);
+}
+
+export function toTemplate(row: CouponTemplateRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    amount: row.amount,
+    percentOff: row.percent_off,
+    maxDiscount: row.max_discount,
+    threshold: row.threshold,
+    giftSku: row.gift_sku,
+    scope: row.scope,
+    validFrom: row.valid_from,
+    validUntil: row.valid_until,
+    validDays: row.valid_days,
+    totalStock: row.total_stock,
+    issuedCount: row.issued_count,
+    perMemberLimit: row.per_member_limit,
+    stacking: row.stacking,
+    combinableWith: row.combinable_with,
+    tiers: row.tiers,
+    codeMode: row.code_mode,
+    sharedCode: row.shared_code,
+    returnOnRefund: row.return_on_refund,
+    status: row.status,
+    createdAt: row.created_at,
+  };
+}
+
+/** The validity window of a coupon received at `at`: the template's dates, narrowed by `valid_days` if set. */
+export function validityFor(t: CouponTemplateRow, at: Date): { from: Date | null; until: Date | null } {
+  const from = t.valid_from;
+  let until = t.valid_until;
+  if (t.valid_days) {
+    const relative = new Date(at.getTime() + t.valid_days * 86_400_000);
+    until = until && until < relative ? until : relative;
+  }
+  return { from, until: until ?? null };
+}

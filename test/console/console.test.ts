@@ -32,7 +32,7 @@ describe.skipIf(!runBrowser)('console in a browser', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    ws = await createWorkspace(database.db, { name: `自然堂旗舰店 ${process.pid}` });
+    ws = await createWorkspace(database.db, { name: '私域演示品牌' });
     await createUser(database.db, ws.id, { ...DEMO_LOGIN, role: 'owner', name: '演示用户' });
     apiPaths = Object.keys(((await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, unknown> }).paths);
     browser = await launchBrowser();
@@ -69,8 +69,7 @@ describe.skipIf(!runBrowser)('console in a browser', () => {
   });
 
   it('switches the language to English and remembers it', async () => {
-    await page.getByTestId('language-switch').click();
-    await page.getByTitle('English').click();
+    await switchLanguage('English');
     await page.getByRole('menuitem', { name: 'Overview' }).waitFor();
     await page.reload();
     await page.getByRole('menuitem', { name: 'Profiles' }).waitFor();
@@ -90,6 +89,7 @@ describe.skipIf(!runBrowser)('console in a browser', () => {
     await page.getByRole('button', { name: 'Close' }).first().click();
     const row = page.getByTestId('write-keys').getByRole('row', { name: /mini-program key/ });
     await row.getByText('Active').waitFor();
+    await page.locator('.ant-modal-wrap:visible').waitFor({ state: 'detached' });
     await page.screenshot({ path: screenshotPath('keys') });
 
     await row.getByRole('button', { name: /Revoke/ }).click();
@@ -114,7 +114,12 @@ describe.skipIf(!runBrowser)('console in a browser', () => {
     expect(await page.getByTestId('profile-title').textContent()).toContain('张伟');
     await page.getByTestId('timeline').getByText('Product Viewed').waitFor();
     await page.getByTestId('timeline').getByText('Coupon Claimed').waitFor();
+    await page.locator('.ant-message-notice').first().waitFor({ state: 'detached' });
     await page.screenshot({ path: screenshotPath('profile'), fullPage: true });
+    await switchLanguage('简体中文');
+    await page.getByText('时间线').waitFor();
+    await page.screenshot({ path: screenshotPath('profile-zh'), fullPage: true });
+    await switchLanguage('English');
   });
 
   it('shows pages whose API has not landed as "not available yet", and the team page', async () => {
@@ -136,6 +141,12 @@ describe.skipIf(!runBrowser)('console in a browser', () => {
     const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
     expect(me).toBe(401);
   });
+
+  async function switchLanguage(label: 'English' | '简体中文') {
+    await page.getByTestId('language-switch').click();
+    await page.locator('.ant-select-dropdown:visible').getByTitle(label).click();
+    await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'detached' });
+  }
 
   async function ingestCustomer() {
     const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import fc from 'fast-check';
 import { describeEachDatabase } from '../support/databases.js';
-import { buildTestServer, newWorkspace } from '../support/app.js';
+import { basic, bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { buildServer } from '../../src/apps/server/server.js';
 import { createUser, maskPhone, maskPhones } from '../../src/modules/users/index.js';
 
@@ -52,6 +52,37 @@ describeEachDatabase('guide users', (ctx) => {
     expect(keys.statusCode).toBe(403);
     expect(keys.json()).toMatchObject({ error: { code: 'forbidden' } });
     expect((await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } })).json()).toMatchObject({ role: 'guide', user: { guideId: 'g1' } });
+  });
+
+  it("a guide opens their own customer's profile (phones masked) but not another's, nor the full list", async () => {
+    const ws = await newWorkspace(ctx.database);
+    await ctx.database.db.insertInto('guides').values({ workspace_id: ws.id, id: 'g9', name: 'Zhao' }).execute();
+    const batch = [
+      { type: 'identify', userId: 'mine', traits: { name: 'Mine', phone: '13811112222', guideId: 'g9' }, messageId: 'm1' },
+      { type: 'identify', userId: 'theirs', traits: { name: 'Theirs', phone: '13833334444' }, messageId: 'm2' },
+    ];
+    const ingested = await app.inject({ method: 'POST', url: '/v1/batch', headers: basic(ws.writeKey), payload: { batch } });
+    expect(ingested.statusCode).toBe(200);
+    const idOf = async (userId: string) =>
+      ((await app.inject({ method: 'GET', url: `/api/v1/profiles/lookup?type=userId&value=${userId}`, headers: bearer(ws.adminToken) })).json() as { id: number }).id;
+    const mine = await idOf('mine');
+    const theirs = await idOf('theirs');
+
+    const email = `guide9-${process.pid}-${Date.now()}@example.com`;
+    await createUser(ctx.database.db, ws.id, { email, password: 'guide-pass', role: 'guide', guideId: 'g9' });
+    const signedIn = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password: 'guide-pass' } });
+    const cookie = String(signedIn.headers['set-cookie']).split(';')[0]!;
+
+    const own = await app.inject({ method: 'GET', url: `/api/v1/profiles/${mine}`, headers: { cookie } });
+    expect(own.statusCode).toBe(200);
+    expect(own.body).not.toContain('13811112222');
+    expect(own.body).toContain('138****2222');
+    expect((await app.inject({ method: 'GET', url: `/api/v1/profiles/${mine}/events`, headers: { cookie } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: `/api/v1/profiles/${theirs}`, headers: { cookie } })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/profiles', headers: { cookie } })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/profiles/lookup?type=userId&value=theirs', headers: { cookie } })).statusCode).toBe(403);
+    // An owner sees the number in full.
+    expect((await app.inject({ method: 'GET', url: `/api/v1/profiles/${mine}`, headers: bearer(ws.adminToken) })).body).toContain('13811112222');
   });
 
   it('shows the demo login on the public console config in demo mode', async () => {

@@ -1,4 +1,4 @@
-import type { Messages } from './zh-CN';
+import type { Messages } from './zh-CN.js';
 
 /** English: every key of zh-CN.ts, no more, no less (the type checks it). */
 export const en: Messages = {

@@ -1,5 +1,8 @@
 import { onProfileDelete, onProfileRemap } from '../platform/hooks.js';
 import { deleteLoyaltyRows, remapLoyaltyRows } from './loyalty/index.js';
+import { remapTagRows } from './tags/index.js';
+import { deleteRulesTierRows, remapSegmentMembers } from './segments/index.js';
+import { remapLifecycleRows } from './lifecycle/index.js';
 /**
  * The one place where modules' cross-cutting handlers are registered (profile remaps on merge/unmerge, deletes).
  * Every entry point (server, CLI, worker, tests) calls wireModules() before doing work, so no process can re-shape
@@ -13,4 +16,8 @@ export function wireModules(): void {
   // e.g. onProfileRemap('tags', remapTagAssignments);
   onProfileRemap('loyalty', remapLoyaltyRows);
   onProfileDelete('loyalty', deleteLoyaltyRows);
+  onProfileRemap('tags', remapTagRows);
+  onProfileRemap('segments', remapSegmentMembers);
+  onProfileRemap('lifecycle', remapLifecycleRows);
+  onProfileDelete('rules-tier', deleteRulesTierRows);
 }

@@ -4,6 +4,7 @@ import { registerWorkspaceRoutes } from '../../modules/workspaces/index.js';
 import { registerUserRoutes } from '../../modules/users/index.js';
 import { registerChannelRoutesAndCallbacks } from '../../modules/channels/index.js';
 import { registerTemplateRoutes } from '../../modules/templates/index.js';
+import { registerRulesTierRoutes } from '../../modules/segments/index.js';
 import { registerConsole } from './console.js';
 
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */
@@ -12,5 +13,6 @@ export async function registerModuleRoutes(app: FastifyInstance, ctx: AppContext
   registerUserRoutes(app, ctx);
   await registerChannelRoutesAndCallbacks(app, ctx);
   registerTemplateRoutes(app, ctx);
+  registerRulesTierRoutes(app, ctx); // rules, tags, segments, lifecycle (and the rules worker when serving)
   await registerConsole(app); // the console at `/` (non-API GET paths)
 }

@@ -10,6 +10,7 @@ export {
   type ConditionOf,
 } from './schema.js';
 export { evalContext, dayIn, addDays, type EvalContext } from './clock.js';
+export { workspaceContext } from './context.js';
 export { evaluate, COUNTED_ORDER_STATUSES, type ProfileState } from './evaluate.js';
 export { compileRule } from './compile.js';
 export { eventNamesOf, loadProfileStates } from './state.js';

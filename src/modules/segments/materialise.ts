@@ -1,0 +1,108 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { DB } from '../../platform/db/schema.js';
+import { compileRule, parseRule, workspaceContext } from '../rules/index.js';
+
+/**
+ * Segment membership is materialised in segment_members. Entering and leaving are recorded as `Segment Entered` /
+ * `Segment Exited` events on the profile (so journeys can start from them), in the same statement as the change.
+ *
+ * The events are inserted here directly (insertSegmentEventsDirectly) rather than through the profiles module's
+ * appendProfileEvents: a full recompute moves up to the whole workspace at once and must stay one set-based
+ * statement. They are attached to the profile's oldest identifier.
+ */
+export const SEGMENT_ENTERED = 'Segment Entered';
+export const SEGMENT_EXITED = 'Segment Exited';
+
+function insertSegmentEventsDirectly(workspaceId: string, segmentId: string, segmentName: string, changes: string, now: Date): RawBuilder<unknown> {
+  return sql`INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, "timestamp", received_at, properties)
+    SELECT ${workspaceId}, 'segment:' || ${segmentId} || ':' || c.profile_id || ':' || c.event || ':' || ${String(now.getTime())},
+      'track', c.event,
+      COALESCE((SELECT min(i.id) FROM identifiers i WHERE i.workspace_id = ${workspaceId} AND i.profile_id = c.profile_id), 0),
+      c.profile_id, ${now}, ${now}, jsonb_build_object('segment_id', ${segmentId}::text, 'segment_name', ${segmentName}::text)
+    FROM ${sql.raw(changes)} c
+    ON CONFLICT DO NOTHING`;
+}
+
+/** Brings a segment's members to `desired` (a query of profile_id) with entered/exited events; returns counts. */
+async function syncMembers(db: Kysely<DB>, workspaceId: string, segmentId: string, desired: RawBuilder<unknown>, now: Date) {
+  const segment = await db.selectFrom('segments').select('name').where('workspace_id', '=', workspaceId).where('id', '=', segmentId).executeTakeFirstOrThrow();
+  const { rows } = await sql<{ entered: number; exited: number }>`
+    WITH desired AS (${desired}),
+    removed AS (
+      DELETE FROM segment_members sm WHERE sm.workspace_id = ${workspaceId} AND sm.segment_id = ${segmentId}
+        AND NOT EXISTS (SELECT 1 FROM desired d WHERE d.profile_id = sm.profile_id)
+      RETURNING sm.profile_id
+    ),
+    added AS (
+      INSERT INTO segment_members (workspace_id, segment_id, profile_id, origin_profile_id, entered_at)
+      SELECT DISTINCT ${workspaceId}, ${segmentId}, d.profile_id, d.profile_id, ${now}::timestamptz FROM desired d
+      WHERE NOT EXISTS (SELECT 1 FROM segment_members sm WHERE sm.workspace_id = ${workspaceId} AND sm.segment_id = ${segmentId} AND sm.profile_id = d.profile_id)
+      RETURNING profile_id
+    ),
+    changes AS (
+      SELECT DISTINCT profile_id, ${SEGMENT_EXITED}::text AS event FROM removed
+      UNION ALL SELECT profile_id, ${SEGMENT_ENTERED}::text FROM added
+    ),
+    recorded AS (${insertSegmentEventsDirectly(workspaceId, segmentId, segment.name, 'changes', now)})
+    SELECT (SELECT count(*) FROM added)::int AS entered, (SELECT count(DISTINCT profile_id) FROM removed)::int AS exited`.execute(db);
+  await updateSize(db, workspaceId, segmentId, now);
+  return rows[0] ?? { entered: 0, exited: 0 };
+}
+
+export async function updateSize(db: Kysely<DB>, workspaceId: string, segmentId: string, now: Date): Promise<void> {
+  await sql`UPDATE segments SET computed_at = ${now}, size = (SELECT count(DISTINCT profile_id) FROM segment_members
+    WHERE workspace_id = ${workspaceId} AND segment_id = ${segmentId}) WHERE workspace_id = ${workspaceId} AND id = ${segmentId}`.execute(db);
+}
+
+/** Full set-based recompute of a rule segment (rule changed, daily pass for time windows, operator request). */
+export async function recomputeRuleSegment(db: Kysely<DB>, workspaceId: string, segmentId: string, now: Date) {
+  const segment = await db.selectFrom('segments').select(['kind', 'rule']).where('workspace_id', '=', workspaceId).where('id', '=', segmentId).executeTakeFirst();
+  if (!segment || segment.kind !== 'rule' || !segment.rule) return { entered: 0, exited: 0 };
+  const ctx = await workspaceContext(db, workspaceId, now);
+  return syncMembers(db, workspaceId, segmentId, compileRule(parseRule(segment.rule).condition, workspaceId, ctx), now);
+}
+
+/** Sets a static segment's members to exactly these live profiles. */
+export async function setStaticMembers(db: Kysely<DB>, workspaceId: string, segmentId: string, profileIds: number[], now: Date) {
+  const desired = sql`SELECT p.id AS profile_id FROM profiles p WHERE p.workspace_id = ${workspaceId} AND p.merged_into IS NULL
+    AND p.id = ANY(${profileIds}::bigint[])`;
+  return syncMembers(db, workspaceId, segmentId, desired, now);
+}
+
+export interface SegmentChange {
+  segmentId: string;
+  profileId: number;
+  holds: boolean;
+}
+
+/** Applies real-time decisions (actual changes only) with their events, in the caller's transaction. */
+export async function applySegmentChanges(db: Kysely<DB>, workspaceId: string, changes: SegmentChange[], now: Date): Promise<void> {
+  const bySegment = new Map<string, SegmentChange[]>();
+  for (const c of changes) bySegment.set(c.segmentId, [...(bySegment.get(c.segmentId) ?? []), c]);
+  for (const [segmentId, list] of bySegment) {
+    const segment = await db.selectFrom('segments').select('name').where('workspace_id', '=', workspaceId).where('id', '=', segmentId).executeTakeFirstOrThrow();
+    const entered = list.filter((c) => c.holds).map((c) => c.profileId);
+    const exited = list.filter((c) => !c.holds).map((c) => c.profileId);
+    await sql`
+      WITH removed AS (
+        DELETE FROM segment_members WHERE workspace_id = ${workspaceId} AND segment_id = ${segmentId} AND profile_id = ANY(${exited}::bigint[])
+        RETURNING profile_id
+      ),
+      added AS (
+        INSERT INTO segment_members (workspace_id, segment_id, profile_id, origin_profile_id, entered_at)
+        SELECT ${workspaceId}, ${segmentId}, id, id, ${now}::timestamptz FROM unnest(${entered}::bigint[]) AS id
+        ON CONFLICT DO NOTHING RETURNING profile_id
+      ),
+      changes AS (
+        SELECT DISTINCT profile_id, ${SEGMENT_EXITED}::text AS event FROM removed
+        UNION ALL SELECT profile_id, ${SEGMENT_ENTERED}::text FROM added
+      )
+      ${insertSegmentEventsDirectly(workspaceId, segmentId, segment.name, 'changes', now)}`.execute(db);
+    await sql`UPDATE segments SET size = size + ${entered.length - exited.length} WHERE workspace_id = ${workspaceId} AND id = ${segmentId}`.execute(db);
+  }
+}
+
+export async function liveRuleSegments(db: Kysely<DB>, workspaceId: string) {
+  const rows = await db.selectFrom('segments').select(['id', 'rule']).where('workspace_id', '=', workspaceId).where('kind', '=', 'rule').execute();
+  return rows.map((r) => ({ id: r.id, rule: parseRule(r.rule) }));
+}

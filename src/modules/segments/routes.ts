@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../platform/http/context.js';
+import { defineRoute } from '../../platform/http/route.js';
+import { referencesOf, Rule, validateRule } from '../rules/index.js';
+import { recomputeWithDependents } from './evaluation.js';
+import { Member, Segment, SegmentInput, SegmentUpdate, StaticSegmentInput } from './schema.js';
+import {
+  createSegment,
+  createStaticSegment,
+  deleteSegment,
+  estimateRule,
+  exportMembersCsv,
+  getSegment,
+  listMembers,
+  listSegments,
+  profileSegments,
+  updateSegment,
+} from './service.js';
+
+const IdParams = z.object({ id: z.string().min(1) });
+const csvList = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []));
+
+export function registerSegmentRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { db } = ctx.database;
+  const tags = ['Segments'];
+
+  defineRoute(app, { method: 'POST', url: '/api/v1/rules/validate', summary: 'Validate a rule: errors point at the offending node', tags: ['Rules'], auth: 'admin',
+    body: z.object({ rule: z.unknown(), owner: z.object({ kind: z.enum(['tag', 'segment']), id: z.string() }).optional() }),
+    response: z.object({ valid: z.literal(true), rule: Rule, references: z.array(z.object({ kind: z.string(), id: z.string(), path: z.string() })) }) },
+    async ({ workspaceId, body }) => {
+      const rule = await validateRule(db, workspaceId, body.rule, body.owner, 'body.rule');
+      return { valid: true as const, rule, references: referencesOf(rule.condition) };
+    });
+  defineRoute(app, { method: 'POST', url: '/api/v1/rules/estimate', summary: 'Size and sample of a rule while it is edited (nothing saved)', tags: ['Rules'], auth: 'admin',
+    body: z.object({ rule: z.unknown() }), response: z.object({ size: z.number(), sample: z.array(z.number()) }) },
+    ({ workspaceId, body }) => estimateRule(db, workspaceId, body.rule));
+
+  defineRoute(app, { method: 'GET', url: '/api/v1/segments', summary: 'List segments with their sizes', tags, auth: 'admin', response: z.object({ data: z.array(Segment) }) },
+    async ({ workspaceId }) => ({ data: await listSegments(db, workspaceId) }));
+  defineRoute(app, { method: 'POST', url: '/api/v1/segments', summary: 'Create a rule segment (materialised at once, then kept current)', tags, auth: 'admin', status: 201, body: SegmentInput, response: Segment },
+    ({ workspaceId, body }) => createSegment(db, workspaceId, body));
+  defineRoute(app, { method: 'POST', url: '/api/v1/segments/static', summary: 'Create a static segment from profile ids, a CSV, or a snapshot of another segment', tags, auth: 'admin', status: 201,
+    body: StaticSegmentInput, bodyLimit: 25 * 1024 * 1024, response: Segment.extend({ unmatched: z.number() }) },
+    ({ workspaceId, body }) => createStaticSegment(db, workspaceId, body));
+  defineRoute(app, { method: 'GET', url: '/api/v1/segments/:id', summary: 'A segment', tags, auth: 'admin', params: IdParams, response: Segment },
+    ({ workspaceId, params }) => getSegment(db, workspaceId, params.id));
+  defineRoute(app, { method: 'PATCH', url: '/api/v1/segments/:id', summary: 'Rename a segment or change its rule (full recompute)', tags, auth: 'admin', params: IdParams, body: SegmentUpdate, response: Segment },
+    ({ workspaceId, params, body }) => updateSegment(db, workspaceId, params.id, body));
+  defineRoute(app, { method: 'DELETE', url: '/api/v1/segments/:id', summary: 'Delete a segment no rule uses', tags, auth: 'admin', params: IdParams, response: Segment },
+    ({ workspaceId, params }) => deleteSegment(db, workspaceId, params.id));
+  defineRoute(app, { method: 'POST', url: '/api/v1/segments/:id/recompute', summary: 'Recompute a rule segment and what depends on it now', tags, auth: 'admin', params: IdParams, response: Segment },
+    async ({ workspaceId, params }) => {
+      await getSegment(db, workspaceId, params.id);
+      await recomputeWithDependents(db, workspaceId, { kind: 'segment', id: params.id }, new Date());
+      return getSegment(db, workspaceId, params.id);
+    });
+  defineRoute(app, { method: 'GET', url: '/api/v1/segments/:id/members', summary: 'Members, paged by profile id (pass `after` = the previous page\'s `next`)', tags, auth: 'admin', params: IdParams,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional(), after: z.coerce.number().int().min(0).optional() }),
+    response: z.object({ data: z.array(Member), next: z.number().nullable() }) },
+    ({ workspaceId, params, query }) => listMembers(db, workspaceId, params.id, query));
+  defineRoute(app, { method: 'GET', url: '/api/v1/segments/:id/export', summary: 'Members as CSV: profile id, chosen identifier types and traits', tags, auth: 'admin', params: IdParams,
+    query: z.object({ identifierTypes: csvList, traits: csvList }) },
+    async ({ workspaceId, params, query, reply }) => {
+      const csv = await exportMembersCsv(db, workspaceId, params.id, query);
+      reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${params.id}.csv"`);
+      return reply.send(csv);
+    });
+  defineRoute(app, { method: 'GET', url: '/api/v1/profiles/:id/segments', summary: 'A profile\'s segments', tags, auth: 'admin', params: z.object({ id: z.coerce.number().int().positive() }),
+    response: z.object({ data: z.array(z.object({ segmentId: z.string(), name: z.string(), kind: z.string(), enteredAt: z.date() })) }) },
+    async ({ workspaceId, params }) => ({ data: await profileSegments(db, workspaceId, params.id) }));
+}

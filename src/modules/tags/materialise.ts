@@ -1,0 +1,98 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../platform/db/schema.js';
+import { compileRule, parseRule, workspaceContext } from '../rules/index.js';
+
+/**
+ * Rule tags are materialised in tag_assignments (source `rule`), with every change written to tag_history in the
+ * same statement. Two ways in: a full set-based recompute (rule changed, daily pass for time windows) and the
+ * real-time diff for a few profiles (applyRuleTagChanges), which must leave the same rows.
+ */
+export async function recomputeRuleTag(db: Kysely<DB>, workspaceId: string, tagId: string, now: Date): Promise<{ added: number; removed: number }> {
+  const tag = await db
+    .selectFrom('tags')
+    .select(['rule', 'rule_value', 'kind', 'archived_at', 'merged_into'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', tagId)
+    .executeTakeFirst();
+  if (!tag || tag.kind !== 'rule' || !tag.rule || tag.archived_at || tag.merged_into) return { added: 0, removed: 0 };
+  const rule = parseRule(tag.rule);
+  const ctx = await workspaceContext(db, workspaceId, now);
+  const desired = compileRule(rule.condition, workspaceId, ctx);
+  const { rows } = await sql<{ added: number; removed: number }>`
+    WITH desired AS (${desired}),
+    removed AS (
+      DELETE FROM tag_assignments ta WHERE ta.workspace_id = ${workspaceId} AND ta.tag_id = ${tagId}
+        AND NOT EXISTS (SELECT 1 FROM desired d WHERE d.profile_id = ta.profile_id)
+      RETURNING ta.profile_id, ta.origin_profile_id, ta.value
+    ),
+    added AS (
+      INSERT INTO tag_assignments (workspace_id, tag_id, profile_id, origin_profile_id, value, source, assigned_at)
+      SELECT ${workspaceId}, ${tagId}, d.profile_id, d.profile_id, ${tag.rule_value}, 'rule', ${now} FROM desired d
+      WHERE NOT EXISTS (SELECT 1 FROM tag_assignments ta WHERE ta.workspace_id = ${workspaceId} AND ta.tag_id = ${tagId} AND ta.profile_id = d.profile_id)
+      RETURNING profile_id, origin_profile_id, value
+    ),
+    history AS (
+      INSERT INTO tag_history (workspace_id, tag_id, profile_id, origin_profile_id, action, value, cause, at)
+      SELECT ${workspaceId}, ${tagId}, profile_id, origin_profile_id, 'remove', value, 'rule', ${now} FROM removed
+      UNION ALL
+      SELECT ${workspaceId}, ${tagId}, profile_id, origin_profile_id, 'apply', value, 'rule', ${now} FROM added
+    )
+    SELECT (SELECT count(*) FROM added)::int AS added, (SELECT count(*) FROM removed)::int AS removed`.execute(db);
+  await db.updateTable('tags').set({ computed_at: now }).where('workspace_id', '=', workspaceId).where('id', '=', tagId).execute();
+  return rows[0] ?? { added: 0, removed: 0 };
+}
+
+export interface RuleTagChange {
+  tagId: string;
+  profileId: number;
+  /** true: the profile now holds the tag; false: it no longer does. */
+  holds: boolean;
+  value: string;
+}
+
+/** Applies real-time decisions (only actual changes are passed in), with history, in the caller's transaction. */
+export async function applyRuleTagChanges(db: Kysely<DB>, workspaceId: string, changes: RuleTagChange[], now: Date): Promise<void> {
+  const adds = changes.filter((c) => c.holds);
+  const removes = changes.filter((c) => !c.holds);
+  if (adds.length) {
+    await db
+      .insertInto('tag_assignments')
+      .values(adds.map((c) => ({ workspace_id: workspaceId, tag_id: c.tagId, profile_id: c.profileId, origin_profile_id: c.profileId, value: c.value, source: 'rule' as const, assigned_at: now })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+  for (const c of removes) {
+    const deleted = await db
+      .deleteFrom('tag_assignments')
+      .where('workspace_id', '=', workspaceId)
+      .where('tag_id', '=', c.tagId)
+      .where('profile_id', '=', c.profileId)
+      .returning(['origin_profile_id', 'value'])
+      .execute();
+    if (deleted.length) {
+      await db
+        .insertInto('tag_history')
+        .values(deleted.map((d) => ({ workspace_id: workspaceId, tag_id: c.tagId, profile_id: c.profileId, origin_profile_id: d.origin_profile_id, action: 'remove' as const, value: d.value, cause: 'rule' as const, at: now })))
+        .execute();
+    }
+  }
+  if (adds.length) {
+    await db
+      .insertInto('tag_history')
+      .values(adds.map((c) => ({ workspace_id: workspaceId, tag_id: c.tagId, profile_id: c.profileId, origin_profile_id: c.profileId, action: 'apply' as const, value: c.value, cause: 'rule' as const, at: now })))
+      .execute();
+  }
+}
+
+/** The live rule tags of a workspace, with their parsed rules. */
+export async function liveRuleTags(db: Kysely<DB>, workspaceId: string) {
+  const rows = await db
+    .selectFrom('tags')
+    .select(['id', 'rule', 'rule_value'])
+    .where('workspace_id', '=', workspaceId)
+    .where('kind', '=', 'rule')
+    .where('archived_at', 'is', null)
+    .where('merged_into', 'is', null)
+    .execute();
+  return rows.map((r) => ({ id: r.id, value: r.rule_value, rule: parseRule(r.rule) }));
+}

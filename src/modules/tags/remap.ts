@@ -1,0 +1,18 @@
+import { sql } from 'kysely';
+import type { RemapHandler } from '../../platform/hooks.js';
+
+/**
+ * Merge / unmerge: tag rows (assignments and history) follow the profile they were written for (origin). Rule
+ * tags are then re-decided for every profile involved by the real-time evaluator, so they reflect both histories.
+ */
+export const remapTagRows: RemapHandler = async (trx, workspaceId, remaps) => {
+  for (const { from, to } of remaps) {
+    const { rows } = await sql<{ profile_id: number }>`
+      SELECT DISTINCT profile_id FROM tag_assignments WHERE workspace_id = ${workspaceId} AND origin_profile_id = ${from}`.execute(trx);
+    await sql`UPDATE tag_assignments SET profile_id = ${to} WHERE workspace_id = ${workspaceId} AND origin_profile_id = ${from} AND profile_id <> ${to}`.execute(trx);
+    await sql`UPDATE tag_history SET profile_id = ${to} WHERE workspace_id = ${workspaceId} AND origin_profile_id = ${from} AND profile_id <> ${to}`.execute(trx);
+    const touched = [...new Set([to, from, ...rows.map((r) => r.profile_id)])];
+    await sql`INSERT INTO profile_changes (workspace_id, profile_id) SELECT ${workspaceId}, id FROM unnest(${touched}::bigint[]) AS id
+      ON CONFLICT DO NOTHING`.execute(trx);
+  }
+};

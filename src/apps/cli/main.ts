@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AppError } from '../../platform/errors.js';
 import { registerServeCommands } from './serve.js';
 import { registerWorkspaceCommands } from './workspace.js';
+import { registerImportCommands } from './import.js';
 import { wireModules } from '../../modules/wiring.js';
 
 /** The `siyu` CLI: thin commands over the modules' public APIs. */
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   registerServeCommands(program);
   registerWorkspaceCommands(program);
+  registerImportCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

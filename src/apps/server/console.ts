@@ -3,13 +3,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
-import { createUser, UserRole } from '../../modules/users/index.js';
-import { addControlHandler } from './control.js';
+import { deleteExpiredSessions } from '../../modules/users/index.js';
+import { addBackgroundStarter } from './background.js';
 
 /** Where `npm run build:console` puts the console (override with SIYU_CONSOLE_DIR). */
 export const consoleDistDir = () => process.env.SIYU_CONSOLE_DIR ?? fileURLToPath(new URL('../../../console/dist', import.meta.url));
+
+// Expired sessions are refused anyway; the serving process sweeps them hourly so the table stays small.
+addBackgroundStarter(async (ctx) => {
+  const timer = setInterval(() => void deleteExpiredSessions(ctx.database.db).catch(() => undefined), 3_600_000);
+  timer.unref();
+  return async () => clearInterval(timer);
+});
 
 /** Paths that belong to the API: an unknown one is a JSON 404, never the console's index.html. */
 const apiPrefixes = ['/api/', '/v1/', '/t/', '/internal/'];
@@ -23,10 +29,6 @@ const isApiPath = (p: string) => apiPaths.has(p) || apiPrefixes.some((prefix) =>
 export async function registerConsole(app: FastifyInstance): Promise<void> {
   const root = consoleDistDir();
   await app.register(fastifyStatic, { root, serve: false });
-  addControlHandler('/internal/v1/users', async (handlerCtx, body) => {
-    const input = z.object({ workspaceId: z.string(), email: z.string(), password: z.string(), role: UserRole, name: z.string().optional() }).parse(body);
-    return createUser(handlerCtx.database.db, input.workspaceId, input);
-  });
 
   app.get('/*', async (request, reply) => {
     const urlPath = decodeURIComponent(request.url.split('?')[0] ?? '/');

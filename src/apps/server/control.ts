@@ -4,12 +4,16 @@ import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import type { AppContext } from '../../platform/http/context.js';
 import { createWorkspace } from '../../modules/workspaces/index.js';
+import { applyImportChunk } from '../../modules/importer/index.js';
+import { createUser, UserRole } from '../../modules/users/index.js';
+import { resolveWorkspaceId } from '../cli/workspace-choice.js';
 
 /**
  * The control API lets CLI commands work through the server that owns an embedded data folder.
  * It is authenticated by a per-process secret written to the folder's lock file; it is not part of the public API.
  */
 export function registerControlRoutes(app: FastifyInstance, ctx: AppContext, controlToken: string): void {
+  const { db } = ctx.database;
   const check = (request: FastifyRequest) => {
     const given = Buffer.from(String(request.headers['x-siyu-control'] ?? ''));
     const want = Buffer.from(controlToken);
@@ -18,20 +22,23 @@ export function registerControlRoutes(app: FastifyInstance, ctx: AppContext, con
   app.post('/internal/v1/workspaces', async (request) => {
     check(request);
     const body = z.object({ name: z.string(), timezone: z.string().optional() }).parse(request.body);
-    return createWorkspace(ctx.database.db, body);
+    return createWorkspace(db, body);
   });
-  for (const [path, handler] of controlHandlers) {
-    app.post(path, async (request) => {
-      check(request);
-      return handler(ctx, request.body);
-    });
-  }
-}
-
-type ControlHandler = (ctx: AppContext, body: unknown) => Promise<unknown>;
-const controlHandlers = new Map<string, ControlHandler>();
-
-/** CLI commands that must also work through a running server register their server-side half here. */
-export function addControlHandler(path: string, handler: ControlHandler): void {
-  controlHandlers.set(path, handler);
+  app.post('/internal/v1/users', async (request) => {
+    check(request);
+    const input = z.object({ workspaceId: z.string(), email: z.string(), password: z.string(), role: UserRole, name: z.string().optional() }).parse(request.body);
+    return createUser(db, input.workspaceId, input);
+  });
+  app.post('/internal/v1/workspace-id', async (request) => {
+    check(request);
+    const body = z.object({ workspace: z.string().optional() }).parse(request.body);
+    return { id: await resolveWorkspaceId(db, body.workspace) };
+  });
+  app.post('/internal/v1/import', { bodyLimit: 64 * 1024 * 1024 }, async (request) => {
+    check(request);
+    const body = z
+      .object({ workspaceId: z.string(), kind: z.enum(['members', 'orders']), records: z.array(z.object({ line: z.number(), record: z.record(z.string(), z.unknown()) })) })
+      .parse(request.body);
+    return applyImportChunk(db, body.workspaceId, body.kind, body.records);
+  });
 }

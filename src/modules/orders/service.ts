@@ -1,6 +1,6 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
-import type { DB } from '../../platform/db/schema.js';
+import type { DB, OrdersTable } from '../../platform/db/schema.js';
 import { AppError, invalid, notFound, type ErrorDetail } from '../../platform/errors.js';
 import { zodIssuesToDetails } from '../../platform/http/validation.js';
 import { applyProfileTouches, lockIdentityShared, markProfilesChanged, writeWithIdentities } from '../identity/index.js';
@@ -52,6 +52,7 @@ export async function upsertOrders(db: Db, workspaceId: string, raw: unknown[]):
     const results: UpsertResult[] = [];
     const events: AnchoredEvent[] = [];
     const touched: Array<{ profileId: number; time: Date }> = [];
+    const newRows: Array<Insertable<OrdersTable>> = [];
     for (const [i, order] of orders.entries()) {
       const { anchorId, profileId } = resolved.items[i]!;
       const before = existing.get(order.orderId);
@@ -72,25 +73,39 @@ export async function upsertOrders(db: Db, workspaceId: string, raw: unknown[]):
       if (before) {
         await trx.updateTable('orders').set({ ...row, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('order_id', '=', order.orderId).execute();
         await trx.deleteFrom('order_items').where('workspace_id', '=', workspaceId).where('order_id', '=', order.orderId).execute();
+        await insertOrderRows(trx, [], itemRows(workspaceId, order));
       } else {
-        await trx.insertInto('orders').values(row).execute();
-      }
-      if (order.items.length) {
-        await trx
-          .insertInto('order_items')
-          .values(order.items.map((it, line) => ({ workspace_id: workspaceId, order_id: order.orderId, line, sku: it.sku, name: it.name ?? null, category: it.category ?? null, quantity: it.quantity, price: it.price })))
-          .execute();
+        newRows.push(row);
       }
       events.push(...orderLifecycleEvents(order, paidAmount, anchorId, profileId));
       if (profileId !== null) touched.push({ profileId, time: order.orderedAt });
       results.push({ orderId: order.orderId, outcome: before ? 'updated' : 'created', profileId });
     }
+    // New orders and their items go in with one statement each, whatever the batch size.
+    const newIds = new Set(newRows.map((r) => r.order_id));
+    await insertOrderRows(trx, newRows, orders.filter((o) => newIds.has(o.orderId)).flatMap((o) => itemRows(workspaceId, o)));
     await insertAnchoredEvents(trx, workspaceId, events);
     await applyProfileTouches(trx, workspaceId, touched);
     // Answer in the caller's order.
     const position = new Map(parsed.map((o, i) => [o.orderId, i]));
     return results.sort((a, b) => position.get(a.orderId)! - position.get(b.orderId)!);
   });
+}
+
+function itemRows(workspaceId: string, order: ParsedOrder) {
+  return order.items.map((it, line) => ({
+    workspace_id: workspaceId, order_id: order.orderId, line, sku: it.sku, name: it.name ?? null, category: it.category ?? null, quantity: it.quantity, price: it.price,
+  }));
+}
+
+async function insertOrderRows(
+  trx: Trx,
+  orders: Array<Insertable<OrdersTable>>,
+  items: ReturnType<typeof itemRows>,
+): Promise<void> {
+  // Chunked to stay under the protocol's 65,535 bind parameters.
+  for (let i = 0; i < orders.length; i += 2000) await trx.insertInto('orders').values(orders.slice(i, i + 2000)).execute();
+  for (let i = 0; i < items.length; i += 5000) await trx.insertInto('order_items').values(items.slice(i, i + 5000)).execute();
 }
 
 async function loadItems(trx: Trx, workspaceId: string, orderIds: string[]) {

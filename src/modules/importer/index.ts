@@ -1,0 +1,3 @@
+export { applyImportChunk, type ChunkResult, type ImportKind } from './apply.js';
+export { runImport, type ImportProgress, type ImportSummary } from './run.js';
+export { memberRowToMessage, orderRecordsToOrders, type Reject, type SourceRecord } from './records.js';

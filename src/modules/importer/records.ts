@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+
+/** One input record with where it came from, so every reject can name its line. */
+export interface SourceRecord {
+  line: number;
+  record: Record<string, unknown>;
+}
+
+export interface Reject {
+  line: number;
+  reason: string;
+}
+
+/** Column names that carry identifiers (several spellings accepted); every other column becomes a trait. */
+const IDENTIFIER_COLUMNS: Record<string, string> = {
+  userid: 'userId',
+  user_id: 'userId',
+  anonymousid: 'anonymousId',
+  anonymous_id: 'anonymousId',
+  member_no: 'member_no',
+  memberno: 'member_no',
+  member_number: 'member_no',
+  phone: 'phone',
+  mobile: 'phone',
+  email: 'email',
+  wechat_openid: 'wechat_openid',
+  openid: 'wechat_openid',
+  wechat_unionid: 'wechat_unionid',
+  unionid: 'wechat_unionid',
+  wecom_external_userid: 'wecom_external_userid',
+  external_userid: 'wecom_external_userid',
+};
+const TIME_COLUMNS = ['updated_at', 'joined_at', 'created_at'];
+
+/**
+ * A member row becomes a Segment identify message. Its messageId is a hash of the row's content, so importing the
+ * same file again is applied once and changes nothing, while a changed row is a new fact.
+ */
+export function memberRowToMessage(rec: SourceRecord): { message: Record<string, unknown> } | { reject: Reject } {
+  const traits: Record<string, unknown> = {};
+  const externalIds: Array<{ id: string; type: string; collection: string; encoding: string }> = [];
+  let userId: string | undefined;
+  let anonymousId: string | undefined;
+  let timestamp: string | undefined;
+  for (const [rawKey, rawValue] of Object.entries(rec.record)) {
+    const key = rawKey.trim();
+    if (rawValue === undefined || rawValue === null || rawValue === '') continue;
+    const value = typeof rawValue === 'string' ? rawValue.trim() : rawValue;
+    const idType = IDENTIFIER_COLUMNS[key.toLowerCase()];
+    if (idType === 'userId') userId = String(value);
+    else if (idType === 'anonymousId') anonymousId = String(value);
+    else if (idType === 'email' || idType === 'phone') traits[idType] = value;
+    else if (idType) externalIds.push({ id: String(value), type: idType, collection: 'users', encoding: 'none' });
+    else if (TIME_COLUMNS.includes(key.toLowerCase()) && !timestamp) {
+      const d = new Date(String(value));
+      if (Number.isNaN(d.getTime())) return { reject: { line: rec.line, reason: `${key} "${String(value)}" is not a date` } };
+      timestamp = d.toISOString();
+      traits[key] = timestamp;
+    } else traits[key] = value;
+  }
+  if (!userId && !anonymousId && !externalIds.length && traits.email === undefined && traits.phone === undefined) {
+    return { reject: { line: rec.line, reason: 'no identifier: give member_no, phone, email, user_id or a WeChat/WeCom id' } };
+  }
+  const messageId = `import:member:${createHash('sha1').update(JSON.stringify(rec.record)).digest('hex')}`;
+  // Segment needs a userId or anonymousId; a row known only by member number or phone gets a stable import id.
+  const fallbackAnon = userId || anonymousId ? undefined : `import:${externalIds[0]?.type ?? 'contact'}:${externalIds[0]?.id ?? String(traits.phone ?? traits.email)}`;
+  return {
+    message: {
+      type: 'identify',
+      messageId,
+      ...(userId ? { userId } : {}),
+      ...(anonymousId ?? fallbackAnon ? { anonymousId: anonymousId ?? fallbackAnon } : {}),
+      traits,
+      ...(timestamp ? { timestamp } : {}),
+      context: { externalIds, library: { name: 'siyu-import' } },
+    },
+  };
+}
+
+const num = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : Number(v));
+
+/**
+ * Order rows: JSON lines hold whole orders (the API's shape); CSV holds one row per item, and consecutive rows
+ * with the same order_id form one order.
+ */
+export function orderRecordsToOrders(records: SourceRecord[]): Array<{ line: number; order: Record<string, unknown> }> {
+  const out: Array<{ line: number; order: Record<string, unknown> }> = [];
+  for (const rec of records) {
+    const r = rec.record;
+    if ('orderId' in r || 'customer' in r) {
+      out.push({ line: rec.line, order: r });
+      continue;
+    }
+    const orderId = String(r.order_id ?? '').trim();
+    const last = out[out.length - 1];
+    const item = r.sku ? { sku: String(r.sku), name: r.item_name ?? r.name ?? undefined, category: r.category || undefined, quantity: num(r.quantity) ?? 1, price: num(r.price) } : undefined;
+    if (last && last.order.orderId === orderId && orderId) {
+      if (item) (last.order.items as unknown[]).push(item);
+      continue;
+    }
+    const customer: Record<string, unknown> = {};
+    const externalIds: Array<{ type: string; id: string }> = [];
+    for (const [k, v] of Object.entries(r)) {
+      const t = IDENTIFIER_COLUMNS[k.toLowerCase()];
+      if (!t || v === '' || v === undefined) continue;
+      if (t === 'userId' || t === 'anonymousId' || t === 'email' || t === 'phone') customer[t] = String(v);
+      else externalIds.push({ type: t, id: String(v) });
+    }
+    if (externalIds.length) customer.externalIds = externalIds;
+    out.push({
+      line: rec.line,
+      order: {
+        orderId,
+        customer,
+        storeId: r.store_id || undefined,
+        guideId: r.guide_id || undefined,
+        channel: r.channel || undefined,
+        status: r.status || undefined,
+        currency: r.currency || undefined,
+        totalAmount: num(r.total_amount),
+        discountAmount: num(r.discount_amount),
+        shippingAmount: num(r.shipping_amount),
+        paidAmount: num(r.paid_amount),
+        refundedAmount: num(r.refunded_amount),
+        orderedAt: r.ordered_at,
+        paidAt: r.paid_at || undefined,
+        refundedAt: r.refunded_at || undefined,
+        cancelledAt: r.cancelled_at || undefined,
+        items: item ? [item] : [],
+      },
+    });
+  }
+  return out;
+}

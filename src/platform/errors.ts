@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'out_of_stock'
   | 'limit_reached'
   | 'coupon_not_applicable'
+  | 'too_many_attempts'
   | 'internal';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -30,6 +31,7 @@ const statusByCode: Record<ErrorCode, number> = {
   out_of_stock: 409,
   limit_reached: 409,
   coupon_not_applicable: 422,
+  too_many_attempts: 429,
   internal: 500,
 };
 

@@ -121,6 +121,19 @@ describeEachDatabase('console users and sessions', (ctx) => {
     expect((await signIn(op.email, 'operator-pass')).statusCode).toBe(401);
   });
 
+  it('slows password guessing: after 10 failures an email is refused for a while, even with the right password', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const email = uniqueEmail('target');
+    await createUser(ctx.database.db, ws.id, { email, password: 'right-password', role: 'operator' });
+    for (let i = 0; i < 10; i++) expect((await signIn(email, `guess-${i}`)).statusCode).toBe(401);
+    const blocked = await signIn(email, 'right-password');
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json()).toMatchObject({ error: { code: 'too_many_attempts' } });
+    const other = uniqueEmail('bystander');
+    await createUser(ctx.database.db, ws.id, { email: other, password: 'right-password', role: 'operator' });
+    expect((await signIn(other, 'right-password')).statusCode).toBe(200);
+  });
+
   it('exposes the demo login only in demo mode', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/console-config' });
     expect(res.json()).toMatchObject({ demo: false, demoLogin: null });

@@ -3,11 +3,12 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
-import { invalid } from '../../platform/errors.js';
+import { AppError, invalid } from '../../platform/errors.js';
 import { getWorkspace } from '../workspaces/index.js';
 import { guideCustomersQuery, maskPhones, principalOf, requireOwner } from './access.js';
 import { AcceptInvitation, ConsoleConfig, Invitation, Me, NewUser, SignIn, User, UserChange } from './schema.js';
 import { acceptInvitation, describeInvitation, getUser, inviteUser, listUsers, signIn, updateUser } from './service.js';
+import { checkSignInAllowed, recordSignInFailure, recordSignInSuccess } from './throttle.js';
 import { clearSessionCookie, deleteSession, sessionToken, setSessionCookie } from './sessions.js';
 
 /** The demo brand's login, shown on the sign-in page in demo mode (the demo module creates this user). */
@@ -34,7 +35,12 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     app,
     { method: 'POST', url: '/api/v1/session', summary: 'Sign in: sets an HttpOnly session cookie', tags, auth: 'none', body: SignIn, response: Me },
     async ({ body, request, reply }) => {
-      const signedIn = await signIn(db, body, request.headers['user-agent']);
+      checkSignInAllowed(body.email, request.ip);
+      const signedIn = await signIn(db, body, request.headers['user-agent']).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'unauthorized') recordSignInFailure(body.email, request.ip);
+        throw err;
+      });
+      recordSignInSuccess(body.email);
       setSessionCookie(request, reply, signedIn.token, signedIn.expiresAt);
       return me(signedIn.workspaceId, signedIn.user);
     },

@@ -20,3 +20,6 @@ export { createCouponTemplate, getCouponTemplate, listCouponTemplates, updateCou
 export { claimSharedCode, expireDueCoupons, issueCoupon, listCoupons, newCouponCode, voidCoupon, type IssueOptions } from './coupons.js';
 export { redeemCoupons, returnCouponsForOrder, type AppliedCoupon } from './coupon-redeem.js';
 export { createCouponCampaign, getCouponCampaign, runCouponCampaign } from './coupon-campaigns.js';
+export { applyTierChange, authenticateMember, bindMemberCard, getMember, getMemberByNumber, issueMemberToken, revokeMemberTokens } from './members.js';
+export { evaluateTiers, listTiers, qualifyingValue, retier, setTiers, tierHistory } from './tiers.js';
+export { pointsMultiplierOf, tierOf } from './benefits.js';

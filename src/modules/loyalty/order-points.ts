@@ -2,6 +2,7 @@ import type { Db } from '../../platform/db/database.js';
 import { credit, lockAccount, reverse } from './ledger.js';
 import { addPending, reducePending } from './pending.js';
 import { pointsMultiplierOf } from './benefits.js';
+import { applyTierChange } from './members.js';
 import { expiryFor, getLoyaltySettings } from './settings.js';
 import { OrderForPoints, type LoyaltySettings } from './schema.js';
 
@@ -25,7 +26,7 @@ export interface OrderSettlement {
 export async function settleOrderPoints(db: Db, workspaceId: string, input: OrderSnapshot, now = new Date()): Promise<OrderSettlement> {
   const order = OrderForPoints.parse(input);
   const settings = await getLoyaltySettings(db, workspaceId);
-  return db.transaction().execute(async (trx) => {
+  const settlement = await db.transaction().execute(async (trx) => {
     await lockAccount(trx, workspaceId, order.profileId);
     let grant = await trx
       .selectFrom('points_order_grants')
@@ -86,6 +87,9 @@ export async function settleOrderPoints(db: Db, workspaceId: string, input: Orde
     }
     return result;
   });
+  // Upgrades are immediate (points or spend basis); downgrades wait for the evaluation job.
+  if (settlement.granted > 0 || settlement.reversed > 0) await applyTierChange(db, workspaceId, order.profileId, now);
+  return settlement;
 }
 
 function pointsFor(eligible: number, rate: number, cap: number | undefined): number {

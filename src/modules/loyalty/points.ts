@@ -4,6 +4,7 @@ import { invalid } from '../../platform/errors.js';
 import { credit, debit, expireLots, lockAccount, reverse, updateAccount, type LedgerResult } from './ledger.js';
 import { isExpired, openLots } from './lots.js';
 import { touchProfiles } from './changes.js';
+import { applyTierChange } from './members.js';
 import { expiryFor, getLoyaltySettings } from './settings.js';
 import type { SourceType } from './schema.js';
 
@@ -29,9 +30,11 @@ export async function earnPoints(db: Db, workspaceId: string, req: PointsRequest
   checkPoints(req.points);
   const settings = await getLoyaltySettings(db, workspaceId);
   const expiresAt = req.expiresAt ?? expiryFor(settings, new Date());
-  return db.transaction().execute((trx) =>
+  const result = await db.transaction().execute((trx) =>
     credit(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'earn', expiresAt }),
   );
+  if (!result.replayed && settings.tiers.basis === 'points') await applyTierChange(db, workspaceId, req.profileId);
+  return result;
 }
 
 export async function redeemPoints(db: Db, workspaceId: string, req: PointsRequest): Promise<LedgerResult> {

@@ -166,3 +166,29 @@ export const CouponOrder = z.object({
   codes: z.array(z.string().min(1)).min(1).max(10),
 });
 export type CouponOrder = z.input<typeof CouponOrder>;
+
+// --- members and tiers
+export const TierBenefits = z.object({
+  pointsMultiplier: z.number().positive().max(100).optional(),
+  memberPrice: z.boolean().optional(),
+  birthdayCouponTemplateId: z.string().optional(),
+  freeShippingCouponTemplateId: z.string().optional().describe('issued once when a member reaches the tier'),
+});
+export const TierInput = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  name: z.string().trim().min(1).max(100),
+  rank: z.number().int().nonnegative(),
+  threshold: z.number().nonnegative().describe('points earned or yuan spent in the period (per the tier program)'),
+  benefits: TierBenefits.default({}),
+});
+export const BindRequest = z
+  .object({
+    userId: z.string().min(1).max(200).optional(),
+    anonymousId: z.string().min(1).max(200).optional(),
+    profileId: z.number().int().positive().optional(),
+    memberNo: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional().describe('an imported card number; omitted: one is issued'),
+    joinChannel: z.string().max(100).optional(),
+    storeId: z.string().max(100).optional(),
+  })
+  .refine((b) => b.userId || b.anonymousId || b.profileId, { message: 'give userId, anonymousId or profileId', path: ['userId'] });
+export type BindRequest = z.input<typeof BindRequest>;

@@ -378,6 +378,7 @@ export interface MessageTemplatesTable {
   updated_at: DefaultTimestamp;
 }
 
+
 // --- loyalty: points (src/modules/loyalty)
 export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
 export interface LoyaltySettingsTable {

@@ -1,0 +1,91 @@
+import { expect, it } from 'vitest';
+import { describeEachDatabase } from '../support/databases.js';
+import { newWorkspace } from '../support/app.js';
+import { ingestMessages } from '../../src/modules/ingest/index.js';
+import {
+  authenticateMember,
+  bindMemberCard,
+  createCouponTemplate,
+  earnPoints,
+  evaluateTiers,
+  getMember,
+  issueMemberToken,
+  listCoupons,
+  revokeMemberTokens,
+  setTiers,
+  settleOrderPoints,
+  tierHistory,
+  updateLoyaltySettings,
+} from '../../src/modules/loyalty/index.js';
+
+const DAY = 86_400_000;
+
+describeEachDatabase('loyalty members and tiers', (ctx) => {
+  it('binding a card issues a member number, merges identities through OneID, and is idempotent', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const db = ctx.database.db;
+    await ingestMessages(db, ws.id, [{ type: 'identify', userId: 'u-1', traits: { name: 'Li' }, timestamp: new Date().toISOString() }]);
+    const member = await bindMemberCard(db, ws.id, { userId: 'u-1', joinChannel: 'mini_program', storeId: 'S1' });
+    expect(member.memberNo).toBe('0000000001');
+    const ids = await db.selectFrom('identifiers').select(['type', 'value', 'profile_id']).where('workspace_id', '=', ws.id).execute();
+    const byType = Object.fromEntries(ids.map((i) => [i.type, i.profile_id]));
+    expect(byType.member_no).toBe(member.profileId);
+    expect(byType.userId).toBe(member.profileId);
+    const again = await bindMemberCard(db, ws.id, { userId: 'u-1' });
+    expect(again.memberNo).toBe(member.memberNo);
+    // An imported number for another person; a second number for the same person is refused by OneID.
+    const imported = await bindMemberCard(db, ws.id, { anonymousId: 'anon-9', memberNo: 'VIP-77' });
+    expect(imported.memberNo).toBe('VIP-77');
+    expect(imported.profileId).not.toBe(member.profileId);
+    await expect(bindMemberCard(db, ws.id, { userId: 'u-1', memberNo: 'VIP-78' })).rejects.toMatchObject({ code: 'conflict' });
+    const changed = await db.selectFrom('profile_changes').select('profile_id').where('workspace_id', '=', ws.id).execute();
+    expect(changed.map((c) => c.profile_id)).toContain(member.profileId);
+  });
+
+  it('member tokens authenticate until revoked', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const db = ctx.database.db;
+    const member = await bindMemberCard(db, ws.id, { userId: 'tok-1' });
+    const { token } = await issueMemberToken(db, ws.id, member.profileId);
+    expect(await authenticateMember(db, token)).toEqual({ workspaceId: ws.id, profileId: member.profileId });
+    await revokeMemberTokens(db, ws.id, member.profileId);
+    await expect(authenticateMember(db, token)).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(authenticateMember(db, 'mt_forged')).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('upgrades as soon as the threshold is met; downgrades only at evaluation after the grace period', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const db = ctx.database.db;
+    await updateLoyaltySettings(db, ws.id, { tiers: { basis: 'points', period: 'rolling', rollingMonths: 12, graceDays: 30 } });
+    const ship = await createCouponTemplate(db, ws.id, { name: 'gold shipping', kind: 'shipping' });
+    await setTiers(db, ws.id, [
+      { id: 'normal', name: '普通', rank: 0, threshold: 0 },
+      { id: 'silver', name: '银卡', rank: 1, threshold: 500 },
+      { id: 'gold', name: '金卡', rank: 2, threshold: 2000, benefits: { pointsMultiplier: 2, freeShippingCouponTemplateId: ship.id } },
+    ]);
+    const m = await bindMemberCard(db, ws.id, { userId: 'tier-1' });
+    expect(m.tierId).toBe('normal');
+    await earnPoints(db, ws.id, { profileId: m.profileId, points: 600, reason: 'x' });
+    expect((await getMember(db, ws.id, m.profileId)).tierId).toBe('silver');
+    await earnPoints(db, ws.id, { profileId: m.profileId, points: 1500, reason: 'x' });
+    expect((await getMember(db, ws.id, m.profileId)).tier?.name).toBe('金卡');
+    expect((await listCoupons(db, ws.id, { profileId: m.profileId })).map((c) => c.templateId)).toEqual([ship.id]);
+    // Gold earns double on orders.
+    const settled = await settleOrderPoints(db, ws.id, { orderId: 'g1', profileId: m.profileId, status: 'paid', paidAmount: 10 });
+    expect(settled.granted).toBe(20);
+
+    // A year later the points fall out of the rolling window: the first evaluation starts the grace period.
+    const later = new Date(Date.now() + 400 * DAY);
+    expect(await evaluateTiers(db, ws.id, later)).toEqual({ evaluated: 1, changed: 0 });
+    expect((await getMember(db, ws.id, m.profileId)).tierId).toBe('gold');
+    expect(await evaluateTiers(db, ws.id, new Date(later.getTime() + 31 * DAY))).toEqual({ evaluated: 1, changed: 1 });
+    expect((await getMember(db, ws.id, m.profileId)).tierId).toBe('normal');
+    expect((await tierHistory(db, ws.id, m.profileId)).map((h) => `${h.reason}:${h.toTier}`)).toEqual([
+      'join:normal',
+      'upgrade:silver',
+      'upgrade:gold',
+      'grace:gold',
+      'downgrade:normal',
+    ]);
+  });
+});

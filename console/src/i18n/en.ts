@@ -34,10 +34,13 @@ export const en: Messages = {
     unknown: 'An unexpected error happened',
   },
   overview: {
+    aipl: 'AIPL stage sizes', aiplFlow: 'AIPL flow between stages', rfm: 'RFM classes', people: 'Profiles', revenue: 'Revenue', rfmComputedAt: 'Computed {{time}}', period: 'Last 30 days',
     title: 'Overview', profiles: 'Profiles', members: 'Members', activeProfiles: 'Active profiles', events: 'Events', orders: 'Orders',
     gmv: 'GMV', trend: 'Orders and GMV', date: 'Date', chartLoading: 'Loading the chart…',
   },
   profiles: {
+    lifecycle: 'Lifecycle and value', stage: 'AIPL stage', since: 'Since', rfm: 'RFM', rfmClass: 'RFM class', rfmScores: 'R{{r}} · F{{f}} · M{{m}}',
+    recency: '{{days}} days since the last purchase', frequency: '{{count}} purchases', monetary: '{{amount}} spent', tags: 'Tags', segments: 'Segments', noTags: 'No tags', noSegments: 'In no segment', enteredAt: 'entered {{time}}',
     title: 'Profiles', searchPlaceholder: 'Search by phone, email, member number, OpenID or name', id: 'Profile ID', displayName: 'Name',
     identifiers: 'Identifiers', firstSeen: 'First seen', lastSeen: 'Last seen', anonymous: 'Anonymous', open: 'Open',
     traits: 'Traits', trait: 'Trait', value: 'Value', setAt: 'Set at', merges: 'Merge history', conflicts: 'Identity conflicts',
@@ -65,5 +68,6 @@ export const en: Messages = {
     import: 'Import', identifiers: 'Identifier settings', events: 'Event schema', total: '{{count}} in total',
   },
   identifiers: { type: 'Identifier type', priority: 'Priority', maxPerProfile: 'Limit per profile', unlimited: 'No limit' },
+  stages: { A: 'Awareness (A)', I: 'Interest (I)', P: 'Purchase (P)', L: 'Loyalty (L)', none: 'No stage' },
   notFound: { title: 'Page not found', back: 'Back to the overview' },
 };

@@ -31,10 +31,13 @@ export const zhCN = {
     network: '无法连接服务器，请检查网络', unknown: '发生未知错误',
   },
   overview: {
+    aipl: 'AIPL 各阶段人数', aiplFlow: 'AIPL 阶段流转', rfm: 'RFM 分层', people: '人数', revenue: '消费金额', rfmComputedAt: '计算于 {{time}}', period: '近 30 天',
     title: '概览', profiles: '用户数', members: '会员数', activeProfiles: '活跃用户', events: '事件数', orders: '订单数',
     gmv: '成交额（GMV）', trend: '订单与 GMV 趋势', date: '日期', chartLoading: '图表加载中…',
   },
   profiles: {
+    lifecycle: '生命周期与分层', stage: 'AIPL 阶段', since: '进入时间', rfm: 'RFM', rfmClass: 'RFM 分类', rfmScores: 'R{{r}} · F{{f}} · M{{m}}',
+    recency: '距上次购买 {{days}} 天', frequency: '购买 {{count}} 次', monetary: '累计消费 {{amount}}', tags: '标签', segments: '所属人群', noTags: '暂无标签', noSegments: '不在任何人群中', enteredAt: '加入于 {{time}}',
     title: '用户画像', searchPlaceholder: '按手机号、邮箱、会员号、OpenID 或姓名搜索', id: '用户 ID', displayName: '姓名',
     identifiers: '身份标识', firstSeen: '首次出现', lastSeen: '最近活跃', anonymous: '匿名用户', open: '查看',
     traits: '属性', trait: '属性名', value: '值', setAt: '更新时间', merges: '合并记录', conflicts: '身份冲突',
@@ -60,6 +63,7 @@ export const zhCN = {
     import: '数据导入', identifiers: '身份标识设置', events: '事件结构', total: '共 {{count}} 条',
   },
   identifiers: { type: '标识类型', priority: '优先级', maxPerProfile: '每人上限', unlimited: '不限' },
+  stages: { A: '认知（A）', I: '兴趣（I）', P: '购买（P）', L: '忠诚（L）', none: '未分层' },
   notFound: { title: '页面不存在', back: '返回概览' },
 };
 export type Messages = typeof zhCN;

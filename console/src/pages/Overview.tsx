@@ -1,20 +1,17 @@
 import { Card, Col, Row, Skeleton, Statistic, Typography } from 'antd';
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useMemo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useApi } from '../api';
-import { Loaded } from '../components/States';
+import { useApi, type ApiState } from '../api';
+import { ErrorState, NotAvailable } from '../components/States';
 import { useFormat } from '../format';
+import type { AiplReport, RfmReport, TrendPoint } from './charts';
 
 /** ECharts is large: it loads only when a chart is on screen. */
-const TrendChart = lazy(() => import('./TrendChart'));
+const TrendChart = lazy(() => import('./charts').then((m) => ({ default: m.TrendChart })));
+const AiplCharts = lazy(() => import('./charts').then((m) => ({ default: m.AiplCharts })));
+const RfmChart = lazy(() => import('./charts').then((m) => ({ default: m.RfmChart })));
 
-export interface TrendPoint {
-  date: string;
-  orders?: number;
-  gmv?: number;
-}
 type Overview = Record<string, unknown> & { trend?: TrendPoint[]; daily?: TrendPoint[] };
-
 const metrics = [
   { key: 'profiles', money: false },
   { key: 'members', money: false },
@@ -23,44 +20,75 @@ const metrics = [
   { key: 'orders', money: false },
   { key: 'gmv', money: true },
 ] as const;
+const DAY_MS = 86_400_000;
 
+/** The dashboard: each part comes from its own module's API and appears when that API is on the server. */
 export function OverviewPage() {
   const { t } = useTranslation();
   const format = useFormat();
-  const state = useApi<Overview>('/api/v1/stats/overview');
+  const period = useMemo(() => ({ from: new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10), to: new Date().toISOString().slice(0, 10) }), []);
+  const stats = useApi<Overview>('/api/v1/stats/overview');
+  const aipl = useApi<AiplReport>('/api/v1/reports/aipl', period);
+  const rfm = useApi<RfmReport>('/api/v1/reports/rfm');
+  const states = [stats, aipl, rfm];
+  const allMissing = states.every((s) => s.error?.missingRoute);
+
+  const section = <T,>(state: ApiState<T>, render: (data: T) => ReactNode) => {
+    if (state.error?.missingRoute) return null;
+    if (state.error) return <ErrorState error={state.error} onRetry={state.reload} />;
+    if (state.data === undefined) return <Skeleton active />;
+    return render(state.data);
+  };
+  const chart = (node: ReactNode) => <Suspense fallback={<Skeleton active />}>{node}</Suspense>;
+
   return (
     <>
       <Typography.Title level={3}>{t('overview.title')}</Typography.Title>
-      <Loaded state={state} feature={t('overview.title')}>
-        {(data) => {
-          const trend = data.trend ?? data.daily ?? [];
-          const shown = metrics.filter((m) => typeof data[m.key] === 'number');
-          return (
-            <>
-              <Row gutter={[16, 16]}>
-                {shown.map((m) => (
+      {allMissing ? (
+        <NotAvailable feature={t('overview.title')} />
+      ) : (
+        <Row gutter={[16, 16]}>
+          {section(stats, (data) => {
+            const trend = data.trend ?? data.daily ?? [];
+            return (
+              <>
+                {metrics.filter((m) => typeof data[m.key] === 'number').map((m) => (
                   <Col key={m.key} xs={24} sm={12} lg={8} xl={4}>
                     <Card>
-                      <Statistic
-                        title={t(`overview.${m.key}`)}
-                        value={data[m.key] as number}
-                        formatter={(v) => (m.money ? format.money(Number(v)) : format.number(Number(v)))}
-                      />
+                      <Statistic title={t(`overview.${m.key}`)} value={data[m.key] as number}
+                        formatter={(v) => (m.money ? format.money(Number(v)) : format.number(Number(v)))} />
                     </Card>
                   </Col>
                 ))}
-              </Row>
-              {trend.length > 0 && (
-                <Card title={t('overview.trend')} style={{ marginTop: 16 }}>
-                  <Suspense fallback={<Skeleton active />}>
-                    <TrendChart points={trend} />
-                  </Suspense>
-                </Card>
-              )}
-            </>
-          );
-        }}
-      </Loaded>
+                {trend.length > 0 && (
+                  <Col span={24}>
+                    <Card title={t('overview.trend')}>{chart(<TrendChart points={trend} />)}</Card>
+                  </Col>
+                )}
+              </>
+            );
+          })}
+          {!aipl.error?.missingRoute && (
+            <Col xs={24} xl={14}>
+              <Card title={`${t('overview.aipl')} · ${t('overview.aiplFlow')}`} extra={t('overview.period')} data-testid="aipl">
+                {section(aipl, (report) => (report.daily.length ? chart(<AiplCharts report={report} />) : <NoDataText />))}
+              </Card>
+            </Col>
+          )}
+          {!rfm.error?.missingRoute && (
+            <Col xs={24} xl={10}>
+              <Card title={t('overview.rfm')} data-testid="rfm">
+                {section(rfm, (report) => (report.classes.some((c) => c.profiles > 0) ? chart(<RfmChart report={report} />) : <NoDataText />))}
+              </Card>
+            </Col>
+          )}
+        </Row>
+      )}
     </>
   );
+}
+
+function NoDataText() {
+  const { t } = useTranslation();
+  return <Typography.Text type="secondary">{t('common.noData')}</Typography.Text>;
 }

@@ -7,6 +7,7 @@ import { Link } from '../router';
 import { useSession } from '../session';
 import type { PageProps } from '../routes';
 import { profileName, valueText } from './profileText';
+import { ProfileExtras } from './ProfileExtras';
 import { Timeline } from './Timeline';
 
 export interface ProfileView {
@@ -62,6 +63,7 @@ export function ProfilePage({ params }: PageProps) {
                     {p.channels && <Descriptions.Item label={t('profiles.channels')}>{p.channels.map((c) => <Tag key={c}>{c}</Tag>)}</Descriptions.Item>}
                   </Descriptions>
                 </Card>
+                <ProfileExtras profileId={p.id} />
                 <Card title={t('profiles.identifiers')} size="small" style={{ marginTop: 16 }}>
                   <Table
                     size="small"

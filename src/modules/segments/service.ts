@@ -165,8 +165,9 @@ export async function exportMembersCsv(db: Db, workspaceId: string, id: string, 
 }
 
 function csvCell(value: string): string {
-  // Quote when needed; a leading = + - @ is neutralised so spreadsheets never run it as a formula.
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  // Quote when needed; a leading = + - @ is neutralised so spreadsheets never run it as a formula (plain numbers
+  // such as E.164 phones cannot be formulas and stay as they are).
+  const safe = /^[=+\-@]/.test(value) && !/^[+-]?\d+(\.\d+)?$/.test(value) ? `'${value}` : value;
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

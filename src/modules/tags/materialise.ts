@@ -33,9 +33,9 @@ export async function recomputeRuleTag(db: Kysely<DB>, workspaceId: string, tagI
     ),
     history AS (
       INSERT INTO tag_history (workspace_id, tag_id, profile_id, origin_profile_id, action, value, cause, at)
-      SELECT ${workspaceId}, ${tagId}, profile_id, origin_profile_id, 'remove', value, 'rule', ${now} FROM removed
+      SELECT ${workspaceId}::text, ${tagId}::text, profile_id, origin_profile_id, 'remove', value, 'rule', ${now}::timestamptz FROM removed
       UNION ALL
-      SELECT ${workspaceId}, ${tagId}, profile_id, origin_profile_id, 'apply', value, 'rule', ${now} FROM added
+      SELECT ${workspaceId}::text, ${tagId}::text, profile_id, origin_profile_id, 'apply', value, 'rule', ${now}::timestamptz FROM added
     )
     SELECT (SELECT count(*) FROM added)::int AS added, (SELECT count(*) FROM removed)::int AS removed`.execute(db);
   await db.updateTable('tags').set({ computed_at: now }).where('workspace_id', '=', workspaceId).where('id', '=', tagId).execute();

@@ -23,3 +23,6 @@ export { createCouponCampaign, getCouponCampaign, runCouponCampaign } from './co
 export { applyTierChange, authenticateMember, bindMemberCard, getMember, getMemberByNumber, issueMemberToken, revokeMemberTokens } from './members.js';
 export { evaluateTiers, listTiers, qualifyingValue, retier, setTiers, tierHistory } from './tiers.js';
 export { pointsMultiplierOf, tierOf } from './benefits.js';
+export { awardEventPoints } from './event-points.js';
+export { checkIn, checkinCalendar, makeUpCheckIn } from './checkin.js';
+export { createMallItem, exchangeMallItem, listMallItems, MallItemInput } from './mall.js';

@@ -1,0 +1,101 @@
+import { sql, type Selectable } from 'kysely';
+import { z } from 'zod';
+import type { Db } from '../../platform/db/database.js';
+import type { MallItemsTable } from '../../platform/db/schema.js';
+import { AppError, invalid, notFound } from '../../platform/errors.js';
+import { newId } from '../../platform/ids.js';
+import { debit, lockAccount } from './ledger.js';
+import { tierOf } from './benefits.js';
+import { issueCouponInTrx } from './coupons.js';
+import { getTemplateRow } from './coupon-templates.js';
+
+export const MallItemInput = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+    name: z.string().trim().min(1).max(200),
+    kind: z.enum(['coupon', 'goods']),
+    templateId: z.string().optional().describe('coupon items: the coupon template issued'),
+    sku: z.string().optional().describe('goods items: the SKU shipped'),
+    pointsPrice: z.number().int().positive(),
+    stock: z.number().int().nonnegative().nullish(),
+    perMemberLimit: z.number().int().positive().nullish(),
+    tiers: z.array(z.string()).default([]),
+  })
+  .refine((i) => i.kind !== 'coupon' || !!i.templateId, { path: ['templateId'], message: 'coupon items need a templateId' });
+
+export async function createMallItem(db: Db, workspaceId: string, input: z.input<typeof MallItemInput>) {
+  const parsed = MallItemInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw invalid(`invalid mall item: ${issue.path.join('.')}: ${issue.message}`, [{ path: issue.path.join('.'), message: issue.message }]);
+  }
+  const i = parsed.data;
+  if (i.templateId) await getTemplateRow(db, workspaceId, i.templateId);
+  const row = await db
+    .insertInto('mall_items')
+    .values({ workspace_id: workspaceId, id: i.id ?? newId('mi', 10), name: i.name, kind: i.kind, template_id: i.templateId ?? null, sku: i.sku ?? null, points_price: i.pointsPrice, stock: i.stock ?? null, per_member_limit: i.perMemberLimit ?? null, tiers: i.tiers })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toItem(row);
+}
+
+export async function listMallItems(db: Db, workspaceId: string, opts: { activeOnly?: boolean } = {}) {
+  let q = db.selectFrom('mall_items').selectAll().where('workspace_id', '=', workspaceId);
+  if (opts.activeOnly) q = q.where('status', '=', 'active');
+  return (await q.orderBy('created_at').execute()).map(toItem);
+}
+
+/**
+ * Exchanges points for an item, atomically: the points are spent (under the profile's account lock, which also
+ * serialises the per-member limit count), the stock is taken by a conditional UPDATE, and coupon items issue their
+ * coupons, all in one transaction; any refusal rolls everything back. A replayed key returns the first exchange.
+ */
+export async function exchangeMallItem(db: Db, workspaceId: string, input: { profileId: number; itemId: string; quantity?: number; idempotencyKey: string }) {
+  const quantity = input.quantity ?? 1;
+  if (!Number.isInteger(quantity) || quantity < 1 || quantity > 100) throw invalid('quantity must be 1–100', [{ path: 'quantity', message: 'out of range' }]);
+  return db.transaction().execute(async (trx) => {
+    await lockAccount(trx, workspaceId, input.profileId);
+    const replay = await trx.selectFrom('mall_exchanges').selectAll().where('workspace_id', '=', workspaceId).where('idempotency_key', '=', input.idempotencyKey).executeTakeFirst();
+    if (replay) return { exchangeId: replay.id, itemId: replay.item_id, quantity: replay.quantity, points: replay.points, couponIds: replay.coupon_ids, replayed: true };
+    const item = await trx.selectFrom('mall_items').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', input.itemId).executeTakeFirst();
+    if (!item) throw notFound(`mall item ${input.itemId}`);
+    if (item.status !== 'active') throw new AppError('conflict', `mall item ${item.id} is ${item.status}`);
+    if (item.tiers.length > 0) {
+      const tier = await tierOf(trx, workspaceId, input.profileId);
+      if (!tier || !item.tiers.includes(tier)) throw new AppError('forbidden', `mall item ${item.id} is for tiers ${item.tiers.join(', ')}`);
+    }
+    if (item.per_member_limit != null) {
+      const { rows } = await sql<{ n: number }>`SELECT coalesce(sum(quantity), 0)::int AS n FROM mall_exchanges
+        WHERE workspace_id = ${workspaceId} AND profile_id = ${input.profileId} AND item_id = ${item.id}`.execute(trx);
+      if (Number(rows[0]?.n ?? 0) + quantity > item.per_member_limit) throw new AppError('limit_reached', `at most ${item.per_member_limit} of ${item.name} per member`);
+    }
+    const points = item.points_price * quantity;
+    const spent = await debit(trx, workspaceId, { profileId: input.profileId, points, kind: 'redeem', reason: `mall: ${item.name}`, sourceType: 'mall', sourceId: item.id, idempotencyKey: `mall:${input.idempotencyKey}` });
+    const taken = await trx
+      .updateTable('mall_items')
+      .set({ exchanged: sql`exchanged + ${quantity}` })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', item.id)
+      .where((eb) => eb.or([eb('stock', 'is', null), eb(sql`exchanged + ${quantity}`, '<=', eb.ref('stock'))]))
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) !== 1) throw new AppError('out_of_stock', `mall item ${item.id} is out of stock`);
+    const couponIds: number[] = [];
+    if (item.kind === 'coupon' && item.template_id) {
+      const template = await trx.selectFrom('coupon_templates').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', item.template_id).executeTakeFirstOrThrow();
+      for (let n = 0; n < quantity; n += 1) {
+        const coupon = await issueCouponInTrx(trx, workspaceId, template, input.profileId, { source: 'mall', sourceId: item.id, idempotencyKey: `mall:${input.idempotencyKey}:${n}` });
+        couponIds.push(coupon.id);
+      }
+    }
+    const row = await trx
+      .insertInto('mall_exchanges')
+      .values({ workspace_id: workspaceId, item_id: item.id, profile_id: input.profileId, origin_profile_id: input.profileId, quantity, points, entry_id: spent.entryId, coupon_ids: couponIds, idempotency_key: input.idempotencyKey })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { exchangeId: row.id, itemId: item.id, quantity, points, couponIds, replayed: false, balance: spent.balance };
+  });
+}
+
+function toItem(row: Selectable<MallItemsTable>) {
+  return { id: row.id, name: row.name, kind: row.kind, templateId: row.template_id, sku: row.sku, pointsPrice: row.points_price, stock: row.stock, exchanged: row.exchanged, perMemberLimit: row.per_member_limit, tiers: row.tiers, status: row.status };
+}

@@ -1,4 +1,6 @@
 import { onProfileDelete, onProfileRemap } from '../platform/hooks.js';
+import { setProfileEventSink } from './channels/index.js';
+import { ingestMessages } from './ingest/index.js';
 import { deleteLoyaltyRows, remapLoyaltyRows } from './loyalty/index.js';
 import { remapTagRows } from './tags/index.js';
 import { deleteRulesTierRows, remapSegmentMembers } from './segments/index.js';
@@ -13,6 +15,7 @@ let wired = false;
 export function wireModules(): void {
   if (wired) return;
   wired = true;
+  setProfileEventSink(ingestMessages); // channel facts (opens, clicks, WeChat/WeCom callbacks) → profile events
   // e.g. onProfileRemap('tags', remapTagAssignments);
   onProfileRemap('loyalty', remapLoyaltyRows);
   onProfileDelete('loyalty', deleteLoyaltyRows);

@@ -79,6 +79,6 @@ describeEachDatabase('channel configurations', (ctx) => {
 
   it('lists the channel routes in the OpenAPI document', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/channels', '/api/v1/channels/{id}/test', '/t/o/{token}.gif', '/t/c/{token}', '/u/{token}', '/callbacks/wechat/{workspaceId}/{channelId}', '/callbacks/wecom/{workspaceId}/{channelId}', '/api/v1/templates/{id}/preview']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/channels', '/api/v1/channels/{id}/test', '/t/o/*', '/t/c/*', '/u/*', '/callbacks/wechat/{workspaceId}/{channelId}', '/callbacks/wecom/{workspaceId}/{channelId}', '/api/v1/templates/{id}/preview']));
   });
 });

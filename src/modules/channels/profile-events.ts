@@ -51,6 +51,10 @@ export function factMessageId(...parts: (string | number | undefined)[]): string
   return `siyu-${createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\u0000')).digest('hex').slice(0, 32)}`;
 }
 
+/**
+ * A track message identified by external ids. Ingest needs a userId or anonymousId besides them, so the first
+ * external id doubles as the anonymousId (`wechat_openid:o6_bm…`): the same person, named once more.
+ */
 export function trackEvent(
   event: string,
   ids: ExternalId[],
@@ -59,5 +63,14 @@ export function trackEvent(
   messageId: string,
   channel?: string,
 ): ProfileEventMessage {
-  return { type: 'track', event, properties, context: { externalIds: ids, ...(channel ? { channel } : {}) }, messageId, timestamp: timestamp.toISOString() };
+  const first = ids[0];
+  return {
+    type: 'track',
+    event,
+    ...(first ? { anonymousId: `${first.type}:${first.id}` } : {}),
+    properties: JSON.parse(JSON.stringify(properties)) as Record<string, unknown>,
+    context: { externalIds: ids, ...(channel ? { channel } : {}) },
+    messageId,
+    timestamp: timestamp.toISOString(),
+  };
 }

@@ -44,9 +44,11 @@ export async function registerChannelPublicRoutes(app: FastifyInstance, ctx: App
 function registerTracking(app: FastifyInstance, ctx: AppContext): void {
   const { db } = ctx.database;
   const tags = ['Tracking'];
-  const Token = z.object({ token: z.string() });
+  // Tokens carry a signed link and run past Fastify's 100-character limit on a `:param`, hence the wildcards.
+  const Token = z.object({ '*': z.string().describe('the signed token') }).transform((p) => ({ token: p['*'] }));
+  const OpenToken = z.object({ '*': z.string().regex(/\.gif$/, 'ends with .gif') }).transform((p) => ({ token: p['*'].slice(0, -'.gif'.length) }));
 
-  defineRoute(app, { method: 'GET', url: '/t/o/:token.gif', summary: 'Email open pixel (a 1×1 GIF; records "Email Opened")', tags, auth: 'none', params: Token },
+  defineRoute(app, { method: 'GET', url: '/t/o/*', summary: 'Email open pixel `/t/o/<token>.gif` (a 1×1 GIF; records "Email Opened")', tags, auth: 'none', params: OpenToken },
     async ({ params, reply }) => {
       const claims = verifyTrackingToken(params.token, 'open');
       if (claims) await recordOpen(db, claims);
@@ -54,7 +56,7 @@ function registerTracking(app: FastifyInstance, ctx: AppContext): void {
       reply.header('cache-control', 'no-store, max-age=0').type('image/gif').send(TRANSPARENT_GIF);
     });
 
-  defineRoute(app, { method: 'GET', url: '/t/c/:token', summary: 'Click redirect: records "Email Link Clicked" and redirects to the signed link', tags, auth: 'none', params: Token },
+  defineRoute(app, { method: 'GET', url: '/t/c/*', summary: 'Click redirect `/t/c/<token>`: records "Email Link Clicked" and redirects to the signed link', tags, auth: 'none', params: Token },
     async ({ params, reply }) => {
       const claims = verifyTrackingToken(params.token, 'click');
       if (!claims?.url) throw notFound('link');
@@ -62,14 +64,14 @@ function registerTracking(app: FastifyInstance, ctx: AppContext): void {
       reply.header('cache-control', 'no-store').redirect(claims.url, 302);
     });
 
-  defineRoute(app, { method: 'GET', url: '/u/:token', summary: 'Unsubscribe page (a confirmation form; unsubscribing takes the POST)', tags, auth: 'none', params: Token },
+  defineRoute(app, { method: 'GET', url: '/u/*', summary: 'Unsubscribe page `/u/<token>` (a confirmation form; unsubscribing takes the POST)', tags, auth: 'none', params: Token },
     async ({ params, reply }) => {
       if (!verifyTrackingToken(params.token, 'unsubscribe')) throw notFound('unsubscribe link');
       reply.type('text/html; charset=utf-8').send(page('Unsubscribe', `<p>Stop receiving these messages?</p>
 <form method="post"><button type="submit" name="confirm" value="yes">Unsubscribe · 退订</button></form>`));
     });
 
-  defineRoute(app, { method: 'POST', url: '/u/:token', summary: 'Unsubscribe: the page\'s form, or RFC 8058 one-click (List-Unsubscribe=One-Click)', tags, auth: 'none', params: Token },
+  defineRoute(app, { method: 'POST', url: '/u/*', summary: 'Unsubscribe `/u/<token>`: the page\'s form, or RFC 8058 one-click (List-Unsubscribe=One-Click)', tags, auth: 'none', params: Token },
     async ({ params, request, reply }) => {
       const claims = verifyTrackingToken(params.token, 'unsubscribe');
       if (!claims) throw notFound('unsubscribe link');

@@ -81,13 +81,37 @@ export function validateTemplate(input: TemplateBody): void {
       continue;
     }
     try {
-      const rendered = engineOf(part.kind).renderSync(parsed, renderContext(SAMPLE)) as string;
+      const sample = sampleContext(engineOf(part.kind).globalVariableSegmentsSync(parsed));
+      const rendered = engineOf(part.kind).renderSync(parsed, sample) as string;
       if (input.channel === 'webhook') JSON.parse(rendered);
     } catch (err) {
       details.push({ path, message: firstLine(err) });
     }
   }
   if (details.length) throw invalid(`template error in ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+}
+
+/**
+ * The render context for a save-time trial: every root present, and every deeper path the template names set to a
+ * placeholder, so `{{ traits.name | json }}` in a webhook body renders to valid JSON before anyone has a name.
+ */
+function sampleContext(paths: ReadonlyArray<ReadonlyArray<unknown>>): Record<string, unknown> {
+  const context = renderContext(SAMPLE) as Record<string, unknown>;
+  for (const path of paths) {
+    if (path.length < 2 || !path.every((k) => typeof k === 'string' || typeof k === 'number')) continue;
+    if (!(TEMPLATE_ROOTS as readonly string[]).includes(String(path[0]))) continue;
+    let node = context as Record<string, unknown>;
+    for (const [i, key] of path.entries()) {
+      if (i === path.length - 1) {
+        if (node[String(key)] === undefined) node[String(key)] = 'sample';
+      } else {
+        const next = node[String(key)];
+        if (typeof next !== 'object' || next === null) node[String(key)] = {};
+        node = node[String(key)] as Record<string, unknown>;
+      }
+    }
+  }
+  return context;
 }
 
 const firstLine = (err: unknown) => String((err as Error).message ?? err).split('\n')[0]!;

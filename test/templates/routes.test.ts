@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ingestMessages } from '../../src/modules/ingest/index.js';
+import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
+import { describeEachDatabase } from '../support/databases.js';
+import { startFakeServer, type FakeServer } from '../channels/support.js';
+
+describeEachDatabase('template routes', (ctx) => {
+  let app: FastifyInstance;
+  let sink: FakeServer;
+  beforeAll(async () => {
+    app = await buildTestServer(ctx.database);
+    sink = await startFakeServer(() => ({ json: { id: 'hook-1' } }));
+  });
+  afterAll(async () => {
+    await app.close();
+    await sink.close();
+  });
+
+  const welcomeEmail = {
+    name: 'Welcome',
+    channel: 'email',
+    parts: { subject: '{{ traits.name | default: "朋友" }}，欢迎加入', html: '<p>{{ traits.name }}</p><p>{{ coupon.code }}</p>' },
+  };
+
+  async function profileWithTraits(workspaceId: string, traits: Record<string, unknown>): Promise<number> {
+    await ingestMessages(ctx.database.db, workspaceId, [{ type: 'identify', userId: `member-${workspaceId}`, traits, messageId: `m-${workspaceId}`, timestamp: new Date().toISOString() }]);
+    const row = await ctx.database.db.selectFrom('identifiers').select('profile_id').where('workspace_id', '=', workspaceId).where('type', '=', 'userId').executeTakeFirstOrThrow();
+    return row.profile_id!;
+  }
+
+  it('creates, lists, replaces and deletes; a bad part is a 400 naming it, at save time', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const created = await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: welcomeEmail });
+    expect(created.statusCode).toBe(201);
+    const { id } = created.json() as { id: string };
+    const bad = await app.inject({ method: 'PUT', url: `/api/v1/templates/${id}`, headers: bearer(ws.adminToken), payload: { ...welcomeEmail, parts: { ...welcomeEmail.parts, html: '{{ traits.name | nope }}' } } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: { code: 'invalid_request', details: [{ path: 'parts.html' }] } });
+    const badNew = await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: { name: 'x', channel: 'sms', parts: { text: '{% for %}' } } });
+    expect(badNew.json()).toMatchObject({ error: { details: [{ path: 'parts.text' }] } });
+    const replaced = await app.inject({ method: 'PUT', url: `/api/v1/templates/${id}`, headers: bearer(ws.adminToken), payload: { ...welcomeEmail, name: 'Welcome v2' } });
+    expect(replaced.json()).toMatchObject({ name: 'Welcome v2' });
+    const list = await app.inject({ method: 'GET', url: '/api/v1/templates?channel=email', headers: bearer(ws.adminToken) });
+    expect((list.json() as { data: unknown[] }).data).toHaveLength(1);
+    expect((await app.inject({ method: 'DELETE', url: `/api/v1/templates/${id}`, headers: bearer(ws.adminToken) })).statusCode).toBe(204);
+    const other = await newWorkspace(ctx.database);
+    expect((await app.inject({ method: 'GET', url: `/api/v1/templates/${id}`, headers: bearer(other.adminToken) })).statusCode).toBe(404);
+  });
+
+  it('previews against a real profile with extra data, and reports SMS segments', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const profileId = await profileWithTraits(ws.id, { name: '韩梅梅', email: `han.${ws.id}@example.test` });
+    const { id } = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: welcomeEmail })).json() as { id: string };
+    const preview = await app.inject({ method: 'POST', url: `/api/v1/templates/${id}/preview`, headers: bearer(ws.adminToken), payload: { profileId, data: { coupon: { code: 'NEW20' } } } });
+    expect(preview.json()).toMatchObject({ message: { subject: '韩梅梅，欢迎加入', html: '<p>韩梅梅</p><p>NEW20</p>' } });
+
+    const sms = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: { name: 's', channel: 'sms', parts: { text: '{{ traits.name }}：{{ event.properties.note }}', signName: '品牌' } } })).json() as { id: string };
+    const long = await app.inject({ method: 'POST', url: `/api/v1/templates/${sms.id}/preview`, headers: bearer(ws.adminToken), payload: { profileId, data: { event: { properties: { note: '会'.repeat(70) } } } } });
+    expect(long.json()).toMatchObject({ sms: { encoding: 'china', characters: 78, segments: 2, perSegment: 67 } });
+  });
+
+  it("test-sends to the profile's address through a channel of the template's kind", async () => {
+    const ws = await newWorkspace(ctx.database);
+    const profileId = await profileWithTraits(ws.id, { name: 'Lucy' });
+    const channel = (await app.inject({ method: 'POST', url: '/api/v1/channels', headers: bearer(ws.adminToken), payload: { provider: 'webhook', name: 'hook', settings: { url: `${sink.url}/in` }, secrets: { signingSecret: 's' } } })).json() as { id: string };
+    const tpl = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: { name: 'h', channel: 'webhook', parts: { body: '{"hello": {{ traits.name | json }}}' } } })).json() as { id: string };
+    const sent = await app.inject({ method: 'POST', url: `/api/v1/templates/${tpl.id}/test-send`, headers: bearer(ws.adminToken), payload: { profileId, channelId: channel.id } });
+    expect(sent.json()).toMatchObject({ ok: true, providerMessageId: 'hook-1', rendered: { message: { payload: { hello: 'Lucy' } } } });
+    expect(JSON.parse(sink.requests.at(-1)!.body)).toEqual({ hello: 'Lucy', profileId });
+
+    const email = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: welcomeEmail })).json() as { id: string };
+    const wrongKind = await app.inject({ method: 'POST', url: `/api/v1/templates/${email.id}/test-send`, headers: bearer(ws.adminToken), payload: { profileId, channelId: channel.id } });
+    expect(wrongKind.statusCode).toBe(400);
+    expect(wrongKind.json()).toMatchObject({ error: { details: [{ path: 'body.channelId' }] } });
+  });
+});

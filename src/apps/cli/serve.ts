@@ -5,8 +5,11 @@ import { openDatabase } from '../../platform/db/database.js';
 import { advertiseServer } from '../../platform/db/data-dir-lock.js';
 import { migrateToLatest } from '../../platform/db/migrate.js';
 import { buildServer } from '../server/server.js';
+import { loadDemoBrand } from '../../modules/demo/index.js';
+import { callServer, openTarget } from './target.js';
 import { registerControlRoutes } from '../server/control.js';
-import { startBackgroundWork } from '../server/background.js';
+import { addBackgroundStarter, startBackgroundWork } from '../server/background.js';
+import { loadDemoInBackground, settleIdentitiesInBackground } from '../server/startup.js';
 
 export function registerServeCommands(program: Command): void {
   program
@@ -26,6 +29,8 @@ export function registerServeCommands(program: Command): void {
       const app = await buildServer(ctx, { logger: true });
       const controlToken = randomBytes(24).toString('base64url');
       registerControlRoutes(app, ctx, controlToken);
+      addBackgroundStarter(settleIdentitiesInBackground);
+      addBackgroundStarter(loadDemoInBackground);
       const background = await startBackgroundWork(ctx, { loadDemo: opts.demo, log: (m) => app.log.info(m) });
       await app.listen({ port, host: opts.host });
       if (!cfg.url && cfg.dataDir) advertiseServer(cfg.dataDir, `http://127.0.0.1:${port}`, controlToken);
@@ -38,6 +43,32 @@ export function registerServeCommands(program: Command): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('demo')
+    .description('load the demo brand (a cosmetics brand: ~10,000 members, ~100,000 events, ~20,000 orders, 3 stores, 10 guides)')
+    .option('--members <n>', 'how many members', '10000')
+    .option('--data <dir>', 'embedded data folder')
+    .action(async (opts: { members: string; data?: string }) => {
+      const target = await openTarget({ data: opts.data });
+      try {
+        const members = Number(opts.members);
+        const result =
+          target.kind === 'direct'
+            ? await loadDemoBrand(target.database.db, {
+                members,
+                onProgress: (p) => process.stderr.write(`\rdemo brand: ${p.members}/${p.totalMembers} members, ${p.events} events, ${p.orders} orders`),
+              })
+            : await callServer<Awaited<ReturnType<typeof loadDemoBrand>>>(target, '/internal/v1/demo', { members });
+        process.stderr.write('\n');
+        process.stdout.write(
+          `Demo brand loaded into ${target.describe}: workspace ${result.workspaceId}, ${result.members} members, ${result.events} events, ${result.orders} orders.\n` +
+            `  console login: ${result.login.email} / ${result.login.password}\n  write key:     ${result.writeKey}\n  admin token:   ${result.adminToken}\n`,
+        );
+      } finally {
+        await target.close();
+      }
     });
 
   program

@@ -5,6 +5,7 @@ import { AppError } from '../../platform/errors.js';
 import type { AppContext } from '../../platform/http/context.js';
 import { createWorkspace } from '../../modules/workspaces/index.js';
 import { applyImportChunk } from '../../modules/importer/index.js';
+import { loadDemoBrand } from '../../modules/demo/index.js';
 import { createUser, UserRole } from '../../modules/users/index.js';
 import { resolveWorkspaceId } from '../cli/workspace-choice.js';
 
@@ -28,6 +29,11 @@ export function registerControlRoutes(app: FastifyInstance, ctx: AppContext, con
     check(request);
     const input = z.object({ workspaceId: z.string(), email: z.string(), password: z.string(), role: UserRole, name: z.string().optional() }).parse(request.body);
     return createUser(db, input.workspaceId, input);
+  });
+  app.post('/internal/v1/demo', async (request) => {
+    check(request);
+    const body = z.object({ members: z.number().int().positive().max(1_000_000).optional() }).parse(request.body);
+    return loadDemoBrand(db, body);
   });
   app.post('/internal/v1/workspace-id', async (request) => {
     check(request);

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../platform/http/context.js';
 import { registerWorkspaceRoutes } from '../../modules/workspaces/index.js';
+import { registerIngestRoutes } from '../../modules/ingest/index.js';
+import { registerProfileRoutes } from '../../modules/profiles/index.js';
+import { registerOrderRoutes } from '../../modules/orders/index.js';
 import { registerUserRoutes } from '../../modules/users/index.js';
 import { registerChannelRoutesAndCallbacks } from '../../modules/channels/index.js';
 import { registerTemplateRoutes } from '../../modules/templates/index.js';
@@ -10,6 +13,9 @@ import { registerConsole } from './console.js';
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */
 export async function registerModuleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   registerWorkspaceRoutes(app, ctx);
+  registerIngestRoutes(app, ctx);
+  registerProfileRoutes(app, ctx);
+  registerOrderRoutes(app, ctx);
   registerUserRoutes(app, ctx);
   await registerChannelRoutesAndCallbacks(app, ctx);
   registerTemplateRoutes(app, ctx);

@@ -130,9 +130,15 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   if (localComponents.length) {
     const rowById = new Map(rows.rows.map((r) => [r.id, r]));
     const sets: number[][] = [];
-    for (const component of localComponents) {
-      const componentSet = new Set(component);
-      const componentLinks = links.filter((l) => componentSet.has(l.a) && componentSet.has(l.b));
+    const componentOf = new Map<number, number>();
+    localComponents.forEach((component, k) => component.forEach((id) => componentOf.set(id, k)));
+    const linksOf = localComponents.map((): PartitionLink[] => []);
+    for (const l of links) {
+      const k = componentOf.get(l.a);
+      if (k !== undefined && componentOf.get(l.b) === k) linksOf[k]!.push(l);
+    }
+    for (const [k, component] of localComponents.entries()) {
+      const componentLinks = linksOf[k]!;
       const result = partition(component.map((id) => ({ id, type: rowById.get(id)!.type })), componentLinks, [], rules);
       sets.push(...result.sets);
       if (result.refused.length) await recordConflicts(trx, workspaceId, result.refused);

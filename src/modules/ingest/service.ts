@@ -78,15 +78,20 @@ async function insertEvents(
   workspaceId: string,
   rows: Array<{ m: PreparedMessage; anchorId: number; profileId: number | null }>,
 ): Promise<Set<string>> {
-  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  // One JSON document for the whole batch: far cheaper to build and parse than a dozen array literals.
+  const doc = JSON.stringify(
+    rows.map((r) => ({
+      message_id: r.m.messageId, type: r.m.type, event: r.m.event, identifier_id: r.anchorId, profile_id: r.profileId,
+      user_id: r.m.userId, anonymous_id: r.m.anonymousId, ts: r.m.timestamp.toISOString(), received_at: r.m.receivedAt.toISOString(),
+      properties: r.m.properties, traits: r.m.traits, context: r.m.context,
+    })),
+  );
   const result = await sql<{ message_id: string }>`
     INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, user_id, anonymous_id, "timestamp", received_at, properties, traits, context)
-    SELECT ${workspaceId}, * FROM unnest(
-      ${rows.map((r) => r.m.messageId)}::text[], ${rows.map((r) => r.m.type)}::text[], ${rows.map((r) => r.m.event)}::text[],
-      ${rows.map((r) => r.anchorId)}::bigint[], ${rows.map((r) => r.profileId)}::bigint[],
-      ${rows.map((r) => r.m.userId)}::text[], ${rows.map((r) => r.m.anonymousId)}::text[],
-      ${rows.map((r) => r.m.timestamp.toISOString())}::timestamptz[], ${rows.map((r) => r.m.receivedAt.toISOString())}::timestamptz[],
-      ${rows.map((r) => json(r.m.properties))}::jsonb[], ${rows.map((r) => json(r.m.traits))}::jsonb[], ${rows.map((r) => json(r.m.context))}::jsonb[])
+    SELECT ${workspaceId}, message_id, type, event, identifier_id, profile_id, user_id, anonymous_id, ts, received_at,
+      nullif(properties, 'null'::jsonb), nullif(traits, 'null'::jsonb), nullif(context, 'null'::jsonb)
+    FROM jsonb_to_recordset(${doc}::jsonb) AS x(message_id text, type text, event text, identifier_id bigint, profile_id bigint, user_id text,
+      anonymous_id text, ts timestamptz, received_at timestamptz, properties jsonb, traits jsonb, context jsonb)
     ON CONFLICT (workspace_id, message_id) DO NOTHING
     RETURNING message_id`.execute(trx);
   return new Set(result.rows.map((r) => r.message_id));

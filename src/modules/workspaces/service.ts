@@ -58,12 +58,13 @@ export async function listWorkspaces(db: Db): Promise<Workspace[]> {
   return rows.map((row) => ({ id: row.id, name: row.name, timezone: row.timezone, createdAt: row.created_at }));
 }
 
-export async function createKey(db: Db, workspaceId: string, kind: KeyKind, name: string): Promise<ApiKeyInfo & { secret: string }> {
-  return insertKey(db, workspaceId, kind, name);
+/** Creates a key with a fresh random secret, or — for imports and the demo brand — with a given one. */
+export async function createKey(db: Db, workspaceId: string, kind: KeyKind, name: string, givenSecret?: string): Promise<ApiKeyInfo & { secret: string }> {
+  return insertKey(db, workspaceId, kind, name, givenSecret);
 }
 
-async function insertKey(db: Db, workspaceId: string, kind: KeyKind, name: string) {
-  const secret = newSecret(kind === 'write' ? 'wk' : 'at');
+async function insertKey(db: Db, workspaceId: string, kind: KeyKind, name: string, givenSecret?: string) {
+  const secret = givenSecret ?? newSecret(kind === 'write' ? 'wk' : 'at');
   const row = await db
     .insertInto('api_keys')
     .values({ id: newId('key', 12), workspace_id: workspaceId, kind, name, secret_hash: hashSecret(secret), hint: secretHint(secret) })

@@ -1,0 +1,79 @@
+import { sql } from 'kysely';
+import { AppError } from '../../platform/errors.js';
+import type { Db } from '../../platform/db/database.js';
+import { storeMessages, prepareMessages } from '../ingest/index.js';
+import { upsertOrders } from '../orders/index.js';
+import { createKey, createWorkspace, listWorkspaces } from '../workspaces/index.js';
+import { createUser } from '../users/index.js';
+import { BRAND, GUIDES, STORES } from './catalogue.js';
+import { generateMembers } from './generate.js';
+import { seededRandom } from './random.js';
+
+export const DEMO_WORKSPACE_ID = 'ws_demo_lanji';
+/** Well-known keys of the demo workspace, so the README's examples work as written. Revoke them for real use. */
+export const DEMO_WRITE_KEY = 'wk_demo_lanji_write_key';
+export const DEMO_ADMIN_TOKEN = 'at_demo_lanji_admin_token';
+export const DEMO_LOGIN = { email: 'demo@siyu.dev', password: 'siyu-demo' };
+
+export interface DemoProgress {
+  members: number;
+  totalMembers: number;
+  events: number;
+  orders: number;
+}
+
+export interface DemoOptions {
+  members?: number;
+  seed?: number;
+  now?: Date;
+  onProgress?: (p: DemoProgress) => void;
+}
+
+/**
+ * Loads the demo brand: a cosmetics brand with ~10,000 members, ~100,000 events over six months, ~20,000 orders,
+ * three stores and ten guides. Written through the same ingest and order paths as real data.
+ */
+export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
+  const totalMembers = opts.members ?? 10_000;
+  const now = (opts.now ?? new Date()).getTime();
+  const rand = seededRandom(opts.seed ?? 20261123);
+  // Resumable: a load interrupted part-way (server stopped) picks up where it was; messages and orders are idempotent.
+  const existing = await db.selectFrom('workspaces').select(['id', 'settings']).where('id', '=', DEMO_WORKSPACE_ID).executeTakeFirst();
+  if (existing && (existing.settings as { demoComplete?: boolean }).demoComplete) throw new AppError('conflict', `the demo brand is already loaded (workspace ${DEMO_WORKSPACE_ID})`);
+  if (!existing) {
+    const ws = await createWorkspace(db, { id: DEMO_WORKSPACE_ID, name: BRAND.name, timezone: BRAND.timezone });
+    await createKey(db, ws.id, 'write', 'demo write key (well-known: revoke for real use)', DEMO_WRITE_KEY);
+    await createKey(db, ws.id, 'admin', 'demo admin token (well-known: revoke for real use)', DEMO_ADMIN_TOKEN);
+    await db.insertInto('stores').values(STORES.map((s) => ({ workspace_id: ws.id, id: s.id, name: s.name, city: s.city, address: s.address }))).execute();
+    await db.insertInto('guides').values(GUIDES.map((g) => ({ workspace_id: ws.id, id: g.id, store_id: g.storeId, name: g.name, wecom_user_id: g.wecomUserId }))).execute();
+    await createUser(db, ws.id, { email: DEMO_LOGIN.email, password: DEMO_LOGIN.password, role: 'owner', name: '演示运营' });
+  }
+  const ws = { id: DEMO_WORKSPACE_ID };
+
+  const progress: DemoProgress = { members: 0, totalMembers, events: 0, orders: 0 };
+  const chunk = 500;
+  for (let from = 0; from < totalMembers; from += chunk) {
+    const count = Math.min(chunk, totalMembers - from);
+    const { messages, orders } = generateMembers(rand, from, count, now);
+    const { messages: prepared, errors } = prepareMessages(messages, { receivedAt: new Date(now) });
+    if (errors.length) throw new Error(`demo generator produced an invalid message: ${JSON.stringify(errors[0])}`);
+    const stored = await storeMessages(db, ws.id, prepared);
+    for (let k = 0; k < orders.length; k += 1000) await upsertOrders(db, ws.id, orders.slice(k, k + 1000));
+    progress.members += count;
+    progress.events += stored.accepted;
+    progress.orders += orders.length;
+    opts.onProgress?.({ ...progress });
+  }
+  await sql`UPDATE workspaces SET settings = settings || '{"demoComplete": true}'::jsonb WHERE id = ${ws.id}`.execute(db);
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE workspace_id = ${ws.id}`.execute(db);
+  return { workspaceId: ws.id, members: totalMembers, events: rows[0]?.n ?? 0, orders: progress.orders, writeKey: DEMO_WRITE_KEY, adminToken: DEMO_ADMIN_TOKEN, login: DEMO_LOGIN };
+}
+
+/** On first start (no workspace at all), or after an interrupted first load: load the demo brand. */
+export async function loadDemoIfEmpty(db: Db, opts: DemoOptions = {}) {
+  const all = await listWorkspaces(db);
+  const demo = await db.selectFrom('workspaces').select('settings').where('id', '=', DEMO_WORKSPACE_ID).executeTakeFirst();
+  const interrupted = demo && !(demo.settings as { demoComplete?: boolean }).demoComplete;
+  if (all.length && !interrupted) return null;
+  return loadDemoBrand(db, opts);
+}

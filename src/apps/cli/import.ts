@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { applyImportChunk, runImport, type ChunkResult, type ImportKind, type ImportProgress, type SourceRecord } from '../../modules/importer/index.js';
+import type { ChunkResult, ImportKind, ImportProgress, SourceRecord } from '../../modules/importer/index.js';
 import { callServer, openTarget } from './target.js';
 import { resolveWorkspaceId } from './workspace-choice.js';
 import { progressLine } from './progress.js';
@@ -20,6 +20,7 @@ export function registerImportCommands(program: Command): void {
       .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
       .option('--chunk <n>', 'rows per transaction', '2000')
       .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; rejects?: string; chunk: string }) => {
+        const { applyImportChunk, runImport } = await import('../../modules/importer/index.js');
         const target = await openTarget({ data: opts.data });
         try {
           const workspaceId =

@@ -4,12 +4,7 @@ import { databaseConfigFromEnv, describeDatabase } from '../../platform/config.j
 import { openDatabase } from '../../platform/db/database.js';
 import { advertiseServer } from '../../platform/db/data-dir-lock.js';
 import { migrateToLatest } from '../../platform/db/migrate.js';
-import { buildServer } from '../server/server.js';
-import { loadDemoBrand } from '../../modules/demo/index.js';
 import { callServer, openTarget } from './target.js';
-import { registerControlRoutes } from '../server/control.js';
-import { addBackgroundStarter, startBackgroundWork } from '../server/background.js';
-import { loadDemoInBackground, settleIdentitiesInBackground } from '../server/startup.js';
 
 export function registerServeCommands(program: Command): void {
   program
@@ -20,6 +15,11 @@ export function registerServeCommands(program: Command): void {
     .option('--data <dir>', 'embedded data folder (env SIYU_DATA_DIR)')
     .option('--no-demo', 'do not load the demo brand into an empty database')
     .action(async (opts: { port: string; host: string; data?: string; demo: boolean }) => {
+      // Loaded here, not at the top: other commands start without loading the whole server.
+      const { buildServer } = await import('../server/server.js');
+      const { registerControlRoutes } = await import('../server/control.js');
+      const { addBackgroundStarter, startBackgroundWork } = await import('../server/background.js');
+      const { loadDemoInBackground, settleIdentitiesInBackground } = await import('../server/startup.js');
       const cfg = databaseConfigFromEnv({ dataDir: opts.data });
       const database = await openDatabase(cfg);
       await migrateToLatest(database.db);
@@ -51,6 +51,7 @@ export function registerServeCommands(program: Command): void {
     .option('--members <n>', 'how many members', '10000')
     .option('--data <dir>', 'embedded data folder')
     .action(async (opts: { members: string; data?: string }) => {
+      const { loadDemoBrand } = await import('../../modules/demo/index.js');
       const target = await openTarget({ data: opts.data });
       try {
         const members = Number(opts.members);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createWorkspace, type CreatedWorkspace } from '../../modules/workspaces/index.js';
+import type { CreatedWorkspace } from '../../modules/workspaces/index.js';
 import { createUser, type User } from '../../modules/users/index.js';
 import { callServer, openTarget } from './target.js';
 
@@ -15,6 +15,7 @@ export function registerWorkspaceCommands(program: Command): void {
     .option('--owner-email <email>', 'also create the console owner user with this email')
     .option('--owner-password <password>', "the owner's password (at least 8 characters)")
     .action(async (opts: { name: string; timezone: string; data?: string; json?: boolean; ownerEmail?: string; ownerPassword?: string }) => {
+      const { createWorkspace } = await import('../../modules/workspaces/index.js');
       const target = await openTarget({ data: opts.data });
       try {
         const created =

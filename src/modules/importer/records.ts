@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { normaliseIdentifier } from '../identity/index.js';
 
 /** One input record with where it came from, so every reject can name its line. */
 export interface SourceRecord {
@@ -49,7 +50,11 @@ export function memberRowToMessage(rec: SourceRecord): { message: Record<string,
     const idType = IDENTIFIER_COLUMNS[key.toLowerCase()];
     if (idType === 'userId') userId = String(value);
     else if (idType === 'anonymousId') anonymousId = String(value);
-    else if (idType === 'email' || idType === 'phone') traits[idType] = value;
+    else if (idType === 'email' || idType === 'phone') {
+      // In a member file a malformed phone or email is bad data: reject the row rather than drop the contact.
+      if (normaliseIdentifier(idType, value) === null) return { reject: { line: rec.line, reason: `${key} "${String(value)}" is not a valid ${idType}` } };
+      traits[idType] = value;
+    }
     else if (idType) externalIds.push({ id: String(value), type: idType, collection: 'users', encoding: 'none' });
     else if (TIME_COLUMNS.includes(key.toLowerCase()) && !timestamp) {
       const d = new Date(String(value));

@@ -89,17 +89,27 @@ export function evaluate(c: Condition, s: ProfileState, ctx: EvalContext): boole
 }
 
 function compareCount(n: number, op: Compare, value: number): boolean {
-  return compareNumbers(decimal(n), op, decimal(value));
+  // Counts are integers: compare directly (exact) unless the threshold has a fraction.
+  if (!Number.isInteger(value)) return compareNumbers(decimal(n), op, decimal(value));
+  const c = n - value;
+  return op === 'eq' ? c === 0 : op === 'neq' ? c !== 0 : op === 'gt' ? c > 0 : op === 'gte' ? c >= 0 : op === 'lt' ? c < 0 : c <= 0;
 }
 
-function inWindow(t: Date, window: Window | undefined, ctx: EvalContext): boolean {
-  if (t.getTime() > ctx.now.getTime()) return false;
+/** A predicate over instants: at or before now, and inside the window (bounds computed once per condition). */
+function windowTest(window: Window | undefined, ctx: EvalContext): (t: Date) => boolean {
+  const now = ctx.now.getTime();
   const { from, to } = windowBounds(window, ctx.now);
-  return (!from || t.getTime() >= from.getTime()) && (!to || t.getTime() < to.getTime());
+  const lo = from?.getTime() ?? -Infinity;
+  const hi = to?.getTime() ?? Infinity;
+  return (t) => {
+    const ms = t.getTime();
+    return ms <= now && ms >= lo && ms < hi;
+  };
 }
 
 function matchingEvents(s: ProfileState, event: string, where: PropertyFilter[] | undefined, window: Window | undefined, ctx: EvalContext) {
-  return s.events.filter((e) => e.event === event && inWindow(e.timestamp, window, ctx) && (where ?? []).every((f) => filterHolds(f, e.properties)));
+  const inWindow = windowTest(window, ctx);
+  return s.events.filter((e) => e.event === event && inWindow(e.timestamp) && (where ?? []).every((f) => filterHolds(f, e.properties)));
 }
 
 function eventAggregate(c: ConditionOf<'event_aggregate'>, s: ProfileState, ctx: EvalContext): boolean {
@@ -124,10 +134,11 @@ function eventAggregate(c: ConditionOf<'event_aggregate'>, s: ProfileState, ctx:
 }
 
 function countedOrders(s: ProfileState, f: { window?: Window; store?: string; channel?: string }, ctx: EvalContext) {
+  const inWindow = windowTest(f.window, ctx);
   return s.orders.filter(
     (o) =>
       (COUNTED_ORDER_STATUSES as readonly string[]).includes(o.status) &&
-      inWindow(o.orderedAt, f.window, ctx) &&
+      inWindow(o.orderedAt) &&
       (f.store === undefined || o.storeId === f.store) &&
       (f.channel === undefined || o.channel === f.channel),
   );
@@ -140,7 +151,7 @@ function netAmount(o: ProfileState['orders'][number]): Decimal {
 /** First/last time something happened, against a date or a number of days before now; never happened → false. */
 function timeHolds(times: number[], which: 'first' | 'last', op: TimeOp, date: string | undefined, days: number | undefined, ctx: EvalContext): boolean {
   if (times.length === 0) return false;
-  const t = which === 'first' ? Math.min(...times) : Math.max(...times);
+  const t = times.reduce((a, b) => (which === 'first' ? Math.min(a, b) : Math.max(a, b)));
   switch (op) {
     case 'before':
       return t < instant(date ?? '').getTime();

@@ -61,20 +61,16 @@ export async function applyRuleTagChanges(db: Kysely<DB>, workspaceId: string, c
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
-  for (const c of removes) {
-    const deleted = await db
-      .deleteFrom('tag_assignments')
-      .where('workspace_id', '=', workspaceId)
-      .where('tag_id', '=', c.tagId)
-      .where('profile_id', '=', c.profileId)
-      .returning(['origin_profile_id', 'value'])
-      .execute();
-    if (deleted.length) {
-      await db
-        .insertInto('tag_history')
-        .values(deleted.map((d) => ({ workspace_id: workspaceId, tag_id: c.tagId, profile_id: c.profileId, origin_profile_id: d.origin_profile_id, action: 'remove' as const, value: d.value, cause: 'rule' as const, at: now })))
-        .execute();
-    }
+  if (removes.length) {
+    // One statement for all removals: every origin's row of (tag, profile) goes, each with a history row.
+    await sql`
+      WITH removed AS (
+        DELETE FROM tag_assignments ta USING unnest(${removes.map((c) => c.tagId)}::text[], ${removes.map((c) => c.profileId)}::bigint[]) AS r(tag_id, profile_id)
+        WHERE ta.workspace_id = ${workspaceId} AND ta.tag_id = r.tag_id AND ta.profile_id = r.profile_id
+        RETURNING ta.tag_id, ta.profile_id, ta.origin_profile_id, ta.value
+      )
+      INSERT INTO tag_history (workspace_id, tag_id, profile_id, origin_profile_id, action, value, cause, at)
+      SELECT ${workspaceId}, tag_id, profile_id, origin_profile_id, 'remove', value, 'rule', ${now} FROM removed`.execute(db);
   }
   if (adds.length) {
     await db

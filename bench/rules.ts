@@ -1,0 +1,139 @@
+/**
+ * Rules-tier benchmark: seeded data (profiles, 10× events, 2× orders), then a 3-condition segment recompute, RFM,
+ * AIPL for all profiles, and the real-time evaluator's throughput with 50 rule tags and 20 segments defined.
+ *
+ *   npx tsx bench/rules.ts --profiles 100000                      # embedded PGlite (in memory)
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/rules.ts --profiles 1000000
+ *
+ * On PostgreSQL it works in its own schema (siyu_bench_rules), dropped first. The baseline, measured in the same run,
+ * is one sequential count over the workspace's events: every figure is also given as a multiple of it.
+ */
+import { sql } from 'kysely';
+import { openDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrate.js';
+import { wireModules } from '../src/modules/wiring.js';
+import { createWorkspace } from '../src/modules/workspaces/index.js';
+import { computeRfm, refreshStages } from '../src/modules/lifecycle/index.js';
+import { createSegment, estimateRule, processProfileChanges, recomputeRuleSegment } from '../src/modules/segments/index.js';
+import { createTag, createTagGroup } from '../src/modules/tags/index.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const profiles = arg('profiles', 100_000);
+const realtimeProfiles = arg('realtime', 5_000);
+const url = process.env.DATABASE_URL;
+const schema = 'siyu_bench_rules';
+
+async function time<T>(label: string, fn: () => Promise<T>): Promise<{ ms: number; result: T }> {
+  const start = performance.now();
+  const result = await fn();
+  const ms = performance.now() - start;
+  console.log(`${label.padEnd(58)} ${(ms / 1000).toFixed(2).padStart(8)} s`);
+  return { ms, result };
+}
+
+async function main(): Promise<void> {
+  wireModules();
+  if (url) {
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  }
+  const database = await openDatabase(url ? { url, schema, poolSize: 4 } : { dataDir: 'memory://' });
+  const { db } = database;
+  await migrateToLatest(db);
+  const ws = await createWorkspace(db, { name: 'bench' });
+  console.log(`database: ${database.kind}; profiles ${profiles}, events ${profiles * 10}, orders ${profiles * 2}`);
+
+  await time('seed (seeded generator, set-based inserts)', async () => {
+    await sql`SELECT setseed(0.42)`.execute(db);
+    await sql`INSERT INTO profiles (workspace_id, id, traits, trait_times)
+      SELECT ${ws.id}, g, jsonb_build_object('plan', (ARRAY['gold','silver','bronze'])[1 + g % 3], 'age', 18 + (g * 7919) % 50,
+        'birthday', to_char(date '1970-01-01' + (g * 37) % 15000, 'YYYY-MM-DD'), 'consents', jsonb_build_object('wecom', g % 2 = 0)), '{}'
+      FROM generate_series(1, ${profiles}::int) g`.execute(db);
+    await sql`INSERT INTO identifiers (workspace_id, type, value, profile_id, origin_profile_id, first_seen_at)
+      SELECT ${ws.id}, 'userId', 'u' || g, g, g, now() FROM generate_series(1, ${profiles}::int) g`.execute(db);
+    await sql`INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, "timestamp", received_at, properties)
+      SELECT ${ws.id}, 'm' || g, 'track', (ARRAY['Product Viewed','Product Added','App Opened','Ad Clicked','Product Reviewed','Ad Impression'])[1 + floor(random() * 6)::int],
+        p, p, now() - random() * interval '180 days', now(), jsonb_build_object('price', floor(random() * 300)::int)
+      FROM (SELECT g, 1 + floor(random() * ${profiles}::int)::bigint AS p FROM generate_series(1, ${profiles * 10}::int) g) s`.execute(db);
+    await sql`INSERT INTO orders (workspace_id, order_id, identifier_id, profile_id, status, total_amount, paid_amount, refunded_amount, ordered_at, channel)
+      SELECT ${ws.id}, 'o' || g, p, p, st, amt, amt, CASE WHEN st = 'refunded' THEN amt WHEN st = 'partially_refunded' THEN round(amt / 2, 2) ELSE 0 END,
+        now() - random() * interval '400 days', 'mall'
+      FROM (SELECT g, 1 + floor(random() * ${profiles}::int)::bigint AS p, round((random() * 1000)::numeric, 2) AS amt,
+        (ARRAY['paid','paid','paid','paid','partially_refunded','refunded','cancelled','pending'])[1 + floor(random() * 8)::int] AS st
+        FROM generate_series(1, ${profiles * 2}::int) g) s`.execute(db);
+    await sql`INSERT INTO order_items (workspace_id, order_id, line, sku, category, quantity, price)
+      SELECT ${ws.id}, 'o' || g, 0, 'SKU-' || (g % 200), (ARRAY['skincare','makeup','fragrance'])[1 + g % 3], 1, 10 FROM generate_series(1, ${profiles * 2}::int) g`.execute(db);
+    await sql`ANALYZE`.execute(db);
+  });
+
+  const baseline = await time('baseline: count(*) over the workspace events', () => sql`SELECT count(*) FROM events WHERE workspace_id = ${ws.id}`.execute(db));
+  const ratio = (ms: number) => `(${(ms / baseline.ms).toFixed(1)}× baseline)`;
+
+  const rule = {
+    version: 1 as const,
+    condition: {
+      kind: 'and' as const,
+      conditions: [
+        { kind: 'trait' as const, trait: 'plan', type: 'string' as const, op: 'eq' as const, value: 'gold' },
+        { kind: 'event' as const, event: 'Product Viewed', window: { type: 'last_days' as const, days: 30 }, count: { op: 'gte' as const, value: 1 } },
+        { kind: 'order' as const, measure: 'total' as const, op: 'gte' as const, value: 200, window: { type: 'last_days' as const, days: 90 } },
+      ],
+    },
+  };
+  const estimate = await time('segment (trait + events 30d + order total 90d): estimate', () => estimateRule(db, ws.id, rule));
+  console.log(`  ${ratio(estimate.ms)} size ${estimate.result.size}`);
+  const created = await time('segment: create + first materialisation (+ Entered events)', () => createSegment(db, ws.id, { name: 'bench', rule }));
+  console.log(`  ${ratio(created.ms)}`);
+  const again = await time('segment: full recompute (no change)', () => recomputeRuleSegment(db, ws.id, created.result.id, new Date()));
+  console.log(`  ${ratio(again.ms)}`);
+  const rfm = await time('RFM for all profiles', () => computeRfm(db, ws.id, new Date()));
+  console.log(`  ${ratio(rfm.ms)} profiles ${rfm.result.profiles}`);
+  const aipl = await time('AIPL stages for all profiles (first: every row written)', () => refreshStages(db, ws.id, new Date()));
+  console.log(`  ${ratio(aipl.ms)} changed ${aipl.result.changed}`);
+  const aipl2 = await time('AIPL stages for all profiles (steady state)', () => refreshStages(db, ws.id, new Date()));
+  console.log(`  ${ratio(aipl2.ms)}`);
+
+  // Real time with 50 rule tags and 20 segments defined (each materialised once on creation).
+  const defs = await time('define 50 rule tags + 20 segments (each computed)', async () => {
+    const group = await createTagGroup(db, ws.id, { name: 'bench', category: 'activity' });
+    const events = ['Product Viewed', 'Product Added', 'App Opened', 'Ad Clicked', 'Product Reviewed'];
+    for (let i = 0; i < 50; i++) {
+      await createTag(db, ws.id, { groupId: group.id, name: `t${i}`, rule: { version: 1, condition: { kind: 'event', event: events[i % 5]!, window: { type: 'last_days', days: 7 + i }, count: { op: 'gte', value: 1 + (i % 3) } } } });
+    }
+    for (let i = 0; i < 19; i++) {
+      await createSegment(db, ws.id, { name: `s${i}`, rule: { version: 1, condition: { kind: 'and', conditions: [
+        { kind: 'trait', trait: 'age', type: 'number', op: 'gte', value: 18 + i },
+        { kind: 'order', measure: 'count', op: 'gte', value: 1 + (i % 3), window: { type: 'last_days', days: 30 + i * 10 } },
+      ] } } });
+    }
+  });
+  console.log(`  ${ratio(defs.ms)}`);
+  await sql`DELETE FROM profile_changes WHERE workspace_id = ${ws.id}`.execute(db);
+  await sql`INSERT INTO profile_changes (workspace_id, profile_id) SELECT ${ws.id}, 1 + floor(random() * ${profiles}::int)::bigint
+    FROM generate_series(1, ${realtimeProfiles}::int) ON CONFLICT DO NOTHING`.execute(db);
+  const queued = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM profile_changes WHERE workspace_id = ${ws.id}`.execute(db)).rows[0]?.n);
+  const batches: number[] = [];
+  const rt = await time(`real time: re-decide ${queued} changed profiles (batches of 500)`, async () => {
+    for (;;) {
+      const start = performance.now();
+      const { profiles: n } = await processProfileChanges(db, ws.id, { limit: 500 });
+      if (n === 0) break;
+      batches.push(performance.now() - start);
+    }
+  });
+  batches.sort((a, b) => a - b);
+  const p99 = batches[Math.min(batches.length - 1, Math.floor(batches.length * 0.99))] ?? 0;
+  console.log(`  ${Math.round(queued / (rt.ms / 1000))} profiles/s; per 500-profile batch: median ${(batches[Math.floor(batches.length / 2)] ?? 0).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
+  await database.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ingestMessages } from '../../src/modules/ingest/index.js';
+import { applyTag, createTag, createTagGroup } from '../../src/modules/tags/index.js';
 import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { startFakeServer, type FakeServer } from '../channels/support.js';
@@ -20,7 +21,7 @@ describeEachDatabase('template routes', (ctx) => {
   const welcomeEmail = {
     name: 'Welcome',
     channel: 'email',
-    parts: { subject: '{{ traits.name | default: "朋友" }}，欢迎加入', html: '<p>{{ traits.name }}</p><p>{{ coupon.code }}</p>' },
+    parts: { subject: '{{ traits.name | default: "朋友" }}，欢迎加入', html: '<p>{{ traits.name }}</p><p>{{ coupon.code }}</p>{% if tags contains "VIP" %}<p>VIP</p>{% endif %}' },
   };
 
   async function profileWithTraits(workspaceId: string, traits: Record<string, unknown>): Promise<number> {
@@ -51,9 +52,12 @@ describeEachDatabase('template routes', (ctx) => {
   it('previews against a real profile with extra data, and reports SMS segments', async () => {
     const ws = await newWorkspace(ctx.database);
     const profileId = await profileWithTraits(ws.id, { name: '韩梅梅', email: `han.${ws.id}@example.test` });
+    const group = await createTagGroup(ctx.database.db, ws.id, { name: '会员', category: 'basic' });
+    const vip = await createTag(ctx.database.db, ws.id, { groupId: group.id, name: 'VIP' });
+    await applyTag(ctx.database.db, ws.id, vip.id, [profileId], { actor: 'test' });
     const { id } = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: welcomeEmail })).json() as { id: string };
     const preview = await app.inject({ method: 'POST', url: `/api/v1/templates/${id}/preview`, headers: bearer(ws.adminToken), payload: { profileId, data: { coupon: { code: 'NEW20' } } } });
-    expect(preview.json()).toMatchObject({ message: { subject: '韩梅梅，欢迎加入', html: '<p>韩梅梅</p><p>NEW20</p>' } });
+    expect(preview.json()).toMatchObject({ message: { subject: '韩梅梅，欢迎加入', html: '<p>韩梅梅</p><p>NEW20</p><p>VIP</p>' } });
 
     const sms = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: { name: 's', channel: 'sms', parts: { text: '{{ traits.name }}：{{ event.properties.note }}', signName: '品牌' } } })).json() as { id: string };
     const long = await app.inject({ method: 'POST', url: `/api/v1/templates/${sms.id}/preview`, headers: bearer(ws.adminToken), payload: { profileId, data: { event: { properties: { note: '会'.repeat(70) } } } } });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
-import { TemplateData, TemplateInput, TemplateView } from './schema.js';
+import { TemplateDataOverride, TemplateInput, TemplateView } from './schema.js';
 import { createTemplate, deleteTemplate, getTemplate, listTemplates, previewTemplate, testSendTemplate, updateTemplate } from './service.js';
 
 const Rendered = z.object({
@@ -11,7 +11,7 @@ const Rendered = z.object({
 });
 const PreviewBody = z.object({
   profileId: z.number().int().optional().describe('render for this person (traits); `data` adds to or overrides it'),
-  data: TemplateData.partial().optional().describe('event properties, tags, coupon and points data to render with'),
+  data: TemplateDataOverride.optional().describe('event properties, tags, coupon and points data to render with'),
 });
 
 export function registerTemplateRoutes(app: FastifyInstance, ctx: AppContext): void {

@@ -49,3 +49,13 @@ export type TemplateData = z.infer<typeof TemplateData>;
 export const TEMPLATE_ROOTS = ['profile', 'traits', 'tags', 'event', 'coupon', 'points', 'workspace', 'message'] as const;
 /** A template without its name: the channel and its parts (distributive, so the union stays discriminated). */
 export type TemplateBody = TemplateInput extends infer T ? (T extends { name: string } ? Omit<T, 'name'> : never) : never;
+
+/** Data given with a preview or test send: only what is given overrides the profile's own (no defaults). */
+export const TemplateDataOverride = z.object({
+  profile: z.object({ traits: z.record(z.string(), z.unknown()).optional() }).optional(),
+  tags: z.array(z.string()).optional(),
+  event: z.object({ name: z.string().optional(), properties: z.record(z.string(), z.unknown()).optional() }).optional(),
+  coupon: z.record(z.string(), z.unknown()).optional(),
+  points: z.record(z.string(), z.unknown()).optional(),
+});
+export type TemplateDataOverride = z.infer<typeof TemplateDataOverride>;

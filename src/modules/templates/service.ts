@@ -2,8 +2,10 @@ import type { Db } from '../../platform/db/database.js';
 import { invalid, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { deliver, openChannelConfig, type DeliveryOutcome } from '../channels/index.js';
+import { getProfile } from '../profiles/index.js';
+import { profileTags } from '../tags/index.js';
 import { renderTemplate, validateTemplate, type Rendered } from './render.js';
-import { TemplateData, type TemplateBody, type TemplateInput, type TemplateView } from './schema.js';
+import { TemplateData, type TemplateBody, type TemplateDataOverride, type TemplateInput, type TemplateView } from './schema.js';
 
 type Row = { id: string; name: string; channel: string; parts: Record<string, unknown>; created_at: Date; updated_at: Date };
 const view = (r: Row): TemplateView => ({
@@ -68,38 +70,32 @@ export interface ProfileForTemplate {
   addresses: Record<string, string>;
 }
 
-/** Loads a person's traits and addresses for a preview or a test send. */
+/** Loads a person's traits, tags and addresses (through the profiles and tags modules) for a preview or a test send. */
 export async function loadProfileForTemplate(db: Db, workspaceId: string, profileId: number): Promise<ProfileForTemplate> {
-  // Follows a merge to the surviving profile, as links to absorbed ids must keep working.
-  let id = profileId;
-  let row = await db.selectFrom('profiles').select(['id', 'traits', 'merged_into']).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
-  for (let hops = 0; row?.merged_into && hops < 10; hops++) {
-    id = row.merged_into;
-    row = await db.selectFrom('profiles').select(['id', 'traits', 'merged_into']).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
-  }
-  if (!row) throw notFound(`profile ${profileId}`);
-  const identifiers = await db.selectFrom('identifiers').select(['type', 'value']).where('workspace_id', '=', workspaceId).where('profile_id', '=', id).orderBy('id', 'desc').execute();
+  const profile = await getProfile(db, workspaceId, profileId); // follows a merge to the surviving profile
+  const tags = await profileTags(db, workspaceId, profile.id);
   const addresses: Record<string, string> = {};
-  for (const i of identifiers) addresses[i.type] ??= i.value;
-  return { data: TemplateData.parse({ profile: { id, traits: row.traits } }), addresses };
+  // Newest identifier of each type first: the address most recently given.
+  for (const i of [...profile.identifiers].sort((a, b) => b.id - a.id)) addresses[i.type] ??= i.value;
+  return { data: TemplateData.parse({ profile: { id: profile.id, traits: profile.traits }, tags: [...new Set(tags.map((t) => t.tagName))] }), addresses };
 }
 
 export interface PreviewInput {
   profileId?: number | undefined;
-  data?: Partial<TemplateData> | undefined;
+  data?: TemplateDataOverride | undefined;
 }
 
 async function dataFor(db: Db, workspaceId: string, input: PreviewInput): Promise<ProfileForTemplate> {
   const base = input.profileId !== undefined ? await loadProfileForTemplate(db, workspaceId, input.profileId) : { data: TemplateData.parse({}), addresses: {} };
-  const given = TemplateData.partial().parse(input.data ?? {});
-  return {
-    addresses: base.addresses,
-    data: {
-      ...base.data,
-      ...given,
-      profile: { ...base.data.profile, ...given.profile, traits: { ...base.data.profile.traits, ...given.profile?.traits } },
-    },
+  const given = input.data ?? {};
+  const data: TemplateData = {
+    profile: { ...base.data.profile, traits: { ...base.data.profile.traits, ...given.profile?.traits } },
+    tags: given.tags ?? base.data.tags,
+    event: given.event ? { name: given.event.name, properties: given.event.properties ?? {} } : base.data.event,
+    coupon: given.coupon ?? base.data.coupon,
+    points: given.points ?? base.data.points,
   };
+  return { addresses: base.addresses, data };
 }
 
 export async function previewTemplate(db: Db, workspaceId: string, id: string, input: PreviewInput): Promise<Rendered> {

@@ -13,5 +13,5 @@ export { evalContext, dayIn, addDays, type EvalContext } from './clock.js';
 export { workspaceContext } from './context.js';
 export { evaluate, COUNTED_ORDER_STATUSES, type ProfileState } from './evaluate.js';
 export { compileRule } from './compile.js';
-export { eventNamesOf, loadProfileStates } from './state.js';
+export { eventHorizon, eventNamesOf, loadProfileStates } from './state.js';
 export { dependencyOrder, parseRule, referencesOf, ruleGraph, semanticIssues, validateRule, type RuleOwner } from './validate.js';

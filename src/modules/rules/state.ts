@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
 import type { ProfileState } from './evaluate.js';
+import { windowBounds } from './clock.js';
 import type { Condition } from './schema.js';
 
 /** The event names a set of conditions looks at: the real-time evaluator loads only those events. */
@@ -16,6 +17,27 @@ export function eventNamesOf(conditions: Condition[]): Set<string> {
 }
 
 /**
+ * The earliest event time any of the conditions can look at (windows end at `now`), or undefined when one looks at
+ * all time: the real-time evaluator then loads only that slice of each profile's events.
+ */
+export function eventHorizon(conditions: Condition[], now: Date): Date | undefined {
+  let earliest = now.getTime();
+  let unbounded = false;
+  const walk = (c: Condition) => {
+    if (c.kind === 'and' || c.kind === 'or') c.conditions.forEach(walk);
+    else if (c.kind === 'not') walk(c.condition);
+    else if (c.kind === 'event_time') unbounded = true;
+    else if (c.kind === 'event' || c.kind === 'event_aggregate') {
+      const from = windowBounds(c.window, now).from;
+      if (!from) unbounded = true;
+      else earliest = Math.min(earliest, from.getTime());
+    }
+  };
+  conditions.forEach(walk);
+  return unbounded ? undefined : new Date(earliest);
+}
+
+/**
  * Loads the state of a few live profiles from their own rows (by the (workspace, profile) indexes), in one query
  * per table for the whole group. Absorbed profiles are skipped: their surviving profile is evaluated instead.
  */
@@ -25,6 +47,7 @@ export async function loadProfileStates(
   profileIds: number[],
   eventNames: Set<string>,
   now: Date,
+  eventsSince?: Date,
 ): Promise<Map<number, ProfileState>> {
   const states = new Map<number, ProfileState>();
   if (profileIds.length === 0) return states;
@@ -62,6 +85,7 @@ export async function loadProfileStates(
           .where('profile_id', 'in', ids)
           .where('event', 'in', names)
           .where('timestamp', '<=', now)
+          .$if(eventsSince !== undefined, (q) => q.where('timestamp', '>=', eventsSince!))
           .execute(),
     db
       .selectFrom('orders')

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/schema.js';
 import { computeRfm, refreshStages, snapshotDailyCounts } from '../lifecycle/index.js';
-import { dependencyOrder, evaluate, eventNamesOf, loadProfileStates, ruleGraph, workspaceContext, type Rule } from '../rules/index.js';
+import { dependencyOrder, evaluate, eventHorizon, eventNamesOf, loadProfileStates, ruleGraph, workspaceContext, type Rule } from '../rules/index.js';
 import { applyRuleTagChanges, liveRuleTags, recomputeRuleTag, type RuleTagChange } from '../tags/index.js';
 import { applySegmentChanges, liveRuleSegments, recomputeRuleSegment, type SegmentChange } from './materialise.js';
 
@@ -34,7 +34,8 @@ export async function evaluateProfiles(db: Kysely<DB>, workspaceId: string, prof
   const owners = await ruleOwners(db, workspaceId);
   if (owners.length === 0) return { changes: 0 };
   const ctx = await workspaceContext(db, workspaceId, now);
-  const states = await loadProfileStates(db, workspaceId, profileIds, eventNamesOf(owners.map((o) => o.rule.condition)), now);
+  const conditions = owners.map((o) => o.rule.condition);
+  const states = await loadProfileStates(db, workspaceId, profileIds, eventNamesOf(conditions), now, eventHorizon(conditions, now));
   const tagChanges: RuleTagChange[] = [];
   const segmentChanges: SegmentChange[] = [];
   // In dependency order, updating the in-memory state, so a segment over a rule tag sees the tag's new answer.

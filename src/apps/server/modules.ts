@@ -4,10 +4,12 @@ import { registerWorkspaceRoutes } from '../../modules/workspaces/index.js';
 import { registerIngestRoutes } from '../../modules/ingest/index.js';
 import { registerProfileRoutes } from '../../modules/profiles/index.js';
 import { registerOrderRoutes } from '../../modules/orders/index.js';
+import { registerAnalyticsRoutes } from '../../modules/analytics/index.js';
 import { registerUserRoutes } from '../../modules/users/index.js';
 import { registerChannelRoutesAndCallbacks } from '../../modules/channels/index.js';
 import { registerTemplateRoutes } from '../../modules/templates/index.js';
 import { registerRulesTierRoutes } from '../../modules/segments/index.js';
+import { registerLoyaltyRoutes } from '../../modules/loyalty/index.js';
 import { registerConsole } from './console.js';
 
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */
@@ -16,9 +18,11 @@ export async function registerModuleRoutes(app: FastifyInstance, ctx: AppContext
   registerIngestRoutes(app, ctx);
   registerProfileRoutes(app, ctx);
   registerOrderRoutes(app, ctx);
+  registerAnalyticsRoutes(app, ctx);
   registerUserRoutes(app, ctx);
   await registerChannelRoutesAndCallbacks(app, ctx);
   registerTemplateRoutes(app, ctx);
   registerRulesTierRoutes(app, ctx); // rules, tags, segments, lifecycle (and the rules worker when serving)
+  registerLoyaltyRoutes(app, ctx);
   await registerConsole(app); // the console at `/` (non-API GET paths)
 }

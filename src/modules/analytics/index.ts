@@ -1,0 +1,2 @@
+export { eventSchema, overviewStats } from './overview.js';
+export { registerAnalyticsRoutes } from './routes.js';

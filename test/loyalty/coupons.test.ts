@@ -44,7 +44,7 @@ describeEachDatabase('loyalty coupons', (ctx) => {
     expect(stored.every((c) => /^[0-9A-HJKMNP-TV-Z]{16}$/.test(c.code))).toBe(true);
     const tpl = await db.selectFrom('coupon_templates').select('issued_count').where('workspace_id', '=', ws.id).executeTakeFirstOrThrow();
     expect(tpl.issued_count).toBe(100);
-  });
+  }, 180_000);
 
   it('enforces the per-member limit, even in parallel, and applies a replayed issue once', async () => {
     const ws = await newWorkspace(ctx.database);

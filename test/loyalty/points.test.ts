@@ -64,7 +64,7 @@ describeEachDatabase('loyalty points ledger', (ctx) => {
     expect(ok).toBe(50);
     expect(refused).toBe(50);
     expect((await expectLedgerConsistent(db, ws.id, p)).balance).toBe(0);
-  });
+  }, 120_000);
 
   it('a reversal after spending records debt that the next earn pays first', async () => {
     const ws = await newWorkspace(ctx.database);

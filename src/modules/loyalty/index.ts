@@ -26,3 +26,5 @@ export { pointsMultiplierOf, tierOf } from './benefits.js';
 export { awardEventPoints } from './event-points.js';
 export { checkIn, checkinCalendar, makeUpCheckIn } from './checkin.js';
 export { createMallItem, exchangeMallItem, listMallItems, MallItemInput } from './mall.js';
+export { couponFunnel, pointsFlow, pointsLiability, tierReport } from './reports.js';
+export { registerLoyaltyRoutes, runLoyaltyJob } from './routes.js';

@@ -380,6 +380,7 @@ export interface MessageTemplatesTable {
 
 
 
+
 // --- loyalty: points (src/modules/loyalty)
 export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
 export interface LoyaltySettingsTable {

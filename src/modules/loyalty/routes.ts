@@ -1,0 +1,90 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../platform/http/context.js';
+import { defineRoute } from '../../platform/http/route.js';
+import { adjustPoints, earnPoints, expireDuePoints, getPointsAccount, listPointsEntries, redeemPoints, reversePoints } from './points.js';
+import { releaseDuePending } from './pending.js';
+import { settleOrderPoints, settlePointsForOrders } from './order-points.js';
+import { returnCouponsForOrder } from './coupon-redeem.js';
+import { expireDueCoupons } from './coupons.js';
+import { awardEventPoints } from './event-points.js';
+import { evaluateTiers } from './tiers.js';
+import { couponFunnel, pointsFlow, pointsLiability, tierReport } from './reports.js';
+import { getLoyaltySettings, updateLoyaltySettings } from './settings.js';
+import { AdjustRequest, LoyaltySettings, OrderForPoints, PointsEntry, PointsRequest, PointsResult } from './schema.js';
+import { registerCouponRoutes } from './coupon-routes.js';
+import { registerMemberRoutes } from './member-routes.js';
+
+const ProfileParams = z.object({ profileId: z.coerce.number().int().positive() });
+const Period = z.object({ from: z.coerce.date(), to: z.coerce.date() });
+
+/** Admin API of the loyalty module (Bearer admin token) and the member-facing API (member token). */
+export function registerLoyaltyRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { db } = ctx.database;
+  const tags = ['Loyalty: points'];
+  const auth = 'admin' as const;
+
+  defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/settings', summary: 'Loyalty settings (earning, expiry, check-in, tier program)', tags, auth, response: LoyaltySettings },
+    ({ workspaceId }) => getLoyaltySettings(db, workspaceId));
+  defineRoute(app, { method: 'PUT', url: '/api/v1/loyalty/settings', summary: 'Change loyalty settings (given sections replace the stored ones)', tags, auth,
+    body: z.record(z.string(), z.unknown()), response: LoyaltySettings },
+    ({ workspaceId, body }) => updateLoyaltySettings(db, workspaceId, body));
+
+  const op = (summary: string, url: string, body: typeof PointsRequest | typeof AdjustRequest, fn: typeof earnPoints) =>
+    defineRoute(app, { method: 'POST', url, summary, tags, auth, body, response: PointsResult },
+      ({ workspaceId, body, actor }) => fn(db, workspaceId, { ...body, createdBy: actor }));
+  op('Credit points (earn); idempotent with idempotencyKey', '/api/v1/loyalty/points/earn', PointsRequest, earnPoints);
+  op('Spend points (redeem); refused with insufficient_points beyond the balance', '/api/v1/loyalty/points/redeem', PointsRequest, redeemPoints);
+  op('Operator adjustment (positive or negative)', '/api/v1/loyalty/points/adjust', AdjustRequest, adjustPoints);
+  op('Take back points of a source; what was spent becomes debt', '/api/v1/loyalty/points/reverse', PointsRequest, reversePoints);
+
+  defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/points/:profileId', summary: 'Points account of a profile', tags, auth, params: ProfileParams },
+    ({ workspaceId, params }) => getPointsAccount(db, workspaceId, params.profileId));
+  defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/points/:profileId/entries', summary: 'Ledger entries of a profile, newest first', tags, auth, params: ProfileParams,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), beforeId: z.coerce.number().int().optional() }), response: z.object({ data: z.array(PointsEntry) }) },
+    async ({ workspaceId, params, query }) => ({ data: await listPointsEntries(db, workspaceId, params.profileId, query) }));
+
+  defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/orders/settle', summary: 'Order paid or refunded: settle its points (idempotent, any order of calls); a full refund returns coupons whose template says so', tags, auth, body: OrderForPoints },
+    async ({ workspaceId, body }) => {
+      const settlement = await settleOrderPoints(db, workspaceId, body);
+      const returnedCoupons = body.status === 'refunded' || body.status === 'cancelled' ? await returnCouponsForOrder(db, workspaceId, body.orderId) : [];
+      return { ...settlement, returnedCoupons: returnedCoupons.map((c) => c.id) };
+    });
+  defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/orders/settle-stored', summary: 'Settle points of stored orders (from the orders tables)', tags, auth,
+    body: z.object({ orderIds: z.array(z.string()).min(1).max(1000) }) },
+    async ({ workspaceId, body }) => ({ data: await settlePointsForOrders(db, workspaceId, body.orderIds) }));
+  defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/events', summary: 'Award fixed points for an event per the event rules (caps apply)', tags, auth,
+    body: z.object({ profileId: z.number().int().positive(), event: z.string().min(1), idempotencyKey: z.string().min(1), at: z.coerce.date().optional() }) },
+    ({ workspaceId, body }) => awardEventPoints(db, workspaceId, body));
+
+  const Jobs = z.array(z.enum(['release_pending', 'expire_points', 'expire_coupons', 'evaluate_tiers'])).min(1);
+  defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/jobs', summary: 'Run loyalty jobs now (they also run on schedule in the server)', tags, auth, body: z.object({ jobs: Jobs }) },
+    async ({ workspaceId, body }) => {
+      const out: Record<string, unknown> = {};
+      for (const job of body.jobs) out[job] = await runLoyaltyJob(ctx, workspaceId, job);
+      return out;
+    });
+
+  const reportTags = ['Loyalty: reports'];
+  defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/reports/points-liability', summary: 'Outstanding points and their value', tags: reportTags, auth },
+    ({ workspaceId }) => pointsLiability(db, workspaceId));
+  defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/reports/points-flow', summary: 'Points earned, redeemed, expired per period', tags: reportTags, auth,
+    query: Period.extend({ granularity: z.enum(['day', 'month']).default('day') }) },
+    async ({ workspaceId, query }) => ({ data: await pointsFlow(db, workspaceId, query) }));
+  defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/reports/coupon-funnel', summary: 'Per template: issued, redeemed, expired, redemption rate, GMV', tags: reportTags, auth,
+    query: z.object({ templateId: z.string().optional() }) },
+    async ({ workspaceId, query }) => ({ data: await couponFunnel(db, workspaceId, query.templateId) }));
+  defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/reports/tiers', summary: 'Tier distribution and tier movement in a period', tags: reportTags, auth, query: Period },
+    ({ workspaceId, query }) => tierReport(db, workspaceId, query));
+
+  registerCouponRoutes(app, ctx);
+  registerMemberRoutes(app, ctx);
+}
+
+export async function runLoyaltyJob(ctx: AppContext, workspaceId: string, job: 'release_pending' | 'expire_points' | 'expire_coupons' | 'evaluate_tiers') {
+  const { db } = ctx.database;
+  if (job === 'release_pending') return releaseDuePending(db, workspaceId);
+  if (job === 'expire_points') return expireDuePoints(db, workspaceId);
+  if (job === 'expire_coupons') return { expired: await expireDueCoupons(db, workspaceId) };
+  return evaluateTiers(db, workspaceId);
+}

@@ -1,0 +1,101 @@
+/**
+ * Where an ingest batch spends its time: the same traffic as bench/ingest.ts, stored in-process through the ingest
+ * service (no HTTP), with every SQL statement timed by wrapping pg's Client.query, and the JavaScript work timed
+ * apart. Sequential (one batch at a time), so statement times are not inflated by lock waits.
+ *
+ *   npx tsx bench/ingest-profile.ts [--batches 200] [--known 5000]          # PostgreSQL, schema siyu_bench_profile
+ *   npx tsx bench/ingest-profile.ts --pglite                                 # in-memory PGlite
+ */
+import pg from 'pg';
+import { openDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrate.js';
+import { wireModules } from '../src/modules/wiring.js';
+import { createWorkspace } from '../src/modules/workspaces/index.js';
+import { prepareMessages, storeMessages } from '../src/modules/ingest/index.js';
+import { rng, seedMessages, trafficMessage } from './lib/events.js';
+import { resetSchema } from './lib/pg.js';
+import { log, saveResult } from './lib/results.js';
+import { PG_URL } from './lib/server.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const batches = arg('batches', 200);
+const knownPool = arg('known', 5_000);
+const usePglite = process.argv.includes('--pglite');
+const SCHEMA = 'siyu_bench_profile';
+
+/** Statement label: the verb and the first table it names. */
+const label = (text: string) => {
+  const t = text.replace(/\s+/g, ' ').trim();
+  const m = t.match(/^(INSERT INTO|UPDATE|DELETE FROM|SELECT .*? FROM|SELECT|BEGIN|COMMIT|ROLLBACK)\s*([a-z_"]+)?/i);
+  return m ? `${m[1]!.startsWith('SELECT') ? 'SELECT' : m[1]} ${m[2] ?? ''}`.trim() + (t.includes('pg_advisory') ? ' (advisory lock)' : '') : t.slice(0, 40);
+};
+
+const timings = new Map<string, { n: number; ms: number }>();
+let recording = false;
+const origQuery = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+(pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+  const first = args[0] as string | { text?: string };
+  const text = typeof first === 'string' ? first : first?.text;
+  const result = origQuery.apply(this, args);
+  if (!recording || !text || !(result instanceof Promise)) return result;
+  const t0 = performance.now();
+  return result.then((r) => {
+    const key = label(text);
+    const agg = timings.get(key) ?? { n: 0, ms: 0 };
+    agg.n++;
+    agg.ms += performance.now() - t0;
+    timings.set(key, agg);
+    return r;
+  });
+};
+
+async function main() {
+  wireModules();
+  if (!usePglite) await resetSchema(SCHEMA);
+  const database = await openDatabase(usePglite ? { dataDir: 'memory://' } : { url: PG_URL, schema: SCHEMA, poolSize: 4 });
+  await migrateToLatest(database.db);
+  const ws = await createWorkspace(database.db, { name: 'ingest profile' });
+  const db = database.db;
+  const r = rng(11);
+  const now = Date.now();
+  log(`seeding ${knownPool} known people on ${database.kind}`);
+  const seed = seedMessages(0, knownPool, r, now);
+  for (let k = 0; k < seed.length; k += 500) await storeMessages(db, ws.id, prepareMessages(seed.slice(k, k + 500), { receivedAt: new Date() }).messages);
+
+  const bodies = Array.from({ length: batches }, (_, b) => JSON.stringify({ batch: Array.from({ length: 100 }, (_, j) => trafficMessage(b * 100 + j, 'prof', knownPool, r, now)) }));
+  let parseMs = 0;
+  let prepareMs = 0;
+  let storeMs = 0;
+  recording = true;
+  const started = performance.now();
+  for (const [b, body] of bodies.entries()) {
+    const t0 = performance.now();
+    const raw = (JSON.parse(body) as { batch: unknown[] }).batch;
+    const t1 = performance.now();
+    const { messages } = prepareMessages(raw, { receivedAt: new Date() });
+    const t2 = performance.now();
+    await storeMessages(db, ws.id, messages);
+    const t3 = performance.now();
+    parseMs += t1 - t0;
+    prepareMs += t2 - t1;
+    storeMs += t3 - t2;
+    if (b % 50 === 49) log(`  ${b + 1}/${batches} batches`);
+  }
+  const total = performance.now() - started;
+  recording = false;
+  const sqlMs = [...timings.values()].reduce((s, t) => s + t.ms, 0);
+  const rows = [...timings.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, t]) => ({ statement: k, perBatch: +(t.n / batches).toFixed(2), msPerBatch: +(t.ms / batches).toFixed(2) }));
+  log(`${batches} batches of 100 on ${database.kind}: ${(total / batches).toFixed(1)} ms per batch = ${Math.round((batches * 100) / (total / 1000))} events/s sequential`);
+  log(`  JSON.parse ${(parseMs / batches).toFixed(2)} ms, prepareMessages (zod + normalise) ${(prepareMs / batches).toFixed(2)} ms, storeMessages ${(storeMs / batches).toFixed(2)} ms (of which SQL round trips ${(sqlMs / batches).toFixed(2)} ms)`);
+  console.table(rows);
+  saveResult(`ingest-profile-${database.kind}`, { batches, knownPool, msPerBatch: total / batches, parseMs: parseMs / batches, prepareMs: prepareMs / batches, storeMs: storeMs / batches, sqlMs: sqlMs / batches, statements: rows });
+  await database.close();
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,159 @@
+/**
+ * Ingest benchmark: HTTP POST /v1/batch (100 events per batch, identity resolution on, ~10% new people) into a
+ * `siyu serve` child process, on PostgreSQL and on PGlite, against a raw COPY of the same rows into a bare copy
+ * of the events table on PostgreSQL in the same run.
+ *
+ *   npx tsx bench/ingest.ts [--seconds 20] [--concurrency N] [--known 10000]
+ *
+ * PostgreSQL: schema siyu_bench (dropped first). PGlite: a fresh temporary data folder.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { basicAuth, runLoad, type LoadRequest } from './lib/load.js';
+import { rng, seedMessages, trafficMessage } from './lib/events.js';
+import { copyCsv, csvField, resetSchema, withClient } from './lib/pg.js';
+import { log, machineLoad, round, saveResult } from './lib/results.js';
+import { createWorkspaceViaCli, siyuEnv, startServer } from './lib/server.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const seconds = arg('seconds', 20);
+const fixedConcurrency = arg('concurrency', 0);
+const knownPool = arg('known', 10_000);
+const BATCH = 100;
+const SCHEMA = 'siyu_bench';
+
+function batchRequests(writeKey: string, messages: Record<string, unknown>[]): LoadRequest[] {
+  const headers = { authorization: basicAuth(writeKey), 'content-type': 'application/json' };
+  const out: LoadRequest[] = [];
+  for (let k = 0; k < messages.length; k += BATCH) {
+    out.push({ method: 'POST', path: '/v1/batch', headers, body: JSON.stringify({ batch: messages.slice(k, k + BATCH), sentAt: new Date().toISOString() }) });
+  }
+  return out;
+}
+
+function traffic(runTag: string, count: number, seed: number) {
+  const r = rng(seed);
+  const now = Date.now();
+  return Array.from({ length: count }, (_, seq) => trafficMessage(seq, runTag, knownPool, r, now));
+}
+
+async function seed(baseUrl: string, writeKey: string, label: string) {
+  const r = rng(7);
+  const requests = batchRequests(writeKey, seedMessages(0, knownPool, r, Date.now()));
+  const res = await runLoad({ baseUrl, requests, concurrency: 4, maxMs: 300_000, onProgress: (n) => log(`  ${label} seeding ${n * BATCH}/${knownPool} known people`) });
+  if (res.failed) throw new Error(`seeding failed: ${res.firstError}`);
+  log(`  ${label}: seeded ${knownPool} known people in ${(res.ms / 1000).toFixed(1)} s`);
+}
+
+async function measure(baseUrl: string, writeKey: string, label: string, runTag: string, concurrency: number, maxMs: number, maxEvents: number) {
+  const messages = traffic(runTag, maxEvents, runTag.length * 7919 + concurrency);
+  const requests = batchRequests(writeKey, messages);
+  const res = await runLoad({
+    baseUrl, requests, concurrency, maxMs,
+    onProgress: (n, ms) => log(`  ${label} N=${concurrency}: ${n * BATCH} events, ${Math.round((n * BATCH) / (ms / 1000))} events/s`),
+  });
+  if (res.failed) log(`  ${label}: ${res.failed} failed requests; first: ${res.firstError}`);
+  const events = res.completed * BATCH;
+  return { events, ms: res.ms, eventsPerSecond: events / (res.ms / 1000), failed: res.failed, messages: messages.slice(0, events) };
+}
+
+/** The same rows as the events table would hold them, COPYed into an identical table without identity work. */
+async function rawCopy(messages: Record<string, unknown>[]): Promise<{ rows: number; ms: number; rowsPerSecond: number }> {
+  await withClient(SCHEMA, async (c) => {
+    await c.query('DROP TABLE IF EXISTS bench_raw_events');
+    await c.query('CREATE TABLE bench_raw_events (LIKE events INCLUDING ALL)');
+  });
+  const now = new Date().toISOString();
+  const lines = messages.map((m, i) =>
+    [
+      'ws_bench_raw', m.messageId, m.type, m.event ?? null, i + 1, i + 1, m.userId ?? null, m.anonymousId ?? null, m.timestamp, now,
+      m.properties ?? null, m.traits ?? null, m.context ?? null,
+    ].map(csvField).join(',') + '\n',
+  );
+  const cols = ['workspace_id', 'message_id', 'type', 'event', 'identifier_id', 'profile_id', 'user_id', 'anonymous_id', '"timestamp"', 'received_at', 'properties', 'traits', 'context'];
+  const ms = await copyCsv(SCHEMA, 'bench_raw_events', cols, lines);
+  return { rows: lines.length, ms, rowsPerSecond: lines.length / (ms / 1000) };
+}
+
+async function main() {
+  const loadBefore = await machineLoad();
+  log(`ingest benchmark: ${seconds} s per measurement, ${BATCH} events per batch, ${knownPool} known people; ${loadBefore}`);
+
+  // PostgreSQL
+  log('PostgreSQL: resetting schema siyu_bench, creating a workspace, starting siyu serve --no-demo');
+  await resetSchema(SCHEMA);
+  const pgEnv = siyuEnv({ schema: SCHEMA });
+  const pgWs = await createWorkspaceViaCli(pgEnv, 'bench ingest (PostgreSQL)');
+  const pgServer = await startServer(pgEnv, { port: 3911 });
+  let pgResult;
+  let concurrency = fixedConcurrency;
+  const sweep: Array<{ concurrency: number; eventsPerSecond: number }> = [];
+  try {
+    await seed(pgServer.url, pgWs.writeKey, 'PostgreSQL');
+    if (!concurrency) {
+      log('PostgreSQL: short concurrency sweep (5 s each) to pick N');
+      for (const n of [2, 4, 8, 16]) {
+        const r = await measure(pgServer.url, pgWs.writeKey, 'PostgreSQL sweep', `sweep${n}`, n, 5_000, 60_000);
+        sweep.push({ concurrency: n, eventsPerSecond: round(r.eventsPerSecond) });
+        log(`  N=${n}: ${Math.round(r.eventsPerSecond)} events/s`);
+      }
+      concurrency = [...sweep].sort((a, b) => b.eventsPerSecond - a.eventsPerSecond)[0]!.concurrency;
+      log(`PostgreSQL: best N = ${concurrency}`);
+    }
+    pgResult = await measure(pgServer.url, pgWs.writeKey, 'PostgreSQL', 'pgrun', concurrency, seconds * 1000, 400_000);
+    log(`PostgreSQL: ${pgResult.events} events in ${(pgResult.ms / 1000).toFixed(1)} s = ${Math.round(pgResult.eventsPerSecond)} events/s (N=${concurrency}); server RSS ${Math.round(pgServer.rssMb())} MB`);
+  } finally {
+    await pgServer.stop();
+  }
+  const { rows: profiles } = await withClient(SCHEMA, (c) => c.query<{ n: number; e: number }>(`SELECT (SELECT count(*) FROM profiles WHERE merged_into IS NULL)::int AS n, (SELECT count(*) FROM events)::int AS e`));
+  log(`PostgreSQL: database now holds ${profiles[0]!.n} live profiles and ${profiles[0]!.e} events`);
+
+  log(`raw COPY baseline: the same ${pgResult.events} rows into a bare copy of the events table`);
+  const copy = await rawCopy(pgResult.messages);
+  log(`raw COPY: ${copy.rows} rows in ${(copy.ms / 1000).toFixed(2)} s = ${Math.round(copy.rowsPerSecond)} rows/s`);
+
+  // PGlite
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-bench-pglite-'));
+  log(`PGlite: fresh data folder ${dataDir}, creating a workspace, starting siyu serve --no-demo`);
+  const liteEnv = siyuEnv({ dataDir });
+  let liteResult;
+  let liteRss = NaN;
+  try {
+    const liteWs = await createWorkspaceViaCli(liteEnv, 'bench ingest (PGlite)');
+    const liteServer = await startServer(liteEnv, { port: 3912 });
+    try {
+      await seed(liteServer.url, liteWs.writeKey, 'PGlite');
+      liteResult = await measure(liteServer.url, liteWs.writeKey, 'PGlite', 'literun', concurrency, seconds * 1000, 200_000);
+      liteRss = liteServer.rssMb();
+      log(`PGlite: ${liteResult.events} events in ${(liteResult.ms / 1000).toFixed(1)} s = ${Math.round(liteResult.eventsPerSecond)} events/s (N=${concurrency}); server RSS ${Math.round(liteRss)} MB`);
+    } finally {
+      await liteServer.stop();
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const result = {
+    date: new Date().toISOString(),
+    machine: { before: loadBefore, after: await machineLoad() },
+    batchSize: BATCH, knownPool, seconds, concurrency, sweep,
+    postgres: { events: pgResult.events, seconds: round(pgResult.ms / 1000, 1), eventsPerSecond: round(pgResult.eventsPerSecond), failed: pgResult.failed },
+    pglite: { events: liteResult.events, seconds: round(liteResult.ms / 1000, 1), eventsPerSecond: round(liteResult.eventsPerSecond), failed: liteResult.failed, rssMb: round(liteRss) },
+    rawCopy: { rows: copy.rows, seconds: round(copy.ms / 1000, 2), rowsPerSecond: round(copy.rowsPerSecond) },
+    ratios: {
+      pgliteToPostgres: round(liteResult.eventsPerSecond / pgResult.eventsPerSecond, 2),
+      postgresToRawCopy: round(pgResult.eventsPerSecond / copy.rowsPerSecond, 3),
+    },
+  };
+  log(`RESULT ingest: PostgreSQL ${result.postgres.eventsPerSecond} events/s, PGlite ${result.pglite.eventsPerSecond} events/s (×${result.ratios.pgliteToPostgres}), raw COPY ${result.rawCopy.rowsPerSecond} rows/s (PostgreSQL ingest = ×${result.ratios.postgresToRawCopy} of it)`);
+  saveResult('ingest', result);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

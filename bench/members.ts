@@ -1,0 +1,151 @@
+/**
+ * Member import and profile lookup on PostgreSQL (schema siyu_bench_import, dropped first):
+ * 1. `siyu import members FILE` of a generated CSV, against a raw COPY of the same file into a bare table;
+ * 2. `GET /api/v1/profiles/lookup?type=member_no&value=…` latency under concurrent load on the imported members,
+ *    against `GET /healthz` (the HTTP stack's floor) under the same load.
+ *
+ *   npx tsx bench/members.ts [--members 200000] [--concurrency 8] [--seconds 10] [--import-timeout 300]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runLoad, percentile, type LoadRequest } from './lib/load.js';
+import { rng } from './lib/events.js';
+import { copyCsv, fileStream, resetSchema, withClient } from './lib/pg.js';
+import { log, machineLoad, round, saveResult } from './lib/results.js';
+import { createWorkspaceViaCli, siyuEnv, startServer, startSiyu } from './lib/server.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const members = arg('members', 200_000);
+const concurrency = arg('concurrency', 8);
+const seconds = arg('seconds', 10);
+const importTimeoutMs = arg('import-timeout', 300) * 1000;
+const SCHEMA = 'siyu_bench_import';
+const COLUMNS = ['member_no', 'phone', 'name', 'gender', 'city', 'birthday', 'tier', 'joined_at'];
+
+const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙'];
+const GIVEN = ['静', '丽', '敏', '婷', '雪', '芳', '娜', '欣', '悦', '涵', '晨', '宇', '杰', '浩'];
+const CITIES = ['上海', '北京', '杭州', '深圳', '广州', '成都', '南京', '武汉', '苏州', '重庆'];
+const memberNo = (i: number) => `M${String(10_000_000 + i)}`;
+
+function writeCsv(file: string): number {
+  const r = rng(42);
+  const lines = [COLUMNS.join(',')];
+  for (let i = 0; i < members; i++) {
+    lines.push(
+      [
+        memberNo(i), `1${r.pick(['3', '5', '7', '8', '9'])}${String(i).padStart(9, '0')}`, r.pick(SURNAMES) + r.pick(GIVEN) + r.pick(GIVEN),
+        r.next() < 0.85 ? 'female' : 'male', r.pick(CITIES), `${r.int(1970, 2005)}-${String(r.int(1, 12)).padStart(2, '0')}-${String(r.int(1, 28)).padStart(2, '0')}`,
+        r.pick(['普通', '银卡', '金卡', '黑卡']), new Date(Date.UTC(2024, 0, 1) + r.int(0, 700) * 86_400_000).toISOString(),
+      ].join(','),
+    );
+  }
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return fs.statSync(file).size;
+}
+
+/** Runs the import CLI; if it outlives the timeout it is stopped and the rate comes from its last progress line. */
+async function runImportCli(env: NodeJS.ProcessEnv, file: string, workspaceId: string) {
+  const started = performance.now();
+  const proc = startSiyu(['import', 'members', file, '--workspace', workspaceId], env);
+  let lastRows = 0;
+  const ticker = setInterval(() => {
+    const progress = [...proc.lines].reverse().find((l) => /members \[/.test(l));
+    const m = progress?.match(/(\d+) rows\s+(\d+) new.*?(\d+)\/s/);
+    if (m && Number(m[1]) !== lastRows) {
+      lastRows = Number(m[1]);
+      log(`  import: ${m[1]} rows read, ${m[2]} new, ${m[3]} rows/s`);
+    }
+  }, 2000);
+  try {
+    const done = await proc.waitFor(/^Imported members/, importTimeoutMs).catch(() => null);
+    const ms = performance.now() - started;
+    if (done) {
+      await new Promise((resolve) => (proc.child.exitCode !== null ? resolve(null) : proc.child.once('exit', resolve)));
+      const m = done.match(/(\d+) rows read, (\d+) imported.*?(\d+) rejected in ([\d.]+) s \((\d+) rows\/s\)/);
+      return { completed: true, rows: Number(m?.[1] ?? 0), imported: Number(m?.[2] ?? 0), rejected: Number(m?.[3] ?? 0), commandSeconds: Number(m?.[4] ?? NaN), wallMs: ms, summary: done };
+    }
+    log(`  import did not finish within ${importTimeoutMs / 1000} s: stopping it and using its progress`);
+    return { completed: false, rows: lastRows, imported: lastRows, rejected: 0, commandSeconds: ms / 1000, wallMs: ms, summary: proc.lines.slice(-3).join(' | ') };
+  } finally {
+    clearInterval(ticker);
+    await proc.stop();
+  }
+}
+
+async function latencyRun(baseUrl: string, label: string, requests: LoadRequest[]) {
+  const res = await runLoad({ baseUrl, requests, concurrency, maxMs: seconds * 1000, onProgress: (n, ms) => log(`  ${label}: ${n} requests, ${Math.round(n / (ms / 1000))}/s`) });
+  if (res.failed) log(`  ${label}: ${res.failed} failed; first: ${res.firstError}`);
+  return {
+    requests: res.completed, failed: res.failed, perSecond: round(res.completed / (res.ms / 1000)),
+    p50: round(percentile(res.latencies, 50), 2), p90: round(percentile(res.latencies, 90), 2), p99: round(percentile(res.latencies, 99), 2),
+  };
+}
+
+async function main() {
+  const loadBefore = await machineLoad();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-bench-members-'));
+  const file = path.join(dir, 'members.csv');
+  try {
+    log(`members benchmark: generating ${members} members into ${file}; ${loadBefore}`);
+    const bytes = writeCsv(file);
+    log(`  ${(bytes / 1e6).toFixed(1)} MB, columns ${COLUMNS.join(', ')}`);
+    await resetSchema(SCHEMA);
+    const env = siyuEnv({ schema: SCHEMA });
+    const ws = await createWorkspaceViaCli(env, 'bench members');
+
+    log('raw COPY baseline: the same CSV into a bare table with its columns');
+    await withClient(SCHEMA, (c) => c.query(`CREATE TABLE bench_raw_members (${COLUMNS.map((c) => `${c} text`).join(', ')})`));
+    const copyMs = await copyCsv(SCHEMA, 'bench_raw_members', COLUMNS, fileStream(file), true);
+    const copyRate = members / (copyMs / 1000);
+    log(`  raw COPY: ${members} rows in ${(copyMs / 1000).toFixed(2)} s = ${Math.round(copyRate)} rows/s`);
+
+    log(`siyu import members (PostgreSQL, schema ${SCHEMA})`);
+    const imp = await runImportCli(env, file, ws.id);
+    const importRate = imp.rows / imp.commandSeconds;
+    log(`  ${imp.summary}`);
+    log(`  import: ${imp.rows} rows in ${imp.commandSeconds.toFixed(1)} s (command's own clock) = ${Math.round(importRate)} rows/s; wall clock incl. start-up ${(imp.wallMs / 1000).toFixed(1)} s`);
+
+    log(`profile lookup by member_no: ${concurrency} concurrent requests for ${seconds} s, vs GET /healthz`);
+    const server = await startServer(env, { port: 3913 });
+    let lookup;
+    let health;
+    try {
+      const known = imp.imported || members;
+      const r = rng(5);
+      const auth = { authorization: `Bearer ${ws.adminToken}` };
+      const lookups: LoadRequest[] = Array.from({ length: 200_000 }, () => ({
+        method: 'GET', path: `/api/v1/profiles/lookup?type=member_no&value=${memberNo(r.int(0, Math.max(0, known - 1)))}`, headers: auth,
+      }));
+      await runLoad({ baseUrl: server.url, requests: lookups.slice(0, 200), concurrency, maxMs: 10_000 }); // warm-up
+      health = await latencyRun(server.url, 'healthz', Array.from({ length: 200_000 }, () => ({ method: 'GET', path: '/healthz', headers: {} })));
+      lookup = await latencyRun(server.url, 'lookup', lookups.slice(200));
+      log(`  lookup: p50 ${lookup.p50} ms, p99 ${lookup.p99} ms, ${lookup.perSecond}/s; /healthz: p50 ${health.p50} ms, p99 ${health.p99} ms, ${health.perSecond}/s`);
+    } finally {
+      await server.stop();
+    }
+    const result = {
+      date: new Date().toISOString(),
+      machine: { before: loadBefore, after: await machineLoad() },
+      members, csvMb: round(bytes / 1e6, 1),
+      import: { ...imp, rowsPerSecond: round(importRate) },
+      rawCopy: { rows: members, seconds: round(copyMs / 1000, 2), rowsPerSecond: round(copyRate) },
+      importToRawCopy: round(importRate / copyRate, 3),
+      lookup: { concurrency, seconds, ...lookup },
+      healthz: health,
+      lookupP99ToHealthzP99: round(lookup.p99 / health.p99, 2),
+    };
+    log(`RESULT members: import ${result.import.rowsPerSecond} rows/s (×${result.importToRawCopy} of raw COPY ${result.rawCopy.rowsPerSecond} rows/s); lookup p50 ${lookup.p50} ms p99 ${lookup.p99} ms at N=${concurrency}`);
+    saveResult('members', result);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -104,6 +104,23 @@ describeEachDatabase('WeChat Official Account', (ctx) => {
     expect((await app.inject({ method: 'POST', url: `/api/v1/channels/${channelId}/test`, headers: bearer(ws.adminToken) })).json()).toMatchObject({ ok: false, error: { code: '40125' } });
   });
 
+  it('re-attempts a send left in flight by a crash with the same client_msg_id, so the person gets it once', async () => {
+    const { ws, channelId } = await setup();
+    const first = (await send(ws.adminToken, channelId, 'o_crash', 'journey-v3:p-9:n-2:e-1')).json() as { deliveryId: string; providerMessageId: string };
+    // The process died after the provider call and before recording its answer: the row is still "sending".
+    await ctx.database.db.updateTable('channel_deliveries').set({ status: 'sending', provider_message_id: null }).where('workspace_id', '=', ws.id).where('id', '=', first.deliveryId).execute();
+    const again = (await send(ws.adminToken, channelId, 'o_crash', 'journey-v3:p-9:n-2:e-1')).json() as { deliveryId: string; providerMessageId: string; duplicate: boolean };
+    expect(again).toMatchObject({ deliveryId: first.deliveryId, duplicate: false, providerMessageId: first.providerMessageId });
+    const calls = api.requests.filter((r) => r.url.pathname === '/cgi-bin/message/template/send' && r.body.includes('journey-v3:p-9:n-2:e-1'));
+    expect(calls).toHaveLength(2);
+    expect(new Set(calls.map((c) => (JSON.parse(c.body) as { client_msg_id: string }).client_msg_id)).size).toBe(1);
+    const row = await ctx.database.db.selectFrom('channel_deliveries').select(['status', 'attempts']).where('workspace_id', '=', ws.id).where('id', '=', first.deliveryId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'sent', attempts: 2 });
+    // Once recorded, the key is answered from the record: no third call.
+    expect((await send(ws.adminToken, channelId, 'o_crash', 'journey-v3:p-9:n-2:e-1')).json()).toMatchObject({ duplicate: true, providerMessageId: first.providerMessageId });
+    expect(api.requests.filter((r) => r.url.pathname === '/cgi-bin/message/template/send' && r.body.includes('journey-v3:p-9:n-2:e-1'))).toHaveLength(2);
+  });
+
   function signedQuery(extra: Record<string, string> = {}) {
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = String(Math.floor(Math.random() * 1e9));

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ingestMessages } from '../../src/modules/ingest/index.js';
+import { earnPoints } from '../../src/modules/loyalty/index.js';
 import { applyTag, createTag, createTagGroup } from '../../src/modules/tags/index.js';
 import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { describeEachDatabase } from '../support/databases.js';
@@ -55,13 +56,14 @@ describeEachDatabase('template routes', (ctx) => {
     const group = await createTagGroup(ctx.database.db, ws.id, { name: '会员', category: 'basic' });
     const vip = await createTag(ctx.database.db, ws.id, { groupId: group.id, name: 'VIP' });
     await applyTag(ctx.database.db, ws.id, vip.id, [profileId], { actor: 'test' });
+    await earnPoints(ctx.database.db, ws.id, { profileId, points: 1200, reason: 'welcome' });
     const { id } = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: welcomeEmail })).json() as { id: string };
     const preview = await app.inject({ method: 'POST', url: `/api/v1/templates/${id}/preview`, headers: bearer(ws.adminToken), payload: { profileId, data: { coupon: { code: 'NEW20' } } } });
     expect(preview.json()).toMatchObject({ message: { subject: '韩梅梅，欢迎加入', html: '<p>韩梅梅</p><p>NEW20</p><p>VIP</p>' } });
 
-    const sms = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: { name: 's', channel: 'sms', parts: { text: '{{ traits.name }}：{{ event.properties.note }}', signName: '品牌' } } })).json() as { id: string };
+    const sms = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: { name: 's', channel: 'sms', parts: { text: '{{ traits.name }}：{{ event.properties.note }}{{ points.balance }}', signName: '品牌' } } })).json() as { id: string };
     const long = await app.inject({ method: 'POST', url: `/api/v1/templates/${sms.id}/preview`, headers: bearer(ws.adminToken), payload: { profileId, data: { event: { properties: { note: '会'.repeat(70) } } } } });
-    expect(long.json()).toMatchObject({ sms: { encoding: 'china', characters: 78, segments: 2, perSegment: 67 } });
+    expect(long.json()).toMatchObject({ message: { text: `韩梅梅：${'会'.repeat(70)}1200` }, sms: { encoding: 'china', characters: 82, segments: 2, perSegment: 67 } });
   });
 
   it("test-sends to the profile's address through a channel of the template's kind", async () => {

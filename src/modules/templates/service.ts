@@ -3,6 +3,7 @@ import { invalid, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { deliver, openChannelConfig, type DeliveryOutcome } from '../channels/index.js';
 import { getProfile } from '../profiles/index.js';
+import { getPointsAccount } from '../loyalty/index.js';
 import { profileTags } from '../tags/index.js';
 import { renderTemplate, validateTemplate, type Rendered } from './render.js';
 import { TemplateData, type TemplateBody, type TemplateDataOverride, type TemplateInput, type TemplateView } from './schema.js';
@@ -70,14 +71,22 @@ export interface ProfileForTemplate {
   addresses: Record<string, string>;
 }
 
-/** Loads a person's traits, tags and addresses (through the profiles and tags modules) for a preview or a test send. */
+/** Loads a person's traits, tags, points and addresses (through the profiles, tags and loyalty modules) for a preview or a test send. */
 export async function loadProfileForTemplate(db: Db, workspaceId: string, profileId: number): Promise<ProfileForTemplate> {
   const profile = await getProfile(db, workspaceId, profileId); // follows a merge to the surviving profile
-  const tags = await profileTags(db, workspaceId, profile.id);
+  const [tags, account] = await Promise.all([profileTags(db, workspaceId, profile.id), getPointsAccount(db, workspaceId, profile.id)]);
+  const points = {
+    balance: account.balance,
+    pending: account.pending,
+    lifetimeEarned: account.lifetimeEarned,
+    expiringSoon: account.expiringSoon.points,
+    expiresAt: account.expiringSoon.firstExpiresAt?.toISOString().slice(0, 10) ?? null,
+  };
   const addresses: Record<string, string> = {};
   // Newest identifier of each type first: the address most recently given.
   for (const i of [...profile.identifiers].sort((a, b) => b.id - a.id)) addresses[i.type] ??= i.value;
-  return { data: TemplateData.parse({ profile: { id: profile.id, traits: profile.traits }, tags: [...new Set(tags.map((t) => t.tagName))] }), addresses };
+  const data = TemplateData.parse({ profile: { id: profile.id, traits: profile.traits }, tags: [...new Set(tags.map((t) => t.tagName))], points });
+  return { data, addresses };
 }
 
 export interface PreviewInput {

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/schema.js';
 import { computeRfm, refreshStages, snapshotDailyCounts } from '../lifecycle/index.js';
@@ -28,7 +28,7 @@ async function ruleOwners(db: Kysely<DB>, workspaceId: string): Promise<Owner[]>
 }
 
 /** Re-decides every rule tag and segment (and the AIPL stage) for these profiles; returns how many changed. */
-export async function evaluateProfiles(db: Kysely<DB>, workspaceId: string, profileIds: number[], now: Date): Promise<{ changes: number }> {
+export async function evaluateProfiles(db: Transaction<DB>, workspaceId: string, profileIds: number[], now: Date): Promise<{ changes: number }> {
   if (profileIds.length === 0) return { changes: 0 };
   await refreshStages(db, workspaceId, now, profileIds);
   const owners = await ruleOwners(db, workspaceId);

@@ -1,14 +1,15 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
+import { appendProfileEvents, type ProfileEventInput } from '../profiles/index.js';
 import { compileRule, parseRule, workspaceContext } from '../rules/index.js';
 
 /**
  * Segment membership is materialised in segment_members. Entering and leaving are recorded as `Segment Entered` /
  * `Segment Exited` events on the profile (so journeys can start from them), in the same statement as the change.
  *
- * The events are inserted here directly (insertSegmentEventsDirectly) rather than through the profiles module's
- * appendProfileEvents: a full recompute moves up to the whole workspace at once and must stay one set-based
- * statement. They are attached to the profile's oldest identifier.
+ * A full recompute inserts its events directly (insertSegmentEventsDirectly) rather than through the profiles module's
+ * appendProfileEvents: it moves up to the whole workspace at once and must stay one set-based statement; those events
+ * are attached to the profile's oldest identifier. Real-time changes use appendProfileEvents (applySegmentChanges).
  */
 export const SEGMENT_ENTERED = 'Segment Entered';
 export const SEGMENT_EXITED = 'Segment Exited';
@@ -75,31 +76,47 @@ export interface SegmentChange {
   holds: boolean;
 }
 
-/** Applies real-time decisions (actual changes only) with their events, in the caller's transaction. */
-export async function applySegmentChanges(db: Kysely<DB>, workspaceId: string, changes: SegmentChange[], now: Date): Promise<void> {
+/**
+ * Applies real-time decisions (actual changes only), in the caller's transaction. Here the few Entered / Exited
+ * events go through the profiles module's appendProfileEvents (anchored on the profile's highest-priority identifier,
+ * idempotent by message id); it queues the profiles again, and the next pass finds nothing more to change.
+ */
+export async function applySegmentChanges(trx: Transaction<DB>, workspaceId: string, changes: SegmentChange[], now: Date): Promise<void> {
   const bySegment = new Map<string, SegmentChange[]>();
   for (const c of changes) bySegment.set(c.segmentId, [...(bySegment.get(c.segmentId) ?? []), c]);
+  const events: ProfileEventInput[] = [];
   for (const [segmentId, list] of bySegment) {
-    const segment = await db.selectFrom('segments').select('name').where('workspace_id', '=', workspaceId).where('id', '=', segmentId).executeTakeFirstOrThrow();
-    const entered = list.filter((c) => c.holds).map((c) => c.profileId);
-    const exited = list.filter((c) => !c.holds).map((c) => c.profileId);
-    await sql`
-      WITH removed AS (
-        DELETE FROM segment_members WHERE workspace_id = ${workspaceId} AND segment_id = ${segmentId} AND profile_id = ANY(${exited}::bigint[])
-        RETURNING profile_id
-      ),
-      added AS (
-        INSERT INTO segment_members (workspace_id, segment_id, profile_id, origin_profile_id, entered_at)
-        SELECT ${workspaceId}, ${segmentId}, id, id, ${now}::timestamptz FROM unnest(${entered}::bigint[]) AS id
-        ON CONFLICT DO NOTHING RETURNING profile_id
-      ),
-      changes AS (
-        SELECT DISTINCT profile_id, ${SEGMENT_EXITED}::text AS event FROM removed
-        UNION ALL SELECT profile_id, ${SEGMENT_ENTERED}::text FROM added
-      )
-      ${insertSegmentEventsDirectly(workspaceId, segmentId, segment.name, 'changes', now)}`.execute(db);
-    await sql`UPDATE segments SET size = size + ${entered.length - exited.length} WHERE workspace_id = ${workspaceId} AND id = ${segmentId}`.execute(db);
+    const segment = await trx.selectFrom('segments').select('name').where('workspace_id', '=', workspaceId).where('id', '=', segmentId).executeTakeFirstOrThrow();
+    const exited = await trx
+      .deleteFrom('segment_members')
+      .where('workspace_id', '=', workspaceId)
+      .where('segment_id', '=', segmentId)
+      .where('profile_id', 'in', [0, ...list.filter((c) => !c.holds).map((c) => c.profileId)])
+      .returning('profile_id')
+      .execute();
+    const entering = list.filter((c) => c.holds).map((c) => c.profileId);
+    const entered = entering.length
+      ? await trx
+          .insertInto('segment_members')
+          .values(entering.map((id) => ({ workspace_id: workspaceId, segment_id: segmentId, profile_id: id, origin_profile_id: id, entered_at: now })))
+          .onConflict((oc) => oc.doNothing())
+          .returning('profile_id')
+          .execute()
+      : [];
+    const record = (profileId: number, event: string) =>
+      events.push({
+        profileId,
+        event,
+        timestamp: now,
+        properties: { segment_id: segmentId, segment_name: segment.name },
+        messageId: `segment:${segmentId}:${profileId}:${event}:${now.getTime()}`,
+      });
+    for (const id of new Set(exited.map((r) => r.profile_id))) record(id, SEGMENT_EXITED);
+    for (const r of entered) record(r.profile_id, SEGMENT_ENTERED);
+    const delta = entered.length - new Set(exited.map((r) => r.profile_id)).size;
+    if (delta !== 0) await sql`UPDATE segments SET size = size + ${delta} WHERE workspace_id = ${workspaceId} AND id = ${segmentId}`.execute(trx);
   }
+  await appendProfileEvents(trx, workspaceId, events);
 }
 
 export async function liveRuleSegments(db: Kysely<DB>, workspaceId: string) {

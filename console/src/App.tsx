@@ -1,9 +1,9 @@
-import { App as AntApp, ConfigProvider, Spin } from 'antd';
+import { App as AntApp, ConfigProvider, Skeleton, Spin } from 'antd';
 import enUS from 'antd/locale/en_US';
 import zhCN from 'antd/locale/zh_CN';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
-import { useEffect } from 'react';
+import { Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AppLayout } from './layout/AppLayout';
 import { routes } from './routes';
@@ -44,7 +44,9 @@ function Screens() {
       const Page = route.page;
       return (
         <AppLayout>
-          <Page params={params} />
+          <Suspense fallback={<Skeleton active />}>
+            <Page params={params} />
+          </Suspense>
         </AppLayout>
       );
     }

@@ -29,18 +29,43 @@ export interface RequestOptions {
   query?: Record<string, string | number | undefined | null>;
 }
 
-export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+function urlOf(path: string, query?: RequestOptions['query']): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
-  const url = params.size ? `${path}?${params}` : path;
+  for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  return params.size ? `${path}?${params}` : path;
+}
+
+declare global {
+  interface Window {
+    /** GETs index.html starts before the app's code loads (the session, the first screen's data). */
+    __siyuPrefetch?: Record<string, Promise<Response> | undefined>;
+  }
+}
+
+/** A GET that index.html already started is taken once; everything else goes to the network now. */
+function send(url: string, options: RequestOptions): Promise<Response> {
+  const early = (options.method ?? 'GET') === 'GET' ? window.__siyuPrefetch?.[url] : undefined;
+  if (early) {
+    delete window.__siyuPrefetch![url];
+    return early;
+  }
+  return fetch(url, {
+    method: options.method ?? 'GET',
+    credentials: 'same-origin',
+    headers: options.body !== undefined ? { 'content-type': 'application/json' } : {},
+    body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+  });
+}
+
+/** Answers fetched before a sign-in belong to nobody: drop them. */
+export function forgetPrefetched(): void {
+  window.__siyuPrefetch = {};
+}
+
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, {
-      method: options.method ?? 'GET',
-      credentials: 'same-origin',
-      headers: options.body !== undefined ? { 'content-type': 'application/json' } : {},
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-    });
+    res = await send(urlOf(path, options.query), options);
   } catch (err) {
     throw new ApiError(0, 'network', (err as Error).message);
   }

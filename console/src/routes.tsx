@@ -1,12 +1,15 @@
-import type { ComponentType } from 'react';
+import { lazy, type ComponentType } from 'react';
 import type { Role } from './session';
 import { OverviewPage } from './pages/Overview';
-import { ProfilesPage } from './pages/Profiles';
-import { ProfilePage } from './pages/Profile';
-import { KeysPage } from './pages/Keys';
-import { TeamPage } from './pages/Team';
-import { IdentifierSettingsPage } from './pages/IdentifierSettings';
-import { resourcePage } from './pages/ResourceList';
+
+// The overview is the first screen and ships with the app; every other page loads when first opened.
+const ProfilesPage = lazy(() => import('./pages/Profiles').then((m) => ({ default: m.ProfilesPage })));
+const ProfilePage = lazy(() => import('./pages/Profile').then((m) => ({ default: m.ProfilePage })));
+const KeysPage = lazy(() => import('./pages/Keys').then((m) => ({ default: m.KeysPage })));
+const TeamPage = lazy(() => import('./pages/Team').then((m) => ({ default: m.TeamPage })));
+const IdentifierSettingsPage = lazy(() => import('./pages/IdentifierSettings').then((m) => ({ default: m.IdentifierSettingsPage })));
+const resourcePage = (...args: Parameters<typeof import('./pages/ResourceList').resourcePage>) =>
+  lazy(() => import('./pages/ResourceList').then((m) => ({ default: m.resourcePage(...args) })));
 
 export interface PageProps {
   params: Record<string, string>;

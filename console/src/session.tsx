@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, onUnauthorized } from './api';
+import { api, forgetPrefetched, onUnauthorized } from './api';
 
 export type Role = 'owner' | 'operator' | 'analyst' | 'guide';
 export interface Me {
@@ -45,6 +45,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signIn = useCallback(async (email: string, password: string) => {
     const signedIn = await api<Me>('/api/v1/session', { method: 'POST', body: { email, password } });
+    forgetPrefetched();
     setExpired(false);
     setMe(signedIn);
   }, []);
@@ -52,7 +53,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     await api('/api/v1/session', { method: 'DELETE' }).catch(() => undefined);
     setMe(null);
   }, []);
-  const signedIn = useCallback((next: Me) => setMe(next), []);
+  const signedIn = useCallback((next: Me) => {
+    forgetPrefetched();
+    setMe(next);
+  }, []);
 
   const value = useMemo<Session>(
     () => ({ me, config, expired, signIn, signOut, signedIn, canWrite: me?.role === 'owner' || me?.role === 'operator' }),

@@ -15,7 +15,8 @@ const runBrowser = chromiumAvailable();
  * The console end to end: the real server in-process on a random port, a real database, headless Chromium.
  * Runs on one database (the first configured): the storage paths are covered by the API tests on both.
  */
-describe.skipIf(!runBrowser)('console in a browser', () => {
+// A loaded 2-core machine can make one browser step take seconds: the tests wait for states, never for time.
+describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () => {
   let database: Database;
   let app: FastifyInstance;
   let base: string;

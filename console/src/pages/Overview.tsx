@@ -22,11 +22,16 @@ const metrics = [
 ] as const;
 const DAY_MS = 86_400_000;
 
-/** The dashboard: each part comes from its own module's API and appears when that API is on the server. */
+const lastDays = (days: number) => ({ from: new Date(Date.now() - days * DAY_MS).toISOString().slice(0, 10), to: new Date().toISOString().slice(0, 10) });
+
+/**
+ * The dashboard: each part comes from its own module's API and appears when that API is on the server.
+ * index.html starts these requests early: keep its URLs in step.
+ */
 export function OverviewPage() {
   const { t } = useTranslation();
   const format = useFormat();
-  const period = useMemo(() => ({ from: new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10), to: new Date().toISOString().slice(0, 10) }), []);
+  const period = useMemo(() => lastDays(30), []);
   const stats = useApi<Overview>('/api/v1/stats/overview');
   const aipl = useApi<AiplReport>('/api/v1/reports/aipl', period);
   const rfm = useApi<RfmReport>('/api/v1/reports/rfm');

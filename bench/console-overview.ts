@@ -1,0 +1,96 @@
+/**
+ * First load of the console's overview on the demo brand, measured in headless Chromium with a cold cache:
+ * navigation start → the overview's charts (or its empty states) on screen. Baseline in the same run: the
+ * sign-in page (same bundle, no data). Usage: npx tsx bench/console-overview.ts [members=10000] [runs=5]
+ * Needs PostgreSQL at SIYU_TEST_POSTGRES_URL (default 127.0.0.1:5432/test); uses the schema siyu_bench_console,
+ * rebuilt each run unless BENCH_FRESH=0 (then a demo brand loaded earlier is reused).
+ */
+import pg from 'pg';
+import { ensureConsoleBuilt } from '../console/ensure-built.mjs';
+import { buildServer } from '../src/apps/server/server.js';
+import { openDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrate.js';
+import { wireModules } from '../src/modules/wiring.js';
+import { DEMO_LOGIN, DEMO_WORKSPACE_ID, loadDemoBrand } from '../src/modules/demo/index.js';
+import { launchBrowser } from '../test/console/browser.js';
+
+const members = Number(process.argv[2] ?? 10_000);
+const runs = Number(process.argv[3] ?? 5);
+const url = process.env.SIYU_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = 'siyu_bench_console';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main() {
+  wireModules();
+  if (process.env.BENCH_FRESH !== '0') {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+  const database = await openDatabase({ url, schema, poolSize: 8 });
+  await migrateToLatest(database.db);
+  let t = performance.now();
+  const loaded = await database.db.selectFrom('workspaces').select('settings').where('id', '=', DEMO_WORKSPACE_ID).executeTakeFirst();
+  if ((loaded?.settings as { demoComplete?: boolean } | undefined)?.demoComplete) {
+    console.log('demo brand: reusing the one loaded by an earlier run (BENCH_FRESH=0)');
+  } else {
+    const demo = await loadDemoBrand(database.db, { members });
+    console.log(`demo brand: ${demo.members} members, ${demo.events} events, ${demo.orders} orders loaded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+  t = performance.now();
+  const built = ensureConsoleBuilt({ quiet: true });
+  if (built) console.log(`console built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  const app = await buildServer({ database, publicUrl: 'http://127.0.0.1', demo: true });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  const overview: number[] = [];
+  const signIn: number[] = [];
+  const warm: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    // Baseline: a cold browser opening the sign-in page.
+    const cold = await launchBrowser();
+    const page = await cold.context.newPage();
+    await page.goto(base);
+    await page.locator('input[type="password"]').waitFor();
+    signIn.push(await page.evaluate(() => performance.now()));
+    await cold.close();
+
+    // The overview, signed in, cold cache.
+    const browser = await launchBrowser();
+    const res = await browser.context.request.post(`${base}/api/v1/session`, { data: DEMO_LOGIN });
+    if (!res.ok()) throw new Error(`sign-in failed: ${res.status()}`);
+    const tab = await browser.context.newPage();
+    await tab.goto(base);
+    await overviewReady(tab);
+    overview.push(await tab.evaluate(() => performance.now()));
+    await tab.reload();
+    await overviewReady(tab);
+    warm.push(await tab.evaluate(() => performance.now()));
+    await browser.close();
+  }
+  const o = median(overview);
+  const s = median(signIn);
+  console.log(`overview first load (cold cache), median of ${runs}: ${o.toFixed(0)} ms  [${overview.map((x) => x.toFixed(0)).join(', ')}]`);
+  console.log(`overview reload (warm cache), median: ${median(warm).toFixed(0)} ms`);
+  console.log(`baseline: sign-in page (cold cache), median: ${s.toFixed(0)} ms`);
+  console.log(`ratio overview / sign-in: ${(o / s).toFixed(2)}`);
+  await app.close();
+  await database.close();
+}
+
+/** Every overview part has settled: charts drawn, or an empty/not-available state shown. */
+async function overviewReady(page: import('playwright-core').Page) {
+  await page.locator('[data-testid="workspace-name"]').waitFor();
+  await page.waitForFunction(() => {
+    if (document.querySelector('[data-testid="not-available"]')) return true;
+    const cards = [...document.querySelectorAll('[data-testid="aipl"], [data-testid="rfm"]')];
+    return cards.length > 0 && cards.every((c) => !c.querySelector('.ant-skeleton') && (c.querySelector('canvas') || c.querySelector('.ant-card-body')?.textContent));
+  });
+}
+
+await main();

@@ -23,7 +23,8 @@ export interface TokenSource {
 /** Refresh this long before the provider's expiry, so no call goes out with a token about to lapse. */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
 
-const inFlight = new Map<string, Promise<string>>();
+/** Refreshes under way, per database handle: two handles (like two processes) meet on the row lock instead. */
+const inFlightByDb = new WeakMap<Db, Map<string, Promise<string>>>();
 
 export async function getAccessToken(db: Db, source: TokenSource, opts: { forceRefresh?: boolean; rejectToken?: string } = {}): Promise<string> {
   if (!opts.forceRefresh) {
@@ -31,9 +32,12 @@ export async function getAccessToken(db: Db, source: TokenSource, opts: { forceR
     if (cached) return cached;
   }
   const key = `${source.workspaceId}\u0000${source.provider}\u0000${source.appId}`;
+  let inFlight = inFlightByDb.get(db);
+  if (!inFlight) inFlightByDb.set(db, (inFlight = new Map()));
   let pending = inFlight.get(key);
   if (!pending) {
-    pending = refresh(db, source, opts.rejectToken).finally(() => inFlight.delete(key));
+    const flights = inFlight;
+    pending = refresh(db, source, opts.rejectToken).finally(() => flights.delete(key));
     inFlight.set(key, pending);
   }
   return pending;

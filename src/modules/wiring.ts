@@ -5,6 +5,7 @@ import { deleteLoyaltyRows, remapLoyaltyRows } from './loyalty/index.js';
 import { remapTagRows } from './tags/index.js';
 import { deleteRulesTierRows, remapSegmentMembers } from './segments/index.js';
 import { remapLifecycleRows } from './lifecycle/index.js';
+import { deleteJourneyRows, remapJourneyRows } from './journeys/index.js';
 /**
  * The one place where modules' cross-cutting handlers are registered (profile remaps on merge/unmerge, deletes).
  * Every entry point (server, CLI, worker, tests) calls wireModules() before doing work, so no process can re-shape
@@ -23,4 +24,6 @@ export function wireModules(): void {
   onProfileRemap('segments', remapSegmentMembers);
   onProfileRemap('lifecycle', remapLifecycleRows);
   onProfileDelete('rules-tier', deleteRulesTierRows);
+  onProfileRemap('journeys', remapJourneyRows);
+  onProfileDelete('journeys', deleteJourneyRows);
 }

@@ -10,6 +10,7 @@ import { registerChannelRoutesAndCallbacks } from '../../modules/channels/index.
 import { registerTemplateRoutes } from '../../modules/templates/index.js';
 import { registerRulesTierRoutes } from '../../modules/segments/index.js';
 import { registerLoyaltyRoutes } from '../../modules/loyalty/index.js';
+import { registerJourneys } from '../../modules/journeys/index.js';
 import { registerConsole } from './console.js';
 
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */
@@ -24,5 +25,6 @@ export async function registerModuleRoutes(app: FastifyInstance, ctx: AppContext
   registerTemplateRoutes(app, ctx);
   registerRulesTierRoutes(app, ctx); // rules, tags, segments, lifecycle (and the rules worker when serving)
   registerLoyaltyRoutes(app, ctx);
+  registerJourneys(app, ctx); // journeys API (and the journey worker when serving)
   await registerConsole(app); // the console at `/` (non-API GET paths)
 }

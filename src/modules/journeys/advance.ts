@@ -1,0 +1,181 @@
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import type { DB } from '../../platform/db/schema.js';
+import { effectKey, ruleHolds, runNode, type EntryState, type MoveContext, type OutboxIntent } from './nodes.js';
+import { loadDefinition } from './service.js';
+
+/** A person moves through at most this many nodes per claim (graphs have no cycles; this bounds a chunk's work). */
+const MAX_NODES_PER_CLAIM = 64;
+
+interface EntryUpdate {
+  ws: string;
+  id: number;
+  node_id: string;
+  status: 'active' | 'finished' | 'exited';
+  due_at: string;
+  node_since: string;
+  arrived: boolean;
+  wait_event: string | null;
+  exit_reason: string | null;
+  converted: boolean;
+  finished_at: string | null;
+}
+
+interface StepRow {
+  ws: string;
+  entry_id: number;
+  journey_id: string;
+  version: number;
+  profile_id: number;
+  node_id: string | null;
+  outcome: string;
+  detail: Record<string, unknown> | null;
+}
+
+/**
+ * Claims up to `limit` due positions and moves each person along until they wait or leave, all in one transaction:
+ * position updates, path steps and outbox rows commit together or not at all. A worker killed mid-chunk leaves the
+ * rows as they were, to be claimed again. PostgreSQL workers claim with SKIP LOCKED and so share the work.
+ */
+export async function advanceDue(db: Db, now: Date, limit = 500): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{
+      workspace_id: string; id: number; journey_id: string; version: number; profile_id: number; node_id: string; node_since: Date;
+      arrived: boolean; matched_event: Record<string, unknown> | null; trigger: Record<string, unknown>; entered_at: Date;
+    }>`SELECT workspace_id, id, journey_id, version, profile_id, node_id, node_since, arrived, matched_event, trigger, entered_at
+      FROM journey_entries WHERE status = 'active' AND due_at <= ${now} ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`.execute(trx);
+    if (rows.length === 0) return 0;
+
+    const workspaces = [...new Set(rows.map((r) => r.workspace_id))];
+    const zones = new Map((await trx.selectFrom('workspaces').select(['id', 'timezone']).where('id', 'in', workspaces).execute()).map((w) => [w.id, w.timezone]));
+    const statusOf = new Map<string, string>();
+    for (const j of await trx.selectFrom('journeys').select(['workspace_id', 'id', 'status']).where('workspace_id', 'in', workspaces).where('id', 'in', [...new Set(rows.map((r) => r.journey_id))]).execute()) {
+      statusOf.set(`${j.workspace_id}/${j.id}`, j.status);
+    }
+    const traitsOf = new Map<string, { traits: Record<string, unknown>; merged: boolean }>();
+    for (const ws of workspaces) {
+      const ids = rows.filter((r) => r.workspace_id === ws).map((r) => r.profile_id);
+      for (const p of await trx.selectFrom('profiles').select(['id', 'traits', 'merged_into']).where('workspace_id', '=', ws).where('id', 'in', ids).execute()) {
+        traitsOf.set(`${ws}/${p.id}`, { traits: (p.traits ?? {}) as Record<string, unknown>, merged: p.merged_into !== null });
+      }
+    }
+    const channels = new Map<string, string | null>();
+    const queuedSends = new Map<string, number>();
+    const updates: EntryUpdate[] = [];
+    const steps: StepRow[] = [];
+    const outbox: Array<{ entry: EntryState; intent: OutboxIntent }> = [];
+
+    for (const r of rows) {
+      const entry: EntryState = {
+        workspaceId: r.workspace_id, id: r.id, journeyId: r.journey_id, version: r.version, profileId: r.profile_id, nodeId: r.node_id,
+        nodeSince: r.node_since, arrived: r.arrived, matchedEvent: r.matched_event, trigger: r.trigger ?? {},
+      };
+      const step = (nodeId: string | null, outcome: string, detail?: Record<string, unknown>) =>
+        steps.push({ ws: entry.workspaceId, entry_id: entry.id, journey_id: entry.journeyId, version: entry.version, profile_id: entry.profileId, node_id: nodeId, outcome, detail: detail ?? null });
+      const base = { ws: entry.workspaceId, id: entry.id, node_id: entry.nodeId, node_since: entry.nodeSince.toISOString(), arrived: entry.arrived, wait_event: null, converted: false };
+      const finish = (status: 'finished' | 'exited', reason: string, converted = false) => {
+        updates.push({ ...base, node_id: entry.nodeId, status, due_at: now.toISOString(), exit_reason: reason, converted, finished_at: now.toISOString() });
+        step(entry.nodeId, `${status === 'finished' ? 'finished' : 'exited'}:${reason}`);
+      };
+
+      const status = statusOf.get(`${entry.workspaceId}/${entry.journeyId}`);
+      if (status === 'paused') {
+        updates.push({ ...base, status: 'active', due_at: new Date(now.getTime() + 60_000).toISOString(), exit_reason: null, finished_at: null, wait_event: null });
+        continue;
+      }
+      const profile = traitsOf.get(`${entry.workspaceId}/${entry.profileId}`);
+      if (!profile || profile.merged || status === 'archived' || status === undefined) {
+        finish('exited', !profile || profile.merged ? 'profile_gone' : 'journey_archived');
+        continue;
+      }
+      const def = await loadDefinition(trx, entry.workspaceId, entry.journeyId, entry.version);
+      const goal = def.policies.goal?.rule;
+      if (goal && (await ruleHolds(trx, entry.workspaceId, entry.profileId, goal, now))) {
+        finish('exited', 'goal_met', true);
+        continue;
+      }
+      const exitRule = def.policies.exitCriteria?.rule;
+      if (exitRule && (await ruleHolds(trx, entry.workspaceId, entry.profileId, exitRule, now))) {
+        finish('exited', 'exit_criteria');
+        continue;
+      }
+      const ctx: MoveContext = {
+        trx, now, workspaceTimeZone: zones.get(entry.workspaceId) ?? 'UTC', traits: profile.traits, queuedSends,
+        channelOf: async (configId) => {
+          const key = `${entry.workspaceId}/${configId}`;
+          if (!channels.has(key)) {
+            const c = await trx.selectFrom('channel_configs').select('channel').where('workspace_id', '=', entry.workspaceId).where('id', '=', configId).executeTakeFirst();
+            channels.set(key, c?.channel ?? null);
+          }
+          return channels.get(key) ?? null;
+        },
+      };
+      await moveOne(def, entry, ctx, { step, finish, wait: (u) => updates.push({ ...base, ...u }), outbox: (intent) => outbox.push({ entry: { ...entry }, intent }) });
+    }
+    await writeChunk(trx, updates, steps, outbox, now);
+    return rows.length;
+  });
+}
+
+interface Sinks {
+  step(nodeId: string | null, outcome: string, detail?: Record<string, unknown>): void;
+  finish(status: 'finished' | 'exited', reason: string, converted?: boolean): void;
+  wait(u: Omit<EntryUpdate, 'ws' | 'id' | 'converted'>): void;
+  outbox(intent: OutboxIntent): void;
+}
+
+async function moveOne(def: Awaited<ReturnType<typeof loadDefinition>>, entry: EntryState, ctx: MoveContext, sinks: Sinks): Promise<void> {
+  for (let hop = 0; hop < MAX_NODES_PER_CLAIM; hop++) {
+    const node = def.nodes.find((n) => n.id === entry.nodeId);
+    if (!node) return sinks.finish('exited', 'node_missing');
+    const result = await runNode(node, def, entry, ctx);
+    if (result.kind === 'wait') {
+      if (!entry.arrived || result.outcome.startsWith('held')) sinks.step(node.id, result.outcome, { ...result.detail, until: result.until.toISOString() });
+      return sinks.wait({
+        node_id: node.id, status: 'active', due_at: result.until.toISOString(), node_since: (entry.arrived ? entry.nodeSince : ctx.now).toISOString(),
+        arrived: true, wait_event: result.waitEvent ?? null, exit_reason: null, finished_at: null,
+      });
+    }
+    if (result.kind === 'exit') {
+      sinks.step(node.id, result.outcome);
+      entry.arrived = true;
+      return sinks.finish('exited', result.reason);
+    }
+    sinks.step(node.id, result.outcome, result.detail);
+    if (result.outbox) sinks.outbox(result.outbox);
+    const edge = def.edges.find((e) => e.from === node.id && e.branch === result.branch);
+    if (!edge) return sinks.finish('finished', 'completed');
+    entry.nodeId = edge.to;
+    entry.nodeSince = ctx.now;
+    entry.arrived = false;
+    entry.matchedEvent = null;
+  }
+  // Out of budget: stay at the current node, not yet run, due now (the next claim continues).
+  sinks.wait({ node_id: entry.nodeId, status: 'active', due_at: ctx.now.toISOString(), node_since: ctx.now.toISOString(), arrived: false, wait_event: null, exit_reason: null, finished_at: null });
+}
+
+async function writeChunk(trx: Transaction<DB>, updates: EntryUpdate[], steps: StepRow[], outbox: Array<{ entry: EntryState; intent: OutboxIntent }>, now: Date): Promise<void> {
+  if (updates.length) {
+    await sql`UPDATE journey_entries e SET node_id = u.node_id, status = u.status, due_at = u.due_at, node_since = u.node_since, arrived = u.arrived,
+        wait_event = u.wait_event, exit_reason = u.exit_reason, converted = u.converted, finished_at = u.finished_at, matched_event = NULL
+      FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS u(ws text, id bigint, node_id text, status text, due_at timestamptz, node_since timestamptz,
+        arrived boolean, wait_event text, exit_reason text, converted boolean, finished_at timestamptz)
+      WHERE e.workspace_id = u.ws AND e.id = u.id`.execute(trx);
+  }
+  if (steps.length) {
+    await sql`INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at)
+      SELECT s.ws, s.entry_id, s.journey_id, s.version, s.profile_id, s.node_id, s.outcome, s.detail, ${now}
+      FROM jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) AS s(ws text, entry_id bigint, journey_id text, version int, profile_id bigint, node_id text, outcome text, detail jsonb)`.execute(trx);
+  }
+  if (outbox.length) {
+    const rows = outbox.map(({ entry, intent }) => ({
+      ws: entry.workspaceId, key: effectKey(entry), entry_id: entry.id, journey_id: entry.journeyId, version: entry.version, profile_id: entry.profileId,
+      node_id: entry.nodeId, kind: intent.kind, channel: intent.channel, marketing: intent.marketing, payload: intent.payload, due_at: intent.dueAt.toISOString(),
+    }));
+    await sql`INSERT INTO journey_outbox (workspace_id, idempotency_key, entry_id, journey_id, version, profile_id, node_id, kind, channel, marketing, payload, due_at, created_at)
+      SELECT o.ws, o.key, o.entry_id, o.journey_id, o.version, o.profile_id, o.node_id, o.kind, o.channel, o.marketing, o.payload, o.due_at, ${now}
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS o(ws text, key text, entry_id bigint, journey_id text, version int, profile_id bigint, node_id text,
+        kind text, channel text, marketing boolean, payload jsonb, due_at timestamptz)
+      ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`.execute(trx);
+  }
+}

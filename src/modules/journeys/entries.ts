@@ -1,0 +1,82 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import type { JourneyDefinition } from './schema.js';
+import { loadDefinition } from './service.js';
+
+export interface LiveJourney {
+  id: string;
+  version: number;
+  definition: JourneyDefinition;
+}
+
+/**
+ * Enters people on a journey from a query yielding (profile_id bigint, trigger jsonb), honouring the re-entry policy
+ * (never / after the previous entry finished / any time) and skipping absorbed profiles. One statement: the entry
+ * rows (at the start node, due now) and their `entered` path steps. Returns how many entered.
+ */
+export async function enterFromQuery(db: Db, workspaceId: string, journey: LiveJourney, source: RawBuilder<unknown>, now: Date): Promise<number> {
+  const reentry = journey.definition.policies.reentry;
+  const blocked =
+    reentry === 'any_time'
+      ? sql`false`
+      : sql`EXISTS (SELECT 1 FROM journey_entries e WHERE e.workspace_id = ${workspaceId} AND e.journey_id = ${journey.id}
+          AND e.profile_id = s.profile_id ${reentry === 'after_finish' ? sql`AND e.status = 'active'` : sql``})`;
+  const { rows } = await sql<{ n: number }>`
+    WITH src AS (SELECT DISTINCT ON (profile_id) profile_id, trigger FROM (${source}) x ORDER BY profile_id),
+    eligible AS (
+      SELECT s.profile_id, s.trigger FROM src s
+      JOIN profiles p ON p.workspace_id = ${workspaceId} AND p.id = s.profile_id AND p.merged_into IS NULL
+      WHERE NOT ${blocked}
+    ),
+    entered AS (
+      INSERT INTO journey_entries (workspace_id, journey_id, version, profile_id, node_id, status, due_at, node_since, trigger, entered_at)
+      SELECT ${workspaceId}, ${journey.id}, ${journey.version}, profile_id, ${journey.definition.start}, 'active', ${now}, ${now}, trigger, ${now}
+      FROM eligible
+      RETURNING id, profile_id, trigger
+    ),
+    steps AS (
+      INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at)
+      SELECT ${workspaceId}, id, ${journey.id}, ${journey.version}, profile_id, NULL, 'entered', trigger, ${now} FROM entered
+    )
+    SELECT count(*)::int AS n FROM entered`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
+/** Enters a list of profiles, each with the trigger that brought them (event properties…). */
+export async function enterProfiles(db: Db, workspaceId: string, journey: LiveJourney, items: Array<{ profileId: number; trigger: Record<string, unknown> }>, now: Date): Promise<number> {
+  if (items.length === 0) return 0;
+  const doc = JSON.stringify(items.map((i) => ({ p: i.profileId, t: i.trigger })));
+  const source = sql`SELECT (x->>'p')::bigint AS profile_id, x->'t' AS trigger FROM jsonb_array_elements(${doc}::jsonb) x`;
+  return enterFromQuery(db, workspaceId, journey, source, now);
+}
+
+/** The published journeys of a workspace (or of every workspace), with their live definitions. */
+export async function liveJourneys(db: Db, workspaceId?: string): Promise<Array<LiveJourney & { workspaceId: string; publishedAt: Date }>> {
+  let q = db
+    .selectFrom('journeys as j')
+    .innerJoin('journey_versions as v', (join) => join.onRef('v.workspace_id', '=', 'j.workspace_id').onRef('v.journey_id', '=', 'j.id').onRef('v.version', '=', 'j.published_version'))
+    .select(['j.workspace_id', 'j.id', 'j.published_version', 'v.published_at'])
+    .where('j.status', '=', 'published');
+  if (workspaceId) q = q.where('j.workspace_id', '=', workspaceId);
+  const rows = await q.execute();
+  const out = [];
+  for (const r of rows) {
+    if (r.published_version === null) continue;
+    const definition = await loadDefinition(db, r.workspace_id, r.id, r.published_version);
+    out.push({ workspaceId: r.workspace_id, id: r.id, version: r.published_version, definition, publishedAt: r.published_at ?? new Date(0) });
+  }
+  return out;
+}
+
+/** Manual/API entry: enters the given profiles now on the published version (the journey must be live). */
+export async function enterManually(db: Db, workspaceId: string, journeyId: string, profileIds: number[], actor: string): Promise<{ entered: number }> {
+  const journey = (await liveJourneys(db, workspaceId)).find((j) => j.id === journeyId);
+  if (!journey) {
+    const exists = await db.selectFrom('journeys').select('status').where('workspace_id', '=', workspaceId).where('id', '=', journeyId).executeTakeFirst();
+    if (!exists) throw notFound(`journey ${journeyId}`);
+    throw new AppError('conflict', `journey ${journeyId} is ${exists.status}: only a published journey takes entrants`);
+  }
+  const entered = await enterProfiles(db, workspaceId, journey, profileIds.map((profileId) => ({ profileId, trigger: { type: 'manual', actor } })), new Date());
+  return { entered };
+}

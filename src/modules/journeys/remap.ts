@@ -1,0 +1,23 @@
+import { sql, type Transaction } from 'kysely';
+import type { DB } from '../../platform/db/schema.js';
+import type { ProfileRemap } from '../../platform/hooks.js';
+
+/**
+ * OneID re-shaped profiles: positions, paths and outbox rows follow the surviving profile. (Journey rows keep no
+ * origin profile, so an unmerge leaves them with the profile they were on; the path still records who entered.)
+ */
+export async function remapJourneyRows(trx: Transaction<DB>, workspaceId: string, remaps: ProfileRemap[]): Promise<void> {
+  const moves = remaps.filter((r) => r.from !== r.to);
+  if (!moves.length) return;
+  const doc = JSON.stringify(moves);
+  for (const table of ['journey_entries', 'journey_steps', 'journey_outbox']) {
+    await sql`UPDATE ${sql.table(table)} t SET profile_id = m."to" FROM jsonb_to_recordset(${doc}::jsonb) AS m("from" bigint, "to" bigint)
+      WHERE t.workspace_id = ${workspaceId} AND t.profile_id = m."from"`.execute(trx);
+  }
+}
+
+export async function deleteJourneyRows(trx: Transaction<DB>, workspaceId: string, profileIds: number[]): Promise<void> {
+  for (const table of ['journey_outbox', 'journey_steps', 'journey_entries']) {
+    await sql`DELETE FROM ${sql.table(table)} WHERE workspace_id = ${workspaceId} AND profile_id = ANY(${profileIds}::bigint[])`.execute(trx);
+  }
+}

@@ -1,0 +1,147 @@
+import { sql, type Selectable } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import type { JourneyOutboxTable } from '../../platform/db/schema.js';
+import { AppError } from '../../platform/errors.js';
+import { deliver, getChannelConfig, isUnsubscribed, type ChannelMessage, type SendResult } from '../channels/index.js';
+import { earnPoints, issueCoupon } from '../loyalty/index.js';
+import { getProfile } from '../profiles/index.js';
+import { profileTags } from '../tags/index.js';
+import { getTemplate, renderTemplate, TemplateData, type TemplateBody } from '../templates/index.js';
+
+type OutboxRow = Selectable<JourneyOutboxTable>;
+
+const MAX_ATTEMPTS = 6;
+const ADDRESS_TYPE: Record<string, string> = { email: 'email', sms: 'phone', wechat: 'wechat_openid', wecom: 'wecom_external_userid' };
+
+/** What became of one effect: done, failed for good, or to be tried again later. */
+type Outcome = { status: 'done' | 'failed' | 'retry'; outcome: string; result: Record<string, unknown> };
+
+/**
+ * Claims due outbox rows: pending ones, and in-flight ones whose lease ran out (a sender died mid-call). The claim
+ * is committed before any provider is called, so the row records that a call may be under way; the channel layer
+ * records the call itself before and after (channel_deliveries), keyed by the same idempotency key.
+ */
+export async function claimOutbox(db: Db, now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  const { rows } = await sql<OutboxRow>`
+    UPDATE journey_outbox o SET status = 'in_flight', attempts = o.attempts + 1, lease_until = ${new Date(now.getTime() + leaseMs)}, updated_at = ${now}
+    FROM (SELECT workspace_id, idempotency_key FROM journey_outbox
+          WHERE (status = 'pending' AND due_at <= ${now}) OR (status = 'in_flight' AND lease_until <= ${now})
+          ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) c
+    WHERE o.workspace_id = c.workspace_id AND o.idempotency_key = c.idempotency_key
+    RETURNING o.*`.execute(db);
+  return rows;
+}
+
+/** Delivers one claimed row and records the answer, once: only the claim that still holds the row may record. */
+export async function deliverOutboxRow(db: Db, publicUrl: string, row: OutboxRow): Promise<void> {
+  let outcome: Outcome;
+  try {
+    outcome = await perform(db, publicUrl, row);
+  } catch (err) {
+    outcome = err instanceof AppError
+      ? { status: 'failed', outcome: `failed:${err.code}`, result: { message: err.message } }
+      : { status: 'retry', outcome: 'retry', result: { message: String((err as Error).message ?? err) } };
+  }
+  if (outcome.status === 'retry' && row.attempts >= MAX_ATTEMPTS) outcome = { ...outcome, status: 'failed', outcome: `failed:${outcome.outcome}` };
+  const now = new Date();
+  await db.transaction().execute(async (trx) => {
+    const backoff = new Date(now.getTime() + Math.min(3_600_000, 2 ** row.attempts * 5_000));
+    const updated = await trx
+      .updateTable('journey_outbox')
+      .set({
+        status: outcome.status === 'retry' ? 'pending' : outcome.status,
+        due_at: outcome.status === 'retry' ? backoff : row.due_at,
+        lease_until: null,
+        result: JSON.stringify(outcome.result),
+        updated_at: now,
+      })
+      .where('workspace_id', '=', row.workspace_id)
+      .where('idempotency_key', '=', row.idempotency_key)
+      .where('status', '=', 'in_flight')
+      .where('attempts', '=', row.attempts)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n || outcome.status === 'retry') return;
+    await trx
+      .insertInto('journey_steps')
+      .values({
+        workspace_id: row.workspace_id, entry_id: row.entry_id, journey_id: row.journey_id, version: row.version, profile_id: row.profile_id,
+        node_id: row.node_id, outcome: outcome.outcome, detail: JSON.stringify({ kind: row.kind, ...outcome.result }), at: now,
+      })
+      .execute();
+  });
+}
+
+async function perform(db: Db, publicUrl: string, row: OutboxRow): Promise<Outcome> {
+  const p = row.payload as Record<string, unknown>;
+  const context = { journeyId: row.journey_id, version: row.version, nodeId: row.node_id, entryId: row.entry_id };
+  switch (row.kind) {
+    case 'points': {
+      const r = await earnPoints(db, row.workspace_id, { profileId: row.profile_id, points: Number(p.points), reason: String(p.reason), sourceType: 'journey', sourceId: row.journey_id, idempotencyKey: row.idempotency_key });
+      return { status: 'done', outcome: 'points_awarded', result: { points: Number(p.points), replayed: r.replayed } };
+    }
+    case 'coupon': {
+      const c = await issueCoupon(db, row.workspace_id, String(p.couponTemplateId), row.profile_id, { source: 'journey', sourceId: row.journey_id, idempotencyKey: row.idempotency_key });
+      return { status: 'done', outcome: 'coupon_issued', result: { couponId: c.id, code: c.code } };
+    }
+    case 'webhook': {
+      const message: ChannelMessage = { channel: 'webhook', payload: { ...(p.payload as Record<string, unknown>), profileId: row.profile_id, ...context } };
+      const out = await deliver(db, row.workspace_id, publicUrl, { configId: String(p.channelId), message, recipient: { to: '-', profileId: row.profile_id }, idempotencyKey: row.idempotency_key, transactional: true, context });
+      return fromResult(out.result, out.deliveryId, 'webhook');
+    }
+    case 'send':
+      return sendMessage(db, publicUrl, row, p, context);
+  }
+}
+
+function fromResult(result: SendResult, deliveryId: string, channel: string, via = 'primary'): Outcome {
+  if (result.ok) return { status: 'done', outcome: via === 'fallback' ? 'sent:fallback' : 'sent', result: { deliveryId, channel, providerMessageId: result.providerMessageId } };
+  const detail = { deliveryId, channel, errorKind: result.error.kind, errorCode: result.error.code, message: result.error.message };
+  return { status: result.error.kind === 'retryable' ? 'retry' : 'failed', outcome: `failed:${result.error.code}`, result: detail };
+}
+
+interface Target {
+  channelId: string;
+  templateId: string;
+}
+
+/** A message: primary channel, or the fallback when the person is unreachable there (no address, no consent, refused). */
+async function sendMessage(db: Db, publicUrl: string, row: OutboxRow, p: Record<string, unknown>, context: Record<string, unknown>): Promise<Outcome> {
+  const ws = row.workspace_id;
+  const profile = await getProfile(db, ws, row.profile_id);
+  const tags = await profileTags(db, ws, profile.id);
+  const addresses: Record<string, string> = {};
+  for (const i of [...profile.identifiers].sort((a, b) => b.id - a.id)) addresses[i.type] ??= i.value;
+  const transactional = p.transactional === true;
+  const consent = (p.consent ?? { trait: 'consent', requireOptIn: false }) as { trait: string; requireOptIn: boolean };
+  const event = (p.event ?? undefined) as { name?: string; event?: string; properties?: Record<string, unknown> } | undefined;
+  const data = TemplateData.parse({
+    profile: { id: profile.id, traits: profile.traits },
+    tags: [...new Set(tags.map((t) => t.tagName))],
+    event: event ? { name: event.name ?? event.event, properties: event.properties ?? {} } : undefined,
+  });
+
+  const attempt = async (target: Target, via: string): Promise<Outcome & { unreachable?: boolean }> => {
+    const config = await getChannelConfig(db, ws, target.channelId);
+    const channel = config.channel;
+    const to = channel === 'webhook' ? String(profile.id) : addresses[ADDRESS_TYPE[channel] ?? ''];
+    const unreachable = (code: string) => ({ status: 'failed' as const, outcome: `unreachable:${code}`, result: { channel, code }, unreachable: true });
+    if (!to) return unreachable('no_address');
+    if (!transactional) {
+      const given = (profile.traits[consent.trait] as Record<string, unknown> | undefined)?.[channel];
+      if (given === false || (consent.requireOptIn && given !== true)) return unreachable('no_consent');
+      if (await isUnsubscribed(db, ws, channel, to)) return unreachable('unsubscribed');
+    }
+    const template = await getTemplate(db, ws, target.templateId);
+    const rendered = renderTemplate({ channel: template.channel, parts: template.parts } as TemplateBody, data);
+    const key = via === 'fallback' ? `${row.idempotency_key}:fallback` : row.idempotency_key;
+    const out = await deliver(db, ws, publicUrl, { configId: target.channelId, message: rendered.message, recipient: { to, profileId: profile.id }, idempotencyKey: key, transactional, context: { ...context, templateId: target.templateId } });
+    const outcome = fromResult(out.result, out.deliveryId, channel, via);
+    return { ...outcome, unreachable: !out.result.ok && out.result.error.kind !== 'retryable' };
+  };
+
+  const primary = await attempt({ channelId: String(p.channelId), templateId: String(p.templateId) }, 'primary');
+  const fallback = p.fallback as Target | null;
+  if (!primary.unreachable || !fallback) return primary;
+  const second = await attempt(fallback, 'fallback');
+  return { ...second, result: { ...second.result, primary: primary.result } };
+}

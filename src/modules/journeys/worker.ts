@@ -1,0 +1,100 @@
+import type { Db } from '../../platform/db/database.js';
+import { advanceDue } from './advance.js';
+import { liveJourneys } from './entries.js';
+import { claimOutbox, deliverOutboxRow } from './sender.js';
+import { consumeEvents, consumeTagChanges, runSchedules } from './triggers.js';
+
+export interface JourneyPassOptions {
+  publicUrl: string;
+  /** The clock (tests move it forward); default: the real time at each step. */
+  now?: () => Date;
+  /** Positions moved per transaction. */
+  chunk?: number;
+  /** How long a claimed outbox row is left alone before another sender may take it over. */
+  leaseMs?: number;
+  /** Outbox rows delivered at once. */
+  sendConcurrency?: number;
+  /** Run date and cron triggers in this pass. */
+  schedules?: boolean;
+}
+
+export interface PassCounts {
+  events: number;
+  moved: number;
+  sent: number;
+}
+
+/**
+ * One pass of all journey work: triggers (events, tags, schedules) → moving due positions → delivering the outbox.
+ * Every step is a transaction on the database, so a pass may stop anywhere (kill -9) and the next one carries on.
+ */
+export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<PassCounts> {
+  const now = opts.now ?? (() => new Date());
+  const chunk = opts.chunk ?? 500;
+  const counts: PassCounts = { events: 0, moved: 0, sent: 0 };
+  const live = await liveJourneys(db);
+  const workspaces = [...new Set(live.map((j) => j.workspaceId))];
+  for (const ws of workspaces) {
+    for (let n = 1; n > 0; ) counts.events += n = await consumeEvents(db, ws, now());
+    for (let n = 1; n > 0; ) counts.events += n = await consumeTagChanges(db, ws, now());
+  }
+  if (opts.schedules !== false) {
+    const zones = new Map((await db.selectFrom('workspaces').select(['id', 'timezone']).where('id', 'in', workspaces.length ? workspaces : ['']).execute()).map((w) => [w.id, w.timezone]));
+    for (const j of live) {
+      if (j.definition.trigger.type === 'schedule' || j.definition.trigger.type === 'date') await runSchedules(db, j, zones.get(j.workspaceId) ?? 'UTC', now());
+    }
+  }
+  for (let n = chunk; n === chunk; ) counts.moved += n = await advanceDue(db, now(), chunk);
+  for (;;) {
+    const rows = await claimOutbox(db, now(), opts.sendConcurrency ?? 32, opts.leaseMs ?? 60_000);
+    if (rows.length === 0) break;
+    await Promise.all(rows.map((row) => deliverOutboxRow(db, opts.publicUrl, row)));
+    counts.sent += rows.length;
+  }
+  return counts;
+}
+
+/** Runs passes until one finds nothing to do (tests and the CLI); `now` fixed per call. */
+export async function drainJourneys(db: Db, opts: JourneyPassOptions, maxPasses = 50): Promise<PassCounts> {
+  const total: PassCounts = { events: 0, moved: 0, sent: 0 };
+  for (let i = 0; i < maxPasses; i++) {
+    const c = await runJourneyPass(db, opts);
+    total.events += c.events;
+    total.moved += c.moved;
+    total.sent += c.sent;
+    if (c.events + c.moved + c.sent === 0) break;
+  }
+  return total;
+}
+
+/**
+ * The serving process's journey worker: a pass whenever the previous one found work, else every `pollMs`. Schedules
+ * are looked at every 15 s. Returns the stop function (waits for the pass under way).
+ */
+export function startJourneyWorker(
+  db: Db,
+  opts: { log: (message: string) => void; publicUrl?: string; pollMs?: number; leaseMs?: number; chunk?: number },
+): () => Promise<void> {
+  let stopped = false;
+  let lastSchedules = 0;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      let busy = false;
+      try {
+        const schedules = Date.now() - lastSchedules > 15_000;
+        if (schedules) lastSchedules = Date.now();
+        const c = await runJourneyPass(db, { publicUrl: opts.publicUrl ?? 'http://127.0.0.1:3000', leaseMs: opts.leaseMs, chunk: opts.chunk, schedules });
+        busy = c.events + c.moved + c.sent > 0;
+      } catch (err) {
+        opts.log(`journey worker: ${(err as Error).message}`);
+      }
+      if (!busy && !stopped) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, opts.pollMs ?? 1000)));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    wake?.();
+    await loop;
+  };
+}

@@ -69,18 +69,42 @@ export async function updateAccount(
     .executeTakeFirstOrThrow();
 }
 
-/** The earlier result of a replayed request, or null. Runs after the lock, so a racing replay sees the first one. */
-async function replayOf(trx: Trx, workspaceId: string, op: LedgerOp, account: Account): Promise<LedgerResult | null> {
-  if (!op.idempotencyKey) return null;
-  const row = await trx
-    .selectFrom('points_entries')
-    .select(['id', 'points', 'debt_delta', 'profile_id'])
-    .where('workspace_id', '=', workspaceId)
-    .where('idempotency_key', '=', op.idempotencyKey)
-    .executeTakeFirst();
-  if (!row) return null;
-  if (row.profile_id !== op.profileId) throw new AppError('conflict', `idempotency key ${op.idempotencyKey} was used for another profile`);
-  return { entryId: row.id, replayed: true, points: row.points, debtRecorded: Math.max(0, row.debt_delta), ...account };
+/** Moves the cached sums and marks the profile changed (for the rules tier) in one statement. */
+async function updateAccountAndTouch(trx: Trx, workspaceId: string, profileId: number, delta: { balance?: number; debt?: number; earned?: number }): Promise<Account> {
+  const { rows } = await sql<Account>`
+    WITH a AS (
+      UPDATE points_accounts SET balance = balance + ${delta.balance ?? 0}, debt = debt + ${delta.debt ?? 0},
+        lifetime_earned = lifetime_earned + ${delta.earned ?? 0}, updated_at = now()
+      WHERE workspace_id = ${workspaceId} AND profile_id = ${profileId}
+      RETURNING balance, debt, pending
+    ), t AS (
+      INSERT INTO profile_changes (workspace_id, profile_id) VALUES (${workspaceId}, ${profileId})
+      ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = now()
+    )
+    SELECT balance, debt, pending FROM a`.execute(trx);
+  const row = rows[0]!;
+  return { balance: Number(row.balance), debt: Number(row.debt), pending: Number(row.pending) };
+}
+
+/**
+ * Locks the account (creating it) and looks up an earlier entry with the idempotency key, in one round trip. If a
+ * racing replay commits while this statement waits for the lock, the look-up may miss it; the unique index on the
+ * key then refuses the second insert and the public operation retries once (see points.ts), finding the replay.
+ */
+async function lockAndFindReplay(trx: Trx, workspaceId: string, op: LedgerOp): Promise<{ account: Account; replay: LedgerResult | null }> {
+  const { rows } = await sql<Account & { replay_id: number | null; replay_points: number | null; replay_debt: number | null; replay_profile: number | null }>`
+    WITH acct AS (
+      INSERT INTO points_accounts (workspace_id, profile_id) VALUES (${workspaceId}, ${op.profileId})
+      ON CONFLICT (workspace_id, profile_id) DO UPDATE SET updated_at = now()
+      RETURNING balance, debt, pending
+    )
+    SELECT acct.balance, acct.debt, acct.pending, e.id AS replay_id, e.points AS replay_points, e.debt_delta AS replay_debt, e.profile_id AS replay_profile
+    FROM acct LEFT JOIN points_entries e ON e.workspace_id = ${workspaceId} AND e.idempotency_key = ${op.idempotencyKey ?? null}`.execute(trx);
+  const row = rows[0]!;
+  const account = { balance: Number(row.balance), debt: Number(row.debt), pending: Number(row.pending) };
+  if (row.replay_id == null) return { account, replay: null };
+  if (Number(row.replay_profile) !== op.profileId) throw new AppError('conflict', `idempotency key ${op.idempotencyKey} was used for another profile`);
+  return { account, replay: { entryId: Number(row.replay_id), replayed: true, points: Number(row.replay_points), debtRecorded: Math.max(0, Number(row.replay_debt)), ...account } };
 }
 
 export async function insertEntry(
@@ -114,25 +138,20 @@ export async function credit(
   workspaceId: string,
   op: LedgerOp & { kind: 'earn' | 'adjust' | 'reverse'; expiresAt: Date | null },
 ): Promise<LedgerResult> {
-  const account = await lockAccount(trx, workspaceId, op.profileId);
-  const replay = await replayOf(trx, workspaceId, op, account);
+  const { account, replay } = await lockAndFindReplay(trx, workspaceId, op);
   if (replay) return replay;
-  const entryId = await insertEntry(trx, workspaceId, { ...op, points: op.points });
   const repay = Math.min(account.debt, op.points);
-  await trx
-    .insertInto('points_lots')
-    .values({
-      workspace_id: workspaceId,
-      entry_id: entryId,
-      profile_id: op.profileId,
-      origin_profile_id: op.profileId,
-      points: op.points,
-      remaining: op.points - repay,
-      source_type: op.sourceType,
-      source_id: op.sourceId ?? null,
-      expires_at: op.expiresAt,
-    })
-    .execute();
+  // The entry and its lot in one statement.
+  const { rows } = await sql<{ entry_id: number }>`
+    WITH e AS (
+      INSERT INTO points_entries (workspace_id, profile_id, origin_profile_id, kind, points, reason, source_type, source_id, idempotency_key, created_by)
+      VALUES (${workspaceId}, ${op.profileId}, ${op.profileId}, ${op.kind}, ${op.points}, ${op.reason}, ${op.sourceType}, ${op.sourceId ?? null}, ${op.idempotencyKey ?? null}, ${op.createdBy ?? null})
+      RETURNING id
+    )
+    INSERT INTO points_lots (workspace_id, entry_id, profile_id, origin_profile_id, points, remaining, source_type, source_id, expires_at)
+    SELECT ${workspaceId}, e.id, ${op.profileId}, ${op.profileId}, ${op.points}, ${op.points - repay}, ${op.sourceType}, ${op.sourceId ?? null}, ${op.expiresAt}
+    FROM e RETURNING entry_id`.execute(trx);
+  const entryId = Number(rows[0]!.entry_id);
   if (repay > 0) {
     await insertEntry(trx, workspaceId, {
       profileId: op.profileId,
@@ -145,12 +164,11 @@ export async function credit(
       idempotencyKey: op.idempotencyKey ? `${op.idempotencyKey}#debt` : null,
     });
   }
-  const after = await updateAccount(trx, workspaceId, op.profileId, {
+  const after = await updateAccountAndTouch(trx, workspaceId, op.profileId, {
     balance: op.points - repay,
     debt: -repay,
     earned: op.kind === 'earn' ? op.points : 0,
   });
-  await touchProfiles(trx, workspaceId, [op.profileId]);
   return { entryId, replayed: false, points: op.points - repay, debtRecorded: 0, ...after };
 }
 
@@ -174,8 +192,7 @@ async function take(
   now: Date,
   opts: { allowDebt: boolean },
 ): Promise<LedgerResult> {
-  const account = await lockAccount(trx, workspaceId, op.profileId);
-  const replay = await replayOf(trx, workspaceId, op, account);
+  const { replay } = await lockAndFindReplay(trx, workspaceId, op);
   if (replay) return replay;
   const lots = await openLots(trx, workspaceId, op.profileId);
   const expired = await expireLots(trx, workspaceId, op.profileId, lots.filter((l) => isExpired(l, now)));
@@ -189,8 +206,7 @@ async function take(
   const prefer = op.kind === 'reverse' && op.sourceId ? { sourceType: op.sourceType, sourceId: op.sourceId } : undefined;
   await consumeLots(trx, workspaceId, planConsumption(live, taken, prefer));
   const entryId = await insertEntry(trx, workspaceId, { ...op, points: -taken, debtDelta: debt });
-  const after = await updateAccount(trx, workspaceId, op.profileId, { balance: -taken - expired, debt });
-  await touchProfiles(trx, workspaceId, [op.profileId]);
+  const after = await updateAccountAndTouch(trx, workspaceId, op.profileId, { balance: -taken - expired, debt });
   return { entryId, replayed: false, points: -taken, debtRecorded: debt, ...after };
 }
 

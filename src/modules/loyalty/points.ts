@@ -20,6 +20,17 @@ export interface PointsRequest {
   createdBy?: string | null;
 }
 
+/** A replay racing its original can lose on the idempotency key's unique index; run again, it finds the original. */
+async function retryingReplayRace<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string };
+    if (e.code === '23505' && e.constraint === 'points_entries_key') return fn();
+    throw err;
+  }
+}
+
 function checkPoints(points: number, allowNegative = false): void {
   if (!Number.isSafeInteger(points) || points === 0 || (!allowNegative && points < 0)) {
     throw invalid(`points must be a ${allowNegative ? 'non-zero' : 'positive'} integer`, [{ path: 'points', message: 'invalid' }]);
@@ -30,8 +41,8 @@ export async function earnPoints(db: Db, workspaceId: string, req: PointsRequest
   checkPoints(req.points);
   const settings = await getLoyaltySettings(db, workspaceId);
   const expiresAt = req.expiresAt ?? expiryFor(settings, new Date());
-  const result = await db.transaction().execute((trx) =>
-    credit(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'earn', expiresAt }),
+  const result = await retryingReplayRace(() =>
+    db.transaction().execute((trx) => credit(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'earn', expiresAt })),
   );
   if (!result.replayed && settings.tiers.basis === 'points') await applyTierChange(db, workspaceId, req.profileId);
   return result;
@@ -39,7 +50,9 @@ export async function earnPoints(db: Db, workspaceId: string, req: PointsRequest
 
 export async function redeemPoints(db: Db, workspaceId: string, req: PointsRequest): Promise<LedgerResult> {
   checkPoints(req.points);
-  return db.transaction().execute((trx) => debit(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'redeem' }));
+  return retryingReplayRace(() =>
+    db.transaction().execute((trx) => debit(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'redeem' })),
+  );
 }
 
 /** An operator's correction: positive credits a lot, negative spends (refused beyond the balance). */
@@ -47,17 +60,19 @@ export async function adjustPoints(db: Db, workspaceId: string, req: PointsReque
   checkPoints(req.points, true);
   const settings = await getLoyaltySettings(db, workspaceId);
   const op = { ...req, sourceType: req.sourceType ?? 'operator', kind: 'adjust' as const };
-  return db.transaction().execute((trx) =>
-    req.points > 0
-      ? credit(trx, workspaceId, { ...op, expiresAt: req.expiresAt ?? expiryFor(settings, new Date()) })
-      : debit(trx, workspaceId, { ...op, points: -req.points }),
+  return retryingReplayRace(() =>
+    db.transaction().execute((trx) =>
+      req.points > 0
+        ? credit(trx, workspaceId, { ...op, expiresAt: req.expiresAt ?? expiryFor(settings, new Date()) })
+        : debit(trx, workspaceId, { ...op, points: -req.points }),
+    ),
   );
 }
 
 /** Takes back points of a source (refund); what was spent already becomes debt. */
 export async function reversePoints(db: Db, workspaceId: string, req: PointsRequest): Promise<LedgerResult> {
   checkPoints(req.points);
-  return db.transaction().execute((trx) => reverse(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator' }));
+  return retryingReplayRace(() => db.transaction().execute((trx) => reverse(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator' })));
 }
 
 export interface PointsAccount {

@@ -14,6 +14,10 @@ import { getLoyaltySettings, updateLoyaltySettings } from './settings.js';
 import { AdjustRequest, LoyaltySettings, OrderForPoints, PointsEntry, PointsRequest, PointsResult } from './schema.js';
 import { registerCouponRoutes } from './coupon-routes.js';
 import { registerMemberRoutes } from './member-routes.js';
+import { startLoyaltyWorker } from './worker.js';
+import { addBackgroundStarter } from '../../apps/server/background.js';
+
+let workerRegistered = false;
 
 const ProfileParams = z.object({ profileId: z.coerce.number().int().positive() });
 const Period = z.object({ from: z.coerce.date(), to: z.coerce.date() });
@@ -79,6 +83,10 @@ export function registerLoyaltyRoutes(app: FastifyInstance, ctx: AppContext): vo
 
   registerCouponRoutes(app, ctx);
   registerMemberRoutes(app, ctx);
+  if (!workerRegistered) {
+    workerRegistered = true;
+    addBackgroundStarter(async (background, opts) => startLoyaltyWorker(background.database.db, { log: opts.log }));
+  }
 }
 
 export async function runLoyaltyJob(ctx: AppContext, workspaceId: string, job: 'release_pending' | 'expire_points' | 'expire_coupons' | 'evaluate_tiers') {

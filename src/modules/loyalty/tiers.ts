@@ -31,10 +31,22 @@ export async function setTiers(db: Db, workspaceId: string, input: unknown[]): P
         .execute();
     }
   });
+  tierCache.delete(workspaceId);
   return listTiers(db, workspaceId);
 }
 
+/** The ladder is read after every credit (upgrades are immediate): cache it briefly; setTiers clears it. */
+const tierCache = new Map<string, { tiers: Tier[]; expires: number }>();
+
 export async function listTiers(db: Conn, workspaceId: string): Promise<Tier[]> {
+  const hit = tierCache.get(workspaceId);
+  if (hit && hit.expires > Date.now()) return hit.tiers;
+  const tiers = await readTiers(db, workspaceId);
+  tierCache.set(workspaceId, { tiers, expires: Date.now() + 5_000 });
+  return tiers;
+}
+
+async function readTiers(db: Conn, workspaceId: string): Promise<Tier[]> {
   const rows = await db.selectFrom('member_tiers').selectAll().where('workspace_id', '=', workspaceId).orderBy('rank').execute();
   return rows.map((r) => ({ id: r.id, name: r.name, rank: r.rank, threshold: r.threshold, benefits: r.benefits as TierBenefits }));
 }

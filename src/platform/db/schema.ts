@@ -381,6 +381,92 @@ export interface MessageTemplatesTable {
 
 
 
+
+// ---- journeys (src/modules/journeys) ----
+export interface JourneysTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  status: 'draft' | 'published' | 'paused' | 'archived';
+  latest_version: ColumnType<number, number | undefined, number>;
+  published_version: number | null;
+  template_key: string | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface JourneyVersionsTable {
+  workspace_id: string;
+  journey_id: string;
+  version: number;
+  definition: Json<Record<string, unknown>>;
+  created_at: DefaultTimestamp;
+  published_at: Timestamp | null;
+}
+export interface JourneyEntriesTable {
+  workspace_id: string;
+  id: Generated<number>;
+  journey_id: string;
+  version: number;
+  profile_id: number;
+  node_id: string;
+  status: 'active' | 'finished' | 'exited';
+  due_at: Timestamp;
+  node_since: DefaultTimestamp;
+  arrived: ColumnType<boolean, boolean | undefined, boolean>;
+  wait_event: string | null;
+  matched_event: Json<Record<string, unknown>> | null;
+  trigger: ColumnType<Record<string, unknown>, string | undefined, string>;
+  converted: ColumnType<boolean, boolean | undefined, boolean>;
+  exit_reason: string | null;
+  entered_at: DefaultTimestamp;
+  finished_at: Timestamp | null;
+}
+export interface JourneyStepsTable {
+  workspace_id: string;
+  id: Generated<number>;
+  entry_id: number;
+  journey_id: string;
+  version: number;
+  profile_id: number;
+  node_id: string | null;
+  outcome: string;
+  detail: Json<Record<string, unknown>> | null;
+  at: DefaultTimestamp;
+}
+export interface JourneyOutboxTable {
+  workspace_id: string;
+  idempotency_key: string;
+  entry_id: number;
+  journey_id: string;
+  version: number;
+  profile_id: number;
+  node_id: string;
+  kind: 'send' | 'webhook' | 'points' | 'coupon';
+  channel: string | null;
+  marketing: ColumnType<boolean, boolean | undefined, boolean>;
+  payload: Json<Record<string, unknown>>;
+  status: 'pending' | 'in_flight' | 'done' | 'failed';
+  attempts: ColumnType<number, number | undefined, number>;
+  due_at: DefaultTimestamp;
+  lease_until: Timestamp | null;
+  result: Json<Record<string, unknown>> | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface JourneyCursorsTable {
+  workspace_id: string;
+  source: 'events' | 'tags';
+  last_id: number;
+  updated_at: DefaultTimestamp;
+}
+export interface JourneyScheduleRunsTable {
+  workspace_id: string;
+  journey_id: string;
+  fire_key: string;
+  entered: ColumnType<number, number | undefined, number>;
+  at: DefaultTimestamp;
+}
+
 // --- loyalty: points (src/modules/loyalty)
 export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
 export interface LoyaltySettingsTable {
@@ -619,91 +705,6 @@ export interface MallExchangesTable {
   created_at: DefaultTimestamp;
 }
 // --- end loyalty
-
-// ---- journeys (src/modules/journeys) ----
-export interface JourneysTable {
-  workspace_id: string;
-  id: string;
-  name: string;
-  status: 'draft' | 'published' | 'paused' | 'archived';
-  latest_version: ColumnType<number, number | undefined, number>;
-  published_version: number | null;
-  template_key: string | null;
-  created_at: DefaultTimestamp;
-  updated_at: DefaultTimestamp;
-}
-export interface JourneyVersionsTable {
-  workspace_id: string;
-  journey_id: string;
-  version: number;
-  definition: Json<Record<string, unknown>>;
-  created_at: DefaultTimestamp;
-  published_at: Timestamp | null;
-}
-export interface JourneyEntriesTable {
-  workspace_id: string;
-  id: Generated<number>;
-  journey_id: string;
-  version: number;
-  profile_id: number;
-  node_id: string;
-  status: 'active' | 'finished' | 'exited';
-  due_at: Timestamp;
-  node_since: DefaultTimestamp;
-  arrived: ColumnType<boolean, boolean | undefined, boolean>;
-  wait_event: string | null;
-  matched_event: Json<Record<string, unknown>> | null;
-  trigger: ColumnType<Record<string, unknown>, string | undefined, string>;
-  converted: ColumnType<boolean, boolean | undefined, boolean>;
-  exit_reason: string | null;
-  entered_at: DefaultTimestamp;
-  finished_at: Timestamp | null;
-}
-export interface JourneyStepsTable {
-  workspace_id: string;
-  id: Generated<number>;
-  entry_id: number;
-  journey_id: string;
-  version: number;
-  profile_id: number;
-  node_id: string | null;
-  outcome: string;
-  detail: Json<Record<string, unknown>> | null;
-  at: DefaultTimestamp;
-}
-export interface JourneyOutboxTable {
-  workspace_id: string;
-  idempotency_key: string;
-  entry_id: number;
-  journey_id: string;
-  version: number;
-  profile_id: number;
-  node_id: string;
-  kind: 'send' | 'webhook' | 'points' | 'coupon';
-  channel: string | null;
-  marketing: ColumnType<boolean, boolean | undefined, boolean>;
-  payload: Json<Record<string, unknown>>;
-  status: 'pending' | 'in_flight' | 'done' | 'failed';
-  attempts: ColumnType<number, number | undefined, number>;
-  due_at: DefaultTimestamp;
-  lease_until: Timestamp | null;
-  result: Json<Record<string, unknown>> | null;
-  created_at: DefaultTimestamp;
-  updated_at: DefaultTimestamp;
-}
-export interface JourneyCursorsTable {
-  workspace_id: string;
-  source: 'events' | 'tags';
-  last_id: number;
-  updated_at: DefaultTimestamp;
-}
-export interface JourneyScheduleRunsTable {
-  workspace_id: string;
-  journey_id: string;
-  fire_key: string;
-  entered: ColumnType<number, number | undefined, number>;
-  at: DefaultTimestamp;
-}
 
 export interface DB {
   workspaces: WorkspacesTable;

@@ -4,6 +4,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { describeEachDatabase } from '../support/databases.js';
+import { UNSUBSCRIBE_URL_PLACEHOLDER } from '../../src/modules/channels/index.js';
 import './support.js';
 
 interface Received {
@@ -69,7 +70,7 @@ describeEachDatabase('email over SMTP', (ctx) => {
   const send = (adminToken: string, channelId: string, to: string, idempotencyKey: string) =>
     app.inject({
       method: 'POST', url: `/api/v1/channels/${channelId}/send`, headers: bearer(adminToken),
-      payload: { to, idempotencyKey, message: { channel: 'email', subject: '欢迎 Welcome', html: '<html><body><p>Hello <b>Li</b></p><a href="https://shop.brand.test/new?src=mail&amp;x=1">New arrivals</a></body></html>' } },
+      payload: { to, idempotencyKey, message: { channel: 'email', subject: '欢迎 Welcome', html: `<html><body><p>Hello <b>Li</b></p><a href="https://shop.brand.test/new?src=mail&amp;x=1">New arrivals</a><a href="${UNSUBSCRIBE_URL_PLACEHOLDER}">退订</a></body></html>` } },
     });
 
   it('sends HTML and text parts with List-Unsubscribe, a tracked link and an open pixel; opens and clicks reach the profile', async () => {
@@ -89,6 +90,8 @@ describeEachDatabase('email over SMTP', (ctx) => {
     const html = part(mail.raw, 'text/html');
     const click = /href="http:\/\/127\.0\.0\.1:3000(\/t\/c\/[^"]+)"/.exec(html)![1]!;
     const pixel = /<img src="http:\/\/127\.0\.0\.1:3000(\/t\/o\/[^"]+\.gif)"/.exec(html)![1]!;
+    // the template's unsubscribe link became this delivery's own, and is not click-tracked
+    expect(html).toContain(`<a href="${listUnsubscribe.split(',')[0]!.slice(1, -1)}">退订</a>`);
     const redirect = await app.inject({ method: 'GET', url: click });
     expect(redirect.statusCode).toBe(302);
     expect(redirect.headers.location).toBe('https://shop.brand.test/new?src=mail&x=1');

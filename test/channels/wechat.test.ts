@@ -140,7 +140,7 @@ describeEachDatabase('WeChat Official Account', (ctx) => {
   it('turns plaintext pushes into profile events once each, with qrscene_ scene values', async () => {
     const { ws, callbackPath } = await setup();
     const post = (fields: Record<string, string | number>) =>
-      app.inject({ method: 'POST', url: `${callbackPath}?${qs(signedQuery({ openid: 'o_fan' }))}`, headers: { 'content-type': 'text/xml' }, payload: xml(fields) });
+      app.inject({ method: 'POST', url: `${callbackPath}?${qs(signedQuery({ openid: 'o_fan' }))}`, headers: { 'content-type': 'text/xml; charset=utf-8' }, payload: xml(fields) });
     const base = { ToUserName: 'gh_brand', FromUserName: 'o_fan', MsgType: 'event' };
     const subscribe = { ...base, CreateTime: 1700000000, Event: 'subscribe', EventKey: 'qrscene_store42', Ticket: 'gQH47joAAAAAAAAAASxodHRwOi8v' };
     const first = await post(subscribe);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ingestMessages } from '../../src/modules/ingest/index.js';
 import { earnPoints } from '../../src/modules/loyalty/index.js';
 import { applyTag, createTag, createTagGroup } from '../../src/modules/tags/index.js';
+import { renderForProfile } from '../../src/modules/templates/index.js';
 import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { startFakeServer, type FakeServer } from '../channels/support.js';
@@ -60,6 +61,8 @@ describeEachDatabase('template routes', (ctx) => {
     const { id } = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: welcomeEmail })).json() as { id: string };
     const preview = await app.inject({ method: 'POST', url: `/api/v1/templates/${id}/preview`, headers: bearer(ws.adminToken), payload: { profileId, data: { coupon: { code: 'NEW20' } } } });
     expect(preview.json()).toMatchObject({ message: { subject: '韩梅梅，欢迎加入', html: '<p>韩梅梅</p><p>NEW20</p><p>VIP</p>' } });
+    const forJourney = await renderForProfile(ctx.database.db, ws.id, id, profileId);
+    expect(forJourney).toMatchObject({ channel: 'email', address: `han.${ws.id}@example.test`, rendered: { message: { subject: '韩梅梅，欢迎加入' } } });
 
     const sms = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: { name: 's', channel: 'sms', parts: { text: '{{ traits.name }}：{{ event.properties.note }}{{ points.balance }}', signName: '品牌' } } })).json() as { id: string };
     const long = await app.inject({ method: 'POST', url: `/api/v1/templates/${sms.id}/preview`, headers: bearer(ws.adminToken), payload: { profileId, data: { event: { properties: { note: '会'.repeat(70) } } } } });
@@ -73,6 +76,8 @@ describeEachDatabase('template routes', (ctx) => {
     const tpl = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: { name: 'h', channel: 'webhook', parts: { body: '{"hello": {{ traits.name | json }}}' } } })).json() as { id: string };
     const sent = await app.inject({ method: 'POST', url: `/api/v1/templates/${tpl.id}/test-send`, headers: bearer(ws.adminToken), payload: { profileId, channelId: channel.id } });
     expect(sent.json()).toMatchObject({ ok: true, providerMessageId: 'hook-1', rendered: { message: { payload: { hello: 'Lucy' } } } });
+    const forJourney = await renderForProfile(ctx.database.db, ws.id, tpl.id, profileId, { event: { properties: { x: 1 } } });
+    expect(forJourney).toMatchObject({ channel: 'webhook', rendered: { message: { payload: { hello: 'Lucy' } } }, address: undefined });
     expect(JSON.parse(sink.requests.at(-1)!.body)).toEqual({ hello: 'Lucy', profileId });
 
     const email = (await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: welcomeEmail })).json() as { id: string };

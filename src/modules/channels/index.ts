@@ -13,6 +13,8 @@ export {
 export { createChannelConfig, getChannelConfig, listChannelConfigs, openChannelConfig, type OpenChannelConfig } from './configs.js';
 export { deliver, isUnsubscribed, listProfileDeliveries, type DeliveryOutcome, type DeliveryRequest } from './deliveries.js';
 export { loadAdapter } from './registry.js';
+export { identityTypeOfChannel } from './deliveries.js';
+export { UNSUBSCRIBE_URL_PLACEHOLDER } from './tracking.js';
 export { configureSecretKey, setSecretKey } from './secret-box.js';
 export { setProfileEventSink, type IngestMessages, type ProfileEventMessage } from './profile-events.js';
 export { onWecomCallback } from './wecom/callback.js';

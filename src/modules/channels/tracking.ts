@@ -45,6 +45,9 @@ export function verifyTrackingToken(token: string, kind: TrackingKind): Tracking
   }
 }
 
+/** Templates render `{{ message.unsubscribe_url }}` to this; the email adapter puts the delivery's real link in its place. */
+export const UNSUBSCRIBE_URL_PLACEHOLDER = 'https://siyu.invalid/unsubscribe';
+
 export interface TrackingUrls {
   openPixel: string;
   unsubscribe: string;

@@ -1,6 +1,6 @@
 import { Liquid, type Template } from 'liquidjs';
 import { invalid, type ErrorDetail } from '../../platform/errors.js';
-import type { ChannelMessage } from '../channels/index.js';
+import { UNSUBSCRIBE_URL_PLACEHOLDER, type ChannelMessage } from '../channels/index.js';
 import { TEMPLATE_ROOTS, type TemplateBody, type TemplateData } from './schema.js';
 import { smsLength, type SmsLength } from './sms-length.js';
 
@@ -125,7 +125,7 @@ export function renderContext(data: TemplateData, extra: { unsubscribeUrl?: stri
     coupon: data.coupon,
     points: data.points,
     workspace: extra.workspace ?? {},
-    message: { unsubscribe_url: extra.unsubscribeUrl ?? '' },
+    message: { unsubscribe_url: extra.unsubscribeUrl ?? UNSUBSCRIBE_URL_PLACEHOLDER },
   };
 }
 

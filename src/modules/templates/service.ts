@@ -113,6 +113,22 @@ export async function previewTemplate(db: Db, workspaceId: string, id: string, i
   return renderTemplate(bodyOf(row), data, { unsubscribeUrl: '#unsubscribe' });
 }
 
+/**
+ * What a journey step needs: the template rendered for one person (traits, tags, points, plus the step's event,
+ * coupon…), and the person's address on the template's channel, if they have one (else: fall back or skip).
+ */
+export async function renderForProfile(
+  db: Db,
+  workspaceId: string,
+  templateId: string,
+  profileId: number,
+  data?: TemplateDataOverride,
+): Promise<{ channel: TemplateView['channel']; rendered: Rendered; address: string | undefined }> {
+  const row = await getRow(db, workspaceId, templateId);
+  const loaded = await dataFor(db, workspaceId, { profileId, data });
+  return { channel: row.channel as TemplateView['channel'], rendered: renderTemplate(bodyOf(row), loaded.data), address: loaded.addresses[addressTypes[row.channel] ?? ''] };
+}
+
 /** Renders for a real person and sends through a channel now (an operator's test send). */
 export async function testSendTemplate(
   db: Db,

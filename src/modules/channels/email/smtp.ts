@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { failure, networkFailure, type AdapterContext, type ChannelAdapter, type SendFailure, type SendResult } from '../adapter.js';
 import type { ChannelMessage } from '../schema.js';
-import { addTracking, trackingUrls } from '../tracking.js';
+import { addTracking, trackingUrls, UNSUBSCRIBE_URL_PLACEHOLDER } from '../tracking.js';
 
 interface SmtpSettings {
   host: string;
@@ -40,8 +40,11 @@ export function smtpAdapter(ctx: AdapterContext): ChannelAdapter {
       const messageId = `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}@${domain}>`;
       const headers: Record<string, string> = {};
       let html = message.html;
+      let text = message.text ?? htmlToText(message.html);
       if (ctx.deliveryId) {
         const urls = trackingUrls(ctx.publicUrl, ctx.workspaceId, ctx.deliveryId);
+        html = html.split(UNSUBSCRIBE_URL_PLACEHOLDER).join(urls.unsubscribe);
+        text = text.split(UNSUBSCRIBE_URL_PLACEHOLDER).join(urls.unsubscribe);
         if (message.tracking) html = addTracking(html, urls);
         if (!message.transactional) {
           const mailto = settings.unsubscribeMailto ? `, <mailto:${settings.unsubscribeMailto}?subject=unsubscribe>` : '';
@@ -57,7 +60,7 @@ export function smtpAdapter(ctx: AdapterContext): ChannelAdapter {
           replyTo: settings.replyTo,
           subject: message.subject,
           html,
-          text: message.text ?? htmlToText(message.html),
+          text,
           messageId,
           headers,
         });

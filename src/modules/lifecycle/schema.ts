@@ -32,6 +32,7 @@ export const DEFAULT_SETTINGS: LifecycleSettings = {
       I: [
         'Ad Clicked', 'Page Viewed', 'Product Viewed', 'Brand Searched', 'Followed', 'Subscribed', 'Group Joined',
         'Product Added', 'Product Added to Wishlist', 'Trial Requested', 'Sample Requested', 'Interacted',
+        'Mini Program Opened', 'Coupon Claimed', 'Store Visited',
       ],
       P: ['Order Completed'],
       L: ['Product Reviewed', 'Product Shared', 'Referral Sent'],

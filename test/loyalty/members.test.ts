@@ -11,6 +11,7 @@ import {
   getMember,
   issueMemberToken,
   listCoupons,
+  loyaltyFacts,
   revokeMemberTokens,
   setTiers,
   settleOrderPoints,
@@ -70,6 +71,9 @@ describeEachDatabase('loyalty members and tiers', (ctx) => {
     await earnPoints(db, ws.id, { profileId: m.profileId, points: 1500, reason: 'x' });
     expect((await getMember(db, ws.id, m.profileId)).tier?.name).toBe('金卡');
     expect((await listCoupons(db, ws.id, { profileId: m.profileId })).map((c) => c.templateId)).toEqual([ship.id]);
+    const facts = await loyaltyFacts(db, ws.id, [m.profileId, 999_999_999]);
+    expect(facts.get(m.profileId)).toMatchObject({ points: 2100, tier: 'gold', memberNo: m.memberNo, couponTemplates: [ship.id] });
+    expect(facts.get(999_999_999)).toMatchObject({ points: 0, tier: null, couponTemplates: [] });
     // Gold earns double on orders.
     const settled = await settleOrderPoints(db, ws.id, { orderId: 'g1', profileId: m.profileId, status: 'paid', paidAmount: 10 });
     expect(settled.granted).toBe(20);

@@ -28,3 +28,4 @@ export { checkIn, checkinCalendar, makeUpCheckIn } from './checkin.js';
 export { createMallItem, exchangeMallItem, listMallItems, MallItemInput } from './mall.js';
 export { couponFunnel, pointsFlow, pointsLiability, tierReport } from './reports.js';
 export { registerLoyaltyRoutes, runLoyaltyJob } from './routes.js';
+export { loyaltyFacts, type LoyaltyFacts } from './facts.js';

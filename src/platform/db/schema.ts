@@ -467,6 +467,7 @@ export interface JourneyScheduleRunsTable {
   at: DefaultTimestamp;
 }
 
+
 // --- loyalty: points (src/modules/loyalty)
 export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
 export interface LoyaltySettingsTable {

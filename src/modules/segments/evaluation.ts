@@ -77,8 +77,10 @@ export async function processProfileChanges(db: Db, workspaceId: string, opts: {
 }
 
 /** Drains the change feed of every workspace once (the background worker calls this in a loop). */
-export async function processAllProfileChanges(db: Db, opts: { now?: Date; limit?: number } = {}): Promise<number> {
-  const workspaces = await db.selectFrom('profile_changes').select('workspace_id').distinct().execute();
+export async function processAllProfileChanges(db: Db, opts: { now?: Date; limit?: number; workspaceId?: string } = {}): Promise<number> {
+  let q = db.selectFrom('profile_changes').select('workspace_id').distinct();
+  if (opts.workspaceId) q = q.where('workspace_id', '=', opts.workspaceId);
+  const workspaces = await q.execute();
   let total = 0;
   for (const { workspace_id } of workspaces) {
     for (;;) {

@@ -54,6 +54,13 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
     expect(api.status).toBe(404);
     expect(await api.json()).toMatchObject({ error: { code: 'not_found' } });
     expect((await fetch(`${base}/healthz`)).headers.get('content-type')).toContain('json');
+    expect((await fetch(`${base}/%E0%A4%A`)).status).toBe(400);
+    const html = await (await fetch(`${base}/`)).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(`${base}${script}`);
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${base}/`)).headers.get('cache-control')).toBe('no-cache');
   });
 
   it('signs in with the demo login shown on the sign-in page (zh-CN by default)', async () => {

@@ -31,7 +31,13 @@ export async function registerConsole(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, { root, serve: false });
 
   app.get('/*', async (request, reply) => {
-    const urlPath = decodeURIComponent(request.url.split('?')[0] ?? '/');
+    const rawPath = request.url.split('?')[0] ?? '/';
+    let urlPath: string;
+    try {
+      urlPath = decodeURIComponent(rawPath);
+    } catch {
+      throw new AppError('invalid_request', `malformed path ${rawPath}`);
+    }
     if (isApiPath(urlPath)) throw new AppError('not_found', `no route ${request.method} ${urlPath}`);
     const file = path.normalize(urlPath).replace(/^([/\\])+/, '');
     if (file && !file.startsWith('..') && fs.existsSync(path.join(root, file)) && fs.statSync(path.join(root, file)).isFile()) {

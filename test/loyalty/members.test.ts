@@ -3,6 +3,7 @@ import { describeEachDatabase } from '../support/databases.js';
 import { newWorkspace } from '../support/app.js';
 import { ingestMessages } from '../../src/modules/ingest/index.js';
 import {
+  announceExpiringPoints,
   authenticateMember,
   bindMemberCard,
   createCouponTemplate,
@@ -91,5 +92,17 @@ describeEachDatabase('loyalty members and tiers', (ctx) => {
       'grace:gold',
       'downgrade:normal',
     ]);
+  });
+
+  it('announces expiring points once per expiry date as a Points Expiring event for journeys', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const db = ctx.database.db;
+    await updateLoyaltySettings(db, ws.id, { expiry: { mode: 'lot', days: 10, notifyDaysBefore: 30 } });
+    const m = await bindMemberCard(db, ws.id, { userId: 'exp-1' });
+    await earnPoints(db, ws.id, { profileId: m.profileId, points: 70, reason: 'x' });
+    expect(await announceExpiringPoints(db, ws.id)).toBe(1);
+    expect(await announceExpiringPoints(db, ws.id)).toBe(0);
+    const events = await db.selectFrom('events').select(['event', 'properties']).where('workspace_id', '=', ws.id).where('event', '=', 'Points Expiring').execute();
+    expect(events).toEqual([expect.objectContaining({ properties: expect.objectContaining({ points: 70 }) })]);
   });
 });

@@ -29,3 +29,4 @@ export { createMallItem, exchangeMallItem, listMallItems, MallItemInput } from '
 export { couponFunnel, pointsFlow, pointsLiability, tierReport } from './reports.js';
 export { registerLoyaltyRoutes, runLoyaltyJob } from './routes.js';
 export { loyaltyFacts, type LoyaltyFacts } from './facts.js';
+export { announceExpiringPoints } from './expiry-notice.js';

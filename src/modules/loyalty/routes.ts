@@ -9,6 +9,7 @@ import { returnCouponsForOrder } from './coupon-redeem.js';
 import { expireDueCoupons } from './coupons.js';
 import { awardEventPoints } from './event-points.js';
 import { evaluateTiers } from './tiers.js';
+import { announceExpiringPoints } from './expiry-notice.js';
 import { couponFunnel, pointsFlow, pointsLiability, tierReport } from './reports.js';
 import { getLoyaltySettings, updateLoyaltySettings } from './settings.js';
 import { AdjustRequest, LoyaltySettings, OrderForPoints, PointsEntry, PointsRequest, PointsResult } from './schema.js';
@@ -61,7 +62,7 @@ export function registerLoyaltyRoutes(app: FastifyInstance, ctx: AppContext): vo
     body: z.object({ profileId: z.number().int().positive(), event: z.string().min(1), idempotencyKey: z.string().min(1), at: z.coerce.date().optional() }) },
     ({ workspaceId, body }) => awardEventPoints(db, workspaceId, body));
 
-  const Jobs = z.array(z.enum(['release_pending', 'expire_points', 'expire_coupons', 'evaluate_tiers'])).min(1);
+  const Jobs = z.array(z.enum(['release_pending', 'expire_points', 'expire_coupons', 'evaluate_tiers', 'announce_expiring_points'])).min(1);
   defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/jobs', summary: 'Run loyalty jobs now (they also run on schedule in the server)', tags, auth, body: z.object({ jobs: Jobs }) },
     async ({ workspaceId, body }) => {
       const out: Record<string, unknown> = {};
@@ -89,10 +90,11 @@ export function registerLoyaltyRoutes(app: FastifyInstance, ctx: AppContext): vo
   }
 }
 
-export async function runLoyaltyJob(ctx: AppContext, workspaceId: string, job: 'release_pending' | 'expire_points' | 'expire_coupons' | 'evaluate_tiers') {
+export async function runLoyaltyJob(ctx: AppContext, workspaceId: string, job: 'release_pending' | 'expire_points' | 'expire_coupons' | 'evaluate_tiers' | 'announce_expiring_points') {
   const { db } = ctx.database;
   if (job === 'release_pending') return releaseDuePending(db, workspaceId);
   if (job === 'expire_points') return expireDuePoints(db, workspaceId);
   if (job === 'expire_coupons') return { expired: await expireDueCoupons(db, workspaceId) };
+  if (job === 'announce_expiring_points') return { announced: await announceExpiringPoints(db, workspaceId) };
   return evaluateTiers(db, workspaceId);
 }

@@ -3,10 +3,11 @@ import { releaseDuePending } from './pending.js';
 import { expireDuePoints } from './points.js';
 import { expireDueCoupons } from './coupons.js';
 import { evaluateTiers } from './tiers.js';
+import { announceExpiringPoints } from './expiry-notice.js';
 
 /**
  * The loyalty jobs of a serving process: every few minutes, for each workspace, pending points whose refund window
- * passed are released, due lots and coupons expire; once a day tiers are evaluated (downgrades with grace). Each
+ * passed are released, due lots and coupons expire; once a day tiers are evaluated (downgrades with grace) and expiring points are announced. Each
  * job is idempotent and per-profile transactional, so two processes running it at once do no harm.
  */
 export function startLoyaltyWorker(db: Db, opts: { log: (message: string) => void; everyMs?: number }): () => Promise<void> {
@@ -19,7 +20,10 @@ export function startLoyaltyWorker(db: Db, opts: { log: (message: string) => voi
       await releaseDuePending(db, id);
       await expireDuePoints(db, id);
       await expireDueCoupons(db, id);
-      if (lastTierDay !== today) await evaluateTiers(db, id);
+      if (lastTierDay !== today) {
+        await evaluateTiers(db, id);
+        await announceExpiringPoints(db, id);
+      }
     }
     lastTierDay = today;
   };

@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/ingest-profile.ts [--batches 200] [--known 5000]          # PostgreSQL, schema siyu_bench_profile
  *   npx tsx bench/ingest-profile.ts --pglite                                 # in-memory PGlite
+ *   npx tsx bench/ingest-profile.ts --import [--batches 10]                  # member import chunks (2,000 rows each)
  */
 import pg from 'pg';
 import { openDatabase } from '../src/platform/db/database.js';
@@ -12,6 +13,7 @@ import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { wireModules } from '../src/modules/wiring.js';
 import { createWorkspace } from '../src/modules/workspaces/index.js';
 import { prepareMessages, storeMessages } from '../src/modules/ingest/index.js';
+import { applyImportChunk } from '../src/modules/importer/index.js';
 import { rng, seedMessages, trafficMessage } from './lib/events.js';
 import { resetSchema } from './lib/pg.js';
 import { log, saveResult } from './lib/results.js';
@@ -24,6 +26,15 @@ const arg = (name: string, fallback: number) => {
 const batches = arg('batches', 200);
 const knownPool = arg('known', 5_000);
 const usePglite = process.argv.includes('--pglite');
+const importMode = process.argv.includes('--import');
+const CHUNK = 2000;
+
+/** Member rows as `siyu import members` reads them from a CSV (see bench/members.ts). */
+const memberChunk = (b: number) =>
+  Array.from({ length: CHUNK }, (_, k) => {
+    const i = b * CHUNK + k;
+    return { line: i + 2, record: { member_no: `M${10_000_000 + i}`, phone: `13${String(i).padStart(9, '0')}`, name: `会员${i}`, gender: 'female', city: '上海', birthday: '1990-01-01', tier: '金卡', joined_at: '2025-01-01T00:00:00.000Z' } };
+  });
 const SCHEMA = 'siyu_bench_profile';
 
 /** Statement label: the verb and the first table it names. */
@@ -61,11 +72,25 @@ async function main() {
   const db = database.db;
   const r = rng(11);
   const now = Date.now();
-  log(`seeding ${knownPool} known people on ${database.kind}`);
-  const seed = seedMessages(0, knownPool, r, now);
+  log(`seeding ${importMode ? 0 : knownPool} known people on ${database.kind}`);
+  const seed = importMode ? [] : seedMessages(0, knownPool, r, now);
   for (let k = 0; k < seed.length; k += 500) await storeMessages(db, ws.id, prepareMessages(seed.slice(k, k + 500), { receivedAt: new Date() }).messages);
 
   const bodies = Array.from({ length: batches }, (_, b) => JSON.stringify({ batch: Array.from({ length: 100 }, (_, j) => trafficMessage(b * 100 + j, 'prof', knownPool, r, now)) }));
+  if (importMode) {
+    recording = true;
+    const t0 = performance.now();
+    for (let b = 0; b < batches; b++) await applyImportChunk(db, ws.id, 'members', memberChunk(b));
+    const total = performance.now() - t0;
+    recording = false;
+    const rows = [...timings.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, t]) => ({ statement: k, perChunk: +(t.n / batches).toFixed(2), msPerChunk: +(t.ms / batches).toFixed(1) }));
+    const sqlMs = [...timings.values()].reduce((x, t) => x + t.ms, 0);
+    log(`${batches} import chunks of ${CHUNK} members on ${database.kind}: ${(total / batches).toFixed(0)} ms per chunk = ${Math.round((batches * CHUNK) / (total / 1000))} rows/s; SQL ${(sqlMs / batches).toFixed(0)} ms per chunk, JavaScript ${((total - sqlMs) / batches).toFixed(0)} ms`);
+    console.table(rows);
+    saveResult(`import-profile-${database.kind}`, { batches, chunk: CHUNK, msPerChunk: total / batches, sqlMs: sqlMs / batches, statements: rows });
+    await database.close();
+    return;
+  }
   let parseMs = 0;
   let prepareMs = 0;
   let storeMs = 0;

@@ -14,7 +14,7 @@ import { basicAuth, runLoad, type LoadRequest } from './lib/load.js';
 import { rng, seedMessages, trafficMessage } from './lib/events.js';
 import { copyCsv, csvField, resetSchema, withClient } from './lib/pg.js';
 import { log, machineLoad, round, saveResult } from './lib/results.js';
-import { createWorkspaceViaCli, siyuEnv, startServer } from './lib/server.js';
+import { createWorkspaceViaCli, siyuEnv, startServer, type SiyuProcess } from './lib/server.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,6 +23,10 @@ const arg = (name: string, fallback: number) => {
 const seconds = arg('seconds', 20);
 const fixedConcurrency = arg('concurrency', 0);
 const knownPool = arg('known', 10_000);
+/** --postgres-only: skip PGlite (for quick before/after comparisons of a change). */
+const postgresOnly = process.argv.includes('--postgres-only');
+/** --cpu-prof: write V8 CPU profiles of both servers into bench/profiles/ (open them in Chrome DevTools). */
+const cpuProf = process.argv.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', 'bench/profiles'] : [];
 const BATCH = 100;
 const SCHEMA = 'siyu_bench';
 
@@ -49,16 +53,23 @@ async function seed(baseUrl: string, writeKey: string, label: string) {
   log(`  ${label}: seeded ${knownPool} known people in ${(res.ms / 1000).toFixed(1)} s`);
 }
 
-async function measure(baseUrl: string, writeKey: string, label: string, runTag: string, concurrency: number, maxMs: number, maxEvents: number) {
+async function measure(server: SiyuProcess & { url: string }, writeKey: string, label: string, runTag: string, concurrency: number, maxMs: number, maxEvents: number) {
+  const baseUrl = server.url;
   const messages = traffic(runTag, maxEvents, runTag.length * 7919 + concurrency);
   const requests = batchRequests(writeKey, messages);
+  const cpuBefore = server.cpuMs();
   const res = await runLoad({
     baseUrl, requests, concurrency, maxMs,
     onProgress: (n, ms) => log(`  ${label} N=${concurrency}: ${n * BATCH} events, ${Math.round((n * BATCH) / (ms / 1000))} events/s`),
   });
-  if (res.failed) log(`  ${label}: ${res.failed} failed requests; first: ${res.firstError}`);
+  if (res.failed) {
+    log(`  ${label}: ${res.failed} failed requests; first: ${res.firstError}`);
+    for (const line of server.lines.filter((l) => l.includes('"level":50')).slice(-2)) log(`  server: ${line.slice(0, 600)}`);
+  }
   const events = res.completed * BATCH;
-  return { events, ms: res.ms, eventsPerSecond: events / (res.ms / 1000), failed: res.failed, messages: messages.slice(0, events) };
+  // The server's own CPU per batch bounds what one Node process can ingest, whatever the database does.
+  const serverCpuMsPerBatch = (server.cpuMs() - cpuBefore) / Math.max(1, res.completed + res.failed);
+  return { events, ms: res.ms, eventsPerSecond: events / (res.ms / 1000), failed: res.failed, serverCpuMsPerBatch, messages: messages.slice(0, events) };
 }
 
 /** The same rows as the events table would hold them, COPYed into an identical table without identity work. */
@@ -88,7 +99,7 @@ async function main() {
   await resetSchema(SCHEMA);
   const pgEnv = siyuEnv({ schema: SCHEMA });
   const pgWs = await createWorkspaceViaCli(pgEnv, 'bench ingest (PostgreSQL)');
-  const pgServer = await startServer(pgEnv, { port: 3911 });
+  const pgServer = await startServer(pgEnv, { port: 3911, nodeArgs: cpuProf });
   let pgResult;
   let concurrency = fixedConcurrency;
   const sweep: Array<{ concurrency: number; eventsPerSecond: number }> = [];
@@ -97,15 +108,15 @@ async function main() {
     if (!concurrency) {
       log('PostgreSQL: short concurrency sweep (5 s each) to pick N');
       for (const n of [2, 4, 8, 16]) {
-        const r = await measure(pgServer.url, pgWs.writeKey, 'PostgreSQL sweep', `sweep${n}`, n, 5_000, 60_000);
+        const r = await measure(pgServer, pgWs.writeKey, 'PostgreSQL sweep', `sweep${n}`, n, 5_000, 60_000);
         sweep.push({ concurrency: n, eventsPerSecond: round(r.eventsPerSecond) });
         log(`  N=${n}: ${Math.round(r.eventsPerSecond)} events/s`);
       }
       concurrency = [...sweep].sort((a, b) => b.eventsPerSecond - a.eventsPerSecond)[0]!.concurrency;
       log(`PostgreSQL: best N = ${concurrency}`);
     }
-    pgResult = await measure(pgServer.url, pgWs.writeKey, 'PostgreSQL', 'pgrun', concurrency, seconds * 1000, 400_000);
-    log(`PostgreSQL: ${pgResult.events} events in ${(pgResult.ms / 1000).toFixed(1)} s = ${Math.round(pgResult.eventsPerSecond)} events/s (N=${concurrency}); server RSS ${Math.round(pgServer.rssMb())} MB`);
+    pgResult = await measure(pgServer, pgWs.writeKey, 'PostgreSQL', 'pgrun', concurrency, seconds * 1000, 400_000);
+    log(`PostgreSQL: ${pgResult.events} events in ${(pgResult.ms / 1000).toFixed(1)} s = ${Math.round(pgResult.eventsPerSecond)} events/s (N=${concurrency}); server CPU ${pgResult.serverCpuMsPerBatch.toFixed(1)} ms per batch; RSS ${Math.round(pgServer.rssMb())} MB`);
   } finally {
     await pgServer.stop();
   }
@@ -116,20 +127,30 @@ async function main() {
   const copy = await rawCopy(pgResult.messages);
   log(`raw COPY: ${copy.rows} rows in ${(copy.ms / 1000).toFixed(2)} s = ${Math.round(copy.rowsPerSecond)} rows/s`);
 
+  if (postgresOnly) {
+    const result = { date: new Date().toISOString(), machine: { before: loadBefore, after: await machineLoad() }, concurrency, sweep,
+      postgres: { events: pgResult.events, eventsPerSecond: round(pgResult.eventsPerSecond), serverCpuMsPerBatch: round(pgResult.serverCpuMsPerBatch, 1) },
+      rawCopy: { rows: copy.rows, rowsPerSecond: round(copy.rowsPerSecond) }, postgresToRawCopy: round(pgResult.eventsPerSecond / copy.rowsPerSecond, 3) };
+    log(`RESULT ingest (PostgreSQL only): ${result.postgres.eventsPerSecond} events/s, ×${result.postgresToRawCopy} of raw COPY (${result.rawCopy.rowsPerSecond} rows/s)`);
+    return saveResult('ingest-postgres', result);
+  }
+
   // PGlite
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-bench-pglite-'));
-  log(`PGlite: fresh data folder ${dataDir}, creating a workspace, starting siyu serve --no-demo`);
+  log(`PGlite: fresh data folder ${dataDir}, starting siyu serve --no-demo, creating a workspace through it`);
   const liteEnv = siyuEnv({ dataDir });
   let liteResult;
   let liteRss = NaN;
   try {
-    const liteWs = await createWorkspaceViaCli(liteEnv, 'bench ingest (PGlite)');
-    const liteServer = await startServer(liteEnv, { port: 3912 });
+    // Server first, then the workspace through it (the CLI goes through the server that owns the folder): one
+    // PGlite start-up instead of two.
+    const liteServer = await startServer(liteEnv, { port: 3912, nodeArgs: cpuProf });
     try {
+      const liteWs = await createWorkspaceViaCli(liteEnv, 'bench ingest (PGlite)');
       await seed(liteServer.url, liteWs.writeKey, 'PGlite');
-      liteResult = await measure(liteServer.url, liteWs.writeKey, 'PGlite', 'literun', concurrency, seconds * 1000, 200_000);
+      liteResult = await measure(liteServer, liteWs.writeKey, 'PGlite', 'literun', concurrency, seconds * 1000, 200_000);
       liteRss = liteServer.rssMb();
-      log(`PGlite: ${liteResult.events} events in ${(liteResult.ms / 1000).toFixed(1)} s = ${Math.round(liteResult.eventsPerSecond)} events/s (N=${concurrency}); server RSS ${Math.round(liteRss)} MB`);
+      log(`PGlite: ${liteResult.events} events in ${(liteResult.ms / 1000).toFixed(1)} s = ${Math.round(liteResult.eventsPerSecond)} events/s (N=${concurrency}); server CPU ${liteResult.serverCpuMsPerBatch.toFixed(1)} ms per batch (PGlite runs inside it); RSS ${Math.round(liteRss)} MB`);
     } finally {
       await liteServer.stop();
     }
@@ -141,8 +162,8 @@ async function main() {
     date: new Date().toISOString(),
     machine: { before: loadBefore, after: await machineLoad() },
     batchSize: BATCH, knownPool, seconds, concurrency, sweep,
-    postgres: { events: pgResult.events, seconds: round(pgResult.ms / 1000, 1), eventsPerSecond: round(pgResult.eventsPerSecond), failed: pgResult.failed },
-    pglite: { events: liteResult.events, seconds: round(liteResult.ms / 1000, 1), eventsPerSecond: round(liteResult.eventsPerSecond), failed: liteResult.failed, rssMb: round(liteRss) },
+    postgres: { events: pgResult.events, seconds: round(pgResult.ms / 1000, 1), eventsPerSecond: round(pgResult.eventsPerSecond), failed: pgResult.failed, serverCpuMsPerBatch: round(pgResult.serverCpuMsPerBatch, 1) },
+    pglite: { events: liteResult.events, seconds: round(liteResult.ms / 1000, 1), eventsPerSecond: round(liteResult.eventsPerSecond), failed: liteResult.failed, serverCpuMsPerBatch: round(liteResult.serverCpuMsPerBatch, 1), rssMb: round(liteRss) },
     rawCopy: { rows: copy.rows, seconds: round(copy.ms / 1000, 2), rowsPerSecond: round(copy.rowsPerSecond) },
     ratios: {
       pgliteToPostgres: round(liteResult.eventsPerSecond / pgResult.eventsPerSecond, 2),

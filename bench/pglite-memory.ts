@@ -29,16 +29,15 @@ const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 async function child(config: string, members: number) {
   const { PGlite } = await import('@electric-sql/pglite');
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  await import('../src/platform/db/database.js'); // the same int8/numeric type parsers as the server
   const { migrateToLatest } = await import('../src/platform/db/migrate.js');
   const { wireModules } = await import('../src/modules/wiring.js');
   const { loadDemoBrand } = await import('../src/modules/demo/index.js');
   wireModules();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-pglite-mem-'));
   try {
-    const defaults = ['--single', '-F', '-O', '-j', '-c', 'search_path=public', '-c', 'exit_on_error=false', '-c', 'log_checkpoints=false', '-c', 'max_worker_processes=0',
-      '-c', 'max_parallel_workers=0', '-c', 'max_parallel_workers_per_gather=0', '-c', 'io_method=sync', '-c', 'max_parallel_maintenance_workers=0'];
     const extra = CONFIGS[config]!;
-    const pglite = new PGlite(path.join(dir, 'pgdata'), extra.length ? { startParams: [...defaults, ...extra] } : {});
+    const pglite = new PGlite(path.join(dir, 'pgdata'), extra.length ? { startParams: [...PGlite.defaultStartParams, ...extra] } : {});
     await pglite.waitReady;
     const opened = rssMb();
     const settings = await pglite.query<{ name: string; setting: string; unit: string | null }>(
@@ -51,7 +50,7 @@ async function child(config: string, members: number) {
     const loadMs = performance.now() - started;
     global.gc?.();
     const result = { config, openedRssMb: round(opened), afterDemoRssMb: round(rssMb()), heapMb: round(process.memoryUsage().heapUsed / 2 ** 20), loadSeconds: round(loadMs / 1000, 1),
-      settings: Object.fromEntries(settings.rows.map((s) => [s.name, `${s.setting}${s.unit ?? ''}`])) };
+      settings: Object.fromEntries(settings.rows.map((s) => [s.name, `${s.setting} × ${s.unit ?? '1'}`])) };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     await db.destroy();
     await pglite.close();
@@ -69,7 +68,7 @@ async function main() {
     const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', import.meta.filename, '--child', '--config', config, '--members', String(members)], { encoding: 'utf8', maxBuffer: 1 << 24 });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !line.startsWith('{')) {
-      log(`  ${config}: failed\n${r.stderr.slice(-1500)}`);
+      log(`  ${config}: failed\n${r.stderr.slice(0, 1500)}`);
       continue;
     }
     const res = JSON.parse(line);

@@ -15,9 +15,9 @@ import { ROOT } from './lib/server.js';
 
 const BUDGET_MS = 14.5 * 60_000;
 const OWN = [
-  { name: 'ingest', file: 'bench/ingest.ts', limitMs: 300_000 },
-  { name: 'members', file: 'bench/members.ts', limitMs: 240_000 },
-  { name: 'memory', file: 'bench/memory.ts', args: ['--timeout', '300'], limitMs: 420_000 },
+  { name: 'ingest', file: 'bench/ingest.ts', args: ['--seconds', '15', '--known', '5000'], limitMs: 330_000 },
+  { name: 'members', file: 'bench/members.ts', args: ['--import-timeout', '90'], limitMs: 210_000 },
+  { name: 'memory', file: 'bench/memory.ts', args: ['--timeout', '240'], limitMs: 330_000 },
 ];
 const OTHERS_LIMIT_MS = 180_000;
 
@@ -38,12 +38,15 @@ function runChild(file: string, args: string[], limitMs: number, env: NodeJS.Pro
     const timer = setTimeout(() => {
       timedOut = true;
       process.stdout.write(`\n[bench] ${file} exceeded ${limitMs / 1000} s: stopping it\n`);
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-        setTimeout(() => child.exitCode === null && process.kill(-child.pid!, 'SIGKILL'), 10_000).unref();
-      } catch {
-        /* already gone */
-      }
+      const signal = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, sig);
+        } catch {
+          /* the group is already gone */
+        }
+      };
+      signal('SIGTERM');
+      setTimeout(() => signal('SIGKILL'), 10_000).unref();
     }, limitMs);
     child.once('exit', (code) => {
       clearTimeout(timer);

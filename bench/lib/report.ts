@@ -62,10 +62,6 @@ export function renderFigures(results: Record<string, Json>): string {
       '',
     );
   }
-  for (const [name, r] of Object.entries(results)) {
-    if (!name.startsWith('runner')) continue;
-    out.push(`Runner: ${r.summary}`, '');
-  }
   return out.join('\n');
 }
 

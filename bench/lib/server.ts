@@ -16,6 +16,8 @@ export interface SiyuProcess {
   waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
   rssMb(): number;
   peakRssMb(): number;
+  /** CPU time (user + system) the process has used so far, in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,14 @@ export function startSiyu(args: string[], env: NodeJS.ProcessEnv, nodeArgs: stri
       });
     },
     rssMb: () => status('VmRSS'),
+    cpuMs: () => {
+      try {
+        const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+      } catch {
+        return NaN;
+      }
+    },
     peakRssMb: () => status('VmHWM'),
     async stop() {
       if (exited) return;

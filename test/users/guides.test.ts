@@ -28,6 +28,7 @@ describeEachDatabase('guide users', (ctx) => {
     const byTrait = await profileWith(ws.id, { name: 'Zhang San', phone: '13812345678', guideId: 'g1' });
     const bySale = await profileWith(ws.id, { name: 'Li Si', mobile: '13900001111' });
     const other = await profileWith(ws.id, { name: 'Wang Wu', phone: '13700002222', guideId: 'g2' });
+    const bySnakeTrait = await profileWith(ws.id, { name: 'Zhao Liu', guide_id: 'g1' });
     await db.insertInto('orders').values({ workspace_id: ws.id, order_id: 'o1', identifier_id: 1, profile_id: bySale, guide_id: 'g1', status: 'paid', total_amount: 10, paid_amount: 10, ordered_at: new Date() }).execute();
 
     const email = `guide-${process.pid}-${Date.now()}@example.com`;
@@ -39,7 +40,7 @@ describeEachDatabase('guide users', (ctx) => {
     const customers = await app.inject({ method: 'GET', url: '/api/v1/me/customers', headers: { cookie } });
     expect(customers.statusCode).toBe(200);
     const data = (customers.json() as { data: { id: number; traits: Record<string, string> }[] }).data;
-    expect(data.map((c) => c.id).sort()).toEqual([byTrait, bySale].sort());
+    expect(data.map((c) => c.id).sort()).toEqual([byTrait, bySale, bySnakeTrait].sort());
     expect(JSON.stringify(data)).not.toContain('13812345678');
     expect(data.find((c) => c.id === byTrait)!.traits.phone).toBe('138****5678');
     expect(data.find((c) => c.id === bySale)!.traits.mobile).toBe('139****1111');

@@ -59,7 +59,7 @@ export async function authorizeSession(db: Db, session: SessionUser, request: Fa
 
 /**
  * A guide's customers: profiles the guide sold to (orders.guide_id) or that carry the guide in their traits
- * (`guideId`, set when a customer adds the guide's WeCom account).
+ * (`guideId` or `guide_id`, set when a customer adds the guide's WeCom account or joins at their store).
  */
 export function guideCustomersQuery(db: Db, workspaceId: string, guideId: string) {
   return db
@@ -69,6 +69,7 @@ export function guideCustomersQuery(db: Db, workspaceId: string, guideId: string
     .where((eb) =>
       eb.or([
         eb(sql`p.traits->>'guideId'`, '=', guideId),
+        eb(sql`p.traits->>'guide_id'`, '=', guideId),
         eb.exists(
           eb
             .selectFrom('orders as o')

@@ -10,6 +10,7 @@ import {
   earnPoints,
   evaluateTiers,
   getMember,
+  grantBirthdayGifts,
   issueMemberToken,
   listCoupons,
   loyaltyFacts,
@@ -104,5 +105,19 @@ describeEachDatabase('loyalty members and tiers', (ctx) => {
     expect(await announceExpiringPoints(db, ws.id)).toBe(0);
     const events = await db.selectFrom('events').select(['event', 'properties']).where('workspace_id', '=', ws.id).where('event', '=', 'Points Expiring').execute();
     expect(events).toEqual([expect.objectContaining({ properties: expect.objectContaining({ points: 70 }) })]);
+  });
+
+  it('hands out the tier birthday coupon on the birthday, once a year', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const db = ctx.database.db;
+    const gift = await createCouponTemplate(db, ws.id, { name: 'birthday', kind: 'fixed', amount: 30 });
+    await setTiers(db, ws.id, [{ id: 'normal', name: '普通', rank: 0, threshold: 0, benefits: { birthdayCouponTemplateId: gift.id } }]);
+    await ingestMessages(db, ws.id, [{ type: 'identify', userId: 'bday-1', traits: { birthday: '1990-06-15' }, timestamp: new Date().toISOString() }]);
+    const m = await bindMemberCard(db, ws.id, { userId: 'bday-1' });
+    const birthday = new Date('2031-06-15T04:00:00Z'); // noon in Shanghai
+    expect(await grantBirthdayGifts(db, ws.id, new Date('2031-06-14T04:00:00Z'))).toBe(0);
+    expect(await grantBirthdayGifts(db, ws.id, birthday)).toBe(1);
+    expect(await grantBirthdayGifts(db, ws.id, new Date(birthday.getTime() + 3_600_000))).toBe(0);
+    expect((await listCoupons(db, ws.id, { profileId: m.profileId })).map((c) => c.templateId)).toEqual([gift.id]);
   });
 });

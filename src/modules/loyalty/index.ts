@@ -30,3 +30,4 @@ export { couponFunnel, pointsFlow, pointsLiability, tierReport } from './reports
 export { registerLoyaltyRoutes, runLoyaltyJob } from './routes.js';
 export { loyaltyFacts, type LoyaltyFacts } from './facts.js';
 export { announceExpiringPoints } from './expiry-notice.js';
+export { grantBirthdayGifts } from './birthday.js';

@@ -4,10 +4,11 @@ import { expireDuePoints } from './points.js';
 import { expireDueCoupons } from './coupons.js';
 import { evaluateTiers } from './tiers.js';
 import { announceExpiringPoints } from './expiry-notice.js';
+import { grantBirthdayGifts } from './birthday.js';
 
 /**
  * The loyalty jobs of a serving process: every few minutes, for each workspace, pending points whose refund window
- * passed are released, due lots and coupons expire; once a day tiers are evaluated (downgrades with grace) and expiring points are announced. Each
+ * passed are released, due lots and coupons expire; once a day tiers are evaluated (downgrades with grace) expiring points are announced and birthday gifts handed out. Each
  * job is idempotent and per-profile transactional, so two processes running it at once do no harm.
  */
 export function startLoyaltyWorker(db: Db, opts: { log: (message: string) => void; everyMs?: number }): () => Promise<void> {
@@ -23,6 +24,7 @@ export function startLoyaltyWorker(db: Db, opts: { log: (message: string) => voi
       if (lastTierDay !== today) {
         await evaluateTiers(db, id);
         await announceExpiringPoints(db, id);
+        await grantBirthdayGifts(db, id);
       }
     }
     lastTierDay = today;

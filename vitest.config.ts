@@ -5,8 +5,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    hookTimeout: 180_000,
     pool: 'forks',
+    // Test files in a worker share one embedded database (see test/support/databases.ts); each test has its own workspace.
+    isolate: false,
     maxWorkers: 3,
   },
 });

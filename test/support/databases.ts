@@ -22,10 +22,17 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<Database> {
     // Migrated once by the global setup; each test isolates itself by its own workspace.
     return openDatabase({ url: TEST_POSTGRES_URL, schema: testPostgresSchema(), poolSize: 8 });
   }
-  const database = await openDatabase({ dataDir: 'memory://' });
-  await migrateToLatest(database.db);
-  return database;
+  // One migrated in-memory PGlite per test worker, shared by the files that worker runs (vitest runs them with
+  // isolate: false): starting PGlite and migrating costs seconds of CPU, and tests isolate by workspace anyway.
+  sharedPglite ??= openDatabase({ dataDir: 'memory://' }).then(async (database) => {
+    await migrateToLatest(database.db);
+    return database;
+  });
+  const database = await sharedPglite;
+  return { ...database, close: async () => {} };
 }
+
+let sharedPglite: Promise<Database> | undefined;
 
 /**
  * Runs a block of storage tests once per database kind. `ctx.database` is ready inside tests.
@@ -37,7 +44,7 @@ export function describeEachDatabase(name: string, body: (ctx: { database: Datab
       const ctx = { kind } as { database: Database; kind: DatabaseKind };
       beforeAll(async () => {
         ctx.database = await openTestDatabase(kind);
-      }, 60_000);
+      });
       afterAll(async () => {
         await ctx.database?.close();
       });

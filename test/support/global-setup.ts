@@ -1,16 +1,17 @@
 import pg from 'pg';
 import { openDatabase } from '../../src/platform/db/database.js';
-import { isAlive } from '../../src/platform/db/data-dir-lock.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { TEST_POSTGRES_URL, testDatabaseKinds } from './databases.js';
 
 /**
- * Gives this run's PostgreSQL tests a freshly migrated schema of their own (`siyu_test_<pid>`), and drops the
- * schemas of earlier runs whose process is gone. Test workers inherit SIYU_TEST_SCHEMA.
+ * Gives this run's PostgreSQL tests a freshly migrated schema of their own (`siyu_test_<pid>_<start time>`), and
+ * drops schemas that earlier runs left behind (older than three hours: no run lasts that long, so a run in
+ * progress is never disturbed). Test workers inherit SIYU_TEST_SCHEMA.
  */
 export default async function setup(): Promise<() => Promise<void>> {
   if (!testDatabaseKinds().includes('postgres')) return async () => {};
-  const schema = `siyu_test_${process.pid}`;
+  const started = Math.floor(Date.now() / 1000);
+  const schema = `siyu_test_${process.pid}_${started}`;
   process.env.SIYU_TEST_SCHEMA = schema;
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   try {
@@ -23,8 +24,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   }
   const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'siyu\\_test\\_%'`);
   for (const { nspname } of rows) {
-    const pid = Number(nspname.slice('siyu_test_'.length));
-    if (!isAlive(pid) || pid === process.pid) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    const createdAt = Number(nspname.split('_')[3] ?? 0);
+    if (started - createdAt > 3 * 3600) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
   }
   await client.query(`DROP SCHEMA IF EXISTS siyu_test CASCADE`);
   const database = await openDatabase({ url: TEST_POSTGRES_URL, schema });

@@ -23,6 +23,9 @@ export function registerServeCommands(program: Command): void {
       const cfg = databaseConfigFromEnv({ dataDir: opts.data });
       const database = await openDatabase(cfg);
       await migrateToLatest(database.db);
+      // Channel credentials are encrypted with SIYU_SECRET_KEY, or in embedded mode a key file in the data folder.
+      const { configureSecretKey } = await import('../../modules/channels/index.js');
+      configureSecretKey(cfg);
       const port = Number(opts.port);
       const publicUrl = process.env.SIYU_PUBLIC_URL ?? `http://${opts.host}:${port}`;
       const ctx = { database, publicUrl, demo: opts.demo };

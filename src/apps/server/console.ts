@@ -18,7 +18,7 @@ addBackgroundStarter(async (ctx) => {
 });
 
 /** Paths that belong to the API: an unknown one is a JSON 404, never the console's index.html. */
-const apiPrefixes = ['/api/', '/v1/', '/t/', '/internal/'];
+const apiPrefixes = ['/api/', '/v1/', '/t/', '/u/', '/callbacks/', '/internal/'];
 const apiPaths = new Set(['/api', '/v1', '/t', '/openapi.json', '/healthz']);
 const isApiPath = (p: string) => apiPaths.has(p) || apiPrefixes.some((prefix) => p.startsWith(prefix));
 

@@ -46,9 +46,9 @@ export function acquireDataDirLock(dataDir: string, owner: Omit<DataDirOwner, 'p
       if (holder && holder.pid !== process.pid && isAlive(holder.pid)) {
         throw new AppError(
           'data_dir_locked',
-          `the data folder ${dataDir} is in use by process ${holder.pid}${holder.url ? ` (server at ${holder.url})` : ''}. ` +
-            `Stop that process first, or run this command against it with --server ${holder.url ?? 'URL'}, ` +
-            `or set DATABASE_URL to use PostgreSQL, which many processes can share.`,
+          `the data folder ${dataDir} is in use by process ${holder.pid}${holder.url ? ` (the Siyu server at ${holder.url})` : ''}. ` +
+            `Commands such as \`siyu workspace create\`, \`siyu import\` and \`siyu demo\` go through that server by themselves; ` +
+            `for this one, stop that process first, or use PostgreSQL (DATABASE_URL), which many processes can share.`,
         );
       }
       fs.rmSync(file, { force: true }); // stale: its owner is gone

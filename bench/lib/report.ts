@@ -28,8 +28,10 @@ export function renderFigures(results: Record<string, Json>): string {
       '',
       '| target | events | events/s | ratio |',
       '|---|---|---|---|',
-      `| PostgreSQL (schema siyu_bench) | ${n(ingest.postgres.events)} | ${n(ingest.postgres.eventsPerSecond)} | ×${ingest.ratios.postgresToRawCopy} of raw COPY |`,
-      `| PGlite (fresh data folder) | ${n(ingest.pglite.events)} | ${n(ingest.pglite.eventsPerSecond)} | ×${ingest.ratios.pgliteToPostgres} of PostgreSQL |`,
+      `| PostgreSQL (schema siyu_bench) | ${n(ingest.postgres.events)} | ${n(ingest.postgres.eventsPerSecond)} (server CPU ${ingest.postgres.serverCpuMsPerBatch} ms/batch${ingest.postgres.failed ? `, ${ingest.postgres.failed} failed batches` : ''}) | ×${ingest.ratios.postgresToRawCopy} of raw COPY |`,
+      ingest.pglite
+        ? `| PGlite (fresh data folder) | ${n(ingest.pglite.events)} | ${n(ingest.pglite.eventsPerSecond)} | ×${ingest.ratios.pgliteToPostgres} of PostgreSQL |`
+        : '| PGlite (fresh data folder) | not measured: stopped at the time limit | | |',
       `| raw \`COPY\` of the same rows into a bare copy of \`events\` (PostgreSQL) | ${n(ingest.rawCopy.rows)} | ${n(ingest.rawCopy.rowsPerSecond)} | baseline |`,
       '',
     );

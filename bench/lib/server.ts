@@ -27,7 +27,8 @@ export function siyuEnv(target: { schema: string } | { dataDir: string }): NodeJ
   delete env.DATABASE_URL;
   delete env.SIYU_DB_SCHEMA;
   delete env.SIYU_DATA_DIR;
-  if ('schema' in target) Object.assign(env, { DATABASE_URL: PG_URL, SIYU_DB_SCHEMA: target.schema });
+  // With PostgreSQL the server needs a sealing key for channel secrets; a fixed one is fine for throwaway schemas.
+  if ('schema' in target) Object.assign(env, { DATABASE_URL: PG_URL, SIYU_DB_SCHEMA: target.schema, SIYU_SECRET_KEY: env.SIYU_SECRET_KEY ?? 'b'.repeat(64) });
   else env.SIYU_DATA_DIR = target.dataDir;
   return env;
 }

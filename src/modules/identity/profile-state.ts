@@ -67,6 +67,9 @@ export async function applyProfileTouches(trx: Trx, workspaceId: string, touches
   }
   const ids = [...byProfile.keys()].sort((x, y) => x - y);
   const aggs = ids.map((id) => byProfile.get(id)!);
+  // Lock the rows in id order first: the UPDATE below locks them in whatever order its plan visits them (heap order
+  // under a hash join), and two concurrent batches with different plans deadlocked on shared profiles.
+  await sql`SELECT id FROM profiles WHERE workspace_id = ${workspaceId} AND id = ANY(${ids}::bigint[]) ORDER BY id FOR UPDATE`.execute(trx);
   await sql`
     UPDATE profiles p SET
       traits = siyu_newer_traits(p.traits, p.trait_times, x.traits, x.times),

@@ -83,13 +83,14 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
     }
   }
   const links = [...linkByPair.values()].sort((x, y) => x.a - y.a || x.b - y.b);
-  const changed = links.length
+  const toWrite = await withoutSettledLinks(trx, workspaceId, links, createdIds);
+  const changed = toWrite.length
     ? (
         await sql<{ a: number; b: number }>`
         INSERT INTO identity_links (workspace_id, a, b, event_time, message_id)
         SELECT ${workspaceId}, a, b, t, m
-        FROM unnest(${links.map((l) => l.a)}::bigint[], ${links.map((l) => l.b)}::bigint[],
-                    ${links.map((l) => new Date(l.eventTime).toISOString())}::timestamptz[], ${links.map((l) => l.messageId)}::text[]) AS x(a, b, t, m)
+        FROM unnest(${toWrite.map((l) => l.a)}::bigint[], ${toWrite.map((l) => l.b)}::bigint[],
+                    ${toWrite.map((l) => new Date(l.eventTime).toISOString())}::timestamptz[], ${toWrite.map((l) => l.messageId)}::text[]) AS x(a, b, t, m)
         ON CONFLICT (workspace_id, a, b) DO UPDATE SET event_time = excluded.event_time, message_id = excluded.message_id
         WHERE (excluded.event_time, excluded.message_id) < (identity_links.event_time, identity_links.message_id)
         RETURNING a, b`.execute(trx)
@@ -169,6 +170,28 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
     pending: [...pending],
     newProfiles,
   };
+}
+
+/**
+ * Drops links between known identifiers whose stored evidence is already earlier: the upsert would change nothing,
+ * but ON CONFLICT DO UPDATE locks the existing row even when its WHERE is false, so concurrent batches of the same
+ * people queued behind each other until commit. Links only ever get earlier (deletes hold the exclusive identity
+ * lock), so a link seen as earlier here stays so. Ties on time are left to the upsert (text order is the database's).
+ */
+async function withoutSettledLinks(trx: Trx, workspaceId: string, links: PartitionLink[], createdIds: Set<number>): Promise<PartitionLink[]> {
+  const known = links.filter((l) => !createdIds.has(l.a) && !createdIds.has(l.b));
+  if (!known.length) return links;
+  const { rows } = await sql<{ a: number; b: number; event_time: Date; message_id: string }>`
+    SELECT l.a, l.b, l.event_time, l.message_id FROM identity_links l
+    JOIN unnest(${known.map((l) => l.a)}::bigint[], ${known.map((l) => l.b)}::bigint[]) AS x(a, b) ON l.a = x.a AND l.b = x.b
+    WHERE l.workspace_id = ${workspaceId}`.execute(trx);
+  const stored = new Map(rows.map((r) => [`${r.a}:${r.b}`, r]));
+  return links.filter((l) => {
+    const s = stored.get(`${l.a}:${l.b}`);
+    if (!s) return true;
+    const t = s.event_time.getTime();
+    return !(t < l.eventTime || (t === l.eventTime && s.message_id === l.messageId));
+  });
 }
 
 export async function mintProfileIds(trx: Trx, n: number): Promise<number[]> {

@@ -15,13 +15,27 @@ export function registerOperation(spec: RouteSpec<ZodType, ZodType, ZodType>): v
   operations.set(`${spec.method} ${path}`, { method: spec.method.toLowerCase(), path, spec });
 }
 
+/** Shared definitions (recursive schemas such as rules) hoisted out of operations into components.schemas. */
+const sharedDefinitions: Record<string, unknown> = {};
+
 function toSchema(schema: ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
   try {
-    const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-    return rest;
+    const { $schema: _drop, $defs, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+    for (const [name, def] of Object.entries(($defs as Record<string, unknown> | undefined) ?? {})) sharedDefinitions[name] = rewriteRefs(def);
+    return rewriteRefs(rest) as Record<string, unknown>;
   } catch {
     return {};
   }
+}
+
+function rewriteRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rewriteRefs);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? v.replace('#/$defs/', '#/components/schemas/') : rewriteRefs(v)]),
+    );
+  }
+  return value;
 }
 
 function parameters(schema: ZodType | undefined, location: 'query' | 'path') {
@@ -69,6 +83,7 @@ export function buildOpenApiDocument(info: { title: string; version: string; des
         writeKeyBody: { type: 'apiKey', in: 'header', name: 'X-Write-Key-In-Body', description: '`writeKey` in the JSON body' },
       },
       schemas: {
+        ...sharedDefinitions,
         Error: {
           type: 'object',
           properties: {

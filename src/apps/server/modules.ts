@@ -8,10 +8,14 @@ import { registerAnalyticsRoutes } from '../../modules/analytics/index.js';
 import { registerUserRoutes } from '../../modules/users/index.js';
 import { registerChannelRoutesAndCallbacks } from '../../modules/channels/index.js';
 import { registerTemplateRoutes } from '../../modules/templates/index.js';
-import { registerRulesTierRoutes } from '../../modules/segments/index.js';
+import { registerRulesTierRoutes, startRulesWorker } from '../../modules/segments/index.js';
 import { registerLoyaltyRoutes } from '../../modules/loyalty/index.js';
 import { registerJourneys } from '../../modules/journeys/index.js';
 import { registerConsole } from './console.js';
+import { addBackgroundStarter } from './background.js';
+
+// Work the serving process runs besides answering requests (started by `siyu serve`, never by tests).
+addBackgroundStarter(async (ctx, opts) => startRulesWorker(ctx.database.db, { log: opts.log }));
 
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */
 export async function registerModuleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../platform/http/context.js';
-import { addBackgroundStarter } from '../../apps/server/background.js';
 import { registerLifecycleRoutes } from '../lifecycle/index.js';
 import { registerTagRoutes } from '../tags/index.js';
 import { recomputeWithDependents, runDailyPass } from './evaluation.js';
@@ -26,16 +25,10 @@ export { deleteRulesTierRows, remapSegmentMembers } from './remap.js';
 export { startRulesWorker } from './worker.js';
 export { Segment, SegmentInput, SegmentUpdate, StaticSegmentInput } from './schema.js';
 
-let workerRegistered = false;
-
-/** Routes of the rules tier (rules, tags, segments, lifecycle) and, for serving processes, the rules worker. */
+/** Routes of the rules tier (rules, tags, segments, lifecycle). The serving process also runs startRulesWorker. */
 export function registerRulesTierRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { db } = ctx.database;
   registerSegmentRoutes(app, ctx);
   registerTagRoutes(app, ctx, { afterRuleChange: (ws, id) => recomputeWithDependents(db, ws, { kind: 'tag', id }, new Date()) });
   registerLifecycleRoutes(app, ctx, { recompute: (ws) => runDailyPass(db, ws) });
-  if (!workerRegistered) {
-    workerRegistered = true;
-    addBackgroundStarter(async (background, opts) => startRulesWorker(background.database.db, { log: opts.log }));
-  }
 }

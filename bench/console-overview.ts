@@ -3,7 +3,8 @@
  * navigation start → the overview's charts (or its empty states) on screen. Baseline in the same run: the
  * sign-in page (same bundle, no data). Usage: npx tsx bench/console-overview.ts [members=10000] [runs=5]
  * Needs PostgreSQL at SIYU_TEST_POSTGRES_URL (default 127.0.0.1:5432/test); uses the schema siyu_bench_console,
- * rebuilt each run unless BENCH_FRESH=0 (then a demo brand loaded earlier is reused).
+ * rebuilt each run unless BENCH_FRESH=0 (then a demo brand loaded earlier is reused). With SIYU_SCREENSHOTS=1 it
+ * also saves the demo brand's overview and profiles to docs/screenshots/.
  */
 import pg from 'pg';
 import { ensureConsoleBuilt } from '../console/ensure-built.mjs';
@@ -12,7 +13,7 @@ import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { wireModules } from '../src/modules/wiring.js';
 import { DEMO_LOGIN, DEMO_WORKSPACE_ID, loadDemoBrand } from '../src/modules/demo/index.js';
-import { launchBrowser } from '../test/console/browser.js';
+import { launchBrowser, screenshotPath } from '../test/console/browser.js';
 
 const members = Number(process.argv[2] ?? 10_000);
 const runs = Number(process.argv[3] ?? 5);
@@ -79,8 +80,28 @@ async function main() {
   console.log(`overview reload (warm cache), median: ${median(warm).toFixed(0)} ms`);
   console.log(`baseline: sign-in page (cold cache), median: ${s.toFixed(0)} ms`);
   console.log(`ratio overview / sign-in: ${(o / s).toFixed(2)}`);
+  if (process.env.SIYU_SCREENSHOTS === '1') await demoScreenshots(base);
   await app.close();
   await database.close();
+}
+
+/** With SIYU_SCREENSHOTS=1: the demo brand's overview, profile list and one 360° profile, for the docs. */
+async function demoScreenshots(base: string) {
+  const browser = await launchBrowser();
+  await browser.context.request.post(`${base}/api/v1/session`, { data: DEMO_LOGIN });
+  const page = await browser.context.newPage();
+  await page.goto(base);
+  await overviewReady(page);
+  await page.waitForTimeout(1500); // chart entry animations
+  await page.screenshot({ path: screenshotPath('demo-overview') });
+  await page.goto(`${base}/profiles`);
+  await page.locator('.ant-table-row').first().waitFor();
+  await page.screenshot({ path: screenshotPath('demo-profiles') });
+  await page.locator('.ant-table-row').first().click();
+  await page.getByTestId('timeline').locator('.ant-timeline-item').first().waitFor();
+  await page.getByTestId('profile-extras').waitFor();
+  await page.screenshot({ path: screenshotPath('demo-profile'), fullPage: true });
+  await browser.close();
 }
 
 /** Every overview part has settled: charts drawn, or an empty/not-available state shown. */

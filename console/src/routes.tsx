@@ -37,6 +37,6 @@ export const routes: RouteDef[] = [
   { path: '/data/keys', page: KeysPage, roles: staff },
   { path: '/data/import', page: resourcePage('import', ['/api/v1/imports']), roles: staff },
   { path: '/data/identifiers', page: IdentifierSettingsPage, roles: staff },
-  { path: '/data/events', page: resourcePage('events', ['/api/v1/event-schema']), roles: staff },
+  { path: '/data/events', page: resourcePage('events', ['/api/v1/events/schema']), roles: staff },
   { path: '/team', page: TeamPage, roles: staff },
 ];

@@ -34,6 +34,7 @@ export const en: Messages = {
     unknown: 'An unexpected error happened',
   },
   overview: {
+    activeProfiles30d: 'Active (30 days)', wechat: 'Reachable on WeChat', wecom: 'Reachable on WeCom', totalOrders: 'Orders ({{days}} days)', totalGmv: 'GMV ({{days}} days)', newMembers: 'New members per day',
     aipl: 'AIPL stage sizes', aiplFlow: 'AIPL flow between stages', rfm: 'RFM classes', people: 'Profiles', revenue: 'Revenue', rfmComputedAt: 'Computed {{time}}', period: 'Last 30 days',
     title: 'Overview', profiles: 'Profiles', members: 'Members', activeProfiles: 'Active profiles', events: 'Events', orders: 'Orders',
     gmv: 'GMV', trend: 'Orders and GMV', date: 'Date', chartLoading: 'Loading the chart…',

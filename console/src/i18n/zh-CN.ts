@@ -31,6 +31,7 @@ export const zhCN = {
     network: '无法连接服务器，请检查网络', unknown: '发生未知错误',
   },
   overview: {
+    activeProfiles30d: '近 30 天活跃', wechat: '可触达（微信）', wecom: '可触达（企业微信）', totalOrders: '订单数（{{days}} 天）', totalGmv: 'GMV（{{days}} 天）', newMembers: '每日新增会员',
     aipl: 'AIPL 各阶段人数', aiplFlow: 'AIPL 阶段流转', rfm: 'RFM 分层', people: '人数', revenue: '消费金额', rfmComputedAt: '计算于 {{time}}', period: '近 30 天',
     title: '概览', profiles: '用户数', members: '会员数', activeProfiles: '活跃用户', events: '事件数', orders: '订单数',
     gmv: '成交额（GMV）', trend: '订单与 GMV 趋势', date: '日期', chartLoading: '图表加载中…',

@@ -1,25 +1,15 @@
-import { Card, Col, Row, Skeleton, Statistic, Typography } from 'antd';
+import { Card, Col, Row, Skeleton, Typography } from 'antd';
 import { lazy, Suspense, useMemo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi, type ApiState } from '../api';
 import { ErrorState, NotAvailable } from '../components/States';
-import { useFormat } from '../format';
-import type { AiplReport, RfmReport, TrendPoint } from './charts';
+import type { AiplReport, RfmReport } from './charts';
+import { OverviewStatsSection, type OverviewStats } from './OverviewStats';
 
 /** ECharts is large: it loads only when a chart is on screen. */
-const TrendChart = lazy(() => import('./charts').then((m) => ({ default: m.TrendChart })));
 const AiplCharts = lazy(() => import('./charts').then((m) => ({ default: m.AiplCharts })));
 const RfmChart = lazy(() => import('./charts').then((m) => ({ default: m.RfmChart })));
 
-type Overview = Record<string, unknown> & { trend?: TrendPoint[]; daily?: TrendPoint[] };
-const metrics = [
-  { key: 'profiles', money: false },
-  { key: 'members', money: false },
-  { key: 'activeProfiles', money: false },
-  { key: 'events', money: false },
-  { key: 'orders', money: false },
-  { key: 'gmv', money: true },
-] as const;
 const DAY_MS = 86_400_000;
 
 const lastDays = (days: number) => ({ from: new Date(Date.now() - days * DAY_MS).toISOString().slice(0, 10), to: new Date().toISOString().slice(0, 10) });
@@ -30,9 +20,8 @@ const lastDays = (days: number) => ({ from: new Date(Date.now() - days * DAY_MS)
  */
 export function OverviewPage() {
   const { t } = useTranslation();
-  const format = useFormat();
   const period = useMemo(() => lastDays(30), []);
-  const stats = useApi<Overview>('/api/v1/stats/overview');
+  const stats = useApi<OverviewStats>('/api/v1/stats/overview');
   const aipl = useApi<AiplReport>('/api/v1/reports/aipl', period);
   const rfm = useApi<RfmReport>('/api/v1/reports/rfm');
   const states = [stats, aipl, rfm];
@@ -53,26 +42,7 @@ export function OverviewPage() {
         <NotAvailable feature={t('overview.title')} />
       ) : (
         <Row gutter={[16, 16]}>
-          {section(stats, (data) => {
-            const trend = data.trend ?? data.daily ?? [];
-            return (
-              <>
-                {metrics.filter((m) => typeof data[m.key] === 'number').map((m) => (
-                  <Col key={m.key} xs={24} sm={12} lg={8} xl={4}>
-                    <Card>
-                      <Statistic title={t(`overview.${m.key}`)} value={data[m.key] as number}
-                        formatter={(v) => (m.money ? format.money(Number(v)) : format.number(Number(v)))} />
-                    </Card>
-                  </Col>
-                ))}
-                {trend.length > 0 && (
-                  <Col span={24}>
-                    <Card title={t('overview.trend')}>{chart(<TrendChart points={trend} />)}</Card>
-                  </Col>
-                )}
-              </>
-            );
-          })}
+          {section(stats, (data) => <OverviewStatsSection data={data} />)}
           {!aipl.error?.missingRoute && (
             <Col xs={24} xl={14}>
               <Card title={`${t('overview.aipl')} · ${t('overview.aiplFlow')}`} extra={t('overview.period')} data-testid="aipl">

@@ -59,6 +59,18 @@ export function TrendChart({ points }: { points: TrendPoint[] }) {
   return <Chart option={option} label={t('overview.trend')} />;
 }
 
+export function DailyLine({ points, label }: { points: { day: string; value: number }[]; label: string }) {
+  const format = useFormat();
+  const option = {
+    tooltip: { trigger: 'axis', valueFormatter: (v: number) => format.number(v) },
+    grid: { left: 60, right: 20, top: 20, bottom: 30 },
+    xAxis: { type: 'category', data: points.map((p) => format.date(p.day)) },
+    yAxis: { type: 'value', axisLabel: { formatter: (v: number) => format.number(v) } },
+    series: [{ type: 'line', name: label, smooth: true, areaStyle: { opacity: 0.15 }, data: points.map((p) => p.value) }],
+  };
+  return <Chart option={option} label={label} height={260} />;
+}
+
 const stages = ['A', 'I', 'P', 'L'] as const;
 
 /** Stage sizes on the last day of the period, and the flows between stages as a Sankey. */

@@ -89,13 +89,13 @@ async function issueChunk(db: Db, workspaceId: string, campaign: Selectable<Coup
     const t = await trx.selectFrom('coupon_templates').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', templateId).forUpdate().executeTakeFirstOrThrow();
     let eligible = targets;
     if (t.tiers.length > 0) {
-      const members = await trx.selectFrom('members').select(['profile_id', 'tier_id']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', targets).execute();
+      const members = await trx.selectFrom('members').select(['profile_id', 'tier_id']).where('workspace_id', '=', workspaceId).where(sql<boolean>`profile_id = ANY(${targets}::bigint[])`).execute();
       const ok = new Set(members.filter((m) => m.tier_id && t.tiers.includes(m.tier_id)).map((m) => m.profile_id));
       eligible = eligible.filter((id) => ok.has(id));
     }
     if (t.per_member_limit != null) {
       const full = await trx.selectFrom('coupon_holdings').select('profile_id').where('workspace_id', '=', workspaceId).where('template_id', '=', t.id)
-        .where('profile_id', 'in', targets).where('count', '>=', t.per_member_limit).execute();
+        .where(sql<boolean>`profile_id = ANY(${targets}::bigint[])`).where('count', '>=', t.per_member_limit).execute();
       const skip = new Set(full.map((r) => r.profile_id));
       eligible = eligible.filter((id) => !skip.has(id));
     }

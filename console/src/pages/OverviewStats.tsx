@@ -1,0 +1,64 @@
+import { Card, Col, Skeleton, Statistic } from 'antd';
+import { lazy, Suspense } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useFormat } from '../format';
+import type { TrendPoint } from './charts';
+
+const TrendChart = lazy(() => import('./charts').then((m) => ({ default: m.TrendChart })));
+const DailyLine = lazy(() => import('./charts').then((m) => ({ default: m.DailyLine })));
+
+type Series = { day: string; value: number }[];
+/** `GET /api/v1/stats/overview` (src/modules/analytics). */
+export interface OverviewStats {
+  days: number;
+  profiles: number;
+  members: number;
+  activeProfiles30d: number;
+  reachable?: { wechat: number; wecom: number };
+  newMembers?: Series;
+  orders?: Series;
+  gmv?: Series;
+}
+
+const sum = (s?: Series) => (s ?? []).reduce((total, p) => total + p.value, 0);
+
+/** The headline numbers, the orders/GMV trend and new members per day. Rendered inside the overview's Row. */
+export function OverviewStatsSection({ data }: { data: OverviewStats }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const cards: { key: string; title: string; value: number; money?: boolean }[] = [
+    { key: 'profiles', title: t('overview.profiles'), value: data.profiles },
+    { key: 'members', title: t('overview.members'), value: data.members },
+    { key: 'active', title: t('overview.activeProfiles30d'), value: data.activeProfiles30d },
+    ...(data.reachable ? [{ key: 'wechat', title: t('overview.wechat'), value: data.reachable.wechat }, { key: 'wecom', title: t('overview.wecom'), value: data.reachable.wecom }] : []),
+    { key: 'orders', title: t('overview.totalOrders', { days: data.days }), value: sum(data.orders) },
+    { key: 'gmv', title: t('overview.totalGmv', { days: data.days }), value: sum(data.gmv), money: true },
+  ].filter((c) => typeof c.value === 'number' && !Number.isNaN(c.value));
+  const gmvByDay = new Map((data.gmv ?? []).map((p) => [p.day, p.value]));
+  const trend: TrendPoint[] = (data.orders ?? []).map((p) => ({ date: p.day, orders: p.value, gmv: gmvByDay.get(p.day) ?? 0 }));
+  return (
+    <>
+      {cards.map((c) => (
+        <Col key={c.key} xs={12} md={8} xl={Math.max(3, Math.floor(24 / cards.length))}>
+          <Card size="small">
+            <Statistic title={c.title} value={c.value} formatter={(v) => (c.money ? format.money(Number(v)) : format.number(Number(v)))} />
+          </Card>
+        </Col>
+      ))}
+      {trend.length > 0 && (
+        <Col xs={24} xl={14}>
+          <Card title={t('overview.trend')}>
+            <Suspense fallback={<Skeleton active />}><TrendChart points={trend} /></Suspense>
+          </Card>
+        </Col>
+      )}
+      {(data.newMembers ?? []).length > 0 && (
+        <Col xs={24} xl={10}>
+          <Card title={t('overview.newMembers')}>
+            <Suspense fallback={<Skeleton active />}><DailyLine points={data.newMembers!} label={t('overview.newMembers')} /></Suspense>
+          </Card>
+        </Col>
+      )}
+    </>
+  );
+}

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.js';
 import { newWorkspace } from '../support/app.js';
 import { runProfileRemapHandlers } from '../../src/platform/hooks.js';
+import { ingestMessages } from '../../src/modules/ingest/index.js';
 import { createCouponTemplate, earnPoints, getPointsAccount, issueCoupon, listCoupons, redeemPoints } from '../../src/modules/loyalty/index.js';
 import { expectLedgerConsistent, newProfileId } from './helpers.js';
 
@@ -33,5 +34,28 @@ describeEachDatabase('loyalty follows profile merges', (ctx) => {
     await db.transaction().execute((trx) => runProfileRemapHandlers(trx, ws.id, [{ from: b, to: a }]));
     expect(await getPointsAccount(db, ws.id, a)).toMatchObject({ balance: 30, debt: 0 });
     await expectLedgerConsistent(db, ws.id, a);
+  });
+
+  it('a real OneID merge through ingest carries both members\' points to the surviving profile', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const db = ctx.database.db;
+    const at = new Date().toISOString();
+    await ingestMessages(db, ws.id, [
+      { type: 'identify', userId: 'merge-u', timestamp: at },
+      { type: 'track', event: 'Viewed', anonymousId: 'merge-a', timestamp: at },
+    ]);
+    const profileOf = async (type: string, value: string) =>
+      (await db.selectFrom('identifiers').select('profile_id').where('workspace_id', '=', ws.id).where('type', '=', type).where('value', '=', value).executeTakeFirstOrThrow()).profile_id!;
+    const u = await profileOf('userId', 'merge-u');
+    const a = await profileOf('anonymousId', 'merge-a');
+    expect(u).not.toBe(a);
+    await earnPoints(db, ws.id, { profileId: u, points: 40, reason: 'u' });
+    await earnPoints(db, ws.id, { profileId: a, points: 2, reason: 'a' });
+    await ingestMessages(db, ws.id, [{ type: 'identify', userId: 'merge-u', anonymousId: 'merge-a', timestamp: new Date().toISOString() }]);
+    const survivor = await profileOf('userId', 'merge-u');
+    expect(await profileOf('anonymousId', 'merge-a')).toBe(survivor);
+    const absorbed = survivor === u ? a : u;
+    expect(await expectLedgerConsistent(db, ws.id, survivor)).toMatchObject({ balance: 42 });
+    expect(await expectLedgerConsistent(db, ws.id, absorbed)).toMatchObject({ balance: 0 });
   });
 });

@@ -1,5 +1,8 @@
+import type { Selectable } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
-import { invalid, notFound } from '../../platform/errors.js';
+import type { OrdersTable } from '../../platform/db/schema.js';
+import { notFound } from '../../platform/errors.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 
 export async function getOrder(db: Db, workspaceId: string, orderId: string) {
   const order = await db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).executeTakeFirst();
@@ -15,7 +18,7 @@ export async function listOrders(db: Db, workspaceId: string, opts: { limit: num
   if (opts.storeId) q = q.where('store_id', '=', opts.storeId);
   if (opts.status) q = q.where('status', '=', opts.status as never);
   if (opts.cursor) {
-    const [ts, id] = decode(opts.cursor);
+    const [ts, id] = decodeCursor(opts.cursor, 2) as [string, string];
     q = q.where((eb) => eb.or([eb('ordered_at', '<', new Date(ts)), eb.and([eb('ordered_at', '=', new Date(ts)), eb('order_id', '<', id)])]));
   }
   const rows = await q.orderBy('ordered_at', 'desc').orderBy('order_id', 'desc').limit(opts.limit + 1).execute();
@@ -26,24 +29,11 @@ export async function listOrders(db: Db, workspaceId: string, opts: { limit: num
   const last = page[page.length - 1];
   return {
     data: page.map((o) => toView(o, items.filter((i) => i.order_id === o.order_id))),
-    nextCursor: rows.length > opts.limit && last ? Buffer.from(JSON.stringify([last.ordered_at.toISOString(), last.order_id])).toString('base64url') : null,
+    nextCursor: rows.length > opts.limit && last ? encodeCursor([last.ordered_at.toISOString(), last.order_id]) : null,
   };
 }
 
-function decode(cursor: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (typeof v[0] === 'string' && typeof v[1] === 'string') return v;
-  } catch {
-    /* fall through */
-  }
-  throw invalid('invalid cursor', [{ path: 'query.cursor', message: 'use nextCursor from the previous page' }]);
-}
-
-type OrderRow = Awaited<ReturnType<typeof loadRow>>;
-async function loadRow(db: Db) {
-  return db.selectFrom('orders').selectAll().executeTakeFirstOrThrow();
-}
+type OrderRow = Selectable<OrdersTable>;
 type ItemRow = { sku: string; name: string | null; category: string | null; quantity: number; price: number; refunded_quantity: number };
 
 function toView(o: OrderRow, items: ItemRow[]) {

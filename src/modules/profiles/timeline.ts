@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
-import { invalid } from '../../platform/errors.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
 import { currentProfileOf } from '../identity/index.js';
 
 interface TimelineRow {
@@ -20,8 +20,8 @@ interface TimelineRow {
  */
 export async function profileTimeline(db: Db, workspaceId: string, requestedId: number, opts: { limit: number; cursor?: string; kind?: 'event' | 'order' }) {
   const profileId = await currentProfileOf(db, workspaceId, requestedId);
-  const cursor = opts.cursor ? decodeCursor(opts.cursor) : null;
-  const after = cursor ? sql`AND (ts, kind, id) < (${cursor.ts}::timestamptz, ${cursor.kind}, ${cursor.id})` : sql``;
+  const cursor = opts.cursor ? decodeCursor(opts.cursor, 3) : null;
+  const after = cursor ? sql`AND (ts, kind, id) < (${cursor[0]}::timestamptz, ${cursor[1]}, ${cursor[2]})` : sql``;
   const events = sql`
     SELECT 'event' AS kind, lpad(id::text, 20, '0') AS id, type, event, "timestamp" AS ts, properties, traits, NULL::jsonb AS "order"
     FROM events WHERE workspace_id = ${workspaceId} AND profile_id = ${profileId}`;
@@ -49,20 +49,6 @@ export async function profileTimeline(db: Db, workspaceId: string, requestedId: 
       properties: r.properties,
       ...(r.kind === 'event' ? { traits: r.traits } : { order: r.order ?? {} }),
     })),
-    nextCursor: rows.length > opts.limit && last ? encodeCursor(last) : null,
+    nextCursor: rows.length > opts.limit && last ? encodeCursor([last.ts.toISOString(), last.kind, last.id]) : null,
   };
-}
-
-function encodeCursor(r: TimelineRow): string {
-  return Buffer.from(JSON.stringify([r.ts.toISOString(), r.kind, r.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { ts: string; kind: string; id: string } {
-  try {
-    const [ts, kind, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, string];
-    if (typeof ts !== 'string' || typeof kind !== 'string' || typeof id !== 'string') throw new Error('shape');
-    return { ts, kind, id };
-  } catch {
-    throw invalid('invalid cursor', [{ path: 'query.cursor', message: 'use nextCursor from the previous page' }]);
-  }
 }

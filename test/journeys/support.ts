@@ -37,6 +37,14 @@ export async function profile(database: Database, ws: string, userId: string, tr
   return row.profile_id!;
 }
 
+/** Several profiles in one batch: userIds and phones. Returns their ids in order. */
+export async function profilesBatch(database: Database, ws: string, people: Array<{ userId: string; traits?: Record<string, unknown> }>): Promise<number[]> {
+  await ingestMessages(database.db, ws, people.map((p) => ({ type: 'identify', userId: p.userId, traits: p.traits ?? {}, messageId: mid('id') })));
+  const rows = await database.db.selectFrom('identifiers').select(['value', 'profile_id']).where('workspace_id', '=', ws).where('type', '=', 'userId').execute();
+  const byUser = new Map(rows.map((r) => [r.value, r.profile_id!]));
+  return people.map((p) => byUser.get(p.userId)!);
+}
+
 export async function track(database: Database, ws: string, userId: string, event: string, properties: Record<string, unknown> = {}, timestamp = new Date()) {
   await ingestMessages(database.db, ws, [{ type: 'track', userId, event, properties, timestamp: timestamp.toISOString(), messageId: mid('ev') }]);
 }

@@ -36,6 +36,8 @@ describeEachDatabase('loyalty HTTP API', (ctx) => {
     expect((await app.inject({ method: 'GET', url: '/api/v1/member/card', headers: me })).json()).toMatchObject({ memberNo: member.memberNo });
     expect((await app.inject({ method: 'GET', url: '/api/v1/member/card' })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/api/v1/member/card', headers: admin })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/member/mall/exchange', payload: { nonsense: true } })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'POST', url: '/api/v1/member/mall/exchange', headers: me, payload: { nonsense: true } })).statusCode).toBe(400);
     expect((await app.inject({ method: 'POST', url: '/api/v1/member/checkin', headers: me })).json()).toMatchObject({ streak: 1, points: 5 });
     const exchange = await app.inject({ method: 'POST', url: '/api/v1/member/mall/exchange', headers: me, payload: { itemId: item.id, idempotencyKey: 'k1' } });
     expect(exchange.json()).toMatchObject({ points: 100, balance: 205 });

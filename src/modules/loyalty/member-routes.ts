@@ -46,8 +46,16 @@ export function registerMemberRoutes(app: FastifyInstance, ctx: AppContext): voi
 function registerMemberFacingRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { db } = ctx.database;
   const tags = ['Member API (Bearer member token)'];
-  const member = (request: FastifyRequest) => authenticateMember(db, /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim());
   const auth = 'none' as const;
+  // Authenticate before anything else (a stranger gets 401, not a validation message about the body).
+  const members = new WeakMap<FastifyRequest, Promise<{ workspaceId: string; profileId: number }>>();
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/v1/member/')) return;
+    const pending = authenticateMember(db, /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim());
+    members.set(request, pending);
+    await pending;
+  });
+  const member = (request: FastifyRequest) => members.get(request) ?? Promise.reject(new Error('member authentication hook did not run'));
 
   defineRoute(app, { method: 'GET', url: '/api/v1/member/card', summary: 'My member card and tier', tags, auth }, async ({ request }) => {
     const m = await member(request);

@@ -472,6 +472,7 @@ export interface JourneyScheduleRunsTable {
 
 
 
+
 // --- loyalty: points (src/modules/loyalty)
 export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
 export interface LoyaltySettingsTable {

@@ -13,12 +13,15 @@ export function useFormat() {
     const date = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone });
     const number = new Intl.NumberFormat(language);
     const money = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol' });
+    const moneyWhole = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', maximumFractionDigits: 0 });
     const toDate = (v: string | number | Date) => (v instanceof Date ? v : new Date(v));
     return {
       dateTime: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : dateTime.format(toDate(v))),
       date: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : date.format(toDate(v))),
       number: (v: number | null | undefined) => (v === null || v === undefined ? '—' : number.format(v)),
       money: (v: number | null | undefined) => (v === null || v === undefined ? '—' : money.format(v)),
+      /** Whole yuan, for headline figures. */
+      moneyWhole: (v: number | null | undefined) => (v === null || v === undefined ? '—' : moneyWhole.format(v)),
     };
   }, [language, timeZone]);
 }

@@ -41,7 +41,8 @@ export function OverviewStatsSection({ data }: { data: OverviewStats }) {
       {cards.map((c) => (
         <Col key={c.key} xs={12} md={8} xl={Math.max(3, Math.floor(24 / cards.length))}>
           <Card size="small">
-            <Statistic title={c.title} value={c.value} formatter={(v) => (c.money ? format.money(Number(v)) : format.number(Number(v)))} />
+            <Statistic title={c.title} value={c.value} valueStyle={{ fontSize: 22 }}
+              formatter={(v) => (c.money ? format.moneyWhole(Number(v)) : format.number(Number(v)))} />
           </Card>
         </Col>
       ))}

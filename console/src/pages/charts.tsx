@@ -44,8 +44,8 @@ export function TrendChart({ points }: { points: TrendPoint[] }) {
   const format = useFormat();
   const option = {
     tooltip: { trigger: 'axis' },
-    legend: { data: [t('overview.orders'), t('overview.gmv')] },
-    grid: { left: 60, right: 90, top: 40, bottom: 30 },
+    legend: { data: [t('overview.orders'), t('overview.gmv')], top: 0 },
+    grid: { left: 60, right: 100, top: 60, bottom: 30 },
     xAxis: { type: 'category', data: points.map((p) => format.date(p.date)) },
     yAxis: [
       { type: 'value', name: t('overview.orders'), axisLabel: { formatter: (v: number) => format.number(v) } },

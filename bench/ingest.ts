@@ -25,8 +25,8 @@ const fixedConcurrency = arg('concurrency', 0);
 const knownPool = arg('known', 10_000);
 /** --postgres-only: skip PGlite (for quick before/after comparisons of a change). */
 const postgresOnly = process.argv.includes('--postgres-only');
-/** --cpu-prof: write V8 CPU profiles of both servers into bench/profiles/ (open them in Chrome DevTools). */
-const cpuProf = process.argv.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', 'bench/profiles'] : [];
+/** --cpu-prof: write V8 CPU profiles of both servers into /tmp/siyu-bench-profiles (open them in Chrome DevTools). */
+const cpuProf = process.argv.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', path.join(os.tmpdir(), 'siyu-bench-profiles')] : [];
 const BATCH = 100;
 const SCHEMA = 'siyu_bench';
 

@@ -38,7 +38,7 @@ function runChild(file: string, args: string[], limitMs: number, env: NodeJS.Pro
     // The benchmark's own group (it starts servers): stop them all if it overruns.
     const timer = setTimeout(() => {
       timedOut = true;
-      process.stdout.write(`\n[bench] ${file} exceeded ${limitMs / 1000} s: stopping it\n`);
+      process.stdout.write(`\n[bench] ${file} exceeded ${Math.round(limitMs / 1000)} s: stopping it\n`);
       const signal = (sig: NodeJS.Signals) => {
         try {
           process.kill(-child.pid!, sig);

@@ -24,7 +24,7 @@ export function renderFigures(results: Record<string, Json>): string {
   if (ingest) {
     out.push(
       `**Ingest, \`POST /v1/batch\`** (${ingest.date.slice(0, 16).replace('T', ' ')} UTC; ${ingest.machine.before}, after: ${ingest.machine.after}).`,
-      `\`npx tsx bench/ingest.ts --seconds ${ingest.seconds}\`: ${ingest.batchSize} events per batch, identity resolution on, ${n(ingest.knownPool)} known people seeded first (userId + anonymousId + email + phone), ~10% of events from new people, 60/20/20 track/page/identify for known people; \`siyu serve --no-demo\` as a child process; N = ${ingest.concurrency} concurrent requests (sweep: ${ingest.sweep.map((s: Json) => `N=${s.concurrency} → ${n(s.eventsPerSecond)}/s`).join(', ') || 'fixed'}).`,
+      `\`npx tsx bench/ingest.ts --seconds ${ingest.seconds} --known ${ingest.knownPool}${ingest.sweep.length ? '' : ` --concurrency ${ingest.concurrency}`}\`: ${ingest.batchSize} events per batch, identity resolution on, ${n(ingest.knownPool)} known people seeded first (userId + anonymousId + email + phone), ~10% of events from new people, 60/20/20 track/page/identify for known people; \`siyu serve --no-demo\` as a child process; N = ${ingest.concurrency} concurrent requests (${ingest.sweep.length ? `sweep: ${ingest.sweep.map((s: Json) => `N=${s.concurrency} → ${n(s.eventsPerSecond)}/s`).join(', ')}` : 'fixed by the runner; without --concurrency the script sweeps 2/4/8/16 and keeps the best'}).`,
       '',
       '| target | events | events/s | ratio |',
       '|---|---|---|---|',
@@ -51,7 +51,7 @@ export function renderFigures(results: Record<string, Json>): string {
   if (memory) {
     out.push(
       `**Memory of \`siyu serve\`** (${memory.date.slice(0, 16).replace('T', ' ')} UTC; ${memory.machine.before}, after: ${memory.machine.after}).`,
-      '`npx tsx bench/memory.ts`: RSS from /proc once the log says "demo brand loaded", then after ~2,000 reads (lookups, profile lists) and 50 ingest batches; baseline: the same server with `--no-demo` on an empty database.',
+      '`npx tsx bench/memory.ts`: RSS from /proc once the log says "demo brand loaded", then after 30 s of requests (lookups and profile lists at N = 4, 100-event ingest batches at N = 2); baseline: the same server with `--no-demo` on its own empty database, 3 s after start (for PGlite that includes the first start\'s `initdb`).',
       '',
       '| database | no demo (baseline) | demo loaded | after requests | peak | demo load time |',
       '|---|---|---|---|---|---|',
@@ -59,7 +59,7 @@ export function renderFigures(results: Record<string, Json>): string {
         .filter((k) => memory[k])
         .map((k) => {
           const m = memory[k];
-          return `| ${k === 'pglite' ? 'PGlite (fresh data folder)' : 'PostgreSQL'} | ${n(m.bareRssMb)} MB | ${n(m.afterLoadRssMb)} MB${m.loaded ? '' : ' (load not finished)'} | ${n(m.afterRequestsRssMb)} MB | ${n(m.peakRssMb)} MB | ${n(m.loadSeconds)} s |`;
+          return `| ${k === 'pglite' ? 'PGlite (fresh data folder)' : 'PostgreSQL'} | ${n(m.bareRssMb)} MB | ${n(m.afterLoadRssMb)} MB${m.loaded ? '' : ' (load not finished)'} | ${n(m.afterRequestsRssMb)} MB (${n(m.burst.reads)} reads, ${n(m.burst.batches)} batches) | ${n(m.peakRssMb)} MB | ${n(m.loadSeconds)} s |`;
         }),
       '',
     );

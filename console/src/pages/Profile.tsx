@@ -85,8 +85,8 @@ export function ProfilePage({ params }: PageProps) {
                     dataSource={Object.entries(p.traits).map(([key, value]) => ({ key, value, at: p.traitTimes?.[key] }))}
                     columns={[
                       { title: t('profiles.trait'), dataIndex: 'key' },
-                      { title: t('profiles.value'), dataIndex: 'value', render: valueText },
-                      { title: t('profiles.setAt'), dataIndex: 'at', render: (v?: string) => format.dateTime(v) },
+                      { title: t('profiles.value'), dataIndex: 'value', ellipsis: true, render: valueText },
+                      { title: t('profiles.setAt'), dataIndex: 'at', width: 120, render: (v?: string) => <span style={{ whiteSpace: 'nowrap' }}>{format.date(v)}</span> },
                     ]}
                   />
                 </Card>

@@ -56,7 +56,7 @@ describeEachDatabase('journeys API', (ctx) => {
     const people = await profilesBatch(ctx.database, ws.id, Array.from({ length: 20 }, (_, i) => ({ userId: `api-${i}`, traits: { phone: `1380013${String(9000 + i)}` } })));
     const entered = await app.inject({ method: 'POST', url: `/api/v1/journeys/${id}/enter`, headers: h, payload: { profileIds: people } });
     expect(entered.json()).toEqual({ entered: 20 });
-    await drainAt(ctx.database, nextNoon());
+    await drainAt(ctx.database, ws.id, nextNoon());
     const stats = (await app.inject({ method: 'GET', url: `/api/v1/journeys/${id}/stats`, headers: h })).json();
     const node = (n: string) => stats.nodes.find((x: { nodeId: string }) => x.nodeId === n);
     expect(stats.entered).toBe(20);

@@ -25,8 +25,8 @@ describeEachDatabase('journey engine', (ctx) => {
     const t0 = nextNoon();
     await track(ctx.database, ws, 'alice', 'Order Completed', { amount: 800 }, new Date(t0.getTime() - 60_000));
     await track(ctx.database, ws, 'bob', 'Order Completed', { amount: 100 }, new Date(t0.getTime() - 60_000));
-    await drainAt(ctx.database, t0);
-    await drainAt(ctx.database, new Date(t0.getTime() + HOUR));
+    await drainAt(ctx.database, ws, t0);
+    await drainAt(ctx.database, ws, new Date(t0.getTime() + HOUR));
 
     const mine = sink.bodies.filter((b) => b.text?.includes('感谢'));
     const toAlice = mine.filter((b) => b.key.includes(`:p${alice}:`));
@@ -71,17 +71,17 @@ describeEachDatabase('journey engine', (ctx) => {
     });
     const t0 = nextNoon();
     expect(await enterManually(ctx.database.db, ws, journey.id, [vip1, vip2, plain], 'test')).toEqual({ entered: 3 });
-    await drainAt(ctx.database, t0);
+    await drainAt(ctx.database, ws, t0);
     let stats = await journeyStats(ctx.database.db, ws, journey.id);
     expect(stats.nodes.find((n) => n.nodeId === 'day')!.waiting).toBe(3);
 
-    await drainAt(ctx.database, new Date(t0.getTime() + 24 * HOUR + 1000));
+    await drainAt(ctx.database, ws, new Date(t0.getTime() + 24 * HOUR + 1000));
     stats = await journeyStats(ctx.database.db, ws, journey.id);
     expect(stats.nodes.find((n) => n.nodeId === 'coupon')!.waiting).toBe(2);
     expect(stats.nodes.find((n) => n.nodeId === 'not_vip')!.exited).toBe(1);
 
     await track(ctx.database, ws, 'vip1', 'Coupon Used', {}, new Date(t0.getTime() + 25 * HOUR));
-    await drainAt(ctx.database, new Date(t0.getTime() + 26 * HOUR));
+    await drainAt(ctx.database, ws, new Date(t0.getTime() + 26 * HOUR));
     const [p1] = await profileJourneyPaths(ctx.database.db, ws, vip1);
     expect(p1!.steps.map((s) => s.outcome)).toContain('event_received');
     expect(p1!.status).toBe('finished');
@@ -90,7 +90,7 @@ describeEachDatabase('journey engine', (ctx) => {
 
     const [before] = await profileJourneyPaths(ctx.database.db, ws, vip2);
     expect(before!.status).toBe('active');
-    await drainAt(ctx.database, new Date(t0.getTime() + 74 * HOUR));
+    await drainAt(ctx.database, ws, new Date(t0.getTime() + 74 * HOUR));
     const [p2] = await profileJourneyPaths(ctx.database.db, ws, vip2);
     const outcomes = p2!.steps.map((s) => s.outcome);
     expect(outcomes).toContain('timed_out');
@@ -115,13 +115,13 @@ describeEachDatabase('journey engine', (ctx) => {
     const journey = await published(ctx.database, ws, definition(sms.templateId));
     const t0 = nextNoon();
     await enterManually(ctx.database.db, ws, journey.id, [alice], 'test');
-    await drainAt(ctx.database, t0);
+    await drainAt(ctx.database, ws, t0);
     await updateJourney(ctx.database.db, ws, journey.id, { definition: definition(v2Template.id) });
     expect((await getJourney(ctx.database.db, ws, journey.id)).publishedVersion).toBe(1);
     await publishJourney(ctx.database.db, ws, journey.id);
     await enterManually(ctx.database.db, ws, journey.id, [bob], 'test');
-    await drainAt(ctx.database, new Date(t0.getTime() + 2 * HOUR));
-    await drainAt(ctx.database, new Date(t0.getTime() + 4 * HOUR));
+    await drainAt(ctx.database, ws, new Date(t0.getTime() + 2 * HOUR));
+    await drainAt(ctx.database, ws, new Date(t0.getTime() + 4 * HOUR));
 
     const texts = (p: number) => sink.bodies.filter((b) => b.key.includes(`journey:${journey.id}:`) && b.key.includes(`:p${p}:`)).map((b) => b.text);
     expect(texts(alice)).toEqual(['version one']);
@@ -147,13 +147,13 @@ describeEachDatabase('journey engine', (ctx) => {
     });
     const night = new Date(nextNoon().getTime() + 10 * HOUR); // 22:00 in Shanghai
     await enterManually(ctx.database.db, ws, journey.id, [consenting, refusing], 'test');
-    await drainAt(ctx.database, night);
+    await drainAt(ctx.database, ws, night);
     const mine = () => sink.bodies.filter((b) => b.key.includes(`journey:${journey.id}:`));
     expect(mine()).toHaveLength(0);
     const [held] = await profileJourneyPaths(ctx.database.db, ws, consenting);
     expect(held!.steps.at(-1)).toMatchObject({ nodeId: 'first', outcome: 'held:quiet_hours' });
 
-    await drainAt(ctx.database, new Date(night.getTime() + 11 * HOUR)); // 09:00
+    await drainAt(ctx.database, ws, new Date(night.getTime() + 11 * HOUR)); // 09:00
     const smsTo = (p: number) => mine().filter((b) => b.key.includes(`:p${p}:`) && b.text === 'marketing');
     expect(smsTo(consenting)).toHaveLength(1);
     expect(smsTo(refusing)).toHaveLength(0);
@@ -172,8 +172,8 @@ describeEachDatabase('journey engine', (ctx) => {
     });
     expect((await enterManually(ctx.database.db, ws, journey.id, [p], 't')).entered).toBe(1);
     const t0 = nextNoon();
-    await drainAt(ctx.database, t0);
-    await drainAt(ctx.database, new Date(t0.getTime() + HOUR));
+    await drainAt(ctx.database, ws, t0);
+    await drainAt(ctx.database, ws, new Date(t0.getTime() + HOUR));
     expect((await profileJourneyPaths(ctx.database.db, ws, p))[0]!.status).toBe('finished');
     expect((await enterManually(ctx.database.db, ws, journey.id, [p], 't')).entered).toBe(0);
   });

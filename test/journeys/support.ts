@@ -69,8 +69,9 @@ export async function published(database: Database, ws: string, definition: unkn
   return publishJourney(database.db, ws, j.id);
 }
 
-/** Runs the journey work until quiet at a given clock. */
-export const drainAt = (database: Database, now: Date) => drainJourneys(database.db, { publicUrl: 'http://127.0.0.1:3000', now: () => now, leaseMs: 60_000 });
+/** Runs one workspace's journey work until quiet at a given clock (other test files' workspaces are left alone). */
+export const drainAt = (database: Database, workspaceId: string, now: Date) =>
+  drainJourneys(database.db, { publicUrl: 'http://127.0.0.1:3000', now: () => now, leaseMs: 60_000, workspaceId });
 
 export const HOUR = 3_600_000;
 /** The next noon in Shanghai (workspaces default to Asia/Shanghai): outside quiet hours, and after any event ingested now. */

@@ -21,11 +21,12 @@ type Outcome = { status: 'done' | 'failed' | 'retry'; outcome: string; result: R
  * is committed before any provider is called, so the row records that a call may be under way; the channel layer
  * records the call itself before and after (channel_deliveries), keyed by the same idempotency key.
  */
-export async function claimOutbox(db: Db, now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+export async function claimOutbox(db: Db, now: Date, limit: number, leaseMs: number, workspaceId?: string): Promise<OutboxRow[]> {
   const { rows } = await sql<OutboxRow>`
     UPDATE journey_outbox o SET status = 'in_flight', attempts = o.attempts + 1, lease_until = ${new Date(now.getTime() + leaseMs)}, updated_at = ${now}
     FROM (SELECT workspace_id, idempotency_key FROM journey_outbox
-          WHERE (status = 'pending' AND due_at <= ${now}) OR (status = 'in_flight' AND lease_until <= ${now})
+          WHERE ((status = 'pending' AND due_at <= ${now}) OR (status = 'in_flight' AND lease_until <= ${now}))
+            ${workspaceId ? sql`AND workspace_id = ${workspaceId}` : sql``}
           ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) c
     WHERE o.workspace_id = c.workspace_id AND o.idempotency_key = c.idempotency_key
     RETURNING o.*`.execute(db);

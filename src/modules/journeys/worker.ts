@@ -12,8 +12,10 @@ export interface JourneyPassOptions {
   chunk?: number;
   /** How long a claimed outbox row is left alone before another sender may take it over. */
   leaseMs?: number;
-  /** Outbox rows delivered at once. */
+  /** Outbox rows claimed and delivered at once: keep a batch well inside the lease, or another sender takes it over. */
   sendConcurrency?: number;
+  /** Only this workspace's work (tests, operator tools); default: every workspace. */
+  workspaceId?: string;
   /** Run date and cron triggers in this pass. */
   schedules?: boolean;
 }
@@ -32,7 +34,7 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
   const now = opts.now ?? (() => new Date());
   const chunk = opts.chunk ?? 500;
   const counts: PassCounts = { events: 0, moved: 0, sent: 0 };
-  const live = await liveJourneys(db);
+  const live = await liveJourneys(db, opts.workspaceId);
   const workspaces = [...new Set(live.map((j) => j.workspaceId))];
   for (const ws of workspaces) {
     for (let n = 1; n > 0; ) counts.events += n = await consumeEvents(db, ws, now());
@@ -44,9 +46,9 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
       if (j.definition.trigger.type === 'schedule' || j.definition.trigger.type === 'date') await runSchedules(db, j, zones.get(j.workspaceId) ?? 'UTC', now());
     }
   }
-  for (let n = chunk; n === chunk; ) counts.moved += n = await advanceDue(db, now(), chunk);
+  for (let n = chunk; n === chunk; ) counts.moved += n = await advanceDue(db, now(), chunk, opts.workspaceId);
   for (;;) {
-    const rows = await claimOutbox(db, now(), opts.sendConcurrency ?? 32, opts.leaseMs ?? 60_000);
+    const rows = await claimOutbox(db, now(), opts.sendConcurrency ?? 32, opts.leaseMs ?? 60_000, opts.workspaceId);
     if (rows.length === 0) break;
     await Promise.all(rows.map((row) => deliverOutboxRow(db, opts.publicUrl, row)));
     counts.sent += rows.length;
@@ -73,7 +75,7 @@ export async function drainJourneys(db: Db, opts: JourneyPassOptions, maxPasses 
  */
 export function startJourneyWorker(
   db: Db,
-  opts: { log: (message: string) => void; publicUrl?: string; pollMs?: number; leaseMs?: number; chunk?: number },
+  opts: { log: (message: string) => void; publicUrl?: string; pollMs?: number; leaseMs?: number; chunk?: number; sendConcurrency?: number },
 ): () => Promise<void> {
   let stopped = false;
   let lastSchedules = 0;
@@ -84,7 +86,7 @@ export function startJourneyWorker(
       try {
         const schedules = Date.now() - lastSchedules > 15_000;
         if (schedules) lastSchedules = Date.now();
-        const c = await runJourneyPass(db, { publicUrl: opts.publicUrl ?? 'http://127.0.0.1:3000', leaseMs: opts.leaseMs, chunk: opts.chunk, schedules });
+        const c = await runJourneyPass(db, { publicUrl: opts.publicUrl ?? 'http://127.0.0.1:3000', leaseMs: opts.leaseMs, chunk: opts.chunk, sendConcurrency: opts.sendConcurrency, schedules });
         busy = c.events + c.moved + c.sent > 0;
       } catch (err) {
         opts.log(`journey worker: ${(err as Error).message}`);

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { DB } from './db/schema.js';
+import type { Db } from './db/database.js';
 
 /**
  * OneID re-shapes profiles (merge, unmerge). Events and orders follow their identifiers inside the identity module;
@@ -36,4 +37,19 @@ export function onProfileDelete(name: string, handler: ProfileDeleteHandler): vo
 }
 export async function runProfileDeleteHandlers(trx: Transaction<DB>, workspaceId: string, profileIds: number[]): Promise<void> {
   for (const handler of deleteHandlers.values()) await handler(trx, workspaceId, profileIds);
+}
+
+/**
+ * Orders were created or changed (paid, refunded, cancelled), after their transaction committed. Loyalty settles
+ * points and returns coupons here. Handlers must be idempotent: a failure fails the request, and the client's
+ * retry (orders are idempotent by id) runs them again.
+ */
+export type OrdersWrittenHandler = (db: Db, workspaceId: string, orderIds: string[]) => Promise<void>;
+const ordersWrittenHandlers = new Map<string, OrdersWrittenHandler>();
+export function onOrdersWritten(name: string, handler: OrdersWrittenHandler): void {
+  ordersWrittenHandlers.set(name, handler);
+}
+export async function runOrdersWrittenHandlers(db: Db, workspaceId: string, orderIds: string[]): Promise<void> {
+  if (!orderIds.length) return;
+  for (const handler of ordersWrittenHandlers.values()) await handler(db, workspaceId, orderIds);
 }

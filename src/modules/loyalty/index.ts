@@ -14,6 +14,7 @@ export {
 } from './points.js';
 export { releaseDuePending } from './pending.js';
 export { settleOrderPoints, settlePointsForOrders, type OrderSettlement, type OrderSnapshot } from './order-points.js';
+export { settleLoyaltyForOrders } from './order-seam.js';
 export type { LedgerResult } from './ledger.js';
 export { deleteLoyaltyRows, remapLoyaltyRows } from './remap.js';
 export { createCouponTemplate, getCouponTemplate, listCouponTemplates, updateCouponTemplate } from './coupon-templates.js';

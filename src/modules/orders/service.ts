@@ -3,6 +3,7 @@ import type { Db } from '../../platform/db/database.js';
 import type { DB, OrdersTable } from '../../platform/db/schema.js';
 import { AppError, invalid, notFound, type ErrorDetail } from '../../platform/errors.js';
 import { zodIssuesToDetails } from '../../platform/http/validation.js';
+import { runOrdersWrittenHandlers } from '../../platform/hooks.js';
 import { applyProfileTouches, lockIdentityShared, markProfilesChanged, writeWithIdentities } from '../identity/index.js';
 import { insertAnchoredEvents, type AnchoredEvent } from '../ingest/index.js';
 import { customerIdentifiers } from './customer.js';
@@ -38,6 +39,12 @@ export function parseOrders(raw: unknown[], root = 'orders'): { orders: ParsedOr
  * Order Refunded, Order Cancelled) are recorded once each, for journeys and rules.
  */
 export async function upsertOrders(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {
+  const results = await writeOrders(db, workspaceId, raw);
+  await runOrdersWrittenHandlers(db, workspaceId, results.filter((r) => r.outcome !== 'unchanged').map((r) => r.orderId));
+  return results;
+}
+
+async function writeOrders(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {
   const { orders: parsed, errors } = parseOrders(raw);
   if (errors.length) throw new AppError('invalid_request', `${errors.length} invalid order field(s); first: ${errors[0]!.path}: ${errors[0]!.message}`, errors);
   // The last occurrence of an order id in one request wins, as if sent one after the other.
@@ -122,7 +129,7 @@ export async function refundOrder(db: Db, workspaceId: string, orderId: string, 
   if (!parsed.success) throw invalid('invalid refund', zodIssuesToDetails(parsed.error, 'body'));
   const refund = parsed.data;
   const refundedAt = refund.refundedAt ?? new Date();
-  return db.transaction().execute(async (trx) => {
+  const result = await db.transaction().execute(async (trx) => {
     await lockIdentityShared(trx, workspaceId);
     const order = await trx.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).forUpdate().executeTakeFirst();
     if (!order) throw notFound(`order ${orderId}`);
@@ -150,4 +157,6 @@ export async function refundOrder(db: Db, workspaceId: string, orderId: string, 
     if (order.profile_id !== null) await markProfilesChanged(trx, workspaceId, [order.profile_id]);
     return { orderId, refundId: refund.refundId, applied: true, status, refundedAmount: refunded };
   });
+  if (result.applied) await runOrdersWrittenHandlers(db, workspaceId, [orderId]);
+  return result;
 }

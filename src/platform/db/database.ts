@@ -63,7 +63,9 @@ async function openPglite(cfg: DatabaseConfig, lock: boolean): Promise<Database>
   }
   let pglite;
   try {
-    pglite = inMemory ? new PGlite() : new PGlite(path.join(dataDir, 'pgdata'));
+    // Embedded mode keeps the server small: PostgreSQL's buffers live inside this process's memory.
+    const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=16MB'];
+    pglite = inMemory ? new PGlite({ startParams }) : new PGlite(path.join(dataDir, 'pgdata'), { startParams });
     await pglite.waitReady;
   } catch (err) {
     dirLock?.release();

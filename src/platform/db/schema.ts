@@ -168,6 +168,15 @@ export interface OrdersTable {
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
 }
+export interface OrderRefundsTable {
+  workspace_id: string;
+  order_id: string;
+  refund_id: string;
+  amount: number;
+  items: Json<Array<{ sku: string; quantity: number }>> | null;
+  refunded_at: Timestamp;
+  created_at: DefaultTimestamp;
+}
 export interface OrderItemsTable {
   workspace_id: string;
   order_id: string;
@@ -205,113 +214,6 @@ export interface SessionsTable {
   user_agent: string | null;
   created_at: DefaultTimestamp;
   expires_at: Timestamp;
-}
-
-
-// --- rules tier: tags, segments, lifecycle (AIPL, RFM)
-export interface TagGroupsTable {
-  workspace_id: string;
-  id: string;
-  name: string;
-  category: 'basic' | 'consumption' | 'preference' | 'social' | 'activity' | 'custom';
-  description: string | null;
-  created_at: DefaultTimestamp;
-}
-export interface TagsTable {
-  workspace_id: string;
-  id: string;
-  group_id: string;
-  name: string;
-  description: string | null;
-  kind: 'manual' | 'rule';
-  rule: Json<unknown> | null;
-  rule_value: ColumnType<string, string | undefined, string>;
-  archived_at: Timestamp | null;
-  merged_into: string | null;
-  computed_at: Timestamp | null;
-  created_at: DefaultTimestamp;
-  updated_at: DefaultTimestamp;
-}
-export type TagSource = 'manual' | 'rule' | 'import' | 'journey';
-export interface TagAssignmentsTable {
-  workspace_id: string;
-  tag_id: string;
-  profile_id: number;
-  origin_profile_id: number;
-  value: ColumnType<string, string | undefined, string>;
-  source: TagSource;
-  actor: string | null;
-  assigned_at: DefaultTimestamp;
-}
-export interface TagHistoryTable {
-  workspace_id: string;
-  id: Generated<number>;
-  tag_id: string;
-  profile_id: number;
-  origin_profile_id: number;
-  action: 'apply' | 'remove';
-  value: ColumnType<string, string | undefined, string>;
-  cause: TagSource | 'merge' | 'archive';
-  actor: string | null;
-  at: DefaultTimestamp;
-}
-export interface SegmentsTable {
-  workspace_id: string;
-  id: string;
-  name: string;
-  description: string | null;
-  kind: 'rule' | 'static';
-  rule: Json<unknown> | null;
-  size: ColumnType<number, number | undefined, number>;
-  computed_at: Timestamp | null;
-  created_at: DefaultTimestamp;
-  updated_at: DefaultTimestamp;
-}
-export interface SegmentMembersTable {
-  workspace_id: string;
-  segment_id: string;
-  profile_id: number;
-  origin_profile_id: number;
-  entered_at: DefaultTimestamp;
-}
-export interface LifecycleSettingsTable {
-  workspace_id: string;
-  aipl: Json<unknown>;
-  rfm: Json<unknown>;
-  updated_at: DefaultTimestamp;
-}
-export interface ProfileLifecycleTable {
-  workspace_id: string;
-  profile_id: number;
-  stage: 'A' | 'I' | 'P' | 'L';
-  since: Timestamp;
-}
-export interface LifecycleHistoryTable {
-  workspace_id: string;
-  id: Generated<number>;
-  profile_id: number;
-  origin_profile_id: number;
-  from_stage: string | null;
-  to_stage: string | null;
-  at: Timestamp;
-}
-export interface LifecycleDailyTable {
-  workspace_id: string;
-  day: ColumnType<string, string, string>;
-  stage: string;
-  profiles: number;
-}
-export interface ProfileRfmTable {
-  workspace_id: string;
-  profile_id: number;
-  recency_days: number;
-  frequency: number;
-  monetary: number;
-  r_score: number;
-  f_score: number;
-  m_score: number;
-  class8: string;
-  computed_at: Timestamp;
 }
 
 // --- channels (src/modules/channels)
@@ -377,101 +279,6 @@ export interface MessageTemplatesTable {
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
 }
-
-
-
-
-
-// ---- journeys (src/modules/journeys) ----
-export interface JourneysTable {
-  workspace_id: string;
-  id: string;
-  name: string;
-  status: 'draft' | 'published' | 'paused' | 'archived';
-  latest_version: ColumnType<number, number | undefined, number>;
-  published_version: number | null;
-  template_key: string | null;
-  created_at: DefaultTimestamp;
-  updated_at: DefaultTimestamp;
-}
-export interface JourneyVersionsTable {
-  workspace_id: string;
-  journey_id: string;
-  version: number;
-  definition: Json<Record<string, unknown>>;
-  created_at: DefaultTimestamp;
-  published_at: Timestamp | null;
-}
-export interface JourneyEntriesTable {
-  workspace_id: string;
-  id: Generated<number>;
-  journey_id: string;
-  version: number;
-  profile_id: number;
-  node_id: string;
-  status: 'active' | 'finished' | 'exited';
-  due_at: Timestamp;
-  node_since: DefaultTimestamp;
-  arrived: ColumnType<boolean, boolean | undefined, boolean>;
-  wait_event: string | null;
-  matched_event: Json<Record<string, unknown>> | null;
-  trigger: ColumnType<Record<string, unknown>, string | undefined, string>;
-  converted: ColumnType<boolean, boolean | undefined, boolean>;
-  exit_reason: string | null;
-  entered_at: DefaultTimestamp;
-  finished_at: Timestamp | null;
-}
-export interface JourneyStepsTable {
-  workspace_id: string;
-  id: Generated<number>;
-  entry_id: number;
-  journey_id: string;
-  version: number;
-  profile_id: number;
-  node_id: string | null;
-  outcome: string;
-  detail: Json<Record<string, unknown>> | null;
-  at: DefaultTimestamp;
-}
-export interface JourneyOutboxTable {
-  workspace_id: string;
-  idempotency_key: string;
-  entry_id: number;
-  journey_id: string;
-  version: number;
-  profile_id: number;
-  node_id: string;
-  kind: 'send' | 'webhook' | 'points' | 'coupon';
-  channel: string | null;
-  marketing: ColumnType<boolean, boolean | undefined, boolean>;
-  payload: Json<Record<string, unknown>>;
-  status: 'pending' | 'in_flight' | 'done' | 'failed';
-  attempts: ColumnType<number, number | undefined, number>;
-  due_at: DefaultTimestamp;
-  lease_until: Timestamp | null;
-  result: Json<Record<string, unknown>> | null;
-  created_at: DefaultTimestamp;
-  updated_at: DefaultTimestamp;
-}
-export interface JourneyCursorsTable {
-  workspace_id: string;
-  source: 'events' | 'tags';
-  last_id: number;
-  updated_at: DefaultTimestamp;
-}
-export interface JourneyScheduleRunsTable {
-  workspace_id: string;
-  journey_id: string;
-  fire_key: string;
-  entered: ColumnType<number, number | undefined, number>;
-  at: DefaultTimestamp;
-}
-
-
-
-
-
-
 
 // --- loyalty: points (src/modules/loyalty)
 export type PointsEntryKind = 'earn' | 'redeem' | 'expire' | 'adjust' | 'reverse';
@@ -712,6 +519,197 @@ export interface MallExchangesTable {
 }
 // --- end loyalty
 
+// --- rules tier: tags, segments, lifecycle (AIPL, RFM)
+export interface TagGroupsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  category: 'basic' | 'consumption' | 'preference' | 'social' | 'activity' | 'custom';
+  description: string | null;
+  created_at: DefaultTimestamp;
+}
+export interface TagsTable {
+  workspace_id: string;
+  id: string;
+  group_id: string;
+  name: string;
+  description: string | null;
+  kind: 'manual' | 'rule';
+  rule: Json<unknown> | null;
+  rule_value: ColumnType<string, string | undefined, string>;
+  archived_at: Timestamp | null;
+  merged_into: string | null;
+  computed_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export type TagSource = 'manual' | 'rule' | 'import' | 'journey';
+export interface TagAssignmentsTable {
+  workspace_id: string;
+  tag_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  value: ColumnType<string, string | undefined, string>;
+  source: TagSource;
+  actor: string | null;
+  assigned_at: DefaultTimestamp;
+}
+export interface TagHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  tag_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  action: 'apply' | 'remove';
+  value: ColumnType<string, string | undefined, string>;
+  cause: TagSource | 'merge' | 'archive';
+  actor: string | null;
+  at: DefaultTimestamp;
+}
+export interface SegmentsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  kind: 'rule' | 'static';
+  rule: Json<unknown> | null;
+  size: ColumnType<number, number | undefined, number>;
+  computed_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface SegmentMembersTable {
+  workspace_id: string;
+  segment_id: string;
+  profile_id: number;
+  origin_profile_id: number;
+  entered_at: DefaultTimestamp;
+}
+export interface LifecycleSettingsTable {
+  workspace_id: string;
+  aipl: Json<unknown>;
+  rfm: Json<unknown>;
+  updated_at: DefaultTimestamp;
+}
+export interface ProfileLifecycleTable {
+  workspace_id: string;
+  profile_id: number;
+  stage: 'A' | 'I' | 'P' | 'L';
+  since: Timestamp;
+}
+export interface LifecycleHistoryTable {
+  workspace_id: string;
+  id: Generated<number>;
+  profile_id: number;
+  origin_profile_id: number;
+  from_stage: string | null;
+  to_stage: string | null;
+  at: Timestamp;
+}
+export interface LifecycleDailyTable {
+  workspace_id: string;
+  day: ColumnType<string, string, string>;
+  stage: string;
+  profiles: number;
+}
+export interface ProfileRfmTable {
+  workspace_id: string;
+  profile_id: number;
+  recency_days: number;
+  frequency: number;
+  monetary: number;
+  r_score: number;
+  f_score: number;
+  m_score: number;
+  class8: string;
+  computed_at: Timestamp;
+}
+
+// ---- journeys (src/modules/journeys) ----
+export interface JourneysTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  status: 'draft' | 'published' | 'paused' | 'archived';
+  latest_version: ColumnType<number, number | undefined, number>;
+  published_version: number | null;
+  template_key: string | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface JourneyVersionsTable {
+  workspace_id: string;
+  journey_id: string;
+  version: number;
+  definition: Json<Record<string, unknown>>;
+  created_at: DefaultTimestamp;
+  published_at: Timestamp | null;
+}
+export interface JourneyEntriesTable {
+  workspace_id: string;
+  id: Generated<number>;
+  journey_id: string;
+  version: number;
+  profile_id: number;
+  node_id: string;
+  status: 'active' | 'finished' | 'exited';
+  due_at: Timestamp;
+  node_since: DefaultTimestamp;
+  arrived: ColumnType<boolean, boolean | undefined, boolean>;
+  wait_event: string | null;
+  matched_event: Json<Record<string, unknown>> | null;
+  trigger: ColumnType<Record<string, unknown>, string | undefined, string>;
+  converted: ColumnType<boolean, boolean | undefined, boolean>;
+  exit_reason: string | null;
+  entered_at: DefaultTimestamp;
+  finished_at: Timestamp | null;
+}
+export interface JourneyStepsTable {
+  workspace_id: string;
+  id: Generated<number>;
+  entry_id: number;
+  journey_id: string;
+  version: number;
+  profile_id: number;
+  node_id: string | null;
+  outcome: string;
+  detail: Json<Record<string, unknown>> | null;
+  at: DefaultTimestamp;
+}
+export interface JourneyOutboxTable {
+  workspace_id: string;
+  idempotency_key: string;
+  entry_id: number;
+  journey_id: string;
+  version: number;
+  profile_id: number;
+  node_id: string;
+  kind: 'send' | 'webhook' | 'points' | 'coupon';
+  channel: string | null;
+  marketing: ColumnType<boolean, boolean | undefined, boolean>;
+  payload: Json<Record<string, unknown>>;
+  status: 'pending' | 'in_flight' | 'done' | 'failed';
+  attempts: ColumnType<number, number | undefined, number>;
+  due_at: DefaultTimestamp;
+  lease_until: Timestamp | null;
+  result: Json<Record<string, unknown>> | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+export interface JourneyCursorsTable {
+  workspace_id: string;
+  source: 'events' | 'tags';
+  last_id: number;
+  updated_at: DefaultTimestamp;
+}
+export interface JourneyScheduleRunsTable {
+  workspace_id: string;
+  journey_id: string;
+  fire_key: string;
+  entered: ColumnType<number, number | undefined, number>;
+  at: DefaultTimestamp;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -728,16 +726,8 @@ export interface DB {
   stores: StoresTable;
   guides: GuidesTable;
   orders: OrdersTable;
+  order_refunds: OrderRefundsTable;
   order_items: OrderItemsTable;
-  users: UsersTable;
-  sessions: SessionsTable;
-  loyalty_settings: LoyaltySettingsTable;
-  points_accounts: PointsAccountsTable;
-  points_entries: PointsEntriesTable;
-  points_lots: PointsLotsTable;
-  points_pending: PointsPendingTable;
-  points_order_grants: PointsOrderGrantsTable;
-  points_rule_usage: PointsRuleUsageTable;
   tag_groups: TagGroupsTable;
   tags: TagsTable;
   tag_assignments: TagAssignmentsTable;
@@ -749,12 +739,21 @@ export interface DB {
   lifecycle_history: LifecycleHistoryTable;
   lifecycle_daily: LifecycleDailyTable;
   profile_rfm: ProfileRfmTable;
+  users: UsersTable;
+  sessions: SessionsTable;
   channel_configs: ChannelConfigsTable;
   channel_access_tokens: ChannelAccessTokensTable;
   channel_deliveries: ChannelDeliveriesTable;
   channel_inbound_seen: ChannelInboundSeenTable;
   channel_unsubscribes: ChannelUnsubscribesTable;
   message_templates: MessageTemplatesTable;
+  loyalty_settings: LoyaltySettingsTable;
+  points_accounts: PointsAccountsTable;
+  points_entries: PointsEntriesTable;
+  points_lots: PointsLotsTable;
+  points_pending: PointsPendingTable;
+  points_order_grants: PointsOrderGrantsTable;
+  points_rule_usage: PointsRuleUsageTable;
   coupon_templates: CouponTemplatesTable;
   coupons: CouponsTable;
   coupon_holdings: CouponHoldingsTable;

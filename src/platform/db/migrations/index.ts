@@ -1,10 +1,11 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_workspaces.js';
 import * as m0002 from './0002_data_center.js';
+import * as m0003 from './0003_profile_redirects_index.js';
+import * as m0100 from './0100_tags_segments_lifecycle.js';
 import * as m0200 from './0200_channels.js';
 import * as m0201 from './0201_templates.js';
 import * as m0250 from './0250_journeys.js';
-import * as m0100 from './0100_tags_segments_lifecycle.js';
 import * as m0401 from './0401_console_users.js';
 import * as m0300 from './0300_points.js';
 import * as m0301 from './0301_coupons.js';
@@ -17,10 +18,11 @@ import * as m0302 from './0302_members.js';
 export const migrations: Record<string, Migration> = {
   '0001_workspaces': m0001,
   '0002_data_center': m0002,
+  '0003_profile_redirects_index': m0003,
+  '0100_tags_segments_lifecycle': m0100,
   '0200_channels': m0200,
   '0201_templates': m0201,
   '0250_journeys': m0250,
-  '0100_tags_segments_lifecycle': m0100,
   '0401_console_users': m0401,
   '0300_points': m0300,
   '0301_coupons': m0301,

@@ -8,6 +8,8 @@ import type { IdentifierRules } from './identifiers.js';
 export interface PartitionNode {
   id: number;
   type: string;
+  /** Breaks ties between links of one message: ids depend on arrival order, values do not. */
+  value?: string;
 }
 export interface PartitionLink {
   a: number;
@@ -70,7 +72,16 @@ export function partition(nodes: PartitionNode[], links: PartitionLink[], separa
 
   const accepted: PartitionLink[] = [];
   const refused: RefusedLink[] = [];
-  for (const link of [...links].sort(compareLinks)) {
+  const keyOf = new Map(nodes.map((n) => [n.id, `${n.type}\u0000${n.value ?? ''}`]));
+  const pairKey = (l: PartitionLink) => [keyOf.get(l.a) ?? '', keyOf.get(l.b) ?? ''].sort().join('\u0001');
+  const byCanonicalOrder = (x: PartitionLink, y: PartitionLink) => {
+    const t = x.eventTime - y.eventTime || (x.messageId < y.messageId ? -1 : x.messageId > y.messageId ? 1 : 0);
+    if (t) return t;
+    const kx = pairKey(x);
+    const ky = pairKey(y);
+    return kx < ky ? -1 : kx > ky ? 1 : 0;
+  };
+  for (const link of [...links].sort(byCanonicalOrder)) {
     if (!parent.has(link.a) || !parent.has(link.b)) continue;
     const ra = find(link.a);
     const rb = find(link.b);

@@ -140,7 +140,7 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
     }
     for (const [k, component] of localComponents.entries()) {
       const componentLinks = linksOf[k]!;
-      const result = partition(component.map((id) => ({ id, type: rowById.get(id)!.type })), componentLinks, [], rules);
+      const result = partition(component.map((id) => ({ id, type: rowById.get(id)!.type, value: rowById.get(id)!.value })), componentLinks, [], rules);
       sets.push(...result.sets);
       if (result.refused.length) await recordConflicts(trx, workspaceId, result.refused);
     }

@@ -14,4 +14,5 @@ export { workspaceContext } from './context.js';
 export { evaluate, COUNTED_ORDER_STATUSES, type ProfileState } from './evaluate.js';
 export { compileRule } from './compile.js';
 export { eventHorizon, eventNamesOf, loadProfileStates } from './state.js';
+export { describeRuleSchema, type RuleSchemaDescription } from './describe.js';
 export { dependencyOrder, parseRule, referencesOf, ruleGraph, semanticIssues, validateRule, type RuleOwner } from './validate.js';

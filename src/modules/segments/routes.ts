@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
-import { referencesOf, Rule, validateRule } from '../rules/index.js';
+import { describeRuleSchema, referencesOf, Rule, validateRule } from '../rules/index.js';
 import { recomputeWithDependents } from './evaluation.js';
 import { Member, Segment, SegmentInput, SegmentUpdate, StaticSegmentInput } from './schema.js';
 import {
@@ -17,8 +17,19 @@ import {
   profileSegments,
   updateSegment,
 } from './service.js';
+import { segmentTrend } from './trend.js';
 
 const IdParams = z.object({ id: z.string().min(1) });
+/** A rule passed as JSON in the query string (GET variants of reads, open to read-only roles). */
+const JsonQueryRule = z.string().min(1).max(8000).transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'the rule must be JSON' });
+    return z.NEVER;
+  }
+});
+const Estimate = z.object({ size: z.number(), sample: z.array(z.number()) });
 const csvList = z
   .string()
   .optional()
@@ -36,8 +47,16 @@ export function registerSegmentRoutes(app: FastifyInstance, ctx: AppContext): vo
       return { valid: true as const, rule, references: referencesOf(rule.condition) };
     });
   defineRoute(app, { method: 'POST', url: '/api/v1/rules/estimate', summary: 'Size and sample of a rule while it is edited (nothing saved)', tags: ['Rules'], auth: 'admin',
-    body: z.object({ rule: z.unknown() }), response: z.object({ size: z.number(), sample: z.array(z.number()) }) },
+    body: z.object({ rule: z.unknown() }), response: Estimate },
     ({ workspaceId, body }) => estimateRule(db, workspaceId, body.rule));
+  // The same read as a GET, so read-only roles (analysts) can see sizes while they explore a rule.
+  defineRoute(app, { method: 'GET', url: '/api/v1/rules/estimate', summary: 'Size and sample of a rule given as JSON in `rule` (the GET form of POST /api/v1/rules/estimate)', tags: ['Rules'], auth: 'admin',
+    query: z.object({ rule: JsonQueryRule }), response: Estimate },
+    ({ workspaceId, query }) => estimateRule(db, workspaceId, query.rule, new Date(), 'query.rule'));
+  defineRoute(app, { method: 'GET', url: '/api/v1/rules/schema', summary: 'The rule language described for editors: condition kinds, their fields and allowed operators', tags: ['Rules'], auth: 'admin',
+    response: z.object({ version: z.number(), kinds: z.record(z.string(), z.record(z.string(), z.object({ required: z.boolean(), enum: z.array(z.string()).optional(), type: z.string().optional() }))),
+      traitOps: z.record(z.string(), z.array(z.string())), propertyFilterOps: z.array(z.string()), windowTypes: z.array(z.string()), jsonSchema: z.unknown() }) },
+    async () => describeRuleSchema());
 
   defineRoute(app, { method: 'GET', url: '/api/v1/segments', summary: 'List segments with their sizes', tags, auth: 'admin', response: z.object({ data: z.array(Segment) }) },
     async ({ workspaceId }) => ({ data: await listSegments(db, workspaceId) }));
@@ -69,6 +88,10 @@ export function registerSegmentRoutes(app: FastifyInstance, ctx: AppContext): vo
       reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${params.id}.csv"`);
       return reply.send(csv);
     });
+  defineRoute(app, { method: 'GET', url: '/api/v1/segments/:id/trend', summary: 'Profiles that entered and left the segment per day (workspace time zone)', tags, auth: 'admin', params: IdParams,
+    query: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }),
+    response: z.object({ days: z.number(), timezone: z.string(), data: z.array(z.object({ day: z.string(), entered: z.number(), exited: z.number() })) }) },
+    ({ workspaceId, params, query }) => segmentTrend(db, workspaceId, params.id, query.days));
   defineRoute(app, { method: 'GET', url: '/api/v1/profiles/:id/segments', summary: 'A profile\'s segments', tags, auth: 'admin', params: z.object({ id: z.coerce.number().int().positive() }),
     response: z.object({ data: z.array(z.object({ segmentId: z.string(), name: z.string(), kind: z.string(), enteredAt: z.date() })) }) },
     async ({ workspaceId, params }) => ({ data: await profileSegments(db, workspaceId, params.id) }));

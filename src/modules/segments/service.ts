@@ -119,8 +119,8 @@ export async function deleteSegment(db: Db, workspaceId: string, id: string): Pr
 }
 
 /** Size (and a sample) of a rule as it is being edited, before it is saved: the batch evaluator, nothing written. */
-export async function estimateRule(db: Db, workspaceId: string, input: unknown, now = new Date()): Promise<{ size: number; sample: number[] }> {
-  const rule = await validateRule(db, workspaceId, input, undefined, 'body.rule');
+export async function estimateRule(db: Db, workspaceId: string, input: unknown, now = new Date(), root = 'body.rule'): Promise<{ size: number; sample: number[] }> {
+  const rule = await validateRule(db, workspaceId, input, undefined, root);
   const ctx = await workspaceContext(db, workspaceId, now);
   const { rows } = await sql<{ size: number; sample: number[] | null }>`
     WITH m AS (${compileRule(rule.condition, workspaceId, ctx)})

@@ -5,9 +5,16 @@ import { defineRoute } from '../../platform/http/route.js';
 import { applyTag, importTagCsv, profileTags, removeTag, tagHistory } from './assign.js';
 import { overlapReport } from './overlap.js';
 import { ApplyTagInput, OverlapRef, OverlapReport, ProfileTag, Tag, TagGroup, TagGroupInput, TagHistoryEntry, TagInput, TagUpdate, TagSource } from './schema.js';
-import { archiveTag, createTag, createTagGroup, getTag, listTagGroups, listTags, mergeTag, updateTag } from './service.js';
+import { archiveTag, createTag, createTagGroup, getTag, listTagGroups, mergeTag, pageTags, updateTag } from './service.js';
 
 const IdParams = z.object({ id: z.string().min(1) });
+const OverlapRefList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean).map((ref) => {
+    const at = ref.indexOf(':');
+    return { kind: ref.slice(0, at), id: at < 0 ? '' : ref.slice(at + 1) };
+  }))
+  .pipe(z.array(OverlapRef).min(2).max(50));
 const ProfileParams = z.object({ id: z.coerce.number().int().positive() });
 
 /** `afterRuleChange` recomputes what depends on a rule tag (segments over tags), owned by the segments module. */
@@ -20,9 +27,19 @@ export function registerTagRoutes(app: FastifyInstance, ctx: AppContext, hooks: 
   defineRoute(app, { method: 'POST', url: '/api/v1/tag-groups', summary: 'Create a tag group (category: basic, consumption, preference, social, activity, custom)', tags, auth: 'admin', status: 201, body: TagGroupInput, response: TagGroup },
     ({ workspaceId, body }) => createTagGroup(db, workspaceId, body));
 
-  defineRoute(app, { method: 'GET', url: '/api/v1/tags', summary: 'List tags with their sizes', tags, auth: 'admin',
-    query: z.object({ groupId: z.string().optional(), includeArchived: z.stringbool().optional() }), response: z.object({ data: z.array(Tag) }) },
-    async ({ workspaceId, query }) => ({ data: await listTags(db, workspaceId, query) }));
+  defineRoute(app, { method: 'GET', url: '/api/v1/tags', summary: 'List tags with their sizes: filtered (group, kind, name), sorted and paged (`limit`, `offset`; `total` counts all matches)', tags, auth: 'admin',
+    query: z.object({
+      groupId: z.string().optional(),
+      includeArchived: z.stringbool().optional(),
+      q: z.string().trim().max(100).optional(),
+      kind: z.enum(['manual', 'rule']).optional(),
+      sort: z.enum(['createdAt', 'name', 'size']).optional(),
+      order: z.enum(['asc', 'desc']).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(1000),
+      offset: z.coerce.number().int().min(0).default(0),
+    }),
+    response: z.object({ data: z.array(Tag), total: z.number() }) },
+    ({ workspaceId, query }) => pageTags(db, workspaceId, query));
   defineRoute(app, { method: 'POST', url: '/api/v1/tags', summary: 'Create a manual tag, or a rule tag (computed at once, then kept current)', tags, auth: 'admin', status: 201, body: TagInput, response: Tag },
     async ({ workspaceId, body }) => {
       const tag = await createTag(db, workspaceId, body);
@@ -68,6 +85,10 @@ export function registerTagRoutes(app: FastifyInstance, ctx: AppContext, hooks: 
       history: await tagHistory(db, workspaceId, { profileId: params.id }),
     }));
 
+  // The same report as a GET (`refs=tag:ID,segment:ID`), so read-only roles (analysts) can open it.
+  defineRoute(app, { method: 'GET', url: '/api/v1/overlap', summary: 'Sizes and pairwise overlap (Jaccard); `refs` lists kind:id pairs, comma-separated', tags: ['Tags', 'Segments'], auth: 'admin',
+    query: z.object({ refs: OverlapRefList }), response: OverlapReport },
+    ({ workspaceId, query }) => overlapReport(db, workspaceId, query.refs));
   defineRoute(app, { method: 'POST', url: '/api/v1/overlap', summary: 'Sizes and pairwise overlap (Jaccard) of tags and segments', tags: ['Tags', 'Segments'], auth: 'admin',
     body: z.object({ groups: z.array(OverlapRef).min(2).max(50) }), response: OverlapReport },
     ({ workspaceId, body }) => overlapReport(db, workspaceId, body.groups));

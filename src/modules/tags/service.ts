@@ -74,6 +74,44 @@ export async function listTags(db: Db, workspaceId: string, opts: { groupId?: st
   return rows.map((r, i) => toTag(r, sizes[i] ?? 0));
 }
 
+export interface TagPageQuery {
+  groupId?: string;
+  includeArchived?: boolean;
+  /** Part of the name (case-insensitive). */
+  q?: string;
+  kind?: 'manual' | 'rule';
+  sort?: 'createdAt' | 'name' | 'size';
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+/** One page of tags, filtered and sorted on the server, with the total that match. */
+export async function pageTags(db: Db, workspaceId: string, opts: TagPageQuery = {}): Promise<{ data: Tag[]; total: number }> {
+  let q = db.selectFrom('tags').selectAll().where('workspace_id', '=', workspaceId);
+  if (opts.groupId) q = q.where('group_id', '=', opts.groupId);
+  if (!opts.includeArchived) q = q.where('archived_at', 'is', null).where('merged_into', 'is', null);
+  if (opts.kind) q = q.where('kind', '=', opts.kind);
+  if (opts.q) q = q.where(sql<boolean>`strpos(lower(name), lower(${opts.q})) > 0`);
+  const order = opts.order ?? 'asc';
+  const limit = opts.limit ?? 50;
+  const offset = opts.offset ?? 0;
+  if (opts.sort === 'size') {
+    // Sizes are counted over the matching tags (a workspace has hundreds of tags, not millions), then paged.
+    const rows = await q.orderBy('created_at').execute();
+    const sizes = await tagSizes(db, workspaceId, rows.map((r) => r.id));
+    const all = rows.map((r, i) => toTag(r, sizes[i] ?? 0)).sort((a, b) => (order === 'asc' ? a.size - b.size : b.size - a.size));
+    return { data: all.slice(offset, offset + limit), total: all.length };
+  }
+  const column = opts.sort === 'name' ? 'name' : 'created_at';
+  const [rows, count] = await Promise.all([
+    q.orderBy(column, order).orderBy('id').limit(limit).offset(offset).execute(),
+    q.clearSelect().select(sql<number>`count(*)::int`.as('n')).executeTakeFirst(),
+  ]);
+  const sizes = await tagSizes(db, workspaceId, rows.map((r) => r.id));
+  return { data: rows.map((r, i) => toTag(r, sizes[i] ?? 0)), total: count?.n ?? 0 };
+}
+
 async function tagSizes(db: Kysely<DB>, workspaceId: string, ids: string[]): Promise<number[]> {
   if (ids.length === 0) return [];
   const rows = await db

@@ -85,6 +85,26 @@ describeEachDatabase('rules tier reads for the console', (ctx) => {
     expect((await app.inject({ method: 'GET', url: '/api/v1/tags?limit=0', headers })).statusCode).toBe(400);
   });
 
+  it('pages, filters and sorts segments on the server with a total', async () => {
+    const { db } = ctx.database;
+    const ws = await newTestWorkspace(ctx.database);
+    const headers = bearer(ws.adminToken);
+    await seedProfile(db, ws.id, { traits: { plan: 'gold' } });
+    await seedProfile(db, ws.id, { traits: { plan: 'gold' } });
+    await seedProfile(db, ws.id, { traits: { plan: 'silver' } });
+    const rule = (plan: string) => ({ version: 1, condition: { kind: 'trait', trait: 'plan', type: 'string', op: 'eq', value: plan } });
+    for (const [name, plan] of [['Gold buyers', 'gold'], ['Silver buyers', 'silver'], ['Nobody', 'none']] as const) {
+      expect((await app.inject({ method: 'POST', url: '/api/v1/segments', headers, payload: { name, rule: rule(plan) } })).statusCode).toBe(201);
+    }
+    const bySize = (await app.inject({ method: 'GET', url: '/api/v1/segments?sort=size&order=desc&limit=2', headers })).json() as { data: { name: string; size: number }[]; total: number };
+    expect(bySize).toMatchObject({ total: 3, data: [{ name: 'Gold buyers', size: 2 }, { name: 'Silver buyers', size: 1 }] });
+    const next = (await app.inject({ method: 'GET', url: '/api/v1/segments?sort=size&order=desc&limit=2&offset=2', headers })).json() as { data: { name: string }[] };
+    expect(next.data.map((s) => s.name)).toEqual(['Nobody']);
+    const buyers = (await app.inject({ method: 'GET', url: '/api/v1/segments?q=BUYERS&sort=name', headers })).json() as { data: { name: string }[]; total: number };
+    expect(buyers).toMatchObject({ total: 2, data: [{ name: 'Gold buyers' }, { name: 'Silver buyers' }] });
+    expect((await app.inject({ method: 'GET', url: '/api/v1/segments?sort=color', headers })).statusCode).toBe(400);
+  });
+
   it('describes the rule language for the builder, from the schema', async () => {
     const ws = await newTestWorkspace(ctx.database);
     const res = await app.inject({ method: 'GET', url: '/api/v1/rules/schema', headers: bearer(ws.adminToken) });

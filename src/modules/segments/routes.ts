@@ -13,7 +13,7 @@ import {
   exportMembersCsv,
   getSegment,
   listMembers,
-  listSegments,
+  pageSegments,
   profileSegments,
   updateSegment,
 } from './service.js';
@@ -58,8 +58,17 @@ export function registerSegmentRoutes(app: FastifyInstance, ctx: AppContext): vo
       traitOps: z.record(z.string(), z.array(z.string())), propertyFilterOps: z.array(z.string()), windowTypes: z.array(z.string()), jsonSchema: z.unknown() }) },
     async () => describeRuleSchema());
 
-  defineRoute(app, { method: 'GET', url: '/api/v1/segments', summary: 'List segments with their sizes', tags, auth: 'admin', response: z.object({ data: z.array(Segment) }) },
-    async ({ workspaceId }) => ({ data: await listSegments(db, workspaceId) }));
+  defineRoute(app, { method: 'GET', url: '/api/v1/segments', summary: 'List segments with their sizes: filtered (name, kind), sorted and paged (`limit`, `offset`; `total` counts all matches)', tags, auth: 'admin',
+    query: z.object({
+      q: z.string().trim().max(100).optional(),
+      kind: z.enum(['rule', 'static']).optional(),
+      sort: z.enum(['createdAt', 'name', 'size', 'updatedAt']).optional(),
+      order: z.enum(['asc', 'desc']).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(1000),
+      offset: z.coerce.number().int().min(0).default(0),
+    }),
+    response: z.object({ data: z.array(Segment), total: z.number() }) },
+    ({ workspaceId, query }) => pageSegments(db, workspaceId, query));
   defineRoute(app, { method: 'POST', url: '/api/v1/segments', summary: 'Create a rule segment (materialised at once, then kept current)', tags, auth: 'admin', status: 201, body: SegmentInput, response: Segment },
     ({ workspaceId, body }) => createSegment(db, workspaceId, body));
   defineRoute(app, { method: 'POST', url: '/api/v1/segments/static', summary: 'Create a static segment from profile ids, a CSV, or a snapshot of another segment', tags, auth: 'admin', status: 201,

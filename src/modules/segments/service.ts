@@ -34,6 +34,23 @@ export async function listSegments(db: Db, workspaceId: string): Promise<Segment
   return rows.map(toSegment);
 }
 
+/** One page of segments, filtered by name and sorted on the server, with the total that match. */
+export async function pageSegments(
+  db: Db,
+  workspaceId: string,
+  opts: { q?: string; kind?: 'rule' | 'static'; sort?: 'createdAt' | 'name' | 'size' | 'updatedAt'; order?: 'asc' | 'desc'; limit?: number; offset?: number } = {},
+): Promise<{ data: Segment[]; total: number }> {
+  let q = db.selectFrom('segments').where('workspace_id', '=', workspaceId);
+  if (opts.kind) q = q.where('kind', '=', opts.kind);
+  if (opts.q) q = q.where(sql<boolean>`strpos(lower(name), lower(${opts.q})) > 0`);
+  const column = ({ createdAt: 'created_at', name: 'name', size: 'size', updatedAt: 'updated_at' } as const)[opts.sort ?? 'createdAt'];
+  const [rows, count] = await Promise.all([
+    q.selectAll().orderBy(column, opts.order ?? 'asc').orderBy('id').limit(opts.limit ?? 50).offset(opts.offset ?? 0).execute(),
+    q.select(sql<number>`count(*)::int`.as('n')).executeTakeFirst(),
+  ]);
+  return { data: rows.map(toSegment), total: count?.n ?? 0 };
+}
+
 /** A rule segment: validated (no cycles), then materialised at once. */
 export async function createSegment(db: Db, workspaceId: string, input: SegmentInput, now = new Date()): Promise<Segment> {
   const id = newId('seg');

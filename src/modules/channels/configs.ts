@@ -133,7 +133,18 @@ export async function deleteChannelConfig(db: Db, workspaceId: string, id: strin
 
 /** Opens a configuration for an adapter: secrets decrypted, settings with their defaults applied. */
 export async function openChannelConfig(db: Db, workspaceId: string, id: string): Promise<OpenChannelConfig> {
-  const row = await getRow(db, workspaceId, id);
+  return openRow(await getRow(db, workspaceId, id));
+}
+
+/** Opens many configurations in one statement (a send batch); ids not found are absent from the map. */
+export async function openChannelConfigs(db: Db, workspaceId: string, ids: string[]): Promise<Map<string, OpenChannelConfig>> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return new Map();
+  const rows = await db.selectFrom('channel_configs').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', wanted).execute();
+  return new Map(rows.map((r) => [r.id, openRow(r)]));
+}
+
+function openRow(row: Row): OpenChannelConfig {
   const provider = row.provider as ProviderKind;
   return {
     id: row.id,

@@ -10,7 +10,8 @@ export {
   type WechatTemplateMessage,
   type WecomMessage,
 } from './schema.js';
-export { createChannelConfig, getChannelConfig, listChannelConfigs, openChannelConfig, type OpenChannelConfig } from './configs.js';
+export { createChannelConfig, getChannelConfig, listChannelConfigs, openChannelConfig, openChannelConfigs, type OpenChannelConfig } from './configs.js';
+export { deliverMany, unsubscribedAddresses, type BatchDeliveryOutcome, type DeliverManyOptions } from './batch.js';
 export { deliver, isUnsubscribed, listProfileDeliveries, type DeliveryOutcome, type DeliveryRequest } from './deliveries.js';
 export { loadAdapter } from './registry.js';
 export { identityTypeOfChannel } from './deliveries.js';

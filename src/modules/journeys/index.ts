@@ -13,6 +13,7 @@ export { profileJourneyPaths, journeyStats } from './paths.js';
 export { BLUEPRINTS, installJourneyTemplate, listJourneyTemplates } from './templates.js';
 export { advanceDue } from './advance.js';
 export { claimOutbox, deliverOutboxRow } from './sender.js';
+export { deliverOutboxBatch } from './batch-sender.js';
 export { consumeEvents, consumeTagChanges, runSchedules } from './triggers.js';
 export { drainJourneys, runJourneyPass, startJourneyWorker } from './worker.js';
 export { deleteJourneyRows, remapJourneyRows } from './remap.js';

@@ -8,13 +8,13 @@ import { getProfile } from '../profiles/index.js';
 import { profileTags } from '../tags/index.js';
 import { getTemplate, renderTemplate, TemplateData, type TemplateBody } from '../templates/index.js';
 
-type OutboxRow = Selectable<JourneyOutboxTable>;
+export type OutboxRow = Selectable<JourneyOutboxTable>;
 
 const MAX_ATTEMPTS = 6;
-const ADDRESS_TYPE: Record<string, string> = { email: 'email', sms: 'phone', wechat: 'wechat_openid', wecom: 'wecom_external_userid' };
+export const ADDRESS_TYPE: Record<string, string> = { email: 'email', sms: 'phone', wechat: 'wechat_openid', wecom: 'wecom_external_userid' };
 
 /** What became of one effect: done, failed for good, or to be tried again later. */
-type Outcome = { status: 'done' | 'failed' | 'retry'; outcome: string; result: Record<string, unknown> };
+export type Outcome = { status: 'done' | 'failed' | 'retry'; outcome: string; result: Record<string, unknown> };
 
 /**
  * Claims due outbox rows: pending ones, and in-flight ones whose lease ran out (a sender died mid-call). The claim
@@ -33,42 +33,68 @@ export async function claimOutbox(db: Db, now: Date, limit: number, leaseMs: num
   return rows;
 }
 
+/** Extends the lease of claimed rows this claim still holds (same attempt, still in flight). */
+export async function renewLease(db: Db, rows: OutboxRow[], until: Date): Promise<void> {
+  if (rows.length === 0) return;
+  const held = rows.map((r) => ({ ws: r.workspace_id, key: r.idempotency_key, attempts: r.attempts }));
+  await sql`UPDATE journey_outbox o SET lease_until = ${until}
+    FROM jsonb_to_recordset(${JSON.stringify(held)}::jsonb) AS r(ws text, key text, attempts int)
+    WHERE o.workspace_id = r.ws AND o.idempotency_key = r.key AND o.status = 'in_flight' AND o.attempts = r.attempts`.execute(db);
+}
+
 /** Delivers one claimed row and records the answer, once: only the claim that still holds the row may record. */
 export async function deliverOutboxRow(db: Db, publicUrl: string, row: OutboxRow): Promise<void> {
-  let outcome: Outcome;
+  await recordOutcomes(db, [{ row, outcome: await outcomeOfRow(db, publicUrl, row) }]);
+}
+
+/** Performs one row (the per-row path: points, coupons, and the reference for sends): errors become outcomes. */
+export async function outcomeOfRow(db: Db, publicUrl: string, row: OutboxRow): Promise<Outcome> {
   try {
-    outcome = await perform(db, publicUrl, row);
+    return await perform(db, publicUrl, row);
   } catch (err) {
-    outcome = err instanceof AppError
-      ? { status: 'failed', outcome: `failed:${err.code}`, result: { message: err.message } }
-      : { status: 'retry', outcome: 'retry', result: { message: String((err as Error).message ?? err) } };
+    return outcomeOfError(err);
   }
-  if (outcome.status === 'retry' && row.attempts >= MAX_ATTEMPTS) outcome = { ...outcome, status: 'failed', outcome: `failed:${outcome.outcome}` };
+}
+
+/** A typed error is final (`failed:<code>`); anything else (a lost connection…) is tried again. */
+export function outcomeOfError(err: unknown): Outcome {
+  return err instanceof AppError
+    ? { status: 'failed', outcome: `failed:${err.code}`, result: { message: err.message } }
+    : { status: 'retry', outcome: 'retry', result: { message: String((err as Error).message ?? err) } };
+}
+
+/**
+ * Records outcomes of claimed rows in one transaction, set-based: one UPDATE of the outbox rows still held by these
+ * claims (status `in_flight` and the same attempt number: a claim that lost its lease to another sender records
+ * nothing), and one INSERT of the path steps of the rows it did update, except retries (back off 5 s × 2^attempt).
+ */
+export async function recordOutcomes(db: Db, done: Array<{ row: OutboxRow; outcome: Outcome }>): Promise<void> {
+  if (done.length === 0) return;
   const now = new Date();
+  const once = new Map(done.map((d) => [`${d.row.workspace_id}\u0000${d.row.idempotency_key}\u0000${d.row.attempts}`, d])); // one step per claim, even if named twice
+  const rows = [...once.values()].map(({ row, outcome }) => {
+    const o = outcome.status === 'retry' && row.attempts >= MAX_ATTEMPTS ? { ...outcome, status: 'failed' as const, outcome: `failed:${outcome.outcome}` } : outcome;
+    return {
+      ws: row.workspace_id, key: row.idempotency_key, attempts: row.attempts, entry_id: row.entry_id, journey_id: row.journey_id, version: row.version,
+      profile_id: row.profile_id, node_id: row.node_id, status: o.status === 'retry' ? 'pending' : o.status, outcome: o.outcome, result: o.result,
+      due_at: o.status === 'retry' ? new Date(now.getTime() + Math.min(3_600_000, 2 ** row.attempts * 5_000)).toISOString() : null,
+      detail: { kind: row.kind, ...o.result },
+    };
+  });
   await db.transaction().execute(async (trx) => {
-    const backoff = new Date(now.getTime() + Math.min(3_600_000, 2 ** row.attempts * 5_000));
-    const updated = await trx
-      .updateTable('journey_outbox')
-      .set({
-        status: outcome.status === 'retry' ? 'pending' : outcome.status,
-        due_at: outcome.status === 'retry' ? backoff : row.due_at,
-        lease_until: null,
-        result: JSON.stringify(outcome.result),
-        updated_at: now,
-      })
-      .where('workspace_id', '=', row.workspace_id)
-      .where('idempotency_key', '=', row.idempotency_key)
-      .where('status', '=', 'in_flight')
-      .where('attempts', '=', row.attempts)
-      .executeTakeFirst();
-    if (updated.numUpdatedRows === 0n || outcome.status === 'retry') return;
-    await trx
-      .insertInto('journey_steps')
-      .values({
-        workspace_id: row.workspace_id, entry_id: row.entry_id, journey_id: row.journey_id, version: row.version, profile_id: row.profile_id,
-        node_id: row.node_id, outcome: outcome.outcome, detail: JSON.stringify({ kind: row.kind, ...outcome.result }), at: now,
-      })
-      .execute();
+    const { rows: updated } = await sql<{ workspace_id: string; idempotency_key: string; attempts: number }>`
+      UPDATE journey_outbox o SET status = r.status, due_at = COALESCE(r.due_at, o.due_at), lease_until = NULL, result = r.result, updated_at = ${now}
+      FROM jsonb_to_recordset(${JSON.stringify(rows.map(({ ws, key, attempts, status, due_at, result }) => ({ ws, key, attempts, status, due_at, result })))}::jsonb)
+        AS r(ws text, key text, attempts int, status text, due_at timestamptz, result jsonb)
+      WHERE o.workspace_id = r.ws AND o.idempotency_key = r.key AND o.status = 'in_flight' AND o.attempts = r.attempts
+      RETURNING o.workspace_id, o.idempotency_key, o.attempts`.execute(trx);
+    const mine = new Set(updated.map((u) => `${u.workspace_id}\u0000${u.idempotency_key}\u0000${Number(u.attempts)}`));
+    const steps = rows.filter((r) => r.status !== 'pending' && mine.has(`${r.ws}\u0000${r.key}\u0000${r.attempts}`));
+    if (steps.length === 0) return;
+    await sql`INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at)
+      SELECT s.ws, s.entry_id, s.journey_id, s.version, s.profile_id, s.node_id, s.outcome, s.detail, ${now}
+      FROM jsonb_to_recordset(${JSON.stringify(steps.map(({ ws, entry_id, journey_id, version, profile_id, node_id, outcome, detail }) => ({ ws, entry_id, journey_id, version, profile_id, node_id, outcome, detail })))}::jsonb)
+        AS s(ws text, entry_id bigint, journey_id text, version int, profile_id bigint, node_id text, outcome text, detail jsonb)`.execute(trx);
   });
 }
 
@@ -94,7 +120,7 @@ async function perform(db: Db, publicUrl: string, row: OutboxRow): Promise<Outco
   }
 }
 
-function fromResult(result: SendResult, deliveryId: string, channel: string, via = 'primary'): Outcome {
+export function fromResult(result: SendResult, deliveryId: string, channel: string, via = 'primary'): Outcome {
   if (result.ok) return { status: 'done', outcome: via === 'fallback' ? 'sent:fallback' : 'sent', result: { deliveryId, channel, providerMessageId: result.providerMessageId } };
   const detail = { deliveryId, channel, errorKind: result.error.kind, errorCode: result.error.code, message: result.error.message };
   return { status: result.error.kind === 'retryable' ? 'retry' : 'failed', outcome: `failed:${result.error.code}`, result: detail };

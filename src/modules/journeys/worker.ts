@@ -1,7 +1,8 @@
 import type { Db } from '../../platform/db/database.js';
 import { advanceDue } from './advance.js';
 import { liveJourneys } from './entries.js';
-import { claimOutbox, deliverOutboxRow } from './sender.js';
+import { deliverOutboxBatch } from './batch-sender.js';
+import { claimOutbox, renewLease } from './sender.js';
 import { consumeEvents, consumeTagChanges, runSchedules } from './triggers.js';
 
 export interface JourneyPassOptions {
@@ -12,8 +13,13 @@ export interface JourneyPassOptions {
   chunk?: number;
   /** How long a claimed outbox row is left alone before another sender may take it over. */
   leaseMs?: number;
-  /** Outbox rows claimed and delivered at once: keep a batch well inside the lease, or another sender takes it over. */
+  /** Provider calls in flight at once: also the most calls a killed sender can leave made but unrecorded. Default 32. */
   sendConcurrency?: number;
+  /**
+   * Outbox rows claimed per batch (loaded, checked and recorded set-based). Keep a batch well inside the lease, or
+   * another sender takes it over. Default 256.
+   */
+  sendBatch?: number;
   /** Only this workspace's work (tests, operator tools); default: every workspace. */
   workspaceId?: string;
   /** Run date and cron triggers in this pass. */
@@ -48,12 +54,29 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
   }
   for (let n = chunk; n === chunk; ) counts.moved += n = await advanceDue(db, now(), chunk, opts.workspaceId);
   for (;;) {
-    const rows = await claimOutbox(db, now(), opts.sendConcurrency ?? 32, opts.leaseMs ?? 60_000, opts.workspaceId);
+    const rows = await claimOutbox(db, now(), opts.sendBatch ?? 256, opts.leaseMs ?? 60_000, opts.workspaceId);
     if (rows.length === 0) break;
-    await Promise.all(rows.map((row) => deliverOutboxRow(db, opts.publicUrl, row)));
+    await withLease(db, rows, opts.leaseMs ?? 60_000, now, () => deliverOutboxBatch(db, opts.publicUrl, rows, { concurrency: opts.sendConcurrency ?? 32 }));
     counts.sent += rows.length;
   }
   return counts;
+}
+
+/**
+ * Runs a batch while renewing its claim every third of the lease, so a long batch (slow or timing-out providers)
+ * keeps its rows; a sender that dies stops renewing and its rows are free again one lease later.
+ */
+async function withLease<T>(db: Db, rows: Parameters<typeof renewLease>[1], leaseMs: number, now: () => Date, work: () => Promise<T>): Promise<T> {
+  let renewing: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    renewing = renewing.then(() => renewLease(db, rows, new Date(now().getTime() + leaseMs))).catch(() => undefined);
+  }, Math.max(50, Math.floor(leaseMs / 3)));
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    await renewing;
+  }
 }
 
 /** Runs passes until one finds nothing to do (tests and the CLI); `now` fixed per call. */
@@ -75,7 +98,7 @@ export async function drainJourneys(db: Db, opts: JourneyPassOptions, maxPasses 
  */
 export function startJourneyWorker(
   db: Db,
-  opts: { log: (message: string) => void; publicUrl?: string; pollMs?: number; leaseMs?: number; chunk?: number; sendConcurrency?: number },
+  opts: { log: (message: string) => void; publicUrl?: string; pollMs?: number; leaseMs?: number; chunk?: number; sendConcurrency?: number; sendBatch?: number },
 ): () => Promise<void> {
   let stopped = false;
   let lastSchedules = 0;
@@ -86,7 +109,7 @@ export function startJourneyWorker(
       try {
         const schedules = Date.now() - lastSchedules > 15_000;
         if (schedules) lastSchedules = Date.now();
-        const c = await runJourneyPass(db, { publicUrl: opts.publicUrl ?? 'http://127.0.0.1:3000', leaseMs: opts.leaseMs, chunk: opts.chunk, sendConcurrency: opts.sendConcurrency, schedules });
+        const c = await runJourneyPass(db, { publicUrl: opts.publicUrl ?? 'http://127.0.0.1:3000', leaseMs: opts.leaseMs, chunk: opts.chunk, sendConcurrency: opts.sendConcurrency, sendBatch: opts.sendBatch, schedules });
         busy = c.events + c.moved + c.sent > 0;
       } catch (err) {
         opts.log(`journey worker: ${(err as Error).message}`);

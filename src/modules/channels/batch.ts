@@ -1,0 +1,269 @@
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import { newId } from '../../platform/ids.js';
+import { failure, type SendResult } from './adapter.js';
+import { openChannelConfigs, type OpenChannelConfig } from './configs.js';
+import { deliveryEvents, type DeliveryOutcome, type DeliveryRequest } from './deliveries.js';
+import { emitProfileEvents, type ProfileEventMessage } from './profile-events.js';
+import { adapterFor } from './registry.js';
+import type { ChannelKind, ProviderKind } from './schema.js';
+
+export interface DeliverManyOptions {
+  /** Provider calls in flight at once (and so, at most, calls made but not yet recorded). Default 32. */
+  concurrency?: number;
+  /** Configurations already opened by the caller (else loaded in one statement). */
+  configs?: Map<string, OpenChannelConfig>;
+}
+
+export interface BatchDeliveryOutcome extends DeliveryOutcome {
+  /** Set when the answer was recorded but its profile events could not be handed to ingest (try the send again: it replays). */
+  eventsError?: string;
+}
+
+/** SMTP opens a connection per message: keep it gentle. HTTP providers take the full concurrency. */
+const PROVIDER_CONCURRENCY: Partial<Record<ProviderKind, number>> = { smtp: 4 };
+
+interface Claimed {
+  index: number;
+  request: DeliveryRequest;
+  config: OpenChannelConfig;
+  deliveryId: string;
+}
+
+/**
+ * deliver() for many messages of one workspace, with the same guarantees and set-based bookkeeping: every attempt is
+ * recorded `sending` before any provider call (one multi-row INSERT … ON CONFLICT DO NOTHING, then one UPDATE that
+ * retakes interrupted or retryable attempts, then one SELECT of final answers, returned without a call); the
+ * unsubscribe check is one statement; providers are called with bounded concurrency; answers are recorded by group
+ * commit (one multi-row UPDATE for whatever finished meanwhile), and a call's slot is freed only once its answer is
+ * committed, so at most `concurrency` calls are ever made-but-unrecorded. Profile events go to ingest in one call
+ * at the end (also for replayed final answers: their message ids are derived from the delivery, so ingest keeps one).
+ * Outcomes come back in request order; a key repeated inside the batch is sent once and both get its answer.
+ */
+export async function deliverMany(db: Db, workspaceId: string, publicUrl: string, requests: DeliveryRequest[], opts: DeliverManyOptions = {}): Promise<BatchDeliveryOutcome[]> {
+  const outcomes: Array<BatchDeliveryOutcome | undefined> = new Array(requests.length);
+  const configs = opts.configs ?? (await openChannelConfigs(db, workspaceId, requests.map((r) => r.configId)));
+  const firstOfKey = new Map<string, number>();
+  const unique: Array<{ index: number; request: DeliveryRequest; config: OpenChannelConfig }> = [];
+  requests.forEach((request, index) => {
+    const config = configs.get(request.configId);
+    if (!config) {
+      outcomes[index] = { deliveryId: '', result: failure('permanent', 'not_found', `channel ${request.configId} not found`), duplicate: false };
+      return;
+    }
+    if (firstOfKey.has(request.idempotencyKey)) return;
+    firstOfKey.set(request.idempotencyKey, index);
+    unique.push({ index, request, config });
+  });
+
+  const { claimed, done } = await claimMany(db, workspaceId, unique);
+  const events: Array<{ index: number; messages: ProfileEventMessage[] }> = [];
+  for (const d of done) {
+    outcomes[d.index] = d.outcome;
+    if (d.outcome.result.ok || d.outcome.result.error.kind !== 'retryable') events.push({ index: d.index, messages: eventsOf(d.config, d.request, d.outcome.deliveryId, d.outcome.result) });
+  }
+
+  const unsubscribed = await unsubscribedAmong(db, workspaceId, claimed.filter((c) => !c.request.transactional).map((c) => ({ channel: c.config.channel, address: c.request.recipient.to })));
+  const recorder = new GroupRecorder(db, workspaceId);
+  const limits = new Map<string, Semaphore>();
+  const total = new Semaphore(Math.max(1, opts.concurrency ?? 32));
+  await Promise.all(
+    claimed.map(async (c) => {
+      const provider = c.config.provider;
+      const perProvider = PROVIDER_CONCURRENCY[provider];
+      let limit = limits.get(provider);
+      if (!limit && perProvider) limits.set(provider, (limit = new Semaphore(perProvider)));
+      await total.acquire();
+      if (limit) await limit.acquire();
+      let result: SendResult;
+      try {
+        result = await call(db, workspaceId, publicUrl, c, unsubscribed);
+        try {
+          await recorder.record(c.deliveryId, result);
+        } catch (err) {
+          // The answer is not on record: the attempt stays `sending` and is taken again with the same key.
+          result = failure('retryable', 'not_recorded', String((err as Error).message ?? err));
+        }
+      } finally {
+        limit?.release();
+        total.release();
+      }
+      outcomes[c.index] = { deliveryId: c.deliveryId, result, duplicate: false };
+      if (result.ok || result.error.kind !== 'retryable') events.push({ index: c.index, messages: eventsOf(c.config, c.request, c.deliveryId, result) });
+    }),
+  );
+
+  const messages = events.flatMap((e) => e.messages);
+  if (messages.length) {
+    try {
+      await emitProfileEvents(db, workspaceId, messages);
+    } catch (err) {
+      const message = String((err as Error).message ?? err);
+      for (const e of events) if (e.messages.length) outcomes[e.index] = { ...outcomes[e.index]!, eventsError: message };
+    }
+  }
+  return requests.map((request, index) => {
+    const own = outcomes[index];
+    if (own) return own;
+    const first = outcomes[firstOfKey.get(request.idempotencyKey)!]!;
+    return { ...first, duplicate: true };
+  });
+}
+
+async function call(db: Db, workspaceId: string, publicUrl: string, c: Claimed, unsubscribed: Set<string>): Promise<SendResult> {
+  const { config, request } = c;
+  if (!config.enabled) return failure('permanent', 'channel_disabled', `channel ${config.id} is disabled`);
+  if (request.message.channel !== config.channel) return failure('permanent', 'wrong_channel', `channel ${config.id} sends ${config.channel}, not ${request.message.channel}`);
+  if (!request.transactional && unsubscribed.has(`${config.channel}\u0000${request.recipient.to}`)) {
+    return failure('permanent', 'unsubscribed', `${request.recipient.to} unsubscribed from ${config.channel}`);
+  }
+  const adapter = adapterFor(db, workspaceId, config, publicUrl, c.deliveryId);
+  const message = request.message.channel === 'email' && request.transactional ? { ...request.message, transactional: true } : request.message;
+  try {
+    return await adapter.send(message, request.recipient, request.idempotencyKey);
+  } catch (err) {
+    return failure('retryable', 'adapter_error', String((err as Error).message ?? err));
+  }
+}
+
+function eventsOf(config: OpenChannelConfig, request: DeliveryRequest, deliveryId: string, result: SendResult): ProfileEventMessage[] {
+  const event = result.ok ? 'Message Sent' : 'Message Failed';
+  const properties = result.ok ? { providerMessageId: result.providerMessageId } : { errorKind: result.error.kind, errorCode: result.error.code, errorMessage: result.error.message };
+  return deliveryEvents(config.channel, request.recipient.to, deliveryId, event, { ...request.context, provider: config.provider, ...properties });
+}
+
+type Pending = { index: number; request: DeliveryRequest; config: OpenChannelConfig };
+
+/** The before-record of many attempts: new keys inserted, interrupted/retryable ones retaken, final ones read back. */
+async function claimMany(db: Db, workspaceId: string, pending: Pending[]): Promise<{ claimed: Claimed[]; done: Array<Pending & { outcome: DeliveryOutcome }> }> {
+  if (pending.length === 0) return { claimed: [], done: [] };
+  const rows = pending.map((p) => ({
+    id: newId('dl'), key: p.request.idempotencyKey, config: p.request.configId, channel: p.config.channel, recipient: p.request.recipient.to,
+    profile_id: p.request.recipient.profileId ?? null, context: p.request.context ?? {},
+  }));
+  const { rows: inserted } = await sql<{ idempotency_key: string; id: string }>`
+    INSERT INTO channel_deliveries (workspace_id, id, idempotency_key, channel_config_id, channel, recipient, profile_id, status, attempts, context)
+    SELECT ${workspaceId}, r.id, r.key, r.config, r.channel, r.recipient, r.profile_id, 'sending', 1, r.context
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(id text, key text, config text, channel text, recipient text, profile_id bigint, context jsonb)
+    ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
+    RETURNING idempotency_key, id`.execute(db);
+  const idOf = new Map(inserted.map((r) => [r.idempotency_key, r.id]));
+  const rest = pending.filter((p) => !idOf.has(p.request.idempotencyKey)).map((p) => p.request.idempotencyKey);
+  if (rest.length) {
+    // Already attempted: an interrupted (`sending`) or retryable attempt is taken again under the same key.
+    const { rows: retaken } = await sql<{ idempotency_key: string; id: string }>`
+      UPDATE channel_deliveries SET status = 'sending', attempts = attempts + 1, updated_at = now()
+      WHERE workspace_id = ${workspaceId} AND idempotency_key = ANY(${rest}::text[])
+        AND (status = 'sending' OR (status = 'failed' AND error_kind = 'retryable'))
+      RETURNING idempotency_key, id`.execute(db);
+    for (const r of retaken) idOf.set(r.idempotency_key, r.id);
+  }
+  const finalKeys = pending.filter((p) => !idOf.has(p.request.idempotencyKey)).map((p) => p.request.idempotencyKey);
+  const finals = new Map<string, { id: string; status: string; provider_message_id: string | null; error_kind: string | null; error_code: string | null; error_message: string | null }>();
+  if (finalKeys.length) {
+    const { rows: found } = await sql<{ idempotency_key: string; id: string; status: string; provider_message_id: string | null; error_kind: string | null; error_code: string | null; error_message: string | null }>`
+      SELECT idempotency_key, id, status, provider_message_id, error_kind, error_code, error_message FROM channel_deliveries
+      WHERE workspace_id = ${workspaceId} AND idempotency_key = ANY(${finalKeys}::text[])`.execute(db);
+    for (const f of found) finals.set(f.idempotency_key, f);
+  }
+  const claimed: Claimed[] = [];
+  const done: Array<Pending & { outcome: DeliveryOutcome }> = [];
+  for (const p of pending) {
+    const key = p.request.idempotencyKey;
+    const id = idOf.get(key);
+    if (id) {
+      claimed.push({ ...p, deliveryId: id });
+      continue;
+    }
+    const row = finals.get(key);
+    // A row that vanished between the statements (a workspace or profile deletion): nothing to send to.
+    if (!row) {
+      done.push({ ...p, outcome: { deliveryId: '', result: failure('retryable', 'claim_lost', `delivery ${key} changed while claiming`), duplicate: false } });
+      continue;
+    }
+    const result: SendResult =
+      row.status === 'failed'
+        ? failure((row.error_kind ?? 'permanent') as 'permanent', row.error_code ?? '', row.error_message ?? '')
+        : { ok: true, providerMessageId: row.provider_message_id ?? '' };
+    done.push({ ...p, outcome: { deliveryId: row.id, result, duplicate: true } });
+  }
+  return { claimed, done };
+}
+
+async function unsubscribedAmong(db: Db, workspaceId: string, pairs: Array<{ channel: ChannelKind; address: string }>): Promise<Set<string>> {
+  if (pairs.length === 0) return new Set();
+  const { rows } = await sql<{ channel: string; address: string }>`
+    SELECT u.channel, u.address FROM channel_unsubscribes u
+    JOIN unnest(${pairs.map((p) => p.channel)}::text[], ${pairs.map((p) => p.address)}::text[]) AS q(channel, address)
+      ON u.channel = q.channel AND u.address = q.address
+    WHERE u.workspace_id = ${workspaceId}`.execute(db);
+  return new Set(rows.map((r) => `${r.channel}\u0000${r.address}`));
+}
+
+/** Which of these (channel, address) pairs unsubscribed, in one statement: `channel\0address` keys. */
+export const unsubscribedAddresses = unsubscribedAmong;
+
+/**
+ * Records provider answers by group commit: answers arriving while a write is under way wait and go together in the
+ * next one. `record()` resolves once the answer is committed.
+ */
+class GroupRecorder {
+  private queue: Array<{ id: string; result: SendResult; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private writing = false;
+
+  constructor(private readonly db: Db, private readonly workspaceId: string) {}
+
+  record(id: string, result: SendResult): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id, result, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.writing || this.queue.length === 0) return;
+    this.writing = true;
+    const group = this.queue.splice(0);
+    this.write(group.map((g) => ({ id: g.id, result: g.result })))
+      .then(
+        () => group.forEach((g) => g.resolve()),
+        (err: unknown) => group.forEach((g) => g.reject(err)),
+      )
+      .finally(() => {
+        this.writing = false;
+        this.kick();
+      });
+  }
+
+  private async write(group: Array<{ id: string; result: SendResult }>): Promise<void> {
+    const rows = group.map(({ id, result }) =>
+      result.ok
+        ? { id, status: 'sent', pmid: result.providerMessageId, kind: null, code: null, message: null }
+        : { id, status: 'failed', pmid: null, kind: result.error.kind, code: result.error.code, message: result.error.message.slice(0, 1000) },
+    );
+    await sql`
+      UPDATE channel_deliveries d SET status = r.status,
+        provider_message_id = CASE WHEN r.status = 'sent' THEN r.pmid ELSE d.provider_message_id END,
+        error_kind = r.kind, error_code = r.code, error_message = r.message, updated_at = now()
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(id text, status text, pmid text, kind text, code text, message text)
+      WHERE d.workspace_id = ${this.workspaceId} AND d.id = r.id`.execute(this.db);
+  }
+}
+
+/** A counting semaphore (FIFO). */
+class Semaphore {
+  private waiting: Array<() => void> = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}

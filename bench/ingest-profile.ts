@@ -28,6 +28,8 @@ const knownPool = arg('known', 5_000);
 const usePglite = process.argv.includes('--pglite');
 const importMode = process.argv.includes('--import');
 const CHUNK = 2000;
+/** --size N: events per stored batch (group commit combines concurrent requests into batches of ~1,000–4,000). */
+const SIZE = arg('size', 100);
 
 /** Member rows as `siyu import members` reads them from a CSV (see bench/members.ts). */
 const memberChunk = (b: number) =>
@@ -76,7 +78,7 @@ async function main() {
   const seed = importMode ? [] : seedMessages(0, knownPool, r, now);
   for (let k = 0; k < seed.length; k += 500) await storeMessages(db, ws.id, prepareMessages(seed.slice(k, k + 500), { receivedAt: new Date() }).messages);
 
-  const bodies = Array.from({ length: batches }, (_, b) => JSON.stringify({ batch: Array.from({ length: 100 }, (_, j) => trafficMessage(b * 100 + j, 'prof', knownPool, r, now)) }));
+  const bodies = Array.from({ length: batches }, (_, b) => JSON.stringify({ batch: Array.from({ length: SIZE }, (_, j) => trafficMessage(b * SIZE + j, 'prof', knownPool, r, now)) }));
   if (importMode) {
     recording = true;
     const t0 = performance.now();
@@ -113,7 +115,7 @@ async function main() {
   recording = false;
   const sqlMs = [...timings.values()].reduce((s, t) => s + t.ms, 0);
   const rows = [...timings.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, t]) => ({ statement: k, perBatch: +(t.n / batches).toFixed(2), msPerBatch: +(t.ms / batches).toFixed(2) }));
-  log(`${batches} batches of 100 on ${database.kind}: ${(total / batches).toFixed(1)} ms per batch = ${Math.round((batches * 100) / (total / 1000))} events/s sequential`);
+  log(`${batches} batches of ${SIZE} on ${database.kind}: ${(total / batches).toFixed(1)} ms per batch = ${Math.round((batches * SIZE) / (total / 1000))} events/s sequential`);
   log(`  JSON.parse ${(parseMs / batches).toFixed(2)} ms, prepareMessages (zod + normalise) ${(prepareMs / batches).toFixed(2)} ms, storeMessages ${(storeMs / batches).toFixed(2)} ms (of which SQL round trips ${(sqlMs / batches).toFixed(2)} ms)`);
   console.table(rows);
   saveResult(`ingest-profile-${database.kind}`, { batches, knownPool, msPerBatch: total / batches, parseMs: parseMs / batches, prepareMs: prepareMs / batches, storeMs: storeMs / batches, sqlMs: sqlMs / batches, statements: rows });

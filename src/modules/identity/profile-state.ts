@@ -84,7 +84,11 @@ export async function applyProfileTouches(trx: Trx, workspaceId: string, touches
   await markProfilesChanged(trx, workspaceId, ids);
 }
 
-/** Queues profiles for the rules tier (de-duplicated: one row per profile). */
+/**
+ * Queues profiles for the rules tier (de-duplicated: one row per profile). DO UPDATE, not DO NOTHING: the update
+ * locks an existing row, so the evaluator cannot claim it while this transaction is open (it skips locked rows)
+ * and evaluate without this transaction's data; with DO NOTHING that change could be lost.
+ */
 export async function markProfilesChanged(trx: Trx, workspaceId: string, profileIds: number[]): Promise<void> {
   if (!profileIds.length) return;
   const ids = [...new Set(profileIds)].sort((x, y) => x - y);

@@ -3,13 +3,12 @@ import type { Db } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/schema.js';
 import { AppError } from '../../platform/errors.js';
 import { applyProfileTouches, loadIdentifierRules, markProfilesChanged, pickAnchor, writeWithIdentities, type ProfileTouch } from '../identity/index.js';
+import { GroupCommit, type IngestResult } from './group-commit.js';
 import { prepareMessages, type PreparedMessage, type PrepareOptions } from './prepare.js';
 
-export interface IngestResult {
-  accepted: number;
-  /** Messages whose messageId was already stored: applied once, never twice. */
-  duplicates: number;
-}
+export type { IngestResult } from './group-commit.js';
+
+const groupCommit = new GroupCommit(storeMessagesReturningInserted);
 
 /**
  * Validates and stores Segment-spec messages. All or nothing: if any message is invalid, none is stored and the
@@ -25,14 +24,20 @@ export async function ingestMessages(db: Db, workspaceId: string, raw: unknown[]
       errors,
     );
   }
-  return storeMessages(db, workspaceId, messages);
+  return groupCommit.submit(db, workspaceId, messages);
 }
 
 export async function storeMessages(db: Db, workspaceId: string, input: PreparedMessage[]): Promise<IngestResult> {
+  const inserted = await storeMessagesReturningInserted(db, workspaceId, input);
+  return { accepted: inserted.size, duplicates: input.length - inserted.size };
+}
+
+/** Stores messages (de-duplicated by messageId, first occurrence kept); returns the messageIds newly stored. */
+export async function storeMessagesReturningInserted(db: Db, workspaceId: string, input: PreparedMessage[]): Promise<Set<string>> {
   // A messageId repeated inside one batch is the same message: keep its first occurrence.
   const seen = new Set<string>();
   const messages = input.filter((m) => (seen.has(m.messageId) ? false : (seen.add(m.messageId), true)));
-  if (!messages.length) return { accepted: 0, duplicates: input.length };
+  if (!messages.length) return new Set();
   const items = messages.map((m) => ({ messageId: m.messageId, time: m.timestamp, identifiers: m.identifiers }));
   return writeWithIdentities(db, workspaceId, items, async (trx, resolved) => {
     const order = messages.map((_, i) => i).sort((x, y) => (messages[x]!.messageId < messages[y]!.messageId ? -1 : 1));
@@ -43,7 +48,7 @@ export async function storeMessages(db: Db, workspaceId: string, input: Prepared
       if (profileId !== null && inserted.has(m.messageId)) touches.push({ profileId, time: m.timestamp, traits: m.traits ?? undefined });
     });
     await applyProfileTouches(trx, workspaceId, touches);
-    return { accepted: inserted.size, duplicates: input.length - inserted.size };
+    return inserted;
   });
 }
 

@@ -19,20 +19,38 @@ export async function refreshStages(db: Kysely<DB>, workspaceId: string, now: Da
   const names = [...A, ...I, ...P, ...L];
   const only = (column: string) => (profileIds ? sql`AND ${sql.ref(column)} = ANY(${profileIds}::bigint[])` : sql``);
   const eventName = sql`COALESCE(e.event, CASE e.type WHEN 'page' THEN 'Page Viewed' WHEN 'screen' THEN 'Screen Viewed' END)`;
-  const { rows } = await sql<{ changed: number }>`
-    WITH ev AS (
-      SELECT e.profile_id, max(CASE WHEN ${eventName} = ANY(${L}::text[]) THEN 4 WHEN ${eventName} = ANY(${P}::text[]) THEN 3
-        WHEN ${eventName} = ANY(${I}::text[]) THEN 2 ELSE 1 END) AS lvl
-      FROM events e WHERE e.workspace_id = ${workspaceId} AND e.profile_id IS NOT NULL ${only('e.profile_id')}
-        AND e."timestamp" >= ${since} AND e."timestamp" <= ${now} AND ${eventName} = ANY(${names}::text[])
+  const level = sql`max(CASE WHEN ${eventName} = ANY(${L}::text[]) THEN 4 WHEN ${eventName} = ANY(${P}::text[]) THEN 3
+        WHEN ${eventName} = ANY(${I}::text[]) THEN 2 ELSE 1 END)`;
+  const eventFilter = sql`e."timestamp" >= ${since} AND e."timestamp" <= ${now} AND ${eventName} = ANY(${names}::text[])`;
+  const orderFilter = sql`o.status = ANY(${[...COUNTED_ORDER_STATUSES]}::text[]) AND o.ordered_at >= ${since} AND o.ordered_at <= ${now}`;
+  const orderLevel = sql`CASE WHEN count(*) >= ${settings.repurchaseOrders} THEN 4 ELSE 3 END`;
+  // For a few profiles, look each one up through its (profile, time) index: a plain `profile_id = ANY(…)` let the
+  // planner scan the whole window by event name instead, which grows with the workspace, not with the batch.
+  const levels = profileIds
+    ? sql`
+    ev AS (
+      SELECT x.pid AS profile_id, l.lvl FROM unnest(${profileIds}::bigint[]) AS x(pid)
+      CROSS JOIN LATERAL (SELECT ${level} AS lvl FROM events e WHERE e.workspace_id = ${workspaceId} AND e.profile_id = x.pid AND ${eventFilter}) l
+      WHERE l.lvl IS NOT NULL
+    ),
+    ord AS (
+      SELECT x.pid AS profile_id, l.lvl FROM unnest(${profileIds}::bigint[]) AS x(pid)
+      CROSS JOIN LATERAL (SELECT ${orderLevel} AS lvl, count(*) AS n FROM orders o WHERE o.workspace_id = ${workspaceId} AND o.profile_id = x.pid AND ${orderFilter}) l
+      WHERE l.n > 0
+    ),`
+    : sql`
+    ev AS (
+      SELECT e.profile_id, ${level} AS lvl
+      FROM events e WHERE e.workspace_id = ${workspaceId} AND e.profile_id IS NOT NULL AND ${eventFilter}
       GROUP BY e.profile_id
     ),
     ord AS (
-      SELECT o.profile_id, CASE WHEN count(*) >= ${settings.repurchaseOrders} THEN 4 ELSE 3 END AS lvl
-      FROM orders o WHERE o.workspace_id = ${workspaceId} AND o.profile_id IS NOT NULL ${only('o.profile_id')}
-        AND o.status = ANY(${[...COUNTED_ORDER_STATUSES]}::text[]) AND o.ordered_at >= ${since} AND o.ordered_at <= ${now}
+      SELECT o.profile_id, ${orderLevel} AS lvl
+      FROM orders o WHERE o.workspace_id = ${workspaceId} AND o.profile_id IS NOT NULL AND ${orderFilter}
       GROUP BY o.profile_id
-    ),
+    ),`;
+  const { rows } = await sql<{ changed: number }>`
+    WITH ${levels}
     lv AS (SELECT profile_id, max(lvl) AS lvl FROM (SELECT * FROM ev UNION ALL SELECT * FROM ord) x GROUP BY profile_id),
     target AS (
       SELECT p.id AS profile_id, (ARRAY['A','I','P','L'])[lv.lvl] AS stage FROM profiles p LEFT JOIN lv ON lv.profile_id = p.id

@@ -49,7 +49,7 @@ export const remapLifecycleRows: RemapHandler = async (trx, workspaceId, remaps)
       await trx.deleteFrom('profile_lifecycle').where('workspace_id', '=', workspaceId).where('profile_id', '=', from).execute();
       await trx.deleteFrom('profile_rfm').where('workspace_id', '=', workspaceId).where('profile_id', '=', from).execute();
     }
-    await sql`INSERT INTO profile_changes (workspace_id, profile_id) VALUES (${workspaceId}, ${from}), (${workspaceId}, ${to})
-      ON CONFLICT DO NOTHING`.execute(trx);
+    await sql`INSERT INTO profile_changes (workspace_id, profile_id) SELECT DISTINCT ${workspaceId}, id FROM unnest(${[from, to]}::bigint[]) AS id
+      ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = now()`.execute(trx);
   }
 };

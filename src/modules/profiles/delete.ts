@@ -24,6 +24,7 @@ export async function deleteProfile(db: Db, workspaceId: string, requestedId: nu
     await sql`DELETE FROM identifiers WHERE workspace_id = ${workspaceId} AND id = ANY(${ids}::bigint[])`.execute(trx);
     await sql`DELETE FROM profile_merges WHERE workspace_id = ${workspaceId} AND (profile_id = ANY(${profileIds}::bigint[]) OR other_profile_id = ANY(${profileIds}::bigint[]))`.execute(trx);
     await sql`DELETE FROM profile_changes WHERE workspace_id = ${workspaceId} AND profile_id = ANY(${profileIds}::bigint[])`.execute(trx);
+    await sql`DELETE FROM profile_change_claims WHERE workspace_id = ${workspaceId} AND profile_id = ANY(${profileIds}::bigint[])`.execute(trx);
     await sql`DELETE FROM profiles WHERE workspace_id = ${workspaceId} AND id = ANY(${profileIds}::bigint[])`.execute(trx);
     return {
       deleted: true,

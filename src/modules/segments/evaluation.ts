@@ -60,24 +60,61 @@ export async function evaluateProfiles(db: Transaction<DB>, workspaceId: string,
   return { changes: tagChanges.length + segmentChanges.length };
 }
 
+/** A claim older than this belongs to a worker that died mid-evaluation: its profiles go back on the feed. */
+const STALE_CLAIM_MS = 10 * 60_000;
+
 /**
- * Takes up to `limit` profiles off the change feed and re-evaluates them, in one transaction (a crash loses
- * nothing: the rows come back). SKIP LOCKED lets several workers share the feed on PostgreSQL.
+ * Takes up to `limit` profiles off the change feed and re-evaluates them. The claim (moving the rows to
+ * profile_change_claims) is its own short transaction, so ingest, which writes the feed, never waits for an
+ * evaluation; a change that arrives while a profile is being evaluated goes back on the feed and is evaluated
+ * again. The evaluation and the claim's release commit together; if the evaluation fails the profiles go back
+ * at once, and if the process dies they go back when the claim turns stale. SKIP LOCKED lets several workers
+ * share the feed on PostgreSQL.
  */
 export async function processProfileChanges(db: Db, workspaceId: string, opts: { now?: Date; limit?: number } = {}): Promise<{ profiles: number; changes: number }> {
-  return db.transaction().execute(async (trx) => {
-    const { rows } = await sql<{ profile_id: number }>`
+  const claim = crypto.randomUUID();
+  const { rows } = await sql<{ profile_id: number }>`
+    WITH taken AS (
       DELETE FROM profile_changes WHERE workspace_id = ${workspaceId} AND profile_id IN (
         SELECT profile_id FROM profile_changes WHERE workspace_id = ${workspaceId} ORDER BY changed_at LIMIT ${opts.limit ?? 500} FOR UPDATE SKIP LOCKED
-      ) RETURNING profile_id`.execute(trx);
-    if (rows.length === 0) return { profiles: 0, changes: 0 };
-    const { changes } = await evaluateProfiles(trx, workspaceId, rows.map((r) => r.profile_id), opts.now ?? new Date());
-    return { profiles: rows.length, changes };
-  });
+      ) RETURNING profile_id
+    )
+    INSERT INTO profile_change_claims (workspace_id, claim, profile_id)
+    SELECT ${workspaceId}, ${claim}, profile_id FROM taken
+    RETURNING profile_id`.execute(db);
+  if (rows.length === 0) return { profiles: 0, changes: 0 };
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const { changes } = await evaluateProfiles(trx, workspaceId, rows.map((r) => r.profile_id), opts.now ?? new Date());
+      await sql`DELETE FROM profile_change_claims WHERE workspace_id = ${workspaceId} AND claim = ${claim}`.execute(trx);
+      return { profiles: rows.length, changes };
+    });
+  } catch (err) {
+    await releaseClaims(db, sql`workspace_id = ${workspaceId} AND claim = ${claim}`);
+    throw err;
+  }
+}
+
+/** Puts claimed profiles back on the change feed. */
+async function releaseClaims(db: Db, where: ReturnType<typeof sql>): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    WITH back AS (DELETE FROM profile_change_claims WHERE ${where} RETURNING workspace_id, profile_id),
+    ins AS (
+      INSERT INTO profile_changes (workspace_id, profile_id) SELECT DISTINCT workspace_id, profile_id FROM back
+      ON CONFLICT (workspace_id, profile_id) DO NOTHING
+    )
+    SELECT count(*)::int AS n FROM back`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
+/** Returns the profiles of claims older than the stale limit (a worker died) to the change feed. */
+export async function releaseStaleClaims(db: Db, now: Date = new Date()): Promise<number> {
+  return releaseClaims(db, sql`claimed_at < ${new Date(now.getTime() - STALE_CLAIM_MS)}`);
 }
 
 /** Drains the change feed of every workspace once (the background worker calls this in a loop). */
 export async function processAllProfileChanges(db: Db, opts: { now?: Date; limit?: number; workspaceId?: string } = {}): Promise<number> {
+  await releaseStaleClaims(db);
   let q = db.selectFrom('profile_changes').select('workspace_id').distinct();
   if (opts.workspaceId) q = q.where('workspace_id', '=', opts.workspaceId);
   const workspaces = await q.execute();

@@ -7,7 +7,7 @@ import { registerSegmentRoutes } from './routes.js';
 import { startRulesWorker } from './worker.js';
 
 /** Segments, and the orchestration of the whole rules tier (real-time feed, full recomputes, daily pass). */
-export { evaluateProfiles, processProfileChanges, processAllProfileChanges, recomputeWithDependents, runDailyPass } from './evaluation.js';
+export { evaluateProfiles, processProfileChanges, processAllProfileChanges, recomputeWithDependents, releaseStaleClaims, runDailyPass } from './evaluation.js';
 export { recomputeRuleSegment, setStaticMembers, SEGMENT_ENTERED, SEGMENT_EXITED } from './materialise.js';
 export {
   createSegment,

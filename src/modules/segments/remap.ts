@@ -12,7 +12,7 @@ export const remapSegmentMembers: RemapHandler = async (trx, workspaceId, remaps
     await sql`UPDATE segment_members SET profile_id = ${to} WHERE workspace_id = ${workspaceId} AND origin_profile_id = ${from} AND profile_id <> ${to}`.execute(trx);
     const touched = [...new Set([to, from, ...rows.map((r) => r.profile_id)])];
     await sql`INSERT INTO profile_changes (workspace_id, profile_id) SELECT ${workspaceId}, id FROM unnest(${touched}::bigint[]) AS id
-      ON CONFLICT DO NOTHING`.execute(trx);
+      ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = now()`.execute(trx);
   }
 };
 

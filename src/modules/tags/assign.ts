@@ -69,8 +69,8 @@ export async function removeTag(
 /** Tags changed: rules that use tags must see it, so the profiles go on the change feed like any data change. */
 async function markChanged(db: Db, workspaceId: string, profileIds: number[]): Promise<void> {
   if (profileIds.length === 0) return;
-  await sql`INSERT INTO profile_changes (workspace_id, profile_id) SELECT ${workspaceId}, id FROM unnest(${profileIds}::bigint[]) AS id
-    ON CONFLICT DO NOTHING`.execute(db);
+  await sql`INSERT INTO profile_changes (workspace_id, profile_id) SELECT DISTINCT ${workspaceId}, id FROM unnest(${profileIds}::bigint[]) AS id
+    ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = now()`.execute(db);
 }
 
 async function requireManualTag(db: Db, workspaceId: string, tagId: string): Promise<void> {

@@ -92,6 +92,12 @@ export interface ProfileChangesTable {
   profile_id: number;
   changed_at: DefaultTimestamp;
 }
+export interface ProfileChangeClaimsTable {
+  workspace_id: string;
+  claim: string;
+  profile_id: number;
+  claimed_at: DefaultTimestamp;
+}
 export interface ProfileMergesTable {
   workspace_id: string;
   id: Generated<number>;
@@ -721,6 +727,7 @@ export interface DB {
   identity_conflicts: IdentityConflictsTable;
   identity_pending: IdentityPendingTable;
   profile_changes: ProfileChangesTable;
+  profile_change_claims: ProfileChangeClaimsTable;
   profile_merges: ProfileMergesTable;
   events: EventsTable;
   stores: StoresTable;

@@ -1,0 +1,38 @@
+import { expect, it } from 'vitest';
+import { createSegment, processAllProfileChanges, processProfileChanges } from '../../src/modules/segments/index.js';
+import { describeEachDatabase } from '../support/databases.js';
+import { newTestWorkspace, seedProfile, setTraits } from '../rules/seed.js';
+
+const goldRule = { version: 1 as const, condition: { kind: 'trait' as const, trait: 'plan', type: 'string' as const, op: 'eq' as const, value: 'gold' } };
+
+describeEachDatabase('profile change feed claims', (ctx) => {
+  it('a claim left by a dead worker goes back on the feed once stale, and is then evaluated', async () => {
+    const { db } = ctx.database;
+    const ws = await newTestWorkspace(ctx.database);
+    const p = await seedProfile(db, ws.id, { traits: { plan: 'silver' } });
+    const segment = await createSegment(db, ws.id, { name: 'gold', rule: goldRule });
+    await setTraits(db, ws.id, p, { plan: 'gold' });
+    // A worker claimed the profile and died: its claim is 11 minutes old, the feed holds nothing.
+    await db.deleteFrom('profile_changes').where('workspace_id', '=', ws.id).execute();
+    await db.insertInto('profile_change_claims').values({ workspace_id: ws.id, claim: 'dead-worker', profile_id: p, claimed_at: new Date(Date.now() - 11 * 60_000) }).execute();
+    await processAllProfileChanges(db, { workspaceId: ws.id });
+    const member = await db.selectFrom('segment_members').select('profile_id').where('workspace_id', '=', ws.id).where('segment_id', '=', segment.id).executeTakeFirst();
+    expect(member?.profile_id).toBe(p);
+    expect(await db.selectFrom('profile_change_claims').select('profile_id').where('workspace_id', '=', ws.id).execute()).toEqual([]);
+  });
+
+  it('a fresh claim of another worker is left alone; a change to the same profile meanwhile is evaluated', async () => {
+    const { db } = ctx.database;
+    const ws = await newTestWorkspace(ctx.database);
+    const p = await seedProfile(db, ws.id, { traits: { plan: 'silver' } });
+    const segment = await createSegment(db, ws.id, { name: 'gold', rule: goldRule });
+    await db.deleteFrom('profile_changes').where('workspace_id', '=', ws.id).execute();
+    await db.insertInto('profile_change_claims').values({ workspace_id: ws.id, claim: 'busy-worker', profile_id: p }).execute();
+    await setTraits(db, ws.id, p, { plan: 'gold' }); // arrives while the other worker evaluates
+    expect(await processProfileChanges(db, ws.id)).toMatchObject({ profiles: 1 });
+    const member = await db.selectFrom('segment_members').select('profile_id').where('workspace_id', '=', ws.id).where('segment_id', '=', segment.id).executeTakeFirst();
+    expect(member?.profile_id).toBe(p);
+    const claims = await db.selectFrom('profile_change_claims').select('claim').where('workspace_id', '=', ws.id).execute();
+    expect(claims).toEqual([{ claim: 'busy-worker' }]);
+  });
+});

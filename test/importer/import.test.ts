@@ -16,7 +16,7 @@ const tmp = (name: string, content: string) => {
 
 describeEachDatabase('bulk import', (ctx) => {
   const run = (workspaceId: string, kind: ImportKind, file: string) =>
-    runImport({ kind, file, chunkSize: 2, apply: (records) => applyImportChunk(ctx.database.db, workspaceId, kind, records) });
+    runImport({ kind, file, chunkSize: 2, apply: (records) => applyImportChunk(ctx.database, workspaceId, kind, records) });
 
   it('imports good member rows, rejects bad ones with line and reason, and changes nothing on a re-run', async () => {
     const ws = await newWorkspace(ctx.database);
@@ -42,7 +42,7 @@ describeEachDatabase('bulk import', (ctx) => {
 
     const wang = await lookupProfile(ctx.database.db, ws.id, 'member_no', 'M1');
     expect(wang.traits).toMatchObject({ name: '王芳', city: '上海' });
-    expect(wang.identifiers.map((i) => i.type).sort()).toEqual(['anonymousId', 'email', 'member_no', 'phone']);
+    expect(wang.identifiers.map((i) => i.type).sort()).toEqual(['email', 'member_no', 'phone']);
 
     const again = await run(ws.id, 'members', file);
     expect(again).toMatchObject({ rows: 6, imported: 0, unchanged: 3, rejected: 3 });

@@ -18,8 +18,9 @@ export function registerImportCommands(program: Command): void {
       .option('--data <dir>', 'embedded data folder')
       .option('--format <csv|jsonl>', 'file format (default: by extension)')
       .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
-      .option('--chunk <n>', 'rows per transaction', '2000')
-      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; rejects?: string; chunk: string }) => {
+      .option('--chunk <n>', 'rows per transaction', kind === 'members' ? '5000' : '2000')
+      .option('--parallel <n>', 'chunks applied at once (members on PostgreSQL: 2 by default; otherwise 1)')
+      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; rejects?: string; chunk: string; parallel?: string }) => {
         const { applyImportChunk, runImport } = await import('../../modules/importer/index.js');
         const target = await openTarget({ data: opts.data });
         try {
@@ -29,7 +30,7 @@ export function registerImportCommands(program: Command): void {
               : (await callServer<{ id: string }>(target, '/internal/v1/workspace-id', { workspace: opts.workspace })).id;
           const apply = (records: SourceRecord[]): Promise<ChunkResult> =>
             target.kind === 'direct'
-              ? applyImportChunk(target.database.db, workspaceId, kind as ImportKind, records)
+              ? applyImportChunk(target.database, workspaceId, kind as ImportKind, records)
               : callServer<ChunkResult>(target, '/internal/v1/import', { workspaceId, kind, records });
           const tty = process.stderr.isTTY;
           let lastDraw = 0;
@@ -39,6 +40,8 @@ export function registerImportCommands(program: Command): void {
             format: opts.format,
             rejectsFile: opts.rejects,
             chunkSize: Number(opts.chunk),
+            // Member chunks of different people commute; PGlite has one connection, so more would only queue.
+            concurrency: opts.parallel ? Number(opts.parallel) : kind === 'members' && target.kind === 'direct' && target.database.kind === 'postgres' ? 2 : 1,
             apply,
             onProgress: (p: ImportProgress) => {
               const now = Date.now();

@@ -1,7 +1,9 @@
 import type { Db } from '../../platform/db/database.js';
-import { prepareMessages, storeMessages } from '../ingest/index.js';
+import type { PreparedMessage } from '../ingest/index.js';
 import { parseOrders, upsertOrders } from '../orders/index.js';
+import { storeMembers } from './members.js';
 import { memberRowToMessage, orderRecordsToOrders, type Reject, type SourceRecord } from './records.js';
+import { kyselyOf, type ImportTarget } from './stage.js';
 
 export type ImportKind = 'members' | 'orders';
 
@@ -12,30 +14,31 @@ export interface ChunkResult {
 }
 
 /**
- * Applies one chunk of records: good rows are stored (set-based, one transaction), bad rows come back as rejects
- * with their line and reason. The same function runs in the CLI process or, through the control API, in the
- * server that owns the data folder.
+ * Applies one chunk of records: good rows are stored (set-based), bad rows come back as rejects with their line and
+ * reason. The same function runs in the CLI process or, through the control API, in the server that owns the data
+ * folder. Pass the full Database where there is one: on PostgreSQL it lets member rows be staged with COPY.
  */
-export async function applyImportChunk(db: Db, workspaceId: string, kind: ImportKind, records: SourceRecord[]): Promise<ChunkResult> {
-  return kind === 'members' ? applyMembers(db, workspaceId, records) : applyOrders(db, workspaceId, records);
+export async function applyImportChunk(target: ImportTarget, workspaceId: string, kind: ImportKind, records: SourceRecord[]): Promise<ChunkResult> {
+  return kind === 'members' ? applyMembers(target, workspaceId, records) : applyOrders(kyselyOf(target), workspaceId, records);
 }
 
-async function applyMembers(db: Db, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
+async function applyMembers(target: ImportTarget, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
   const rejects: Reject[] = [];
-  const messages: Record<string, unknown>[] = [];
-  const lines: number[] = [];
+  const messages: PreparedMessage[] = [];
+  const seen = new Set<string>();
+  let repeated = 0;
+  const receivedAt = new Date();
   for (const rec of records) {
-    const r = memberRowToMessage(rec);
+    const r = memberRowToMessage(rec, receivedAt);
     if ('reject' in r) rejects.push(r.reject);
+    else if (seen.has(r.message.messageId)) repeated++; // the same row twice in one chunk: one fact
     else {
+      seen.add(r.message.messageId);
       messages.push(r.message);
-      lines.push(rec.line);
     }
   }
-  const { messages: prepared, errors } = prepareMessages(messages, { receivedAt: new Date() });
-  for (const e of errors) rejects.push({ line: lines[e.index!]!, reason: e.message });
-  const stored = prepared.length ? await storeMessages(db, workspaceId, prepared) : { accepted: 0, duplicates: 0 };
-  return { imported: stored.accepted, unchanged: stored.duplicates, rejects: rejects.sort((a, b) => a.line - b.line) };
+  const stored = await storeMembers(target, workspaceId, messages);
+  return { imported: stored.imported, unchanged: stored.unchanged + repeated, rejects: rejects.sort((a, b) => a.line - b.line) };
 }
 
 async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {

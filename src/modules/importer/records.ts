@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { normaliseIdentifier } from '../identity/index.js';
+import { normaliseIdentifier, type Identifier } from '../identity/index.js';
+import { MAX_MESSAGE_BYTES, type PreparedMessage } from '../ingest/index.js';
 
 /** One input record with where it came from, so every reject can name its line. */
 export interface SourceRecord {
@@ -34,50 +35,74 @@ const IDENTIFIER_COLUMNS: Record<string, string> = {
 const TIME_COLUMNS = ['updated_at', 'joined_at', 'created_at'];
 
 /**
- * A member row becomes a Segment identify message. Its messageId is a hash of the row's content, so importing the
- * same file again is applied once and changes nothing, while a changed row is a new fact.
+ * A member row becomes an identify message, built directly in its stored shape (no Segment envelope to validate:
+ * the columns are known). Its messageId is a hash of the row's content, so importing the same file again is
+ * applied once and changes nothing, while a changed row is a new fact. The row is anchored by its own
+ * identifiers (member_no, phone…): it needs no userId or anonymousId, and none is invented.
  */
-export function memberRowToMessage(rec: SourceRecord): { message: Record<string, unknown> } | { reject: Reject } {
+export function memberRowToMessage(rec: SourceRecord, receivedAt: Date): { message: PreparedMessage } | { reject: Reject } {
   const traits: Record<string, unknown> = {};
   const externalIds: Array<{ id: string; type: string; collection: string; encoding: string }> = [];
-  let userId: string | undefined;
-  let anonymousId: string | undefined;
-  let timestamp: string | undefined;
+  let userIdGiven: string | undefined;
+  let anonymousIdGiven: string | undefined;
+  let timestamp: Date | undefined;
+  const contacts: { email?: string; phone?: string } = {};
   for (const [rawKey, rawValue] of Object.entries(rec.record)) {
     const key = rawKey.trim();
     if (rawValue === undefined || rawValue === null || rawValue === '') continue;
     const value = typeof rawValue === 'string' ? rawValue.trim() : rawValue;
     const idType = IDENTIFIER_COLUMNS[key.toLowerCase()];
-    if (idType === 'userId') userId = String(value);
-    else if (idType === 'anonymousId') anonymousId = String(value);
+    if (idType === 'userId') userIdGiven = String(value);
+    else if (idType === 'anonymousId') anonymousIdGiven = String(value);
     else if (idType === 'email' || idType === 'phone') {
       // In a member file a malformed phone or email is bad data: reject the row rather than drop the contact.
-      if (normaliseIdentifier(idType, value) === null) return { reject: { line: rec.line, reason: `${key} "${String(value)}" is not a valid ${idType}` } };
+      const normalised = normaliseIdentifier(idType, value);
+      if (normalised === null) return { reject: { line: rec.line, reason: `${key} "${String(value)}" is not a valid ${idType}` } };
       traits[idType] = value;
+      contacts[idType] = normalised;
     }
     else if (idType) externalIds.push({ id: String(value), type: idType, collection: 'users', encoding: 'none' });
     else if (TIME_COLUMNS.includes(key.toLowerCase()) && !timestamp) {
       const d = new Date(String(value));
       if (Number.isNaN(d.getTime())) return { reject: { line: rec.line, reason: `${key} "${String(value)}" is not a date` } };
-      timestamp = d.toISOString();
-      traits[key] = timestamp;
+      timestamp = d;
+      traits[key] = d.toISOString();
     } else traits[key] = value;
   }
-  if (!userId && !anonymousId && !externalIds.length && traits.email === undefined && traits.phone === undefined) {
+  const userId = normaliseIdentifier('userId', userIdGiven);
+  const anonymousId = normaliseIdentifier('anonymousId', anonymousIdGiven);
+  if ((userIdGiven !== undefined || anonymousIdGiven !== undefined) && userId === null && anonymousId === null) {
+    return { reject: { line: rec.line, reason: `${JSON.stringify(userIdGiven ?? anonymousIdGiven)} is a placeholder, not an id: give a real user_id or anonymous_id` } };
+  }
+  // The identifiers in the order ingest extracts them (prepareMessages): userId, anonymousId, email, phone, external ids.
+  const identifiers: Identifier[] = [];
+  const add = (type: string, v: string | null) => {
+    if (v !== null && !identifiers.some((i) => i.type === type && i.value === v)) identifiers.push({ type, value: v });
+  };
+  add('userId', userId);
+  add('anonymousId', anonymousId);
+  add('email', contacts.email ?? null);
+  add('phone', contacts.phone ?? null);
+  for (const ext of externalIds) add(ext.type, normaliseIdentifier(ext.type, ext.id));
+  if (!identifiers.length) {
     return { reject: { line: rec.line, reason: 'no identifier: give member_no, phone, email, user_id or a WeChat/WeCom id' } };
   }
-  const messageId = `import:member:${createHash('sha1').update(JSON.stringify(rec.record)).digest('hex')}`;
-  // Segment needs a userId or anonymousId; a row known only by member number or phone gets a stable import id.
-  const fallbackAnon = userId || anonymousId ? undefined : `import:${externalIds[0]?.type ?? 'contact'}:${externalIds[0]?.id ?? String(traits.phone ?? traits.email)}`;
+  const json = JSON.stringify(rec.record);
+  if (json.length > MAX_MESSAGE_BYTES) return { reject: { line: rec.line, reason: `row is ${json.length} bytes; the limit is ${MAX_MESSAGE_BYTES} (32 KB)` } };
   return {
     message: {
+      index: rec.line,
+      messageId: `import:member:${createHash('sha1').update(json).digest('hex')}`,
       type: 'identify',
-      messageId,
-      ...(userId ? { userId } : {}),
-      ...(anonymousId ?? fallbackAnon ? { anonymousId: anonymousId ?? fallbackAnon } : {}),
+      event: null,
+      userId,
+      anonymousId,
+      timestamp: timestamp ?? receivedAt,
+      receivedAt,
+      properties: null,
       traits,
-      ...(timestamp ? { timestamp } : {}),
       context: { externalIds, library: { name: 'siyu-import' } },
+      identifiers,
     },
   };
 }

@@ -24,6 +24,8 @@ export interface ImportRunOptions {
   format?: string;
   chunkSize?: number;
   rejectsFile?: string;
+  /** Chunks applied at once (default 1). Member chunks of different people commute, so PostgreSQL can take 2. */
+  concurrency?: number;
   /** Applies one chunk: directly on the database, or through the running server. */
   apply: (records: SourceRecord[]) => Promise<ChunkResult>;
   onProgress?: (p: ImportProgress) => void;
@@ -48,26 +50,43 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
     opts.onProgress?.({ ...progress });
   };
   let chunk: SourceRecord[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const limit = Math.max(1, opts.concurrency ?? 1);
   const flush = async () => {
     if (!chunk.length) return;
-    const result = await opts.apply(chunk);
-    progress.imported += result.imported;
-    progress.unchanged += result.unchanged;
-    progress.rejected += result.rejects.length;
-    rejects.push(...result.rejects);
+    const records = chunk;
     chunk = [];
-    report();
+    const task: Promise<void> = opts
+      .apply(records)
+      .then((result) => {
+        progress.imported += result.imported;
+        progress.unchanged += result.unchanged;
+        progress.rejected += result.rejects.length;
+        rejects.push(...result.rejects);
+        report();
+      })
+      .catch((err: unknown) => void (failure ??= err))
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    while (inFlight.size >= limit) await Promise.race(inFlight);
+    if (failure) throw failure;
   };
   const orderIdOf = (r: SourceRecord) => String(r.record.order_id ?? r.record.orderId ?? '');
-  for await (const rec of readRecords(opts.file, format, (r) => {
-    rejects.push(r);
-    progress.rejected++;
-  }, (b) => (progress.bytesRead = b))) {
-    progress.rows++;
-    if (chunk.length >= chunkSize && !(opts.kind === 'orders' && orderIdOf(rec) === orderIdOf(chunk[chunk.length - 1]!))) await flush();
-    chunk.push(rec);
+  try {
+    for await (const rec of readRecords(opts.file, format, (r) => {
+      rejects.push(r);
+      progress.rejected++;
+    }, (b) => (progress.bytesRead = b))) {
+      progress.rows++;
+      if (chunk.length >= chunkSize && !(opts.kind === 'orders' && orderIdOf(rec) === orderIdOf(chunk[chunk.length - 1]!))) await flush();
+      chunk.push(rec);
+    }
+    await flush();
+  } finally {
+    await Promise.all(inFlight); // never leave a chunk running behind the caller's back
   }
-  await flush();
+  if (failure) throw failure;
   progress.bytesRead = totalBytes;
   report();
   let rejectsFile: string | null = null;

@@ -1,0 +1,101 @@
+import { sql } from 'kysely';
+import {
+  BULK_IDENTIFIER_COLUMNS,
+  BULK_PEOPLE_COLUMNS,
+  bulkCandidates,
+  bulkIdentifierRows,
+  loadIdentifierRules,
+  writeNewPeopleInBulk,
+  type IdentifierRules,
+} from '../identity/index.js';
+import { storeMessages, type PreparedMessage } from '../ingest/index.js';
+import { createTempTable, inStagingTransaction, kyselyOf, type Columns, type ImportTarget } from './stage.js';
+
+const PEOPLE = 'siyu_import_people';
+const IDENTIFIERS = 'siyu_import_identifiers';
+/** Identity's columns plus what the identify event needs. */
+const PEOPLE_COLUMNS: Columns = [...BULK_PEOPLE_COLUMNS, ['user_id', 'text'], ['anonymous_id', 'text'], ['received_at', 'timestamptz'], ['context', 'jsonb']];
+/** profile_id is minted by its column default while staging. */
+const STAGED_PEOPLE_COLUMNS = PEOPLE_COLUMNS.filter(([name]) => name !== 'profile_id');
+
+export interface StoredMembers {
+  imported: number;
+  unchanged: number;
+  /** Of the imported: written by the bulk path for new people. */
+  bulk: number;
+}
+
+/**
+ * Stores member identify messages (distinct message ids). Rows whose identifiers are all new — a first import —
+ * take identity's bulk path in one transaction (staged with COPY on PostgreSQL); every other row (a known person,
+ * two rows of one person, a row another writer just created) takes ingest's general path, with OneID's limits,
+ * conflicts and merges. Either way each row is stored as one identify event, so a re-run changes nothing.
+ */
+export async function storeMembers(target: ImportTarget, workspaceId: string, messages: PreparedMessage[]): Promise<StoredMembers> {
+  if (!messages.length) return { imported: 0, unchanged: 0, bulk: 0 };
+  const db = kyselyOf(target);
+  const rules = await loadIdentifierRules(db, workspaceId);
+  const eligible = bulkCandidates(messages.map((m) => m.identifiers), rules);
+  const candidates = messages.filter((_, i) => eligible[i]);
+  const general = messages.filter((_, i) => !eligible[i]);
+  let imported = 0;
+  let unchanged = 0;
+  let bulkCreated = 0;
+  if (candidates.length) {
+    const bulk = await retryOnDeadlock(() => writeBulk(target, workspaceId, candidates, rules));
+    imported += bulk.created;
+    bulkCreated = bulk.created;
+    unchanged += bulk.stored;
+    general.push(...bulk.fallback.map((k) => candidates[k]!));
+  }
+  if (general.length) {
+    const stored = await storeMessages(db, workspaceId, general);
+    imported += stored.accepted;
+    unchanged += stored.duplicates;
+  }
+  return { imported, unchanged, bulk: bulkCreated };
+}
+
+async function writeBulk(target: ImportTarget, workspaceId: string, messages: PreparedMessage[], rules: IdentifierRules) {
+  return inStagingTransaction(target, async (trx, stage) => {
+    await createTempTable(trx, PEOPLE, PEOPLE_COLUMNS);
+    await createTempTable(trx, IDENTIFIERS, BULK_IDENTIFIER_COLUMNS);
+    await stage(
+      PEOPLE,
+      STAGED_PEOPLE_COLUMNS,
+      messages.map((m, k) => {
+        const time = m.timestamp.toISOString();
+        const times: Record<string, string> = {};
+        for (const key of Object.keys(m.traits ?? {})) times[key] = time;
+        return [k, m.messageId, time, m.traits, times, null, m.userId, m.anonymousId, m.receivedAt.toISOString(), m.context];
+      }),
+    );
+    await stage(IDENTIFIERS, BULK_IDENTIFIER_COLUMNS, bulkIdentifierRows(messages.map((m, k) => ({ k, identifiers: m.identifiers })), rules));
+    // Temporary tables have no statistics: without them the joins below are planned as nested loops.
+    await sql.raw(`ANALYZE ${PEOPLE}, ${IDENTIFIERS}`).execute(trx);
+    // Already stored (the same row imported before): nothing to do, whatever became of its people since.
+    const stored = await sql<{ k: number }>`
+      UPDATE ${sql.table(PEOPLE)} p SET state = 'stored' FROM events e
+      WHERE e.workspace_id = ${workspaceId} AND e.message_id = p.message_id RETURNING p.k`.execute(trx);
+    const outcome = await writeNewPeopleInBulk(trx, workspaceId, { people: PEOPLE, identifiers: IDENTIFIERS });
+    // The identify events: each belongs to its anchor identifier and the new profile, exactly as ingest writes them.
+    await sql`
+      INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, user_id, anonymous_id, "timestamp", received_at, properties, traits, context)
+      SELECT ${workspaceId}, p.message_id, 'identify', NULL, s.id, p.profile_id, p.user_id, p.anonymous_id, p.ts, p.received_at, NULL, p.traits, p.context
+      FROM ${sql.table(PEOPLE)} p JOIN ${sql.table(IDENTIFIERS)} s ON s.k = p.k AND s.anchor
+      WHERE p.state = 'new'`.execute(trx);
+    return { created: outcome.created, stored: stored.rows.length, fallback: outcome.fallback };
+  });
+}
+
+/** Two chunks in flight (or a chunk and an ingest batch) may still meet in a deadlock the database breaks: retry. */
+async function retryOnDeadlock<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw err;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Database, Db } from '../../platform/db/database.js';
+import type { DB } from '../../platform/db/schema.js';
+
+export type Columns = ReadonlyArray<readonly [string, string]>;
+
+/** Fills a temporary table of the current transaction: `COPY … FROM STDIN` where the driver allows it. */
+export type Stager = (table: string, columns: Columns, rows: unknown[][]) => Promise<void>;
+
+/** A database handle as callers hold it: the full Database (PostgreSQL pool → COPY), or just the Kysely instance. */
+export type ImportTarget = Db | Database;
+
+export const isDatabase = (t: ImportTarget): t is Database => typeof (t as Database).kind === 'string' && 'pool' in t;
+export const kyselyOf = (t: ImportTarget): Db => (isDatabase(t) ? t.db : t);
+export const databaseKind = (t: ImportTarget): Database['kind'] | 'unknown' => (isDatabase(t) ? t.kind : 'unknown');
+
+/**
+ * Runs `fn` in one transaction with a stager. On PostgreSQL (given the pool) the transaction runs on a client taken
+ * from the pool, so rows are streamed with COPY on that same connection. PGlite's node-postgres adapter cannot
+ * COPY FROM STDIN (it aborts the WebAssembly instance), so there — and when only a Kysely handle was given — rows
+ * are staged with one `INSERT … SELECT FROM jsonb_to_recordset($1)`.
+ */
+export async function inStagingTransaction<T>(target: ImportTarget, fn: (trx: Transaction<DB>, stage: Stager) => Promise<T>): Promise<T> {
+  if (!isDatabase(target) || target.kind !== 'postgres') return kyselyOf(target).transaction().execute((trx) => fn(trx, (t, c, r) => stageByJson(trx, t, c, r)));
+  const client = await target.pool.connect();
+  let broken: unknown;
+  try {
+    // A Kysely instance over just this connection: kysely's BEGIN/COMMIT and our COPY share one session.
+    const single = { connect: async () => ({ query: client.query.bind(client), release: () => {} }), end: async () => {} };
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: single as never }) });
+    return await db.transaction().execute((trx) => fn(trx, (t, c, r) => stageByCopy(client, t, c, r)));
+  } catch (err) {
+    broken = (err as { code?: string }).code ? undefined : err; // a driver-level failure: do not reuse the client
+    throw err;
+  } finally {
+    client.release(broken instanceof Error ? broken : undefined);
+  }
+}
+
+export async function createTempTable(trx: Transaction<DB>, table: string, columns: Columns): Promise<void> {
+  await sql.raw(`CREATE TEMP TABLE ${table} (${columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DROP`).execute(trx);
+}
+
+async function stageByJson(trx: Transaction<DB>, table: string, columns: Columns, rows: unknown[][]): Promise<void> {
+  if (!rows.length) return;
+  const doc = JSON.stringify(rows.map((row) => Object.fromEntries(columns.map(([name], i) => [name, row[i] ?? null]))));
+  const names = columns.map(([n]) => n).join(', ');
+  await sql`INSERT INTO ${sql.table(table)} (${sql.raw(names)})
+    SELECT ${sql.raw(names)} FROM jsonb_to_recordset(${doc}::jsonb) AS x(${sql.raw(columns.map(([n, t]) => `${n} ${t}`).join(', '))})`.execute(trx);
+}
+
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+/** A value in COPY's text format. */
+function copyField(value: unknown, type: string): string {
+  if (value === null || value === undefined) return '\\N';
+  let s: string;
+  if (type === 'jsonb') s = JSON.stringify(value);
+  else if (typeof value === 'boolean') s = value ? 't' : 'f';
+  else if (value instanceof Date) s = value.toISOString();
+  else s = String(value);
+  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : s;
+}
+
+async function stageByCopy(client: pg.PoolClient, table: string, columns: Columns, rows: unknown[][]): Promise<void> {
+  if (!rows.length) return;
+  const lines: string[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    let line = '';
+    for (let i = 0; i < columns.length; i++) line += (i ? '\t' : '') + copyField(row[i], columns[i]![1]);
+    lines[r] = `${line}\n`;
+  }
+  const stream = client.query(copyFrom(`COPY ${table} (${columns.map(([n]) => n).join(', ')}) FROM STDIN`));
+  await pipeline(Readable.from([lines.join('')]), stream);
+}

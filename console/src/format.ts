@@ -14,12 +14,15 @@ export function useFormat() {
     const number = new Intl.NumberFormat(language);
     const money = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol' });
     const moneyWhole = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', maximumFractionDigits: 0 });
+    const percent = new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 });
     const toDate = (v: string | number | Date) => (v instanceof Date ? v : new Date(v));
     return {
       dateTime: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : dateTime.format(toDate(v))),
       date: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : date.format(toDate(v))),
       number: (v: number | null | undefined) => (v === null || v === undefined ? '—' : number.format(v)),
       money: (v: number | null | undefined) => (v === null || v === undefined ? '—' : money.format(v)),
+      /** A share (0.25 → 25%). */
+      percent: (v: number | null | undefined) => (v === null || v === undefined ? '—' : percent.format(v)),
       /** Whole yuan, for headline figures. */
       moneyWhole: (v: number | null | undefined) => (v === null || v === undefined ? '—' : moneyWhole.format(v)),
     };

@@ -8,6 +8,12 @@ const ProfilePage = lazy(() => import('./pages/Profile').then((m) => ({ default:
 const KeysPage = lazy(() => import('./pages/Keys').then((m) => ({ default: m.KeysPage })));
 const TeamPage = lazy(() => import('./pages/Team').then((m) => ({ default: m.TeamPage })));
 const IdentifierSettingsPage = lazy(() => import('./pages/IdentifierSettings').then((m) => ({ default: m.IdentifierSettingsPage })));
+const TagsPage = lazy(() => import('./pages/Tags').then((m) => ({ default: m.TagsPage })));
+const TagEditPage = lazy(() => import('./pages/TagEdit').then((m) => ({ default: m.TagEditPage })));
+const SegmentsPage = lazy(() => import('./pages/Segments').then((m) => ({ default: m.SegmentsPage })));
+const SegmentEditPage = lazy(() => import('./pages/SegmentEdit').then((m) => ({ default: m.SegmentEditPage })));
+const SegmentDetailPage = lazy(() => import('./pages/SegmentDetail').then((m) => ({ default: m.SegmentDetailPage })));
+const EventSchemaPage = lazy(() => import('./pages/EventSchema').then((m) => ({ default: m.EventSchemaPage })));
 const resourcePage = (...args: Parameters<typeof import('./pages/ResourceList').resourcePage>) =>
   lazy(() => import('./pages/ResourceList').then((m) => ({ default: m.resourcePage(...args) })));
 
@@ -29,14 +35,19 @@ export const routes: RouteDef[] = [
   { path: '/', page: OverviewPage, roles: staff },
   { path: '/profiles', page: ProfilesPage },
   { path: '/profiles/:id', page: ProfilePage },
-  { path: '/tags', page: resourcePage('tags', ['/api/v1/tags']), roles: staff },
-  { path: '/segments', page: resourcePage('segments', ['/api/v1/segments']), roles: staff },
+  { path: '/tags', page: TagsPage, roles: staff },
+  { path: '/tags/new', page: TagEditPage, roles: staff },
+  { path: '/tags/:id', page: TagEditPage, roles: staff },
+  { path: '/segments', page: SegmentsPage, roles: staff },
+  { path: '/segments/new', page: SegmentEditPage, roles: staff },
+  { path: '/segments/:id', page: SegmentDetailPage, roles: staff },
+  { path: '/segments/:id/edit', page: SegmentEditPage, roles: staff },
   { path: '/journeys', page: resourcePage('journeys', ['/api/v1/journeys']), roles: staff },
   { path: '/templates', page: resourcePage('templates', ['/api/v1/templates', '/api/v1/channels']), roles: staff },
   { path: '/loyalty', page: resourcePage('loyalty', ['/api/v1/loyalty/tiers']), roles: staff },
   { path: '/data/keys', page: KeysPage, roles: staff },
   { path: '/data/import', page: resourcePage('import', ['/api/v1/imports']), roles: staff },
   { path: '/data/identifiers', page: IdentifierSettingsPage, roles: staff },
-  { path: '/data/events', page: resourcePage('events', ['/api/v1/events/schema']), roles: staff },
+  { path: '/data/events', page: EventSchemaPage, roles: staff },
   { path: '/team', page: TeamPage, roles: staff },
 ];

@@ -1,7 +1,9 @@
+import { rulesEn } from './rules.en.js';
 import type { Messages } from './zh-CN.js';
 
 /** English: every key of zh-CN.ts, no more, no less (the type checks it). */
 export const en: Messages = {
+  ...rulesEn,
   app: { name: 'Siyu', tagline: 'Private-domain operations' },
   common: {
     loading: 'Loading…', retry: 'Retry', cancel: 'Cancel', confirm: 'OK', save: 'Save', create: 'Create', close: 'Close',

@@ -1,5 +1,8 @@
+import { rulesZhCN } from './rules.zh-CN.js';
+
 /** Simplified Chinese: the console's default language and the master list of keys (en.ts must match it). */
 export const zhCN = {
+  ...rulesZhCN,
   app: { name: '私域', tagline: '私域运营平台' },
   common: {
     loading: '加载中…', retry: '重试', cancel: '取消', confirm: '确定', save: '保存', create: '新建', close: '关闭',

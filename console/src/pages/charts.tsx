@@ -22,7 +22,7 @@ export interface RfmReport {
   classes: { class8: string; label: string; profiles: number; revenue: number }[];
 }
 
-function Chart({ option, label, height = 300 }: { option: echarts.EChartsCoreOption; label: string; height?: number }) {
+export function Chart({ option, label, height = 300 }: { option: echarts.EChartsCoreOption; label: string; height?: number }) {
   const { i18n } = useTranslation();
   const element = useRef<HTMLDivElement>(null);
   useEffect(() => {

@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import type { Page } from 'playwright-core';
+import { ensureConsoleBuilt } from '../../console/ensure-built.mjs';
+import { buildServer } from '../../src/apps/server/server.js';
+import type { Database } from '../../src/platform/db/database.js';
+import { createWorkspace, type CreatedWorkspace } from '../../src/modules/workspaces/index.js';
+import { createUser } from '../../src/modules/users/index.js';
+import { openTestDatabase, testDatabaseKinds } from '../support/databases.js';
+import { chromiumAvailable, launchBrowser, screenshotPath } from './browser.js';
+
+const runBrowser = chromiumAvailable();
+
+/**
+ * Tags and segments in a browser: build a segment with the rule builder (errors on the node, live estimate), save
+ * it, page its members, read its trend; the overlap matrix; the event schema; an analyst reads but cannot write.
+ */
+describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout: 180_000 }, () => {
+  let database: Database;
+  let app: FastifyInstance;
+  let base: string;
+  let ws: CreatedWorkspace;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let page: Page;
+  const tag = `${process.pid}-${Date.now()}`;
+  const owner = { email: `owner.${tag}@example.com`, password: 'owner-pass-1' };
+  const analyst = { email: `analyst.${tag}@example.com`, password: 'analyst-pass-1' };
+  const admin = () => ({ authorization: `Bearer ${ws.adminToken}` });
+  let segmentId = '';
+
+  beforeAll(async () => {
+    ensureConsoleBuilt({ quiet: true });
+    database = await openTestDatabase(testDatabaseKinds()[0] ?? 'pglite');
+    app = await buildServer({ database, publicUrl: 'http://127.0.0.1', demo: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    ws = await createWorkspace(database.db, { name: '澜肌 LANJI' });
+    await createUser(database.db, ws.id, { ...owner, role: 'owner', name: '运营负责人' });
+    await createUser(database.db, ws.id, { ...analyst, role: 'analyst', name: '数据分析师' });
+    await seed();
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    await page.addInitScript(() => localStorage.setItem('siyu.language', 'en'));
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await database?.close();
+  });
+
+  /** 25 Shanghai members (the first 8 viewed a product lately), 10 in Beijing; a rule tag for Beijing; a manual tag. */
+  async function seed() {
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    const batch: Record<string, unknown>[] = [];
+    for (let i = 0; i < 35; i++) {
+      const city = i < 25 ? '上海' : '北京';
+      batch.push({ type: 'identify', userId: `m-${tag}-${i}`, traits: { name: `会员${i}`, city, plan: i % 2 ? 'gold' : 'silver' }, timestamp: at(120), messageId: `rules-e2e-${tag}-id-${i}` });
+      if (i < 8 || i >= 30) batch.push({ type: 'track', userId: `m-${tag}-${i}`, event: 'Product Viewed', properties: { sku: 'LJ-SERUM-30', price: 398 }, timestamp: at(30), messageId: `rules-e2e-${tag}-pv-${i}` });
+    }
+    const res = await app.inject({ method: 'POST', url: '/v1/batch', headers: { authorization: `Basic ${Buffer.from(`${ws.writeKey}:`).toString('base64')}` }, payload: { batch } });
+    expect(res.statusCode).toBe(200);
+    const group = (await app.inject({ method: 'POST', url: '/api/v1/tag-groups', headers: admin(), payload: { name: '基础信息', category: 'basic' } })).json() as { id: string };
+    const beijing = await app.inject({ method: 'POST', url: '/api/v1/tags', headers: admin(),
+      payload: { groupId: group.id, name: '北京用户', rule: { version: 1, condition: { kind: 'trait', trait: 'city', type: 'string', op: 'eq', value: '北京' } } } });
+    expect(beijing.json()).toMatchObject({ size: 10 });
+    const viewers = await app.inject({ method: 'POST', url: '/api/v1/tags', headers: admin(),
+      payload: { groupId: group.id, name: '近期浏览', rule: { version: 1, condition: { kind: 'event', event: 'Product Viewed', window: { type: 'last_days', days: 7 } } } } });
+    expect(viewers.json()).toMatchObject({ size: 13 });
+    expect((await app.inject({ method: 'POST', url: '/api/v1/tags', headers: admin(), payload: { groupId: group.id, name: 'KOC 种子用户' } })).statusCode).toBe(201);
+  }
+
+  async function signIn(who: { email: string; password: string }) {
+    await page.goto(base);
+    await page.getByLabel('Email').fill(who.email);
+    await page.getByLabel('Password').fill(who.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('workspace-name').waitFor();
+  }
+
+  const estimate = (size: number) => page.locator(`[data-testid="rule-estimate"][data-size="${size}"]`).waitFor();
+  const chooseOption = async (title: string) => {
+    await page.locator('.ant-select-dropdown:visible').getByTitle(title, { exact: true }).click();
+    await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'detached' });
+  };
+
+  it('builds a segment with the rule builder: errors on the node, live estimate, save, members, trend, export', async () => {
+    await signIn(owner);
+    await page.getByRole('menuitem', { name: 'Segments' }).click();
+    await page.getByRole('button', { name: 'New segment' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('上海近期浏览');
+    await page.getByRole('button', { name: 'Add condition' }).click();
+
+    // The new trait condition has no trait name yet: the server's validation error shows on that node.
+    const first = page.getByTestId('rule-condition').nth(0);
+    await first.getByTestId('rule-node-error').waitFor();
+    expect(await first.getByTestId('rule-node-error').textContent()).toContain('Trait');
+    await first.getByLabel('Trait', { exact: true }).fill('city');
+    await first.getByLabel('Value', { exact: true }).fill('上海');
+    await estimate(25);
+    expect(await first.getByTestId('rule-node-error').count()).toBe(0);
+
+    // A second condition of another kind: performed "Product Viewed" in the last 30 days → the estimate narrows.
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const second = page.getByTestId('rule-condition').nth(1);
+    await second.locator('.ant-select').first().click();
+    await chooseOption('Event performed');
+    await second.getByRole('combobox', { name: 'Event', exact: true }).fill('Product Viewed');
+    await estimate(8);
+    // OR widens it: Shanghai or recent viewers.
+    await page.getByTestId('rule-group').first().getByText('OR', { exact: true }).click();
+    await estimate(30);
+    await page.getByTestId('rule-group').first().getByText('AND', { exact: true }).click();
+    await estimate(8);
+    await page.screenshot({ path: screenshotPath('segment-builder'), fullPage: true });
+
+    await page.getByTestId('save-segment').click();
+    await page.getByTestId('segment-title').waitFor();
+    expect(await page.getByTestId('segment-title').textContent()).toBe('上海近期浏览');
+    expect(await page.getByTestId('segment-size').textContent()).toBe('8');
+    segmentId = new URL(page.url()).pathname.split('/')[2]!;
+    const stored = await database.db.selectFrom('segments').select(['name', 'rule', 'size']).where('workspace_id', '=', ws.id).where('id', '=', segmentId).executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ name: '上海近期浏览', size: 8, rule: { version: 1, condition: { kind: 'and', conditions: [{ kind: 'trait', trait: 'city', op: 'eq', value: '上海' }, { kind: 'event', event: 'Product Viewed' }] } } });
+
+    const members = page.getByTestId('segment-members');
+    await members.getByRole('cell', { name: '会员0', exact: true }).waitFor();
+    expect(await members.locator('tbody tr.ant-table-row').count()).toBe(8);
+    await page.getByRole('img', { name: 'Entered and exited' }).waitFor();
+    await page.locator('canvas').first().waitFor();
+
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const href = await page.getByTestId('export-download').getAttribute('href');
+    expect(href).toContain(`/api/v1/segments/${segmentId}/export?`);
+    const csv = await page.evaluate(async (url) => (await fetch(url!)).text(), href);
+    expect(csv.trim().split('\n')).toHaveLength(9);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.ant-modal-wrap:visible').waitFor({ state: 'detached' });
+    await page.locator('.ant-message-notice').first().waitFor({ state: 'detached' });
+    await page.screenshot({ path: screenshotPath('segment'), fullPage: true });
+  });
+
+  it('pages members on the server', async () => {
+    await page.goto(`${base}/segments/new`);
+    await page.getByLabel('Name', { exact: true }).fill('上海会员');
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const first = page.getByTestId('rule-condition').nth(0);
+    await first.getByLabel('Trait', { exact: true }).fill('city');
+    await first.getByLabel('Value', { exact: true }).fill('上海');
+    await estimate(25);
+    await page.getByTestId('save-segment').click();
+    await page.getByTestId('segment-title').waitFor();
+    const rows = page.getByTestId('segment-members').locator('tbody tr.ant-table-row');
+    await rows.nth(19).waitFor();
+    expect(await rows.count()).toBe(20);
+    await page.getByTestId('members-next').click();
+    await page.getByText('Page 2').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="segment-members"] tbody tr.ant-table-row').length === 5);
+    expect(await page.getByTestId('members-next').isDisabled()).toBe(true);
+
+    await page.getByRole('menuitem', { name: 'Segments' }).click();
+    const table = page.getByTestId('segments-table');
+    await table.getByRole('row', { name: /上海会员/ }).getByText('25').waitFor();
+    await page.screenshot({ path: screenshotPath('segments') });
+  });
+
+  it('shows the tags with groups and the overlap matrix of chosen tags and segments', async () => {
+    await page.getByRole('menuitem', { name: 'Tags' }).click();
+    const tags = page.getByTestId('tags-table');
+    await tags.getByRole('row', { name: /北京用户/ }).getByText('10', { exact: true }).waitFor();
+    await tags.getByRole('row', { name: /KOC 种子用户/ }).waitFor();
+    await page.getByPlaceholder('Search tag names').fill('北京');
+    await page.getByPlaceholder('Search tag names').press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="tags-table"] tbody tr.ant-table-row').length === 1);
+    await page.getByPlaceholder('Search tag names').fill('');
+    await page.getByPlaceholder('Search tag names').press('Enter');
+    await tags.getByRole('row', { name: /KOC 种子用户/ }).waitFor();
+    await page.screenshot({ path: screenshotPath('tags') });
+
+    await page.getByRole('tab', { name: 'Overlap' }).click();
+    await page.getByTestId('overlap-choose').click();
+    for (const name of ['北京用户', '近期浏览', '上海近期浏览']) {
+      await page.locator('.ant-select-dropdown:visible').getByTitle(name, { exact: true }).click();
+    }
+    await page.keyboard.press('Escape');
+    await page.getByTestId('overlap-compute').click();
+    const result = page.getByTestId('overlap-result');
+    await result.getByRole('img', { name: 'Overlap matrix' }).waitFor();
+    // 近期浏览 (13) and 上海近期浏览 (8): 8 in both, 13 in either; 北京用户 (10) and 近期浏览: 5 in both, 18 in either.
+    await result.getByRole('row', { name: /近期浏览 × 上海近期浏览|上海近期浏览 × 近期浏览/ }).getByText('61.5%').waitFor();
+    await result.getByRole('row', { name: /北京用户 × 近期浏览/ }).getByText('27.8%').waitFor();
+    await result.getByRole('row', { name: /北京用户 × 上海近期浏览/ }).getByText('0%').waitFor();
+    await page.screenshot({ path: screenshotPath('overlap'), fullPage: true });
+  });
+
+  it('browses the event schema', async () => {
+    await page.getByRole('menuitem', { name: 'Data' }).click();
+    await page.getByRole('menuitem', { name: 'Event schema' }).click();
+    const row = page.getByTestId('event-schema').getByRole('row', { name: /Product Viewed/ });
+    await row.getByText('13', { exact: true }).waitFor();
+    await row.getByText('sku', { exact: true }).waitFor();
+    await page.screenshot({ path: screenshotPath('event-schema') });
+  });
+
+  it('lets an analyst read and estimate, with no write actions', async () => {
+    await page.getByTestId('user-menu').click();
+    await page.getByText('Sign out').click();
+    await page.getByLabel('Email').waitFor();
+    await signIn(analyst);
+    await page.getByRole('menuitem', { name: 'Segments' }).click();
+    await page.getByTestId('segments-table').getByRole('row', { name: /上海近期浏览/ }).waitFor();
+    expect(await page.getByRole('button', { name: 'New segment' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Edit rule' }).count()).toBe(0);
+
+    await page.goto(`${base}/segments/new`);
+    await page.getByText('Your role is read-only').waitFor();
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const first = page.getByTestId('rule-condition').nth(0);
+    await first.getByLabel('Trait', { exact: true }).fill('city');
+    await first.getByLabel('Value', { exact: true }).fill('北京');
+    await estimate(10);
+    expect(await page.getByTestId('save-segment').count()).toBe(0);
+
+    await page.goto(`${base}/tags?tab=overlap`);
+    await page.getByTestId('overlap-choose').click();
+    for (const name of ['北京用户', '上海近期浏览']) await page.locator('.ant-select-dropdown:visible').getByTitle(name, { exact: true }).click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('overlap-compute').click();
+    await page.getByTestId('overlap-result').getByRole('img', { name: 'Overlap matrix' }).waitFor();
+    await page.goto(`${base}/tags`);
+    await page.getByTestId('tags-table').getByRole('row', { name: /北京用户/ }).waitFor();
+    expect(await page.getByRole('button', { name: 'New tag' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Archive' }).count()).toBe(0);
+  });
+});

@@ -4,6 +4,7 @@ import { registerWorkspaceRoutes } from '../../modules/workspaces/index.js';
 import { registerIngestRoutes } from '../../modules/ingest/index.js';
 import { registerProfileRoutes } from '../../modules/profiles/index.js';
 import { registerOrderRoutes } from '../../modules/orders/index.js';
+import { registerImportRoutes } from '../../modules/importer/index.js';
 import { registerAnalyticsRoutes } from '../../modules/analytics/index.js';
 import { registerUserRoutes } from '../../modules/users/index.js';
 import { registerChannelRoutesAndCallbacks } from '../../modules/channels/index.js';
@@ -23,6 +24,7 @@ export async function registerModuleRoutes(app: FastifyInstance, ctx: AppContext
   registerIngestRoutes(app, ctx);
   registerProfileRoutes(app, ctx);
   registerOrderRoutes(app, ctx);
+  registerImportRoutes(app, ctx);
   registerAnalyticsRoutes(app, ctx);
   registerUserRoutes(app, ctx);
   await registerChannelRoutesAndCallbacks(app, ctx);

@@ -13,7 +13,7 @@ type Trx = Transaction<DB>;
  * inserts. Nothing is left pending and nothing is updated afterwards. Records touching known identifiers go the
  * general way (writeWithIdentities).
  *
- * The caller stages its records in two temporary tables of the current transaction, with at least these columns:
+ * The caller stages its records in two temporary tables made by createBulkStage, filling these columns:
  */
 export const BULK_PEOPLE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['k', 'int'], // the caller's record number
@@ -21,8 +21,6 @@ export const BULK_PEOPLE_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['ts', 'timestamptz'], // the record's time
   ['traits', 'jsonb'], // traits set by the record (or null)
   ['trait_times', 'jsonb'], // each trait → ts (ISO string), as profiles.trait_times holds it
-  ['state', 'text'], // null: a candidate; the caller may set anything else to leave a record out
-  ['profile_id', "bigint DEFAULT nextval('profile_id_seq')"], // minted while staging: leave it out of the staged columns
 ];
 export const BULK_IDENTIFIER_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['k', 'int'],
@@ -30,8 +28,27 @@ export const BULK_IDENTIFIER_COLUMNS: ReadonlyArray<readonly [string, string]> =
   ['type', 'text'],
   ['value', 'text'],
   ['anchor', 'boolean'], // the record's highest-priority identifier (its events belong to it)
-  ['id', 'bigint'], // filled here
 ];
+
+/**
+ * Creates the two staging tables (dropped at commit). Besides the staged columns, each person gets `state` (null:
+ * a candidate; the caller may set any text to leave a record out; 'known' after writeNewPeopleInBulk when the
+ * general path must take it) and a `profile_id`, and each identifier an `id`: both minted from their sequences by
+ * column defaults while the rows are staged, so nothing is updated afterwards.
+ */
+export async function createBulkStage(
+  trx: Trx,
+  tables: { people: string; identifiers: string },
+  extraPeopleColumns: ReadonlyArray<readonly [string, string]> = [],
+): Promise<void> {
+  const { rows } = await sql<{ seq: string }>`SELECT pg_get_serial_sequence('identifiers', 'id') AS seq`.execute(trx);
+  const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const cols = (c: ReadonlyArray<readonly [string, string]>) => c.map(([n, t]) => `${n} ${t}`).join(', ');
+  await sql.raw(`CREATE TEMP TABLE ${tables.people} (${cols([...BULK_PEOPLE_COLUMNS, ...extraPeopleColumns])},
+    state text, profile_id bigint DEFAULT nextval('profile_id_seq')) ON COMMIT DROP`).execute(trx);
+  await sql.raw(`CREATE TEMP TABLE ${tables.identifiers} (${cols(BULK_IDENTIFIER_COLUMNS)},
+    id bigint DEFAULT nextval(${literal(rows[0]!.seq)}::regclass)) ON COMMIT DROP`).execute(trx);
+}
 
 /**
  * Which records can take the bulk path, judged within the batch alone: each identifier appears in no other record
@@ -80,52 +97,55 @@ export interface BulkOutcome {
 
 /**
  * Writes the staged candidates whose identifiers are all unknown as new people (see above), in the caller's
- * transaction, holding the workspace's identity lock in shared mode like any ingest batch. Afterwards the people
- * table says `state = 'new'` and carries `profile_id`, and the identifiers table carries each `id`, so the caller
- * can write the records themselves (anchored to the row with `anchor`).
+ * transaction, holding the workspace's identity lock in shared mode like any ingest batch. Afterwards the new
+ * people are the rows with `state IS NULL`, each with its `profile_id`, and their identifiers carry their `id`, so
+ * the caller can write the records themselves (anchored to the identifier marked `anchor`).
  */
 export async function writeNewPeopleInBulk(trx: Trx, workspaceId: string, tables: { people: string; identifiers: string }): Promise<BulkOutcome> {
   const people = sql.table(tables.people);
   const ids = sql.table(tables.identifiers);
   await lockIdentityShared(trx, workspaceId);
   // Insert every candidate's identifiers with the candidate's profile. One already there (known, or created by a
-  // concurrent writer, whose commit this waits for) is skipped by ON CONFLICT; its record then takes the general path,
-  // and whatever else that record inserted here is taken back.
-  await sql`
+  // concurrent writer, whose commit this waits for) is skipped by ON CONFLICT; its record then takes the general
+  // path, and whatever else that record inserted here is taken back.
+  const { rows } = await sql<{ inserted: number; staged: number }>`
     WITH ins AS (
-      INSERT INTO identifiers (workspace_id, type, value, first_seen_at, profile_id, origin_profile_id)
-      SELECT ${workspaceId}, s.type, s.value, p.ts, p.profile_id, p.profile_id
+      INSERT INTO identifiers (workspace_id, id, type, value, first_seen_at, profile_id, origin_profile_id) OVERRIDING SYSTEM VALUE
+      SELECT ${workspaceId}, s.id, s.type, s.value, p.ts, p.profile_id, p.profile_id
       FROM ${ids} s JOIN ${people} p ON p.k = s.k WHERE p.state IS NULL
       ORDER BY s.ord
       ON CONFLICT (workspace_id, type, value) DO NOTHING
-      RETURNING id, type, value
+      RETURNING 1
     )
-    UPDATE ${ids} s SET id = ins.id FROM ins WHERE s.type = ins.type AND s.value = ins.value`.execute(trx);
-  const fallback = await sql<{ k: number }>`
-    WITH taken AS (
-      SELECT DISTINCT s.k FROM ${ids} s JOIN ${people} p ON p.k = s.k WHERE p.state IS NULL AND s.id IS NULL
-    ), undo AS (
-      DELETE FROM identifiers i USING ${ids} s
-      WHERE s.k IN (SELECT k FROM taken) AND s.id IS NOT NULL AND i.workspace_id = ${workspaceId} AND i.id = s.id
-    ), marked AS (
-      UPDATE ${people} p SET state = CASE WHEN p.k IN (SELECT k FROM taken) THEN 'known' ELSE 'new' END
-      WHERE p.state IS NULL
-      RETURNING p.k, p.state
-    )
-    SELECT k FROM marked WHERE state = 'known'`.execute(trx);
+    SELECT (SELECT count(*) FROM ins)::int AS inserted,
+           (SELECT count(*) FROM ${ids} s JOIN ${people} p ON p.k = s.k WHERE p.state IS NULL)::int AS staged`.execute(trx);
+  let fallback: number[] = [];
+  if (rows[0]!.inserted < rows[0]!.staged) {
+    const taken = await sql<{ k: number }>`
+      WITH taken AS (
+        SELECT DISTINCT s.k FROM ${ids} s JOIN ${people} p ON p.k = s.k
+        WHERE p.state IS NULL AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.workspace_id = ${workspaceId} AND i.id = s.id)
+      ), undo AS (
+        DELETE FROM identifiers i USING ${ids} s
+        WHERE s.k IN (SELECT k FROM taken) AND i.workspace_id = ${workspaceId} AND i.id = s.id
+      )
+      UPDATE ${people} p SET state = 'known' FROM taken WHERE p.k = taken.k
+      RETURNING p.k`.execute(trx);
+    fallback = taken.rows.map((r) => r.k);
+  }
   const created = await sql`
     WITH prof AS (
       INSERT INTO profiles (workspace_id, id, traits, trait_times, first_seen_at, last_seen_at)
       SELECT ${workspaceId}, profile_id, coalesce(traits, '{}'::jsonb), coalesce(trait_times, '{}'::jsonb), ts, ts
-      FROM ${people} WHERE state = 'new'
+      FROM ${people} WHERE state IS NULL
     ), links AS (
       INSERT INTO identity_links (workspace_id, a, b, event_time, message_id)
       SELECT ${workspaceId}, least(x.id, o.id), greatest(x.id, o.id), p.ts, p.message_id
       FROM ${ids} x JOIN ${ids} o ON o.k = x.k AND NOT o.anchor JOIN ${people} p ON p.k = x.k
-      WHERE x.anchor AND p.state = 'new'
+      WHERE x.anchor AND p.state IS NULL
     )
     INSERT INTO profile_changes (workspace_id, profile_id)
-    SELECT ${workspaceId}, profile_id FROM ${people} WHERE state = 'new'
+    SELECT ${workspaceId}, profile_id FROM ${people} WHERE state IS NULL
     ON CONFLICT (workspace_id, profile_id) DO NOTHING`.execute(trx);
-  return { created: Number(created.numAffectedRows ?? 0), fallback: fallback.rows.map((r) => r.k) };
+  return { created: Number(created.numAffectedRows ?? 0), fallback };
 }

@@ -23,4 +23,4 @@ export {
   writeWithIdentities,
 } from './service.js';
 export { lockIdentityExclusive, lockIdentityShared } from './locks.js';
-export { BULK_IDENTIFIER_COLUMNS, BULK_PEOPLE_COLUMNS, bulkCandidates, bulkIdentifierRows, writeNewPeopleInBulk, type BulkOutcome } from './bulk.js';
+export { BULK_IDENTIFIER_COLUMNS, BULK_PEOPLE_COLUMNS, bulkCandidates, bulkIdentifierRows, createBulkStage, writeNewPeopleInBulk, type BulkOutcome } from './bulk.js';

@@ -3,20 +3,20 @@ import {
   BULK_IDENTIFIER_COLUMNS,
   BULK_PEOPLE_COLUMNS,
   bulkCandidates,
+  createBulkStage,
   bulkIdentifierRows,
   loadIdentifierRules,
   writeNewPeopleInBulk,
   type IdentifierRules,
 } from '../identity/index.js';
 import { storeMessages, type PreparedMessage } from '../ingest/index.js';
-import { createTempTable, inStagingTransaction, kyselyOf, type Columns, type ImportTarget } from './stage.js';
+import { inStagingTransaction, kyselyOf, type Columns, type ImportTarget } from './stage.js';
 
 const PEOPLE = 'siyu_import_people';
 const IDENTIFIERS = 'siyu_import_identifiers';
 /** Identity's columns plus what the identify event needs. */
-const PEOPLE_COLUMNS: Columns = [...BULK_PEOPLE_COLUMNS, ['user_id', 'text'], ['anonymous_id', 'text'], ['received_at', 'timestamptz'], ['context', 'jsonb']];
-/** profile_id is minted by its column default while staging. */
-const STAGED_PEOPLE_COLUMNS = PEOPLE_COLUMNS.filter(([name]) => name !== 'profile_id');
+const EVENT_COLUMNS: Columns = [['user_id', 'text'], ['anonymous_id', 'text'], ['received_at', 'timestamptz'], ['context', 'jsonb']];
+const PEOPLE_COLUMNS: Columns = [...BULK_PEOPLE_COLUMNS, ...EVENT_COLUMNS];
 
 export interface StoredMembers {
   imported: number;
@@ -58,21 +58,18 @@ export async function storeMembers(target: ImportTarget, workspaceId: string, me
 
 async function writeBulk(target: ImportTarget, workspaceId: string, messages: PreparedMessage[], rules: IdentifierRules) {
   return inStagingTransaction(target, async (trx, stage) => {
-    await createTempTable(trx, PEOPLE, PEOPLE_COLUMNS);
-    await createTempTable(trx, IDENTIFIERS, BULK_IDENTIFIER_COLUMNS);
+    await createBulkStage(trx, { people: PEOPLE, identifiers: IDENTIFIERS }, EVENT_COLUMNS);
     await stage(
       PEOPLE,
-      STAGED_PEOPLE_COLUMNS,
+      PEOPLE_COLUMNS,
       messages.map((m, k) => {
         const time = m.timestamp.toISOString();
         const times: Record<string, string> = {};
         for (const key of Object.keys(m.traits ?? {})) times[key] = time;
-        return [k, m.messageId, time, m.traits, times, null, m.userId, m.anonymousId, m.receivedAt.toISOString(), m.context];
+        return [k, m.messageId, time, m.traits, times, m.userId, m.anonymousId, m.receivedAt.toISOString(), m.context];
       }),
     );
     await stage(IDENTIFIERS, BULK_IDENTIFIER_COLUMNS, bulkIdentifierRows(messages.map((m, k) => ({ k, identifiers: m.identifiers })), rules));
-    // Temporary tables have no statistics: without them the joins below are planned as nested loops.
-    await sql.raw(`ANALYZE ${PEOPLE}, ${IDENTIFIERS}`).execute(trx);
     // Already stored (the same row imported before): nothing to do, whatever became of its people since.
     const stored = await sql<{ k: number }>`
       UPDATE ${sql.table(PEOPLE)} p SET state = 'stored' FROM events e
@@ -83,7 +80,7 @@ async function writeBulk(target: ImportTarget, workspaceId: string, messages: Pr
       INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, user_id, anonymous_id, "timestamp", received_at, properties, traits, context)
       SELECT ${workspaceId}, p.message_id, 'identify', NULL, s.id, p.profile_id, p.user_id, p.anonymous_id, p.ts, p.received_at, NULL, p.traits, p.context
       FROM ${sql.table(PEOPLE)} p JOIN ${sql.table(IDENTIFIERS)} s ON s.k = p.k AND s.anchor
-      WHERE p.state = 'new'`.execute(trx);
+      WHERE p.state IS NULL`.execute(trx);
     return { created: outcome.created, stored: stored.rows.length, fallback: outcome.fallback };
   });
 }

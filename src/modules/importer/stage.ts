@@ -41,10 +41,6 @@ export async function inStagingTransaction<T>(target: ImportTarget, fn: (trx: Tr
   }
 }
 
-export async function createTempTable(trx: Transaction<DB>, table: string, columns: Columns): Promise<void> {
-  await sql.raw(`CREATE TEMP TABLE ${table} (${columns.map(([n, t]) => `${n} ${t}`).join(', ')}) ON COMMIT DROP`).execute(trx);
-}
-
 async function stageByJson(trx: Transaction<DB>, table: string, columns: Columns, rows: unknown[][]): Promise<void> {
   if (!rows.length) return;
   const doc = JSON.stringify(rows.map((row) => Object.fromEntries(columns.map(([name], i) => [name, row[i] ?? null]))));

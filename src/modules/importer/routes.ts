@@ -1,0 +1,105 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { AppError } from '../../platform/errors.js';
+import type { AppContext } from '../../platform/http/context.js';
+import { defineRoute } from '../../platform/http/route.js';
+import { principalOf } from '../users/index.js';
+import { getImport, importRejects, listImports, startImport } from './jobs.js';
+
+const ImportJobView = z.object({
+  id: z.string(),
+  kind: z.enum(['members', 'orders']),
+  format: z.enum(['csv', 'jsonl']),
+  fileName: z.string(),
+  status: z.enum(['running', 'done', 'failed']),
+  rows: z.number().int().describe('rows read so far'),
+  rowsTotal: z.number().int().describe("the file's rows (from its line count until the import ends)"),
+  imported: z.number().int(),
+  unchanged: z.number().int(),
+  rejected: z.number().int(),
+  bytesRead: z.number().int(),
+  totalBytes: z.number().int(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+});
+const IdParams = z.object({ id: z.string().min(1).max(64) });
+/** File types a browser form cannot send: with the SameSite cookie, a cross-site page cannot start an import. */
+const FILE_TYPES = ['text/csv', 'application/csv', 'application/x-ndjson', 'application/jsonl', 'application/octet-stream'];
+
+/** Imports go through owners and operators (admin tokens act as owners). */
+function requireImporter(request: FastifyRequest): void {
+  const role = principalOf(request)?.role;
+  if (role !== 'owner' && role !== 'operator') throw new AppError('forbidden', 'only owners and operators can import data');
+}
+
+/**
+ * The console's import: upload a members or orders file (the body is the file, streamed to a temporary file),
+ * poll its progress, download the rejected rows. The same importer as `siyu import`.
+ */
+export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(FILE_TYPES, (_request, payload, done) => done(null, payload));
+    scope.addContentTypeParser('*', (request, _payload, done) =>
+      done(new AppError('invalid_request', `send the file itself as the body, with content-type text/csv or application/x-ndjson (got ${request.headers['content-type'] ?? 'none'})`), undefined),
+    );
+    const tags = ['Import'];
+
+    defineRoute(
+      scope,
+      {
+        method: 'POST',
+        url: '/api/v1/imports',
+        summary: 'Start importing a members or orders file (CSV with a header row, or JSON lines); poll GET /api/v1/imports/{id}',
+        tags,
+        auth: 'admin',
+        status: 202,
+        query: z.object({
+          kind: z.enum(['members', 'orders']),
+          format: z.enum(['csv', 'jsonl']).optional().describe('default: from the file name, else csv'),
+          fileName: z.string().max(200).optional(),
+        }),
+        body: z.string().describe('the file (text/csv or application/x-ndjson)'),
+        documentBodyOnly: true,
+        response: ImportJobView,
+      },
+      async ({ query, workspaceId, request }) => {
+        requireImporter(request);
+        const body = request.body as Readable | undefined;
+        if (!body || typeof (body as Readable).pipe !== 'function') throw new AppError('invalid_request', 'send the file as the request body');
+        return startImport(ctx.database, workspaceId, { kind: query.kind, format: query.format, fileName: query.fileName, body });
+      },
+    );
+
+    defineRoute(
+      scope,
+      { method: 'GET', url: '/api/v1/imports', summary: "This server's recent imports, newest first", tags, auth: 'admin', response: z.object({ data: z.array(ImportJobView) }) },
+      async ({ workspaceId, request }) => {
+        requireImporter(request);
+        return { data: listImports(workspaceId) };
+      },
+    );
+
+    defineRoute(
+      scope,
+      { method: 'GET', url: '/api/v1/imports/:id', summary: "An import's status and counts", tags, auth: 'admin', params: IdParams, response: ImportJobView },
+      async ({ params, workspaceId, request }) => {
+        requireImporter(request);
+        return getImport(workspaceId, params.id);
+      },
+    );
+
+    defineRoute(
+      scope,
+      { method: 'GET', url: '/api/v1/imports/:id/rejects', summary: 'The rejected rows of a finished import as CSV (line, reason)', tags, auth: 'admin', params: IdParams },
+      async ({ params, workspaceId, request, reply }) => {
+        requireImporter(request);
+        const csv = importRejects(workspaceId, params.id);
+        reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${params.id}.rejects.csv"`);
+        return reply.send(csv);
+      },
+    );
+  });
+}

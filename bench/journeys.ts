@@ -1,30 +1,41 @@
 /**
- * Journey fan-out on PostgreSQL: N profiles enter a journey (manual entry, one statement) whose first node sends a
- * webhook message to a sink on 127.0.0.1; measures steps/s (position moves + deliveries) end to end through the
- * outbox and the channel layer. Baseline in the same run: the same N webhook POSTs sent straight to the sink with
- * the same concurrency (the transport alone). `npx tsx bench/journeys.ts --profiles 20000`
+ * Journeys on PostgreSQL. `npx tsx bench/journeys.ts --profiles 20000 [--concurrency 32] [--batch 256] [--per-row]`
+ *
+ * Fan-out: N profiles enter a journey (manual entry, one statement per 10,000) whose first node sends a webhook
+ * message to a sink on 127.0.0.1 (its own process, like a real receiver); measures steps/s (position moves +
+ * deliveries) end to end through the outbox and the channel layer. Baseline in the same run: the same N webhook
+ * POSTs sent straight to the sink with the same concurrency (the transport alone). `--per-row` also runs the
+ * previous per-message sender on the same workload, for the ratio between the two.
+ *
+ * Timers (`--timers 100000`): that many people wait on the same wait node; their due time is set to one instant T
+ * (as "wait until the same minute" leaves them) and the journey worker's passes release them; reports when the last
+ * was released after T, and the latency of single timers due during the release (one every 0.5 s).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { openDatabase } from '../src/platform/db/database.js';
+import { openDatabase, type Database } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { createChannelConfig, setSecretKey } from '../src/modules/channels/index.js';
 import { createTemplate } from '../src/modules/templates/index.js';
-import { createJourney, enterManually, publishJourney, runJourneyPass } from '../src/modules/journeys/index.js';
+import { advanceDue, claimOutbox, createJourney, deliverOutboxRow, enterManually, publishJourney, runJourneyPass } from '../src/modules/journeys/index.js';
 import { createWorkspace } from '../src/modules/workspaces/index.js';
 import { wireModules } from '../src/modules/wiring.js';
 
-const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] || fallback);
-const PROFILES = process.argv.includes('--profiles') ? arg('profiles', 20_000) : 20_000;
-const CONCURRENCY = 32;
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const arg = (name: string, fallback: number) => (flag(name) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) || fallback : fallback);
+const PROFILES = arg('profiles', 20_000);
+const CONCURRENCY = arg('concurrency', 32);
+const BATCH = arg('batch', 256);
+const TIMERS = arg('timers', 0);
 
-async function main() {
-  wireModules();
-  setSecretKey(randomBytes(32));
+// ---- the sink: a child process answering every POST with {"id":"ok"}, counting them (GET /count).
+if (process.env.JR_BENCH_SINK === '1') {
+  const http = await import('node:http');
   let received = 0;
-  const sink = http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET') return void res.end(String(received));
     req.resume();
     req.on('end', () => {
       received += 1;
@@ -32,52 +43,148 @@ async function main() {
       res.end('{"id":"ok"}');
     });
   });
-  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as { port: number }).port }));
+} else {
+  await main();
+}
 
-  // Baseline: the transport alone.
+async function startSink(): Promise<{ url: string; count: () => Promise<number>; child: ChildProcess }> {
+  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, JR_BENCH_SINK: '1' }, execArgv: ['--import', 'tsx'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  const base = `http://127.0.0.1:${port}`;
+  return { url: `${base}/hook`, child, count: async () => Number(await (await fetch(base)).text()) };
+}
+
+async function baseline(url: string, n: number): Promise<number> {
   const t0 = performance.now();
-  for (let i = 0; i < PROFILES; i += CONCURRENCY) {
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, PROFILES - i) }, () => fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }).then((r) => r.text())));
-  }
-  const baselinePerSecond = PROFILES / ((performance.now() - t0) / 1000);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) {
+        next += 1;
+        await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }).then((r) => r.text());
+      }
+    }),
+  );
+  return n / ((performance.now() - t0) / 1000);
+}
 
-  const schema = `siyu_bench_journeys_${process.pid}`;
-  const database = await openDatabase({ url: process.env.SIYU_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema, poolSize: 8 });
-  try {
-    await migrateToLatest(database.db);
-    const ws = (await createWorkspace(database.db, { name: 'bench' })).id;
-    await sql`INSERT INTO profiles (workspace_id, id, traits) SELECT ${ws}, g, '{}'::jsonb FROM generate_series(1, ${PROFILES}) g`.execute(database.db);
-    const channel = await createChannelConfig(database.db, ws, { provider: 'webhook', name: 'sink', enabled: true, settings: { url, timeoutMs: 5_000, maxAttempts: 1, backoffMs: 0 }, secrets: { signingSecret: 's' } });
-    const template = await createTemplate(database.db, ws, { name: 'hook', channel: 'webhook', parts: { body: '{"profileId": {{ profile.id | json }}}' } });
-    const journey = await createJourney(database.db, ws, { name: 'fan-out', definition: { trigger: { type: 'manual' }, start: 'send', nodes: [{ id: 'send', type: 'send', channelId: channel.id, templateId: template.id, transactional: true }] } });
-    await publishJourney(database.db, ws, journey.id);
-    const ids = Array.from({ length: PROFILES }, (_, i) => i + 1);
+async function setup(database: Database, url: string, profiles: number) {
+  await migrateToLatest(database.db);
+  const ws = (await createWorkspace(database.db, { name: 'bench' })).id;
+  await sql`INSERT INTO profiles (workspace_id, id, traits) SELECT ${ws}, g, '{}'::jsonb FROM generate_series(1, ${profiles}) g`.execute(database.db);
+  const channel = await createChannelConfig(database.db, ws, { provider: 'webhook', name: 'sink', enabled: true, settings: { url, timeoutMs: 5_000, maxAttempts: 1, backoffMs: 0 }, secrets: { signingSecret: 's' } });
+  const template = await createTemplate(database.db, ws, { name: 'hook', channel: 'webhook', parts: { body: '{"profileId": {{ profile.id | json }}}' } });
+  return { ws, channel, template };
+}
 
-    received = 0;
-    const start = performance.now();
-    for (let i = 0; i < ids.length; i += 10_000) await enterManually(database.db, ws, journey.id, ids.slice(i, i + 10_000), 'bench');
-    const entered = performance.now();
-    let moved = 0;
-    let sent = 0;
-    while (sent < PROFILES) {
-      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, schedules: false, workspaceId: ws });
+async function journeyOf(database: Database, ws: string, name: string, definition: unknown) {
+  const journey = await createJourney(database.db, ws, { name, definition });
+  await publishJourney(database.db, ws, journey.id);
+  return journey;
+}
+
+async function enterAll(database: Database, ws: string, journeyId: string, ids: number[]) {
+  for (let i = 0; i < ids.length; i += 10_000) await enterManually(database.db, ws, journeyId, ids.slice(i, i + 10_000), 'bench');
+}
+
+/** One fan-out run: entry, then journey passes (or the per-row sender) until every message is recorded. */
+async function fanOut(database: Database, ws: string, sendNode: Record<string, unknown>, ids: number[], perRow: boolean) {
+  const journey = await journeyOf(database, ws, perRow ? 'fan-out per row' : 'fan-out', { trigger: { type: 'manual' }, start: 'send', nodes: [{ id: 'send', type: 'send', ...sendNode }] });
+  const start = performance.now();
+  await enterAll(database, ws, journey.id, ids);
+  const entered = performance.now();
+  let moved = 0;
+  let sent = 0;
+  if (perRow) {
+    for (let n = 1_000; n === 1_000; ) moved += n = await advanceDue(database.db, new Date(), 1_000, ws);
+    for (;;) {
+      const rows = await claimOutbox(database.db, new Date(), CONCURRENCY, 60_000, ws);
+      if (rows.length === 0) break;
+      await Promise.all(rows.map((row) => deliverOutboxRow(database.db, 'http://127.0.0.1', row)));
+      sent += rows.length;
+    }
+  } else {
+    while (sent < ids.length) {
+      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, sendBatch: BATCH, schedules: false, workspaceId: ws });
       moved += c.moved;
       sent += c.sent;
       if (c.moved + c.sent === 0) break;
     }
-    const seconds = (performance.now() - start) / 1000;
-    const steps = moved + sent;
-    console.log(JSON.stringify({
-      profiles: PROFILES, entrySeconds: +((entered - start) / 1000).toFixed(2), seconds: +seconds.toFixed(2), moved, sent, sinkReceived: received,
-      stepsPerSecond: Math.round(steps / seconds), sendsPerSecond: Math.round(sent / seconds), baselinePostsPerSecond: Math.round(baselinePerSecond),
-      ratioSendsToBaseline: +((sent / seconds) / baselinePerSecond).toFixed(3),
-    }, null, 2));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const recorded = await database.db.selectFrom('channel_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).where('status', '=', 'sent')
+    .where(sql<boolean>`context->>'journeyId' = ${journey.id}`).executeTakeFirstOrThrow();
+  return { entrySeconds: +((entered - start) / 1000).toFixed(2), seconds: +seconds.toFixed(2), moved, sent, recordedSent: Number(recorded.n), stepsPerSecond: Math.round((moved + sent) / seconds), sendsPerSecond: Math.round(sent / seconds) };
+}
+
+async function timers(database: Database, ws: string, n: number) {
+  const wait = (id: string, days: number) => ({ id, type: 'wait', duration: { days, hours: 0, minutes: 0, seconds: 0 } });
+  const definition = { trigger: { type: 'manual' }, start: 'w', nodes: [wait('w', 1), wait('after', 30)], edges: [{ from: 'w', to: 'after' }] };
+  const crowd = await journeyOf(database, ws, 'timers', definition);
+  const singles = await journeyOf(database, ws, 'single timers', definition);
+  await sql`INSERT INTO profiles (workspace_id, id, traits) SELECT ${ws}, g, '{}'::jsonb FROM generate_series(${PROFILES + 1}, ${PROFILES + n + 100}) g ON CONFLICT DO NOTHING`.execute(database.db);
+  const t0 = performance.now();
+  await enterAll(database, ws, crowd.id, Array.from({ length: n }, (_, i) => PROFILES + 1 + i));
+  await enterAll(database, ws, singles.id, Array.from({ length: 100 }, (_, i) => PROFILES + n + 1 + i));
+  for (let moved = 1; moved > 0; ) moved = await advanceDue(database.db, new Date(), 2_000, ws); // everyone arrives at the wait
+  const setupSeconds = (performance.now() - t0) / 1000;
+  // Everyone due at the same instant T; single timers due every 0.5 s after it.
+  const T = new Date(Date.now() + 5_000);
+  await sql`UPDATE journey_entries SET due_at = ${T} WHERE workspace_id = ${ws} AND journey_id = ${crowd.id}`.execute(database.db);
+  await sql`UPDATE journey_entries e SET due_at = ${T}::timestamptz + (s.rn * interval '500 milliseconds')
+    FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM journey_entries WHERE workspace_id = ${ws} AND journey_id = ${singles.id}) s
+    WHERE e.workspace_id = ${ws} AND e.id = s.id`.execute(database.db);
+  while (Date.now() < T.getTime()) await new Promise((r) => setTimeout(r, 20));
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, schedules: false, workspaceId: ws });
+    const left = await database.db.selectFrom('journey_entries').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).where('node_id', '=', 'w').executeTakeFirstOrThrow();
+    if (Number(left.n) === 0 || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 50)); // the worker polls; singles become due meanwhile
+  }
+  const singleIds = (await database.db.selectFrom('journey_entries').select('id').where('workspace_id', '=', ws).where('journey_id', '=', singles.id).orderBy('id').execute()).map((e) => Number(e.id));
+  const dueOf = new Map(singleIds.map((id, i) => [id, T.getTime() + (i + 1) * 500]));
+  const steps = await database.db.selectFrom('journey_steps').select(['journey_id', 'entry_id', 'at']).where('workspace_id', '=', ws).where('node_id', '=', 'w').where('outcome', '=', 'waited').execute();
+  const latency = (s: (typeof steps)[number]) => new Date(s.at).getTime() - (s.journey_id === crowd.id ? T.getTime() : dueOf.get(Number(s.entry_id))!);
+  const pct = (xs: number[], p: number) => Math.round([...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN);
+  const crowdLat = steps.filter((r) => r.journey_id === crowd.id).map(latency);
+  const singleLat = steps.filter((r) => r.journey_id === singles.id).map(latency);
+  return {
+    waiting: n, setupSeconds: +setupSeconds.toFixed(1), released: crowdLat.length,
+    lastReleasedAfterSeconds: +(Math.max(...crowdLat) / 1000).toFixed(2), medianReleaseSeconds: +(pct(crowdLat, 50) / 1000).toFixed(2),
+    singleTimers: singleLat.length, singleP50Ms: pct(singleLat, 50), singleP99Ms: pct(singleLat, 99), singleMaxMs: Math.round(Math.max(...singleLat)),
+  };
+}
+
+async function main() {
+  wireModules();
+  setSecretKey(randomBytes(32));
+  const sink = await startSink();
+  const schema = `siyu_bench_journeys_${process.pid}`;
+  const database = await openDatabase({ url: process.env.SIYU_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema, poolSize: 8 });
+  try {
+    const { ws, channel, template } = await setup(database, sink.url, PROFILES);
+    const out: Record<string, unknown> = { profiles: PROFILES, concurrency: CONCURRENCY, batch: BATCH };
+    if (PROFILES > 0) {
+      const baselinePerSecond = await baseline(sink.url, PROFILES);
+      const ids = Array.from({ length: PROFILES }, (_, i) => i + 1);
+      const before = await sink.count();
+      const node = { channelId: channel.id, templateId: template.id, transactional: true };
+      const batched = await fanOut(database, ws, node, ids, false);
+      const received = (await sink.count()) - before;
+      Object.assign(out, { batched: { ...batched, sinkReceived: received, ratioSendsToBaseline: +(batched.sendsPerSecond / baselinePerSecond).toFixed(3) }, baselinePostsPerSecond: Math.round(baselinePerSecond) });
+      if (flag('per-row')) {
+        const perRow = await fanOut(database, ws, node, ids, true);
+        Object.assign(out, { perRow: { ...perRow, ratioSendsToBaseline: +(perRow.sendsPerSecond / baselinePerSecond).toFixed(3) }, speedupBatchedOverPerRow: +(batched.stepsPerSecond / perRow.stepsPerSecond).toFixed(1) });
+      }
+    }
+    if (TIMERS > 0) out.timers = await timers(database, ws, TIMERS);
+    console.log(JSON.stringify(out, null, 2));
   } finally {
     await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(database.db);
     await database.close();
-    sink.close();
+    sink.child.kill();
   }
 }
-
-await main();

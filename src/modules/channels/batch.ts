@@ -13,7 +13,17 @@ export interface DeliverManyOptions {
   concurrency?: number;
   /** Configurations already opened by the caller (else loaded in one statement). */
   configs?: Map<string, OpenChannelConfig>;
+  /** A limiter shared by several batches under way at once (else one of `concurrency` for this call). */
+  limiter?: CallLimiter;
 }
+
+/** Bounds provider calls in flight (each held until its answer is recorded) across the batches sharing it. */
+export interface CallLimiter {
+  acquire(): Promise<void>;
+  release(): void;
+}
+
+export const createCallLimiter = (concurrency: number): CallLimiter => new Semaphore(Math.max(1, concurrency));
 
 export interface BatchDeliveryOutcome extends DeliveryOutcome {
   /** Set when the answer was recorded but its profile events could not be handed to ingest (try the send again: it replays). */
@@ -66,7 +76,7 @@ export async function deliverMany(db: Db, workspaceId: string, publicUrl: string
   const unsubscribed = await unsubscribedAmong(db, workspaceId, claimed.filter((c) => !c.request.transactional).map((c) => ({ channel: c.config.channel, address: c.request.recipient.to })));
   const recorder = new GroupRecorder(db, workspaceId);
   const limits = new Map<string, Semaphore>();
-  const total = new Semaphore(Math.max(1, opts.concurrency ?? 32));
+  const total = opts.limiter ?? createCallLimiter(opts.concurrency ?? 32);
   await Promise.all(
     claimed.map(async (c) => {
       const provider = c.config.provider;
@@ -251,7 +261,7 @@ class GroupRecorder {
 }
 
 /** A counting semaphore (FIFO). */
-class Semaphore {
+class Semaphore implements CallLimiter {
   private waiting: Array<() => void> = [];
   constructor(private free: number) {}
   async acquire(): Promise<void> {

@@ -4,6 +4,7 @@ import {
   openChannelConfigs,
   unsubscribedAddresses,
   type BatchDeliveryOutcome,
+  type CallLimiter,
   type ChannelMessage,
   type DeliveryRequest,
   type OpenChannelConfig,
@@ -12,8 +13,10 @@ import { getTemplates, loadProfilesForTemplate, renderTemplate, templateDataOf, 
 import { ADDRESS_TYPE, fromResult, outcomeOfError, outcomeOfRow, recordOutcomes, type Outcome, type OutboxRow } from './sender.js';
 
 export interface BatchSendOptions {
-  /** Provider calls in flight at once (per claimed batch). */
+  /** Provider calls in flight at once (per claimed batch, unless a limiter is shared). */
   concurrency?: number;
+  /** Shared by batches under way at once, so the sender as a whole keeps to one bound. */
+  limiter?: CallLimiter;
 }
 
 interface Target {
@@ -74,7 +77,7 @@ async function workspaceBatch(db: Db, publicUrl: string, ws: string, rows: Outbo
     getTemplates(db, ws, templateIds),
     loadProfilesForTemplate(db, ws, sends.map((r) => r.profile_id)),
   ]);
-  const deliver = (requests: DeliveryRequest[]) => deliverMany(db, ws, publicUrl, requests, { concurrency: opts.concurrency ?? 32, configs });
+  const deliver = (requests: DeliveryRequest[]) => deliverMany(db, ws, publicUrl, requests, { concurrency: opts.concurrency ?? 32, configs, ...(opts.limiter ? { limiter: opts.limiter } : {}) });
 
   // Webhook nodes: one transactional call each, to the node's channel.
   const hookRequests: Array<{ row: OutboxRow; request: DeliveryRequest }> = [];

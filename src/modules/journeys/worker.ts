@@ -1,4 +1,5 @@
 import type { Db } from '../../platform/db/database.js';
+import { createCallLimiter } from '../channels/index.js';
 import { advanceDue } from './advance.js';
 import { liveJourneys } from './entries.js';
 import { deliverOutboxBatch } from './batch-sender.js';
@@ -52,13 +53,45 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
       if (j.definition.trigger.type === 'schedule' || j.definition.trigger.type === 'date') await runSchedules(db, j, zones.get(j.workspaceId) ?? 'UTC', now());
     }
   }
-  for (let n = chunk; n === chunk; ) counts.moved += n = await advanceDue(db, now(), chunk, opts.workspaceId);
-  for (;;) {
-    const rows = await claimOutbox(db, now(), opts.sendBatch ?? 256, opts.leaseMs ?? 60_000, opts.workspaceId);
-    if (rows.length === 0) break;
-    await withLease(db, rows, opts.leaseMs ?? 60_000, now, () => deliverOutboxBatch(db, opts.publicUrl, rows, { concurrency: opts.sendConcurrency ?? 32 }));
-    counts.sent += rows.length;
-  }
+  // Moving positions (database work) and delivering the outbox (mostly waiting on providers) run side by side: the
+  // sender keeps claiming while the mover is still writing outbox rows, and stops once both are out of work.
+  let movesDone = false;
+  const moving = (async () => {
+    try {
+      for (let n = chunk; n === chunk; ) counts.moved += n = await advanceDue(db, now(), chunk, opts.workspaceId);
+    } finally {
+      movesDone = true;
+    }
+  })();
+  const sending = (async () => {
+    const leaseMs = opts.leaseMs ?? 60_000;
+    // One bound on provider calls for the sender as a whole; two batches under way, so the next one is claimed,
+    // loaded and checked while the previous one's last calls finish.
+    const limiter = createCallLimiter(opts.sendConcurrency ?? 32);
+    const underway: Promise<void>[] = [];
+    try {
+      for (;;) {
+        const last = movesDone;
+        const rows = await claimOutbox(db, now(), opts.sendBatch ?? 256, leaseMs, opts.workspaceId);
+        if (rows.length === 0) {
+          if (last) break;
+          await Promise.race([moving, new Promise((r) => setTimeout(r, 25))]);
+          continue;
+        }
+        const batch = withLease(db, rows, leaseMs, now, () => deliverOutboxBatch(db, opts.publicUrl, rows, { limiter }));
+        batch.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+        underway.push(batch);
+        counts.sent += rows.length;
+        if (underway.length >= 2) await underway.shift();
+      }
+    } finally {
+      await Promise.allSettled(underway);
+    }
+    for (const b of underway) await b;
+  })();
+  const [moved, sent] = await Promise.allSettled([moving, sending]);
+  if (moved.status === 'rejected') throw moved.reason;
+  if (sent.status === 'rejected') throw sent.reason;
   return counts;
 }
 

@@ -7,6 +7,7 @@ const ProfilesPage = lazy(() => import('./pages/Profiles').then((m) => ({ defaul
 const ProfilePage = lazy(() => import('./pages/Profile').then((m) => ({ default: m.ProfilePage })));
 const KeysPage = lazy(() => import('./pages/Keys').then((m) => ({ default: m.KeysPage })));
 const TeamPage = lazy(() => import('./pages/Team').then((m) => ({ default: m.TeamPage })));
+const ImportPage = lazy(() => import('./pages/Import').then((m) => ({ default: m.ImportPage })));
 const IdentifierSettingsPage = lazy(() => import('./pages/IdentifierSettings').then((m) => ({ default: m.IdentifierSettingsPage })));
 const TagsPage = lazy(() => import('./pages/Tags').then((m) => ({ default: m.TagsPage })));
 const TagEditPage = lazy(() => import('./pages/TagEdit').then((m) => ({ default: m.TagEditPage })));
@@ -46,7 +47,7 @@ export const routes: RouteDef[] = [
   { path: '/templates', page: resourcePage('templates', ['/api/v1/templates', '/api/v1/channels']), roles: staff },
   { path: '/loyalty', page: resourcePage('loyalty', ['/api/v1/loyalty/tiers']), roles: staff },
   { path: '/data/keys', page: KeysPage, roles: staff },
-  { path: '/data/import', page: resourcePage('import', ['/api/v1/imports']), roles: staff },
+  { path: '/data/import', page: ImportPage, roles: staff },
   { path: '/data/identifiers', page: IdentifierSettingsPage, roles: staff },
   { path: '/data/events', page: EventSchemaPage, roles: staff },
   { path: '/team', page: TeamPage, roles: staff },

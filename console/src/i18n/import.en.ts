@@ -1,0 +1,18 @@
+import type { importZhCN } from './import.zh-CN.js';
+
+/** Texts of the import page: every key of import.zh-CN.ts. */
+export const importEn: typeof importZhCN = {
+  imports: {
+    title: 'Import', intro: 'Upload a members or orders file (CSV with a header row, or JSON lines). Importing the same file again changes nothing; rows that cannot be imported go to a rejects file with their line number and reason.',
+    kind: 'What to import', members: 'Members', orders: 'Orders',
+    membersHelp: 'Identifier columns: member_no, phone, email, user_id, wechat_openid, wechat_unionid, external_userid; every other column becomes a trait, joined_at the time.',
+    ordersHelp: 'One row per item: order_id, member_no or phone, status, total_amount, ordered_at, sku, item_name, quantity, price…; rows of one order must be adjacent.',
+    file: 'File', chooseFile: 'Choose a file', dropHint: 'Click or drag a CSV / JSONL file here', start: 'Start import', uploading: 'Uploading {{percent}}%',
+    status: 'Status', running: 'Importing', done: 'Done', failed: 'Failed',
+    progress: '{{rows}} of {{total}} rows read', rows: 'Rows read', imported: 'Imported', unchanged: 'Unchanged', rejected: 'Rejected',
+    summary: 'Import finished: {{rows}} rows read, {{imported}} imported, {{unchanged}} unchanged, {{rejected}} rejected.',
+    failedText: 'The import stopped: {{error}}', downloadRejects: 'Download rejected rows', noRejects: 'No rows were rejected',
+    recent: 'Recent imports', fileName: 'File', startedAt: 'Started', finishedAt: 'Finished',
+    operatorsOnly: 'Only owners and operators can import data.', another: 'Import another file', needFile: 'Choose a file first',
+  },
+};

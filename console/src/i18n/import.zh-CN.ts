@@ -1,0 +1,16 @@
+/** 数据导入页的文案（zh-CN.ts 合并进来；import.en.ts 必须与之一致）。 */
+export const importZhCN = {
+  imports: {
+    title: '数据导入', intro: '上传会员或订单文件（带表头的 CSV，或每行一个 JSON 的 JSONL）。同一文件重复导入不会产生任何变化；无法导入的行会连同行号和原因列入“被拒行”文件。',
+    kind: '导入内容', members: '会员', orders: '订单',
+    membersHelp: '身份列：member_no、phone、email、user_id、wechat_openid、wechat_unionid、external_userid；其余列作为会员属性，joined_at 作为时间。',
+    ordersHelp: '每个商品一行：order_id、member_no 或 phone、status、total_amount、ordered_at、sku、item_name、quantity、price…；同一订单的行需相邻。',
+    file: '文件', chooseFile: '选择文件', dropHint: '点击或拖拽 CSV / JSONL 文件到此处', start: '开始导入', uploading: '正在上传 {{percent}}%',
+    status: '状态', running: '导入中', done: '已完成', failed: '失败',
+    progress: '已读取 {{rows}} / {{total}} 行', rows: '读取行数', imported: '新导入', unchanged: '未变化', rejected: '被拒',
+    summary: '导入完成：读取 {{rows}} 行，新导入 {{imported}} 行，未变化 {{unchanged}} 行，被拒 {{rejected}} 行。',
+    failedText: '导入中断：{{error}}', downloadRejects: '下载被拒行', noRejects: '没有被拒的行',
+    recent: '最近的导入', fileName: '文件名', startedAt: '开始时间', finishedAt: '结束时间',
+    operatorsOnly: '只有所有者和运营可以导入数据。', another: '再导入一个文件', needFile: '请先选择文件',
+  },
+};

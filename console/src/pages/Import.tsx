@@ -1,0 +1,225 @@
+import { Alert, App, Button, Card, Progress, Radio, Space, Statistic, Table, Tag, Typography, Upload } from 'antd';
+import { DownloadOutlined, InboxOutlined, UploadOutlined } from '@ant-design/icons';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError, api, useApi } from '../api';
+import { errorText } from '../components/States';
+import { useFormat } from '../format';
+import { useSession } from '../session';
+
+type Kind = 'members' | 'orders';
+
+interface ImportJob {
+  id: string;
+  kind: Kind;
+  format: 'csv' | 'jsonl';
+  fileName: string;
+  status: 'running' | 'done' | 'failed';
+  rows: number;
+  rowsTotal: number;
+  imported: number;
+  unchanged: number;
+  rejected: number;
+  bytesRead: number;
+  totalBytes: number;
+  startedAt: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+const POLL_MS = 1000;
+const rejectsUrl = (id: string) => `/api/v1/imports/${encodeURIComponent(id)}/rejects`;
+
+/** Uploads the file itself as the body (XHR, for upload progress); the server answers with the started import. */
+function uploadFile(kind: Kind, file: File, onProgress: (percent: number) => void): Promise<ImportJob> {
+  const jsonl = /\.(jsonl|ndjson|json)$/i.test(file.name);
+  const url = `/api/v1/imports?${new URLSearchParams({ kind, fileName: file.name, format: jsonl ? 'jsonl' : 'csv' })}`;
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('content-type', jsonl ? 'application/x-ndjson' : 'text/csv');
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(Math.round((e.loaded / e.total) * 100));
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'upload failed'));
+    xhr.onload = () => {
+      let json: { error?: { code: string; message: string } } = {};
+      try {
+        json = JSON.parse(xhr.responseText) as typeof json;
+      } catch {
+        // not JSON: reported by status below
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(json as unknown as ImportJob);
+      else reject(new ApiError(xhr.status, json.error?.code ?? 'unknown', json.error?.message ?? xhr.statusText));
+    };
+    xhr.send(file);
+  });
+}
+
+/** Data → Import: upload members or orders, follow the import, read its summary and download the rejected rows. */
+export function ImportPage() {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const { message } = App.useApp();
+  const { canWrite } = useSession();
+  const [kind, setKind] = useState<Kind>('members');
+  const [file, setFile] = useState<File>();
+  const [uploading, setUploading] = useState<number>();
+  const [job, setJob] = useState<ImportJob>();
+  const recent = useApi<{ data: ImportJob[] }>(canWrite ? '/api/v1/imports' : null);
+  const reloadRecent = recent.reload;
+
+  // Poll the running import until it ends.
+  useEffect(() => {
+    if (!job || job.status !== 'running') return;
+    const timer = setTimeout(() => {
+      api<ImportJob>(`/api/v1/imports/${encodeURIComponent(job.id)}`).then(
+        (next) => {
+          setJob(next);
+          if (next.status !== 'running') reloadRecent();
+        },
+        (err: ApiError) => message.error(errorText(t, err)),
+      );
+    }, POLL_MS);
+    return () => clearTimeout(timer);
+  }, [job, reloadRecent, message, t]);
+
+  if (!canWrite) {
+    return (
+      <>
+        <Typography.Title level={3}>{t('imports.title')}</Typography.Title>
+        <Alert type="info" showIcon message={t('imports.operatorsOnly')} />
+      </>
+    );
+  }
+
+  const start = async () => {
+    if (!file) return message.warning(t('imports.needFile'));
+    setUploading(0);
+    try {
+      const started = await uploadFile(kind, file, setUploading);
+      setJob(started);
+      setFile(undefined);
+      recent.reload();
+    } catch (err) {
+      message.error(errorText(t, err as ApiError));
+    } finally {
+      setUploading(undefined);
+    }
+  };
+
+  const statusTag = (j: ImportJob) => (
+    <Tag color={j.status === 'done' ? 'green' : j.status === 'failed' ? 'red' : 'blue'} data-testid={`import-status-${j.id}`}>
+      {t(`imports.${j.status}`)}
+    </Tag>
+  );
+  const percent = (j: ImportJob) =>
+    j.status !== 'running' ? 100 : Math.min(99, Math.floor(j.totalBytes ? (j.bytesRead / j.totalBytes) * 100 : j.rowsTotal ? (j.rows / j.rowsTotal) * 100 : 0));
+
+  return (
+    <Space direction="vertical" size="middle" style={{ width: '100%' }}>
+      <Typography.Title level={3}>{t('imports.title')}</Typography.Title>
+      <Typography.Paragraph type="secondary">{t('imports.intro')}</Typography.Paragraph>
+
+      {!job && (
+        <Card>
+          <Space direction="vertical" size="middle" style={{ width: '100%' }}>
+            <div>
+              <Typography.Text strong id="import-kind-label">{t('imports.kind')}</Typography.Text>
+              <div>
+                <Radio.Group
+                  aria-labelledby="import-kind-label"
+                  value={kind}
+                  onChange={(e) => setKind(e.target.value as Kind)}
+                  options={[{ value: 'members', label: t('imports.members') }, { value: 'orders', label: t('imports.orders') }]}
+                />
+              </div>
+              <Typography.Text type="secondary">{t(kind === 'members' ? 'imports.membersHelp' : 'imports.ordersHelp')}</Typography.Text>
+            </div>
+            <Upload.Dragger
+              accept=".csv,.jsonl,.ndjson,.json,text/csv"
+              multiple={false}
+              beforeUpload={(f) => {
+                setFile(f);
+                return false;
+              }}
+              fileList={file ? [{ uid: 'file', name: file.name, status: 'done' }] : []}
+              onRemove={() => setFile(undefined)}
+              data-testid="import-file"
+            >
+              <p className="ant-upload-drag-icon"><InboxOutlined /></p>
+              <p className="ant-upload-text">{t('imports.dropHint')}</p>
+            </Upload.Dragger>
+            <Space>
+              <Button type="primary" icon={<UploadOutlined />} onClick={start} loading={uploading !== undefined} disabled={!file}>
+                {t('imports.start')}
+              </Button>
+              {uploading !== undefined && <Typography.Text>{t('imports.uploading', { percent: uploading })}</Typography.Text>}
+            </Space>
+          </Space>
+        </Card>
+      )}
+
+      {job && (
+        <Card title={job.fileName} extra={statusTag(job)} data-testid="import-job">
+          <Space direction="vertical" size="middle" style={{ width: '100%' }}>
+            <Progress percent={percent(job)} status={job.status === 'failed' ? 'exception' : job.status === 'done' ? 'success' : 'active'} />
+            <Typography.Text type="secondary">{t('imports.progress', { rows: format.number(job.rows), total: format.number(Math.max(job.rows, job.rowsTotal)) })}</Typography.Text>
+            <Space size="large" wrap>
+              <Statistic title={t('imports.rows')} value={format.number(job.rows)} />
+              <Statistic title={t('imports.imported')} value={format.number(job.imported)} />
+              <Statistic title={t('imports.unchanged')} value={format.number(job.unchanged)} />
+              <Statistic title={t('imports.rejected')} value={format.number(job.rejected)} />
+            </Space>
+            {job.status === 'done' && (
+              <Alert
+                type={job.rejected ? 'warning' : 'success'}
+                showIcon
+                data-testid="import-summary"
+                message={t('imports.summary', { rows: format.number(job.rows), imported: format.number(job.imported), unchanged: format.number(job.unchanged), rejected: format.number(job.rejected) })}
+              />
+            )}
+            {job.status === 'failed' && <Alert type="error" showIcon message={t('imports.failedText', { error: job.error ?? '' })} />}
+            <Space>
+              {job.status === 'done' &&
+                (job.rejected ? (
+                  <Button icon={<DownloadOutlined />} href={rejectsUrl(job.id)} download={`${job.fileName}.rejects.csv`}>{t('imports.downloadRejects')}</Button>
+                ) : (
+                  <Typography.Text type="secondary">{t('imports.noRejects')}</Typography.Text>
+                ))}
+              {job.status !== 'running' && <Button onClick={() => setJob(undefined)}>{t('imports.another')}</Button>}
+            </Space>
+          </Space>
+        </Card>
+      )}
+
+      {recent.data && recent.data.data.length > 0 && (
+        <Card title={t('imports.recent')}>
+          <Table<ImportJob>
+            rowKey="id"
+            size="small"
+            pagination={false}
+            dataSource={recent.data.data}
+            data-testid="recent-imports"
+            columns={[
+              { title: t('imports.fileName'), dataIndex: 'fileName' },
+              { title: t('imports.kind'), dataIndex: 'kind', render: (k: Kind) => t(`imports.${k}`) },
+              { title: t('imports.status'), render: (_, j) => statusTag(j) },
+              { title: t('imports.imported'), dataIndex: 'imported', render: (v: number) => format.number(v) },
+              { title: t('imports.unchanged'), dataIndex: 'unchanged', render: (v: number) => format.number(v) },
+              { title: t('imports.rejected'), dataIndex: 'rejected', render: (v: number) => format.number(v) },
+              { title: t('imports.startedAt'), dataIndex: 'startedAt', render: (v: string) => format.dateTime(v) },
+              {
+                title: t('common.actions'),
+                render: (_, j) =>
+                  j.status === 'done' && j.rejected ? (
+                    <Button size="small" type="link" href={rejectsUrl(j.id)} download={`${j.fileName}.rejects.csv`}>{t('imports.downloadRejects')}</Button>
+                  ) : null,
+              },
+            ]}
+          />
+        </Card>
+      )}
+      {job === undefined && recent.error && <Alert type="error" showIcon message={errorText(t, recent.error)} />}
+    </Space>
+  );
+}

@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import type { Page } from 'playwright-core';
+import { ensureConsoleBuilt } from '../../console/ensure-built.mjs';
+import { buildServer } from '../../src/apps/server/server.js';
+import type { Database } from '../../src/platform/db/database.js';
+import { createWorkspace, type CreatedWorkspace } from '../../src/modules/workspaces/index.js';
+import { createUser } from '../../src/modules/users/index.js';
+import { lookupProfile } from '../../src/modules/profiles/index.js';
+import { openTestDatabase, testDatabaseKinds } from '../support/databases.js';
+import { chromiumAvailable, launchBrowser, screenshotPath } from './browser.js';
+
+const runBrowser = chromiumAvailable();
+
+/** Data → Import in a browser: upload a members CSV, follow it to its summary, download the rejected rows. */
+describe.skipIf(!runBrowser)('console import page in a browser', { timeout: 180_000 }, () => {
+  let database: Database;
+  let app: FastifyInstance;
+  let base: string;
+  let ws: CreatedWorkspace;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let page: Page;
+  const tag = `${process.pid}-${Date.now()}`;
+  const owner = { email: `importer.${tag}@example.com`, password: 'importer-pass-1' };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-import-e2e-'));
+  const rows = 1500;
+
+  beforeAll(async () => {
+    ensureConsoleBuilt({ quiet: true });
+    database = await openTestDatabase(testDatabaseKinds()[0] ?? 'pglite');
+    app = await buildServer({ database, publicUrl: 'http://127.0.0.1', demo: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    ws = await createWorkspace(database.db, { name: '导入测试品牌' });
+    await createUser(database.db, ws.id, { ...owner, role: 'owner', name: '运营' });
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    await page.addInitScript(() => localStorage.setItem('siyu.language', 'en'));
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await database?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('uploads a members CSV, shows the summary and offers the rejected rows for download', async () => {
+    const lines = ['member_no,name,phone,city,joined_at'];
+    for (let i = 0; i < rows; i++) lines.push(`E${tag}-${i},会员${i},139${String(i).padStart(8, '0')},上海,2026-01-05`);
+    lines.push(`,无名,,北京,2026-03-01`); // line rows + 2: no identifier
+    lines.push(`E${tag}-bad,坏号,12345,北京,2026-03-02`); // line rows + 3: not a phone
+    const file = path.join(dir, 'members.csv');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+
+    await page.goto(base);
+    await page.getByLabel('Email').fill(owner.email);
+    await page.getByLabel('Password').fill(owner.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('workspace-name').waitFor();
+    await page.getByRole('menuitem', { name: 'Data' }).click();
+    await page.getByRole('menuitem', { name: 'Import' }).click();
+    await page.getByRole('heading', { name: 'Import' }).waitFor();
+
+    await page.getByRole('radio', { name: 'Members' }).check();
+    await page.locator('input[type=file]').setInputFiles(file);
+    await page.getByText('members.csv').waitFor();
+    await page.getByRole('button', { name: 'Start import' }).click();
+    const job = page.getByTestId('import-job');
+    await job.waitFor();
+    // Polled until the server says done.
+    const summary = page.getByTestId('import-summary');
+    await summary.waitFor({ timeout: 120_000 });
+    expect(await summary.textContent()).toContain(`${(rows + 2).toLocaleString('en')} rows read, ${rows.toLocaleString('en')} imported, 0 unchanged, 2 rejected`);
+    await job.getByText('Done').waitFor();
+    await page.getByTestId('recent-imports').getByRole('cell', { name: 'members.csv' }).waitFor();
+    await page.screenshot({ path: screenshotPath('import'), fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), job.getByRole('link', { name: /Download rejected rows/ }).click()]);
+    const saved = path.join(dir, 'rejects.csv');
+    await download.saveAs(saved);
+    const rejected = fs.readFileSync(saved, 'utf8').trim().split('\n');
+    expect(rejected[0]).toBe('line,reason');
+    expect(rejected.slice(1).map((l) => Number(l.split(',')[0]))).toEqual([rows + 2, rows + 3]);
+    expect(rejected[1]).toContain('no identifier');
+
+    expect((await lookupProfile(database.db, ws.id, 'member_no', `E${tag}-7`)).traits).toMatchObject({ name: '会员7', city: '上海' });
+
+    // The same page in Chinese.
+    await page.getByTestId('language-switch').click();
+    await page.locator('.ant-select-dropdown:visible').getByTitle('简体中文').click();
+    await page.getByRole('heading', { name: '数据导入' }).waitFor();
+    await page.getByText('最近的导入').waitFor();
+  });
+});

@@ -51,20 +51,28 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   }
   // Sorted, so concurrent batches take unique-index locks in one order and cannot deadlock.
   const all = [...distinct.values()].sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
-  const types = all.map((i) => i.type);
-  const values = all.map((i) => i.value);
-  const created = await sql<{ id: number }>`
-    INSERT INTO identifiers (workspace_id, type, value, first_seen_at)
-    SELECT ${workspaceId}, t, v, f FROM unnest(${types}::text[], ${values}::text[], ${all.map((i) => i.first.toISOString())}::timestamptz[]) AS x(t, v, f)
-    ON CONFLICT (workspace_id, type, value) DO NOTHING
-    RETURNING id`.execute(trx);
-  const createdIds = new Set(created.rows.map((r) => r.id));
-  const rows = await sql<Row>`
-    SELECT i.id, i.type, i.value, i.profile_id FROM identifiers i
-    JOIN unnest(${types}::text[], ${values}::text[]) AS x(t, v) ON i.type = x.t AND i.value = x.v
-    WHERE i.workspace_id = ${workspaceId}`.execute(trx);
+  // Look up first and insert only what is missing: most traffic is from known people, and an INSERT … ON CONFLICT
+  // of an existing identifier still costs an index probe and a sequence value.
+  const rows: Row[] = await selectIdentifiers(trx, workspaceId, all);
+  const found = new Set(rows.map((r) => identifierKey(r)));
+  const missing = all.filter((i) => !found.has(identifierKey(i)));
+  const createdIds = new Set<number>();
+  if (missing.length) {
+    const created = await sql<Row>`
+      INSERT INTO identifiers (workspace_id, type, value, first_seen_at)
+      SELECT ${workspaceId}, t, v, f FROM unnest(${missing.map((i) => i.type)}::text[], ${missing.map((i) => i.value)}::text[], ${missing.map((i) => i.first.toISOString())}::timestamptz[]) AS x(t, v, f)
+      ON CONFLICT (workspace_id, type, value) DO NOTHING
+      RETURNING id, type, value, profile_id`.execute(trx);
+    for (const r of created.rows) createdIds.add(r.id);
+    rows.push(...created.rows);
+    // Created meanwhile by another process's batch: read them as known identifiers.
+    if (created.rows.length < missing.length) {
+      const mine = new Set(created.rows.map((r) => identifierKey(r)));
+      rows.push(...(await selectIdentifiers(trx, workspaceId, missing.filter((i) => !mine.has(identifierKey(i))))));
+    }
+  }
   const byKey = new Map<string, Row>();
-  for (const r of rows.rows) byKey.set(identifierKey(r), r);
+  for (const r of rows) byKey.set(identifierKey(r), r);
 
   // Link facts: a star from each record's anchor to its other identifiers.
   const anchors: Row[] = [];
@@ -110,7 +118,7 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
       pending.add(b);
     }
   }
-  for (const r of rows.rows) if (!isNew(r.id) && r.profile_id === null) pending.add(r.id); // left by an interrupted batch
+  for (const r of rows) if (!isNew(r.id) && r.profile_id === null) pending.add(r.id); // left by an interrupted batch
   const settledLocally = new Map<number, number>(); // identifier id → profile id
   const newProfiles: number[] = [];
   const visited = new Set<number>();
@@ -129,7 +137,7 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
     else localComponents.push(component);
   }
   if (localComponents.length) {
-    const rowById = new Map(rows.rows.map((r) => [r.id, r]));
+    const rowById = new Map(rows.map((r) => [r.id, r]));
     const sets: number[][] = [];
     const componentOf = new Map<number, number>();
     localComponents.forEach((component, k) => component.forEach((id) => componentOf.set(id, k)));
@@ -170,6 +178,15 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
     pending: [...pending],
     newProfiles,
   };
+}
+
+async function selectIdentifiers(trx: Trx, workspaceId: string, ids: Array<{ type: string; value: string }>): Promise<Row[]> {
+  if (!ids.length) return [];
+  const { rows } = await sql<Row>`
+    SELECT i.id, i.type, i.value, i.profile_id FROM identifiers i
+    JOIN unnest(${ids.map((i) => i.type)}::text[], ${ids.map((i) => i.value)}::text[]) AS x(t, v) ON i.type = x.t AND i.value = x.v
+    WHERE i.workspace_id = ${workspaceId}`.execute(trx);
+  return rows;
 }
 
 /**

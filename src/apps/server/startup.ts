@@ -27,7 +27,9 @@ export const loadDemoInBackground: BackgroundStarter = async (ctx, opts) => {
       opts.log(`loading the demo brand: ${p.members}/${p.totalMembers} members, ${p.events} events, ${p.orders} orders`);
     },
   })
-    .then((r) => {
+    .then(async (r) => {
+      // Loading grew embedded PostgreSQL's heap; a restart of it gives the memory back (no-op on PostgreSQL).
+      if (r) await ctx.database.recycle?.();
       if (r) opts.log(`demo brand loaded: workspace ${r.workspaceId}; console login ${r.login.email} / ${r.login.password}; write key ${r.writeKey}; admin token ${r.adminToken}`);
     })
     .catch((err) => {

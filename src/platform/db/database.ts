@@ -19,6 +19,11 @@ export interface Database {
   /** Raw pool, for COPY and other driver-level work. */
   pool: pg.Pool;
   close(): Promise<void>;
+  /**
+   * Embedded mode only: restarts PGlite on the same folder, between queries. PGlite's WebAssembly heap only grows;
+   * after bulk work (the first start's initdb, loading the demo brand) a restart gives back hundreds of MB.
+   */
+  recycle?(): Promise<void>;
 }
 
 /** Opens the configured database. The embedded data folder is locked to this process until close(). */
@@ -61,30 +66,72 @@ async function openPglite(cfg: DatabaseConfig, lock: boolean): Promise<Database>
     fs.mkdirSync(dataDir, { recursive: true });
     if (lock) dirLock = acquireDataDirLock(dataDir);
   }
-  let pglite;
+  // Embedded mode keeps the server small: PostgreSQL's buffers live inside this process's memory.
+  const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=16MB'];
+  const start = async () => {
+    const instance = inMemory ? new PGlite({ startParams }) : new PGlite(path.join(dataDir, 'pgdata'), { startParams });
+    await instance.waitReady;
+    return instance;
+  };
+  let pglite: Awaited<ReturnType<typeof start>>;
   try {
-    // Embedded mode keeps the server small: PostgreSQL's buffers live inside this process's memory.
-    const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB', '-c', 'maintenance_work_mem=16MB'];
-    pglite = inMemory ? new PGlite({ startParams }) : new PGlite(path.join(dataDir, 'pgdata'), { startParams });
-    await pglite.waitReady;
+    const fresh = !inMemory && !fs.existsSync(path.join(dataDir, 'pgdata', 'PG_VERSION'));
+    pglite = await start();
+    if (fresh) {
+      // initdb leaves the WebAssembly heap at ~700 MB; the same folder started afresh needs about half.
+      await pglite.close();
+      pglite = await start();
+    }
   } catch (err) {
     dirLock?.release();
     throw err;
   }
-  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  if (cfg.schema) {
+  let pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
+  let recycling: Promise<void> | undefined;
+  // Kysely sees one pool for the life of the process; behind it, recycle() can swap PGlite between queries.
+  const swappable = {
+    async connect() {
+      while (recycling) await recycling;
+      return pool.connect();
+    },
+    end: async () => pool.end(),
+  };
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: swappable as unknown as pg.Pool }) });
+  const setSchema = async () => {
+    if (!cfg.schema) return;
     await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(cfg.schema)}`.execute(db);
     await sql`SET search_path TO ${sql.id(cfg.schema)}`.execute(db);
-  }
+  };
+  await setSchema();
   return {
     db,
     kind: 'pglite',
-    pool,
+    get pool() {
+      return pool;
+    },
     async close() {
+      while (recycling) await recycling;
       await db.destroy();
       await pglite.close();
       dirLock?.release();
+    },
+    async recycle() {
+      if (inMemory || recycling) return;
+      let done!: () => void;
+      recycling = new Promise<void>((resolve) => (done = resolve));
+      try {
+        // The pool has one connection: holding it means every query and transaction already started has finished.
+        const client = await pool.connect();
+        client.release();
+        await pool.end();
+        await pglite.close();
+        pglite = await start();
+        pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
+        if (cfg.schema) await pool.query(`SET search_path TO "${cfg.schema.replace(/"/g, '""')}"`);
+      } finally {
+        recycling = undefined;
+        done();
+      }
     },
   };
 }

@@ -5,6 +5,7 @@
  *    against `GET /healthz` (the HTTP stack's floor) under the same load.
  *
  *   npx tsx bench/members.ts [--members 200000] [--concurrency 8] [--seconds 10] [--import-timeout 300]
+ *                            [--parallel N] [--chunk N]   # passed to `siyu import members` (defaults: 2, 5000)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ const members = arg('members', 200_000);
 const concurrency = arg('concurrency', 8);
 const seconds = arg('seconds', 10);
 const importTimeoutMs = arg('import-timeout', 300) * 1000;
+const importOptions = [...(process.argv.includes('--parallel') ? ['--parallel', String(arg('parallel', 2))] : []), ...(process.argv.includes('--chunk') ? ['--chunk', String(arg('chunk', 5000))] : [])];
 const SCHEMA = 'siyu_bench_import';
 const COLUMNS = ['member_no', 'phone', 'name', 'gender', 'city', 'birthday', 'tier', 'joined_at'];
 
@@ -50,7 +52,7 @@ function writeCsv(file: string): number {
 /** Runs the import CLI; if it outlives the timeout it is stopped and the rate comes from its last progress line. */
 async function runImportCli(env: NodeJS.ProcessEnv, file: string, workspaceId: string) {
   const started = performance.now();
-  const proc = startSiyu(['import', 'members', file, '--workspace', workspaceId], env);
+  const proc = startSiyu(['import', 'members', file, '--workspace', workspaceId, ...importOptions], env);
   let lastRows = 0;
   const ticker = setInterval(() => {
     const progress = [...proc.lines].reverse().find((l) => /members \[/.test(l));
@@ -131,7 +133,7 @@ async function main() {
       date: new Date().toISOString(),
       machine: { before: loadBefore, after: await machineLoad() },
       members, csvMb: round(bytes / 1e6, 1),
-      import: { ...imp, rowsPerSecond: round(importRate) },
+      import: { ...imp, options: importOptions.join(' ') || 'defaults (--parallel 2 --chunk 5000)', rowsPerSecond: round(importRate) },
       rawCopy: { rows: members, seconds: round(copyMs / 1000, 2), rowsPerSecond: round(copyRate) },
       importToRawCopy: round(importRate / copyRate, 3),
       lookup: { concurrency, seconds, ...lookup },

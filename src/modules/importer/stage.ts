@@ -50,15 +50,16 @@ async function stageByJson(trx: Transaction<DB>, table: string, columns: Columns
 }
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-/** A value in COPY's text format. */
+const SPECIAL = /[\\\t\n\r]/;
+/** A value in COPY's text format. JSON text holds no raw tab or line break (JSON escapes them), only backslashes. */
 function copyField(value: unknown, type: string): string {
   if (value === null || value === undefined) return '\\N';
-  let s: string;
-  if (type === 'jsonb') s = JSON.stringify(value);
-  else if (typeof value === 'boolean') s = value ? 't' : 'f';
-  else if (value instanceof Date) s = value.toISOString();
-  else s = String(value);
-  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : s;
+  if (type === 'jsonb') {
+    const json = JSON.stringify(value);
+    return json.includes('\\') ? json.replace(/\\/g, '\\\\') : json;
+  }
+  const s = typeof value === 'string' ? value : typeof value === 'boolean' ? (value ? 't' : 'f') : value instanceof Date ? value.toISOString() : String(value);
+  return SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : s;
 }
 
 async function stageByCopy(client: pg.PoolClient, table: string, columns: Columns, rows: unknown[][]): Promise<void> {

@@ -193,6 +193,46 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
     await page.screenshot({ path: screenshotPath('overlap'), fullPage: true });
   });
 
+  it('builds a rule tag and sees its size; tags a profile by hand and in bulk from a CSV', async () => {
+    await page.goto(`${base}/tags`);
+    await page.getByRole('button', { name: 'New tag' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('金卡会员');
+    await page.getByText('Rule tag (computed from a rule)').click();
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const first = page.getByTestId('rule-condition').nth(0);
+    await first.getByLabel('Trait', { exact: true }).fill('plan');
+    await first.getByLabel('Value', { exact: true }).fill('gold');
+    await estimate(17);
+    // NOT around the condition: the complement.
+    await first.getByRole('button', { name: 'Negate (NOT)' }).click();
+    await page.getByTestId('rule-not').waitFor();
+    await estimate(18);
+    await page.getByRole('button', { name: 'Remove the NOT' }).click();
+    await estimate(17);
+    await page.screenshot({ path: screenshotPath('tag-builder'), fullPage: true });
+    await page.getByTestId('save-tag').click();
+    await page.getByText('17 profiles', { exact: true }).waitFor();
+    expect(await page.getByTestId('tag-title').textContent()).toBe('金卡会员');
+    const stored = await database.db.selectFrom('tags').select(['kind', 'rule']).where('workspace_id', '=', ws.id).where('name', '=', '金卡会员').executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ kind: 'rule', rule: { condition: { kind: 'and', conditions: [{ kind: 'trait', trait: 'plan', op: 'eq', value: 'gold' }] } } });
+
+    // A manual tag: one profile by its userId, then a CSV of two more (one unknown).
+    await page.goto(`${base}/tags`);
+    await page.getByTestId('tags-table').getByRole('link', { name: 'KOC 种子用户' }).click();
+    await page.getByText('Manual tagging').waitFor();
+    await page.locator('.ant-form-item', { hasText: 'Find by' }).locator('.ant-select').click();
+    await chooseOption('userId');
+    await page.getByLabel('Profile ID or identifier value').fill(`m-${tag}-3`);
+    await page.getByTestId('apply-tag').click();
+    await page.getByText(/Tag applied to profile \d+/).waitFor();
+    await page.locator('input[type=file]').setInputFiles({ name: 'koc.csv', mimeType: 'text/csv', buffer: Buffer.from(`userId,value\nm-${tag}-4,A\nm-${tag}-5,B\nnobody-${tag},C\n`) });
+    await page.getByTestId('csv-result').getByText('Applied to 2, removed from 0, 1 rows unmatched').waitFor();
+    await page.getByText('3 profiles', { exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'CSV import' }).first().waitFor();
+    await page.locator('.ant-message-notice').first().waitFor({ state: 'detached' });
+    await page.screenshot({ path: screenshotPath('tag-manual'), fullPage: true });
+  });
+
   it('browses the event schema', async () => {
     await page.getByRole('menuitem', { name: 'Data' }).click();
     await page.getByRole('menuitem', { name: 'Event schema' }).click();
@@ -220,6 +260,29 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
     await first.getByLabel('Value', { exact: true }).fill('北京');
     await estimate(10);
     expect(await page.getByTestId('save-segment').count()).toBe(0);
+
+    // A nested OR group of other kinds (lifecycle, consent) under a NOT, then the same builder in Chinese.
+    await page.getByRole('button', { name: 'Add group' }).click();
+    const nested = page.getByTestId('rule-group').nth(1);
+    await nested.getByTestId('rule-condition').nth(0).locator('.ant-select').first().click();
+    await chooseOption('Lifecycle (AIPL)');
+    await nested.getByRole('button', { name: 'Add condition' }).click();
+    await nested.getByTestId('rule-condition').nth(1).locator('.ant-select').first().click();
+    await chooseOption('Consent');
+    await nested.getByRole('button', { name: 'Negate (NOT)' }).first().click();
+    await page.getByTestId('rule-not').waitFor();
+    await page.locator('[data-testid="rule-estimate"][data-size]').waitFor();
+    expect(await page.getByTestId('rule-node-error').count()).toBe(0);
+    const rule = await page.evaluate(() => document.querySelectorAll('[data-testid="rule-condition"]').length);
+    expect(rule).toBe(3);
+    await page.getByTestId('language-switch').click();
+    await page.locator('.ant-select-dropdown:visible').getByTitle('简体中文').click();
+    await page.getByText('不满足以下条件').waitFor();
+    await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'detached' });
+    await page.screenshot({ path: screenshotPath('segment-builder-zh'), fullPage: true });
+    await page.getByTestId('language-switch').click();
+    await page.locator('.ant-select-dropdown:visible').getByTitle('English').click();
+    await page.getByText('None of this holds').waitFor();
 
     await page.goto(`${base}/tags?tab=overlap`);
     await page.getByTestId('overlap-choose').click();

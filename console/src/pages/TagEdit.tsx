@@ -49,6 +49,7 @@ function TagForm({ tag, groups, onSaved }: { tag?: TagRow; groups: TagGroup[]; o
   const [rule, setRule] = useState<Rule>(() => (tag?.rule ? editableRule(tag.rule) : emptyRule()));
   const [saveErrors, setSaveErrors] = useState<{ path?: string; message: string }[]>();
   const [saving, setSaving] = useState(false);
+  const [changes, setChanges] = useState(0);
   useEffect(() => setSaveErrors(undefined), [rule]);
   const live = !tag || (!tag.archivedAt && !tag.mergedInto);
   const writable = canWrite && live;
@@ -134,14 +135,16 @@ function TagForm({ tag, groups, onSaved }: { tag?: TagRow; groups: TagGroup[]; o
                 <RuleEditor value={rule} onChange={setRule} readOnly={!live} saveErrors={saveErrors} />
               </Form.Item>
             )}
-            <Space>
-              {writable && <Button type="primary" htmlType="submit" loading={saving} data-testid="save-tag">{t('common.save')}</Button>}
-              <Button onClick={() => navigate('/tags')}>{t('common.back')}</Button>
-            </Space>
+            <div>
+              <Space>
+                {writable && <Button type="primary" htmlType="submit" loading={saving} data-testid="save-tag">{t('common.save')}</Button>}
+                <Button onClick={() => navigate('/tags')}>{t('common.back')}</Button>
+              </Space>
+            </div>
           </Form>
         </Card>
-        {tag && tag.kind === 'manual' && writable && <TagManualCard tag={tag} onChanged={onSaved} />}
-        {tag && <HistoryCard tagId={tag.id} />}
+        {tag && tag.kind === 'manual' && writable && <TagManualCard tag={tag} onChanged={() => { onSaved(); setChanges((n) => n + 1); }} />}
+        {tag && <HistoryCard tagId={tag.id} version={changes} />}
       </Space>
     </RuleOptionsProvider>
   );
@@ -157,10 +160,15 @@ interface HistoryEntry {
   at: string;
 }
 
-function HistoryCard({ tagId }: { tagId: string }) {
+/** The tag's history, read again after each change made on this page (`version`). */
+function HistoryCard({ tagId, version }: { tagId: string; version: number }) {
   const { t } = useTranslation();
   const format = useFormat();
   const state = useApi<{ data: HistoryEntry[] }>(`/api/v1/tags/${encodeURIComponent(tagId)}/history`, { limit: 100 });
+  const { reload } = state;
+  useEffect(() => {
+    if (version > 0) reload();
+  }, [version, reload]);
   return (
     <Card title={t('tagsPage.history')}>
       <Loaded state={state} feature={t('tagsPage.history')}>

@@ -62,9 +62,9 @@ export function ConditionFields({ node, onChange, errors, disabled, schema }: Pr
   const eventField = () => (
     <SuggestInput key="event" value={str('event')} onChange={(event) => set({ event })} options={eventNames} label={t('rules.event')} disabled={disabled} status={status('event')} />
   );
-  const filters = () => (
+  const filters = () => (disabled && !(node.where as unknown[] | undefined)?.length ? null : (
     <FiltersInput value={node.where as PropertyFilter[] | undefined} onChange={(where) => set({ where })} ops={schema.propertyFilterOps} properties={propertiesOf(str('event'))} errors={errors} disabled={disabled} />
-  );
+  ));
 
   switch (node.kind) {
     case 'trait': {

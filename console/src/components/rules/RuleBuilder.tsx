@@ -133,7 +133,7 @@ function LeafView({ node, path, onChange, onRemove, errors, readOnly, schema }: 
           aria-label={t('rules.kindLabel')}
           value={node.kind}
           disabled={readOnly}
-          style={{ width: 150, flex: 'none' }}
+          style={{ width: 170, flex: 'none' }}
           popupMatchSelectWidth={false}
           onChange={(kind: string) => onChange(defaultCondition(kind, schema))}
           options={leafKinds(schema).map((k) => ({ value: k, label: t(`rules.kinds.${k}`, { defaultValue: k }) }))}

@@ -37,13 +37,16 @@ interface StepRow {
  * position updates, path steps and outbox rows commit together or not at all. A worker killed mid-chunk leaves the
  * rows as they were, to be claimed again. PostgreSQL workers claim with SKIP LOCKED and so share the work.
  */
-export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: string): Promise<number> {
+export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: string, freshWithinMs?: number): Promise<number> {
+  // The fresh lane (freshWithinMs) takes only positions that fell due in the last moments, so a timer due now is not
+  // queued behind a backlog of older ones (100,000 people released from the same minute).
+  const fresh = freshWithinMs === undefined ? sql`` : sql`AND due_at > ${new Date(now.getTime() - freshWithinMs)}`;
   return db.transaction().execute(async (trx) => {
     const { rows } = await sql<{
       workspace_id: string; id: number; journey_id: string; version: number; profile_id: number; node_id: string; node_since: Date;
       arrived: boolean; matched_event: Record<string, unknown> | null; trigger: Record<string, unknown>; entered_at: Date;
     }>`SELECT workspace_id, id, journey_id, version, profile_id, node_id, node_since, arrived, matched_event, trigger, entered_at
-      FROM journey_entries WHERE status = 'active' AND due_at <= ${now} ${workspaceId ? sql`AND workspace_id = ${workspaceId}` : sql``} ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`.execute(trx);
+      FROM journey_entries WHERE status = 'active' AND due_at <= ${now} ${fresh} ${workspaceId ? sql`AND workspace_id = ${workspaceId}` : sql``} ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`.execute(trx);
     if (rows.length === 0) return 0;
 
     const workspaces = [...new Set(rows.map((r) => r.workspace_id))];

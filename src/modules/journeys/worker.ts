@@ -6,6 +6,9 @@ import { deliverOutboxBatch } from './batch-sender.js';
 import { claimOutbox, renewLease } from './sender.js';
 import { consumeEvents, consumeTagChanges, runSchedules } from './triggers.js';
 
+/** Positions due within this long are moved ahead of an older backlog. */
+const FRESH_LANE_MS = 1_000;
+
 export interface JourneyPassOptions {
   publicUrl: string;
   /** The clock (tests move it forward); default: the real time at each step. */
@@ -58,7 +61,11 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
   let movesDone = false;
   const moving = (async () => {
     try {
-      for (let n = chunk; n === chunk; ) counts.moved += n = await advanceDue(db, now(), chunk, opts.workspaceId);
+      // Oldest first; before each chunk of the backlog, a small chunk of what fell due in the last second.
+      for (let n = chunk; n === chunk; ) {
+        counts.moved += await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS);
+        counts.moved += n = await advanceDue(db, now(), chunk, opts.workspaceId);
+      }
     } finally {
       movesDone = true;
     }

@@ -158,9 +158,28 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="segment-members"] tbody tr.ant-table-row').length === 5);
     expect(await page.getByTestId('members-next').isDisabled()).toBe(true);
 
+    // A snapshot freezes the members as a static segment.
+    await page.getByRole('button', { name: 'Save snapshot' }).click();
+    await page.locator('.ant-modal-wrap:visible').getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('segment-title').getByText(/上海会员 snapshot/).waitFor();
+    expect(await page.getByTestId('segment-size').textContent()).toBe('25');
+    await page.getByText('Static segment', { exact: true }).waitFor();
+
+    // A static segment from an uploaded CSV of user ids (one unknown).
+    await page.getByRole('menuitem', { name: 'Segments' }).click();
+    await page.getByRole('button', { name: 'Static segment from CSV' }).click();
+    const modal = page.locator('.ant-modal-wrap:visible');
+    await modal.getByLabel('Name', { exact: true }).fill('活动名单');
+    await modal.locator('input[type=file]').setInputFiles({ name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from(`userId\nm-${tag}-1\nm-${tag}-2\nghost-${tag}\n`) });
+    await modal.getByText('list.csv').waitFor();
+    await modal.getByRole('button', { name: 'Create' }).click();
+    await page.getByText('Static segment created: 2 profiles, 1 rows unmatched').waitFor();
+    await page.getByTestId('segment-title').getByText('活动名单').waitFor();
+    expect(await page.getByTestId('segment-size').textContent()).toBe('2');
+
     await page.getByRole('menuitem', { name: 'Segments' }).click();
     const table = page.getByTestId('segments-table');
-    await table.getByRole('row', { name: /上海会员/ }).getByText('25').waitFor();
+    await table.getByRole('row', { name: /上海会员/ }).first().getByText('25').waitFor();
     await page.screenshot({ path: screenshotPath('segments') });
   });
 

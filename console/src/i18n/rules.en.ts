@@ -63,6 +63,9 @@ export const rulesEn: typeof rulesZhCN = {
     causes: { manual: 'Manual', import: 'CSV import', journey: 'Journey', rule: 'Rule', archive: 'Archive', merge: 'Merge' },
   },
   segmentsPage: {
+    newStatic: 'Static segment from CSV', snapshot: 'Save snapshot', snapshotName: '{{name}} snapshot {{date}}', snapshotHint: 'Freezes the current {{size}} members as a static segment; it no longer follows the rule.',
+    csvFile: 'CSV file', chooseCsv: 'Choose a file', csvHint: 'Header row; the first column is profile_id or an identifier type (phone, member_no…)', csvRequired: 'Choose a CSV file',
+    staticCreated: 'Static segment created: {{size}} profiles, {{unmatched}} rows unmatched',
     title: 'Segments', new: 'New segment', editTitle: 'Edit segment: {{name}}', search: 'Search segment names', kind: 'Kind', allKinds: 'All kinds', kindRule: 'Rule segment', kindStatic: 'Static segment',
     size: 'Profiles', computedAt: 'Computed', updatedAt: 'Updated', members: 'Members', edit: 'Edit rule', description: 'Description', nameRequired: 'Enter a name',
     saved: 'Saved: {{size}} profiles now', readOnly: 'Your role is read-only: you can try rules and see their size, but not save.', rule: 'Rule',

@@ -60,6 +60,9 @@ export const rulesZhCN = {
     causes: { manual: '手动', import: 'CSV 导入', journey: '营销旅程', rule: '规则计算', archive: '归档', merge: '合并' },
   },
   segmentsPage: {
+    newStatic: '上传 CSV 建静态人群', snapshot: '保存快照', snapshotName: '{{name}} 快照 {{date}}', snapshotHint: '把当前的 {{size}} 名成员固定为一个静态人群，之后不再随规则变化。',
+    csvFile: 'CSV 文件', chooseCsv: '选择文件', csvHint: '首行为表头，第一列为 profile_id 或身份标识类型（phone、member_no…）', csvRequired: '请选择 CSV 文件',
+    staticCreated: '已创建静态人群：{{size}} 人，未匹配 {{unmatched}} 行',
     title: '人群', new: '新建人群', editTitle: '编辑人群：{{name}}', search: '搜索人群名称', kind: '类型', allKinds: '全部类型', kindRule: '规则人群', kindStatic: '静态人群',
     size: '人数', computedAt: '计算时间', updatedAt: '更新时间', members: '成员', edit: '编辑规则', description: '描述', nameRequired: '请输入名称',
     saved: '已保存，当前 {{size}} 人', readOnly: '你的角色只能查看：可以试算规则人数，但不能保存。', rule: '规则',

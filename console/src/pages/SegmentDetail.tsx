@@ -1,4 +1,4 @@
-import { DownloadOutlined, EditOutlined, ReloadOutlined } from '@ant-design/icons';
+import { CameraOutlined, DownloadOutlined, EditOutlined, ReloadOutlined } from '@ant-design/icons';
 import { App, Button, Card, Descriptions, Modal, Popconfirm, Segmented, Select, Skeleton, Space, Table, Tag, Typography } from 'antd';
 import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -11,6 +11,7 @@ import { Link, navigate } from '../router';
 import { useSession } from '../session';
 import { profileName } from './profileText';
 import type { Segment } from './Segments';
+import { StaticSegmentModal } from './StaticSegment';
 
 const SegmentTrendChart = lazy(() => import('./ruleCharts').then((m) => ({ default: m.SegmentTrendChart })));
 
@@ -40,6 +41,7 @@ function SegmentDetail({ segment, reload }: { segment: Segment; reload: () => vo
   const { canWrite } = useSession();
   const [exporting, setExporting] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [snapshot, setSnapshot] = useState(false);
   const path = `/api/v1/segments/${encodeURIComponent(segment.id)}`;
 
   const recompute = async () => {
@@ -70,6 +72,7 @@ function SegmentDetail({ segment, reload }: { segment: Segment; reload: () => vo
         <Typography.Title level={3} data-testid="segment-title">{segment.name}</Typography.Title>
         <Space wrap>
           <Button icon={<DownloadOutlined />} onClick={() => setExporting(true)}>{t('segmentsPage.export')}</Button>
+          {canWrite && <Button icon={<CameraOutlined />} onClick={() => setSnapshot(true)}>{t('segmentsPage.snapshot')}</Button>}
           {canWrite && segment.kind === 'rule' && <Button icon={<ReloadOutlined />} loading={busy} onClick={recompute}>{t('segmentsPage.recompute')}</Button>}
           {canWrite && segment.kind === 'rule' && <Button type="primary" icon={<EditOutlined />} onClick={() => navigate(`/segments/${segment.id}/edit`)}>{t('segmentsPage.edit')}</Button>}
           {canWrite && (
@@ -99,6 +102,7 @@ function SegmentDetail({ segment, reload }: { segment: Segment; reload: () => vo
         )}
       </Space>
       <ExportModal open={exporting} onClose={() => setExporting(false)} path={path} />
+      <StaticSegmentModal open={snapshot} onClose={() => setSnapshot(false)} snapshotOf={segment} />
     </>
   );
 }

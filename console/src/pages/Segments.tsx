@@ -1,4 +1,4 @@
-import { PlusOutlined } from '@ant-design/icons';
+import { PlusOutlined, UploadOutlined } from '@ant-design/icons';
 import { Button, Card, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import type { SorterResult } from 'antd/es/table/interface';
 import { useState } from 'react';
@@ -8,6 +8,7 @@ import { Loaded } from '../components/States';
 import { useFormat } from '../format';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
+import { StaticSegmentModal } from './StaticSegment';
 
 export interface Segment {
   id: string;
@@ -33,6 +34,7 @@ export function SegmentsPage() {
   const [kind, setKind] = useState<string>();
   const [sort, setSort] = useState<{ sort?: Sort; order?: 'asc' | 'desc' }>({});
   const [page, setPage] = useState(1);
+  const [uploading, setUploading] = useState(false);
   const state = useApi<{ data: Segment[]; total: number }>('/api/v1/segments', { q, kind, ...sort, limit: PAGE, offset: (page - 1) * PAGE });
 
   const onSort = (sorter: SorterResult<Segment> | SorterResult<Segment>[]) => {
@@ -46,7 +48,12 @@ export function SegmentsPage() {
     <>
       <Space style={{ width: '100%', justifyContent: 'space-between' }}>
         <Typography.Title level={3}>{t('segmentsPage.title')}</Typography.Title>
-        {canWrite && <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/segments/new')}>{t('segmentsPage.new')}</Button>}
+        {canWrite && (
+          <Space>
+            <Button icon={<UploadOutlined />} onClick={() => setUploading(true)}>{t('segmentsPage.newStatic')}</Button>
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/segments/new')}>{t('segmentsPage.new')}</Button>
+          </Space>
+        )}
       </Space>
       <Card>
         <Space style={{ marginBottom: 16 }} wrap>
@@ -84,6 +91,7 @@ export function SegmentsPage() {
           )}
         </Loaded>
       </Card>
+      <StaticSegmentModal open={uploading} onClose={() => setUploading(false)} />
     </>
   );
 }

@@ -245,6 +245,7 @@ class GroupRecorder {
       });
   }
 
+  /** One UPDATE for the group (`= ANY(ids)` keeps it on the primary key however large the table grows). */
   private async write(group: Array<{ id: string; result: SendResult }>): Promise<void> {
     const rows = group.map(({ id, result }) =>
       result.ok
@@ -256,7 +257,7 @@ class GroupRecorder {
         provider_message_id = CASE WHEN r.status = 'sent' THEN r.pmid ELSE d.provider_message_id END,
         error_kind = r.kind, error_code = r.code, error_message = r.message, updated_at = now()
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(id text, status text, pmid text, kind text, code text, message text)
-      WHERE d.workspace_id = ${this.workspaceId} AND d.id = r.id`.execute(this.db);
+      WHERE d.workspace_id = ${this.workspaceId} AND d.id = ANY(${rows.map((r) => r.id)}::text[]) AND d.id = r.id`.execute(this.db);
   }
 }
 

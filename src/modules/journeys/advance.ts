@@ -163,7 +163,8 @@ async function writeChunk(trx: Transaction<DB>, updates: EntryUpdate[], steps: S
         wait_event = u.wait_event, exit_reason = u.exit_reason, converted = u.converted, finished_at = u.finished_at, matched_event = NULL
       FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS u(ws text, id bigint, node_id text, status text, due_at timestamptz, node_since timestamptz,
         arrived boolean, wait_event text, exit_reason text, converted boolean, finished_at timestamptz)
-      WHERE e.workspace_id = u.ws AND e.id = u.id`.execute(trx);
+      WHERE e.workspace_id = ANY(${[...new Set(updates.map((u) => u.ws))]}::text[]) AND e.id = ANY(${updates.map((u) => u.id)}::bigint[])
+        AND e.workspace_id = u.ws AND e.id = u.id`.execute(trx);
   }
   if (steps.length) {
     await sql`INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at)

@@ -39,7 +39,7 @@ export async function renewLease(db: Db, rows: OutboxRow[], until: Date): Promis
   const held = rows.map((r) => ({ ws: r.workspace_id, key: r.idempotency_key, attempts: r.attempts }));
   await sql`UPDATE journey_outbox o SET lease_until = ${until}
     FROM jsonb_to_recordset(${JSON.stringify(held)}::jsonb) AS r(ws text, key text, attempts int)
-    WHERE o.workspace_id = r.ws AND o.idempotency_key = r.key AND o.status = 'in_flight' AND o.attempts = r.attempts`.execute(db);
+    WHERE o.workspace_id = ANY(${[...new Set(held.map((h) => h.ws))]}::text[]) AND o.idempotency_key = ANY(${held.map((h) => h.key)}::text[]) AND o.workspace_id = r.ws AND o.idempotency_key = r.key AND o.status = 'in_flight' AND o.attempts = r.attempts`.execute(db);
 }
 
 /** Delivers one claimed row and records the answer, once: only the claim that still holds the row may record. */
@@ -86,7 +86,7 @@ export async function recordOutcomes(db: Db, done: Array<{ row: OutboxRow; outco
       UPDATE journey_outbox o SET status = r.status, due_at = COALESCE(r.due_at, o.due_at), lease_until = NULL, result = r.result, updated_at = ${now}
       FROM jsonb_to_recordset(${JSON.stringify(rows.map(({ ws, key, attempts, status, due_at, result }) => ({ ws, key, attempts, status, due_at, result })))}::jsonb)
         AS r(ws text, key text, attempts int, status text, due_at timestamptz, result jsonb)
-      WHERE o.workspace_id = r.ws AND o.idempotency_key = r.key AND o.status = 'in_flight' AND o.attempts = r.attempts
+      WHERE o.workspace_id = ANY(${[...new Set(rows.map((r) => r.ws))]}::text[]) AND o.idempotency_key = ANY(${rows.map((r) => r.key)}::text[]) AND o.workspace_id = r.ws AND o.idempotency_key = r.key AND o.status = 'in_flight' AND o.attempts = r.attempts
       RETURNING o.workspace_id, o.idempotency_key, o.attempts`.execute(trx);
     const mine = new Set(updated.map((u) => `${u.workspace_id}\u0000${u.idempotency_key}\u0000${Number(u.attempts)}`));
     const steps = rows.filter((r) => r.status !== 'pending' && mine.has(`${r.ws}\u0000${r.key}\u0000${r.attempts}`));

@@ -180,6 +180,7 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
     await page.getByRole('menuitem', { name: 'Segments' }).click();
     const table = page.getByTestId('segments-table');
     await table.getByRole('row', { name: /上海会员/ }).first().getByText('25').waitFor();
+    await page.locator('.ant-message-notice').first().waitFor({ state: 'detached' });
     await page.screenshot({ path: screenshotPath('segments') });
   });
 

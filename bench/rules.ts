@@ -13,6 +13,7 @@ import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { wireModules } from '../src/modules/wiring.js';
 import { createWorkspace } from '../src/modules/workspaces/index.js';
+import { seedSyntheticData } from '../src/modules/demo/index.js';
 import { computeRfm, refreshStages } from '../src/modules/lifecycle/index.js';
 import { createSegment, estimateRule, processProfileChanges, recomputeRuleSegment } from '../src/modules/segments/index.js';
 import { createTag, createTagGroup } from '../src/modules/tags/index.js';
@@ -49,28 +50,10 @@ async function main(): Promise<void> {
   const ws = await createWorkspace(db, { name: 'bench' });
   console.log(`database: ${database.kind}; profiles ${profiles}, events ${profiles * 10}, orders ${profiles * 2}`);
 
-  await time('seed (seeded generator, set-based inserts)', async () => {
-    await sql`SELECT setseed(0.42)`.execute(db);
-    await sql`INSERT INTO profiles (workspace_id, id, traits, trait_times)
-      SELECT ${ws.id}, g, jsonb_build_object('plan', (ARRAY['gold','silver','bronze'])[1 + g % 3], 'age', 18 + (g * 7919) % 50,
-        'birthday', to_char(date '1970-01-01' + (g * 37) % 15000, 'YYYY-MM-DD'), 'consents', jsonb_build_object('wecom', g % 2 = 0)), '{}'
-      FROM generate_series(1, ${profiles}::int) g`.execute(db);
-    await sql`INSERT INTO identifiers (workspace_id, type, value, profile_id, origin_profile_id, first_seen_at)
-      SELECT ${ws.id}, 'userId', 'u' || g, g, g, now() FROM generate_series(1, ${profiles}::int) g`.execute(db);
-    await sql`INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, "timestamp", received_at, properties)
-      SELECT ${ws.id}, 'm' || g, 'track', (ARRAY['Product Viewed','Product Added','App Opened','Ad Clicked','Product Reviewed','Ad Impression'])[1 + floor(random() * 6)::int],
-        p, p, now() - random() * interval '180 days', now(), jsonb_build_object('price', floor(random() * 300)::int)
-      FROM (SELECT g, 1 + floor(random() * ${profiles}::int)::bigint AS p FROM generate_series(1, ${profiles * 10}::int) g) s`.execute(db);
-    await sql`INSERT INTO orders (workspace_id, order_id, identifier_id, profile_id, status, total_amount, paid_amount, refunded_amount, ordered_at, channel)
-      SELECT ${ws.id}, 'o' || g, p, p, st, amt, amt, CASE WHEN st = 'refunded' THEN amt WHEN st = 'partially_refunded' THEN round(amt / 2, 2) ELSE 0 END,
-        now() - random() * interval '400 days', 'mall'
-      FROM (SELECT g, 1 + floor(random() * ${profiles}::int)::bigint AS p, round((random() * 1000)::numeric, 2) AS amt,
-        (ARRAY['paid','paid','paid','paid','partially_refunded','refunded','cancelled','pending'])[1 + floor(random() * 8)::int] AS st
-        FROM generate_series(1, ${profiles * 2}::int) g) s`.execute(db);
-    await sql`INSERT INTO order_items (workspace_id, order_id, line, sku, category, quantity, price)
-      SELECT ${ws.id}, 'o' || g, 0, 'SKU-' || (g % 200), (ARRAY['skincare','makeup','fragrance'])[1 + g % 3], 1, 10 FROM generate_series(1, ${profiles * 2}::int) g`.execute(db);
-    await sql`ANALYZE`.execute(db);
-  });
+  // The same generator as `siyu bench seed --profiles N`.
+  await time('seed (siyu bench seed: seeded generator, set-based inserts)', () =>
+    seedSyntheticData(db, ws.id, { profiles, onProgress: (p) => process.stderr.write(`\r  ${p.step} ${p.done}/${p.total}   `) }),
+  );
 
   const baseline = await time('baseline: count(*) over the workspace events', () => sql`SELECT count(*) FROM events WHERE workspace_id = ${ws.id}`.execute(db));
   const ratio = (ms: number) => `(${(ms / baseline.ms).toFixed(1)}× baseline)`;
@@ -115,8 +98,8 @@ async function main(): Promise<void> {
   });
   console.log(`  ${ratio(defs.ms)}`);
   await sql`DELETE FROM profile_changes WHERE workspace_id = ${ws.id}`.execute(db);
-  await sql`INSERT INTO profile_changes (workspace_id, profile_id) SELECT ${ws.id}, 1 + floor(random() * ${profiles}::int)::bigint
-    FROM generate_series(1, ${realtimeProfiles}::int) ON CONFLICT DO NOTHING`.execute(db);
+  await sql`INSERT INTO profile_changes (workspace_id, profile_id)
+    SELECT ${ws.id}, id FROM profiles WHERE workspace_id = ${ws.id} ORDER BY random() LIMIT ${realtimeProfiles}`.execute(db);
   const queued = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM profile_changes WHERE workspace_id = ${ws.id}`.execute(db)).rows[0]?.n);
   const batches: number[] = [];
   const rt = await time(`real time: re-decide ${queued} changed profiles (batches of 500)`, async () => {

@@ -3,6 +3,7 @@ import { AppError } from '../../platform/errors.js';
 import { registerServeCommands } from './serve.js';
 import { registerWorkspaceCommands } from './workspace.js';
 import { registerImportCommands } from './import.js';
+import { registerBenchCommands } from './bench.js';
 import { wireModules } from '../../modules/wiring.js';
 
 /** The `siyu` CLI: thin commands over the modules' public APIs. */
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<void> {
   registerServeCommands(program);
   registerWorkspaceCommands(program);
   registerImportCommands(program);
+  registerBenchCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -5,7 +5,7 @@ import { defineRoute } from '../../platform/http/route.js';
 import { createChannelConfig, deleteChannelConfig, getChannelConfig, listChannelConfigs, updateChannelConfig } from './configs.js';
 import { deliver, getDelivery, listProfileDeliveries } from './deliveries.js';
 import { loadAdapter } from './registry.js';
-import { ChannelConfigInput, ChannelConfigUpdate, ChannelConfigView, ChannelKind, ChannelMessage } from './schema.js';
+import { ChannelConfigInput, ChannelConfigUpdate, ChannelConfigView, ChannelKind, ChannelMessage, channelOfProvider, providerSchemas, type ProviderKind } from './schema.js';
 import { notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 
@@ -52,6 +52,19 @@ export function registerChannelRoutes(app: FastifyInstance, ctx: AppContext): vo
     { method: 'GET', url: '/api/v1/channels', summary: 'List channel configurations (secrets are never returned)', tags, auth: 'admin',
       query: z.object({ channel: ChannelKind.optional() }), response: z.object({ data: z.array(ChannelConfigView) }) },
     async ({ workspaceId, query }) => ({ data: await listChannelConfigs(db, workspaceId, query.channel, ctx.publicUrl) }),
+  );
+  defineRoute(
+    app,
+    { method: 'GET', url: '/api/v1/channels/providers', summary: 'The providers described for settings forms: channel, settings and secrets (write-only) as JSON Schema', tags, auth: 'admin',
+      response: z.object({ data: z.array(z.object({ provider: z.string(), channel: ChannelKind, settings: z.unknown(), secrets: z.unknown() })) }) },
+    async () => ({
+      data: (Object.keys(providerSchemas) as ProviderKind[]).map((provider) => ({
+        provider,
+        channel: channelOfProvider[provider],
+        settings: z.toJSONSchema(providerSchemas[provider].settings, { io: 'input' }),
+        secrets: z.toJSONSchema(providerSchemas[provider].secrets, { io: 'input' }),
+      })),
+    }),
   );
   defineRoute(
     app,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
 import { TemplateDataOverride, TemplateInput, TemplateView } from './schema.js';
-import { createTemplate, deleteTemplate, getTemplate, listTemplates, previewTemplate, testSendTemplate, updateTemplate } from './service.js';
+import { createTemplate, deleteTemplate, getTemplate, listTemplates, previewDraft, previewTemplate, testSendTemplate, updateTemplate } from './service.js';
 
 const Rendered = z.object({
   message: z.record(z.string(), z.unknown()).describe('the rendered message, as channels take it'),
@@ -37,6 +37,13 @@ export function registerTemplateRoutes(app: FastifyInstance, ctx: AppContext): v
   defineRoute(app, { method: 'POST', url: '/api/v1/templates/:id/preview', summary: 'Render for a profile and/or given data (SMS: length and segments)', tags, auth: 'admin',
     params: Id, body: PreviewBody, response: Rendered },
     ({ workspaceId, params, body }) => previewTemplate(db, workspaceId, params.id, body));
+  // The same read as a GET, so read-only roles (analysts) can see a template rendered for a person.
+  defineRoute(app, { method: 'GET', url: '/api/v1/templates/:id/preview', summary: 'Render a stored template for a profile (the GET form of the preview)', tags, auth: 'admin',
+    params: Id, query: z.object({ profileId: z.coerce.number().int().positive().optional() }), response: Rendered },
+    ({ workspaceId, params, query }) => previewTemplate(db, workspaceId, params.id, { profileId: query.profileId }));
+  defineRoute(app, { method: 'POST', url: '/api/v1/templates/preview', summary: 'Render a template being edited (not saved) for a profile: Liquid errors are a 400 naming the part, like a save', tags, auth: 'admin',
+    body: PreviewBody.extend({ template: TemplateInput }), response: Rendered },
+    ({ workspaceId, body }) => previewDraft(db, workspaceId, body.template, body));
   defineRoute(app, { method: 'POST', url: '/api/v1/templates/:id/test-send', summary: "Render for a profile and send through a channel now (to the profile's address, or `to`)", tags, auth: 'admin',
     params: Id,
     body: PreviewBody.extend({ channelId: z.string(), to: z.string().optional() }),

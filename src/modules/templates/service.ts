@@ -113,6 +113,14 @@ export async function previewTemplate(db: Db, workspaceId: string, id: string, i
   return renderTemplate(bodyOf(row), data, { unsubscribeUrl: '#unsubscribe' });
 }
 
+/** Renders a template as edited, before it is saved: checked like a save (errors name the part), then rendered. */
+export async function previewDraft(db: Db, workspaceId: string, input: TemplateInput, preview: PreviewInput): Promise<Rendered> {
+  validateTemplate(input);
+  const { data } = await dataFor(db, workspaceId, preview);
+  const { name: _name, ...body } = input;
+  return renderTemplate(body as TemplateBody, data, { unsubscribeUrl: '#unsubscribe' });
+}
+
 /**
  * What a journey step needs: the template rendered for one person (traits, tags, points, plus the step's event,
  * coupon…), and the person's address on the template's channel, if they have one (else: fall back or skip).

@@ -30,7 +30,14 @@ describeEachDatabase('OneID identity resolution', (ctx) => {
 
     // The absorbed id redirects forever.
     const old = await app.inject({ method: 'GET', url: `/api/v1/profiles/${Math.max(anon.id, user.id)}`, headers: bearer(ws.adminToken) });
-    expect(old.json()).toMatchObject({ id: merged.id, redirectedFrom: Math.max(anon.id, user.id) });
+    expect(old.json()).toMatchObject({ id: merged.id, redirectedFrom: Math.max(anon.id, user.id), absorbedIds: [Math.max(anon.id, user.id)] });
+    expect(old.json().identifiers.map((i: { type: string }) => i.type).sort()).toEqual(['anonymousId', 'userId']);
+    expect(new Date(old.json().merges[0].createdAt).getTime()).not.toBeNaN();
+    // Unknown ids and identifiers are 404s, not errors.
+    const missing = await app.inject({ method: 'GET', url: '/api/v1/profiles/987654321987', headers: bearer(ws.adminToken) });
+    expect(missing.statusCode).toBe(404);
+    const unknown = await app.inject({ method: 'GET', url: '/api/v1/profiles/lookup?type=userId&value=nobody', headers: bearer(ws.adminToken) });
+    expect(unknown.statusCode).toBe(404);
   });
 
   it('resolves traits by the newest value per trait, whatever the arrival order', async () => {

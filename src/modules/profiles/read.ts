@@ -1,78 +1,114 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
-import { currentProfileOf, normaliseIdentifier } from '../identity/index.js';
+import { normaliseIdentifier } from '../identity/index.js';
 import { CHANNEL_OF_IDENTIFIER, type ProfileView } from './schema.js';
 
 export async function getProfile(db: Db, workspaceId: string, requestedId: number): Promise<ProfileView> {
-  const id = await currentProfileOf(db, workspaceId, requestedId);
-  const [profile, identifiers, merges, conflicts, absorbed] = await Promise.all([
-    db.selectFrom('profiles').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirstOrThrow(),
-    db.selectFrom('identifiers').select(['id', 'type', 'value', 'first_seen_at']).where('workspace_id', '=', workspaceId).where('profile_id', '=', id).orderBy('id').execute(),
-    db
-      .selectFrom('profile_merges')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where((eb) => eb.or([eb('profile_id', '=', id), eb('other_profile_id', '=', id)]))
-      .orderBy('id', 'desc')
-      .execute(),
-    sql<{ a_type: string; a_value: string; b_type: string; b_value: string; reason: string; message_id: string; event_time: Date }>`
-      SELECT ia.type AS a_type, ia.value AS a_value, ib.type AS b_type, ib.value AS b_value, c.reason, c.message_id, c.event_time
-      FROM identity_conflicts c
-      JOIN identifiers ia ON ia.workspace_id = c.workspace_id AND ia.id = c.a
-      JOIN identifiers ib ON ib.workspace_id = c.workspace_id AND ib.id = c.b
-      WHERE c.workspace_id = ${workspaceId} AND (ia.profile_id = ${id} OR ib.profile_id = ${id})
-      ORDER BY c.event_time DESC LIMIT 100`.execute(db),
-    db.selectFrom('profiles').select('id').where('workspace_id', '=', workspaceId).where('merged_into', '=', id).orderBy('id').execute(),
-  ]);
-  const channels = [...new Set(identifiers.map((i) => CHANNEL_OF_IDENTIFIER[i.type]).filter((c): c is string => !!c))].sort();
-  return {
-    id,
-    ...(id !== requestedId ? { redirectedFrom: requestedId } : {}),
-    traits: profile.traits,
-    traitTimes: profile.trait_times,
-    identifiers: identifiers.map((i) => ({ id: i.id, type: i.type, value: i.value, firstSeenAt: i.first_seen_at })),
-    channels,
-    merges: merges.map((m) => ({
-      id: m.id,
-      kind: m.kind,
-      profileId: m.profile_id,
-      otherProfileId: m.other_profile_id,
-      identifierIds: m.identifier_ids.map(Number),
-      reason: m.reason,
-      messageId: m.message_id,
-      createdBy: m.created_by,
-      createdAt: m.created_at,
-      undoneAt: m.undone_at,
-    })),
-    conflicts: conflicts.rows.map((c) => ({
-      identifier: `${c.a_type}:${c.a_value}`,
-      otherIdentifier: `${c.b_type}:${c.b_value}`,
-      reason: c.reason,
-      messageId: c.message_id,
-      eventTime: c.event_time,
-    })),
-    absorbedIds: absorbed.map((a) => a.id),
-    firstSeenAt: profile.first_seen_at,
-    lastSeenAt: profile.last_seen_at,
-    createdAt: profile.created_at,
-  };
+  const view = await readProfileView(db, workspaceId, sql`SELECT ${requestedId}::bigint AS id`);
+  if (!view || view === 'unresolved') throw notFound(`profile ${requestedId}`);
+  return view;
 }
 
 /** The live profile of an identifier, by type and value (normalised like ingest does: email case, phone E.164). */
 export async function lookupProfile(db: Db, workspaceId: string, type: string, rawValue: string): Promise<ProfileView> {
   const value = normaliseIdentifier(type, rawValue);
   if (value === null) throw invalid(`"${rawValue}" is not a valid ${type}`, [{ path: 'query.value', message: 'not a usable identifier' }]);
-  const row = await db
-    .selectFrom('identifiers')
-    .select('profile_id')
-    .where('workspace_id', '=', workspaceId)
-    .where('type', '=', type)
-    .where('value', '=', value)
-    .executeTakeFirst();
-  if (!row) throw notFound(`profile with ${type} ${value}`);
-  if (row.profile_id === null) throw new AppError('conflict', `the profile of ${type} ${value} is being resolved; retry in a moment`);
-  return getProfile(db, workspaceId, row.profile_id);
+  const view = await readProfileView(
+    db,
+    workspaceId,
+    sql`SELECT profile_id AS id FROM identifiers WHERE workspace_id = ${workspaceId} AND type = ${type} AND value = ${value}`,
+  );
+  if (!view) throw notFound(`profile with ${type} ${value}`);
+  if (view === 'unresolved') throw new AppError('conflict', `the profile of ${type} ${value} is being resolved; retry in a moment`);
+  return view;
+}
+
+interface ProfileViewRow {
+  started: number;
+  chained: number;
+  requested: number | null;
+  id: number | null;
+  traits: Record<string, unknown>;
+  trait_times: Record<string, string>;
+  first_seen_at: Date | null;
+  last_seen_at: Date | null;
+  created_at: Date;
+  identifiers: Array<{ id: number; type: string; value: string; first_seen_at: string }>;
+  merges: Array<{ id: number; kind: string; profile_id: number; other_profile_id: number; identifier_ids: number[]; reason: string; message_id: string | null; created_by: string | null; created_at: string; undone_at: string | null }>;
+  conflicts: Array<{ a_type: string; a_value: string; b_type: string; b_value: string; reason: string; message_id: string; event_time: string }>;
+  absorbed: number[];
+}
+
+/**
+ * The whole 360° identity view in one statement (one round trip): the start id, its redirects to the live profile,
+ * and the profile's identifiers, merges, conflicts and absorbed ids as JSON. A lookup was seven statements, and
+ * under load each round trip, not the work, was what made its latency.
+ */
+async function readProfileView(db: Db, workspaceId: string, start: ReturnType<typeof sql>): Promise<ProfileView | 'unresolved' | null> {
+  const { rows } = await sql<ProfileViewRow>`
+    WITH RECURSIVE start AS (${start}),
+    chain AS (
+      SELECT p.id, p.merged_into, 0 AS hops FROM start JOIN profiles p ON p.workspace_id = ${workspaceId} AND p.id = start.id
+      UNION ALL
+      SELECT p.id, p.merged_into, c.hops + 1 FROM chain c JOIN profiles p ON p.workspace_id = ${workspaceId} AND p.id = c.merged_into WHERE c.hops < 32
+    ),
+    live AS (SELECT id FROM chain WHERE merged_into IS NULL LIMIT 1)
+    SELECT (SELECT count(*)::int FROM start) AS started, (SELECT count(*)::int FROM chain) AS chained, (SELECT id FROM start LIMIT 1) AS requested, p.id, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at, p.created_at,
+      (SELECT coalesce(json_agg(json_build_object('id', i.id, 'type', i.type, 'value', i.value, 'first_seen_at', i.first_seen_at) ORDER BY i.id), '[]')
+         FROM identifiers i WHERE i.workspace_id = ${workspaceId} AND i.profile_id = p.id) AS identifiers,
+      (SELECT coalesce(json_agg(m ORDER BY m.id DESC), '[]') FROM (
+         SELECT * FROM profile_merges WHERE workspace_id = ${workspaceId} AND profile_id = p.id
+         UNION SELECT * FROM profile_merges WHERE workspace_id = ${workspaceId} AND other_profile_id = p.id) m) AS merges,
+      (SELECT coalesce(json_agg(x ORDER BY x.event_time DESC), '[]') FROM (
+         SELECT ia.type AS a_type, ia.value AS a_value, ib.type AS b_type, ib.value AS b_value, c.reason, c.message_id, c.event_time
+         FROM identity_conflicts c
+         JOIN identifiers ia ON ia.workspace_id = c.workspace_id AND ia.id = c.a
+         JOIN identifiers ib ON ib.workspace_id = c.workspace_id AND ib.id = c.b
+         WHERE c.workspace_id = ${workspaceId} AND (ia.profile_id = p.id OR ib.profile_id = p.id)
+         ORDER BY c.event_time DESC LIMIT 100) x) AS conflicts,
+      (SELECT coalesce(array_agg(a.id ORDER BY a.id), '{}') FROM profiles a WHERE a.workspace_id = ${workspaceId} AND a.merged_into = p.id) AS absorbed
+    FROM (SELECT 1) one
+    LEFT JOIN live ON true
+    LEFT JOIN profiles p ON p.workspace_id = ${workspaceId} AND p.id = live.id`.execute(db);
+  const row = rows[0];
+  if (!row || row.started === 0) return null;
+  if (row.requested === null) return 'unresolved'; // an identifier whose component waits for its recompute
+  if (row.chained === 0) return null;
+  if (row.id === null) throw new AppError('internal', `profile ${row.requested} has no live profile (redirect loop?)`);
+  const identifiers = row.identifiers.map((i) => ({ id: Number(i.id), type: i.type, value: i.value, firstSeenAt: new Date(i.first_seen_at) }));
+  const channels = [...new Set(identifiers.map((i) => CHANNEL_OF_IDENTIFIER[i.type]).filter((c): c is string => !!c))].sort();
+  return {
+    id: row.id,
+    ...(row.id !== Number(row.requested) ? { redirectedFrom: Number(row.requested) } : {}),
+    traits: row.traits,
+    traitTimes: row.trait_times,
+    identifiers,
+    channels,
+    merges: row.merges.map((m) => ({
+      id: Number(m.id),
+      kind: m.kind as ProfileView['merges'][number]['kind'],
+      profileId: Number(m.profile_id),
+      otherProfileId: Number(m.other_profile_id),
+      identifierIds: m.identifier_ids.map(Number),
+      reason: m.reason,
+      messageId: m.message_id,
+      createdBy: m.created_by,
+      createdAt: new Date(m.created_at),
+      undoneAt: m.undone_at === null ? null : new Date(m.undone_at),
+    })),
+    conflicts: row.conflicts.map((c) => ({
+      identifier: `${c.a_type}:${c.a_value}`,
+      otherIdentifier: `${c.b_type}:${c.b_value}`,
+      reason: c.reason,
+      messageId: c.message_id,
+      eventTime: new Date(c.event_time),
+    })),
+    absorbedIds: row.absorbed.map(Number),
+    firstSeenAt: row.first_seen_at,
+    lastSeenAt: row.last_seen_at,
+    createdAt: row.created_at,
+  };
 }
 
 export interface ProfileSummaryRow {

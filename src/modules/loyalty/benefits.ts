@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
 
 /** What a tier gives; stored as the tier's `benefits`. */
@@ -41,4 +41,26 @@ export async function pointsMultiplierOf(db: Kysely<DB> | Transaction<DB>, works
     .executeTakeFirst();
   const multiplier = (row?.benefits as TierBenefits | undefined)?.pointsMultiplier;
   return typeof multiplier === 'number' && multiplier > 0 ? multiplier : 1;
+}
+
+/** The points multipliers of several profiles' current tiers (profiles without one are left out: 1). */
+export async function pointsMultipliersOf(db: Kysely<DB> | Transaction<DB>, workspaceId: string, profileIds: number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (profileIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('members')
+    .innerJoin('member_tiers', (j) => j.onRef('member_tiers.workspace_id', '=', 'members.workspace_id').onRef('member_tiers.id', '=', 'members.tier_id'))
+    .select(['members.profile_id', 'member_tiers.benefits'])
+    .where('members.workspace_id', '=', workspaceId)
+    .where('members.profile_id', '=', sql<number>`ANY(${[...new Set(profileIds)]}::bigint[])`)
+    .where('members.status', '=', 'active')
+    .orderBy('members.profile_id')
+    .orderBy('members.joined_at')
+    .execute();
+  for (const r of rows) {
+    if (out.has(r.profile_id)) continue; // the earliest card's tier, as pointsMultiplierOf
+    const multiplier = (r.benefits as TierBenefits | undefined)?.pointsMultiplier;
+    out.set(r.profile_id, typeof multiplier === 'number' && multiplier > 0 ? multiplier : 1);
+  }
+  return out;
 }

@@ -140,4 +140,21 @@ export async function returnCouponsForOrder(db: Db, workspaceId: string, orderId
   });
 }
 
+/** The orders hook's form: coupons of those orders that are now refunded or cancelled go back (one statement). */
+export async function returnCouponsOfUndoneOrders(db: Db, workspaceId: string, orderIds: string[], now = new Date()): Promise<number> {
+  if (orderIds.length === 0) return 0;
+  return db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ profile_id: number }>`
+      UPDATE coupons AS c SET status = 'issued', order_id = NULL, redeemed_at = NULL, discount_amount = NULL, order_amount = NULL, returned_at = ${now}
+      FROM orders o, coupon_templates t
+      WHERE c.workspace_id = ${workspaceId} AND c.order_id = ANY(${orderIds}::text[]) AND c.status = 'redeemed'
+        AND (c.valid_until IS NULL OR c.valid_until > ${now})
+        AND o.workspace_id = c.workspace_id AND o.order_id = c.order_id AND o.status IN ('refunded', 'cancelled')
+        AND t.workspace_id = c.workspace_id AND t.id = c.template_id AND t.return_on_refund
+      RETURNING c.profile_id`.execute(trx);
+    await touchProfiles(trx, workspaceId, rows.map((r) => Number(r.profile_id)).sort((a, b) => a - b));
+    return rows.length;
+  });
+}
+
 const round2 = (n: number) => Math.round(n * 100) / 100;

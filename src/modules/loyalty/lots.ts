@@ -25,6 +25,24 @@ export async function openLots(trx: Trx, workspaceId: string, profileId: number)
   return rows.map((r) => ({ entryId: r.entry_id, remaining: r.remaining, expiresAt: r.expires_at, sourceType: r.source_type, sourceId: r.source_id }));
 }
 
+/** The open lots of several profiles, each list in consumption order (one statement). */
+export async function openLotsOf(trx: Trx, workspaceId: string, profileIds: number[]): Promise<Map<number, OpenLot[]>> {
+  const out = new Map<number, OpenLot[]>(profileIds.map((p) => [p, []]));
+  if (profileIds.length === 0) return out;
+  const rows = await trx
+    .selectFrom('points_lots')
+    .select(['profile_id', 'entry_id', 'remaining', 'expires_at', 'source_type', 'source_id'])
+    .where('workspace_id', '=', workspaceId)
+    .where('profile_id', '=', sql<number>`ANY(${profileIds}::bigint[])`)
+    .where('remaining', '>', 0)
+    .orderBy('profile_id')
+    .orderBy(sql`expires_at NULLS LAST`)
+    .orderBy('entry_id')
+    .execute();
+  for (const r of rows) out.get(r.profile_id)?.push({ entryId: r.entry_id, remaining: r.remaining, expiresAt: r.expires_at, sourceType: r.source_type, sourceId: r.source_id });
+  return out;
+}
+
 export const isExpired = (lot: OpenLot, now: Date) => lot.expiresAt !== null && lot.expiresAt.getTime() <= now.getTime();
 
 /**

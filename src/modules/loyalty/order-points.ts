@@ -1,9 +1,7 @@
 import type { Db } from '../../platform/db/database.js';
-import { credit, lockAccount, reverse } from './ledger.js';
-import { addPending, reducePending } from './pending.js';
-import { pointsMultiplierOf } from './benefits.js';
-import { applyTierChange } from './members.js';
-import { expiryFor, getLoyaltySettings } from './settings.js';
+import { sql } from 'kysely';
+import { settleOrderBatch } from './order-batch.js';
+import { getLoyaltySettings } from './settings.js';
 import { OrderForPoints, type LoyaltySettings } from './schema.js';
 
 /**
@@ -14,6 +12,7 @@ import { OrderForPoints, type LoyaltySettings } from './schema.js';
  * order rows) may call it any number of times with any snapshot and the points converge.
  */
 export type OrderSnapshot = OrderForPoints;
+export type ParsedOrder = ReturnType<typeof OrderForPoints.parse>;
 
 export interface OrderSettlement {
   orderId: string;
@@ -23,76 +22,14 @@ export interface OrderSettlement {
   pending: boolean;
 }
 
+/** Settles one order from a snapshot (the explicit "order paid / refunded" call): a batch of one. */
 export async function settleOrderPoints(db: Db, workspaceId: string, input: OrderSnapshot, now = new Date()): Promise<OrderSettlement> {
   const order = OrderForPoints.parse(input);
   const settings = await getLoyaltySettings(db, workspaceId);
-  const settlement = await db.transaction().execute(async (trx) => {
-    await lockAccount(trx, workspaceId, order.profileId);
-    let grant = await trx
-      .selectFrom('points_order_grants')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where('order_id', '=', order.orderId)
-      .forUpdate()
-      .executeTakeFirst();
-    const result: OrderSettlement = { orderId: order.orderId, targetPoints: 0, granted: 0, reversed: 0, pending: false };
-    const earning = settings.orderEarning;
-    if (!grant) {
-      if (order.status !== 'paid' && order.status !== 'partially_refunded') return result;
-      const eligible = eligibleAmount(order, earning, false);
-      const rate = earning.pointsPerYuan * (await pointsMultiplierOf(trx, workspaceId, order.profileId));
-      const points = pointsFor(eligible, rate, earning.maxPointsPerOrder);
-      grant = await trx
-        .insertInto('points_order_grants')
-        .values({ workspace_id: workspaceId, order_id: order.orderId, profile_id: order.profileId, origin_profile_id: order.profileId, rate, eligible_amount: eligible, granted_points: points })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      if (points > 0) {
-        const paidAt = order.paidAt ?? now;
-        const base = { profileId: order.profileId, points, reason: `order ${order.orderId}`, sourceType: 'order' as const, sourceId: order.orderId };
-        if (earning.pendingDays > 0) {
-          result.pending = true;
-          await addPending(trx, workspaceId, { ...base, idempotencyKey: `order:${order.orderId}`, availableAt: new Date(paidAt.getTime() + earning.pendingDays * 86_400_000) });
-        } else {
-          await credit(trx, workspaceId, { ...base, kind: 'earn', idempotencyKey: `order:${order.orderId}`, expiresAt: expiryFor(settings, paidAt) });
-        }
-      }
-      result.granted = points;
-    }
-    const original = pointsFor(grant.eligible_amount, grant.rate, earning.maxPointsPerOrder);
-    const eligibleNow = eligibleAmount(order, earning, true);
-    const target = grant.eligible_amount > 0 ? Math.min(grant.granted_points, Math.floor((original * eligibleNow) / grant.eligible_amount)) : 0;
-    result.targetPoints = target;
-    const cut = grant.granted_points - target;
-    if (cut > 0) {
-      const source = { type: 'order', id: order.orderId };
-      const fromPending = await reducePending(trx, workspaceId, grant.profile_id, source, cut);
-      if (cut - fromPending > 0) {
-        await reverse(trx, workspaceId, {
-          profileId: grant.profile_id,
-          points: cut - fromPending,
-          reason: `refund of order ${order.orderId}`,
-          sourceType: 'order',
-          sourceId: order.orderId,
-          idempotencyKey: `order:${order.orderId}:to:${target}`,
-        }, now);
-      }
-      await trx
-        .updateTable('points_order_grants')
-        .set({ granted_points: target, updated_at: now })
-        .where('workspace_id', '=', workspaceId)
-        .where('order_id', '=', order.orderId)
-        .execute();
-      result.reversed = cut;
-    }
-    return result;
-  });
-  // Upgrades are immediate (points or spend basis); downgrades wait for the evaluation job.
-  if (settlement.granted > 0 || settlement.reversed > 0) await applyTierChange(db, workspaceId, order.profileId, now);
-  return settlement;
+  return (await settleOrderBatch(db, workspaceId, [order], settings, now))[0]!;
 }
 
-function pointsFor(eligible: number, rate: number, cap: number | undefined): number {
+export function pointsFor(eligible: number, rate: number, cap: number | undefined): number {
   const points = Math.floor(Math.round(eligible * rate * 100) / 100);
   return cap ? Math.min(points, cap) : points;
 }
@@ -126,16 +63,27 @@ export function eligibleAmount(order: OrderForPoints & { items: NonNullable<Orde
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** Settles points for orders from their stored rows (the orders module's tables): a sweep or an explicit call. */
+/** Orders per settlement transaction. */
+export const SETTLE_BATCH = 1_000;
+
+/**
+ * Settles points for orders from their stored rows (the orders module's tables): the orders-written hook, a sweep
+ * or an explicit call. Batches of up to SETTLE_BATCH orders, each one transaction (order-batch.ts).
+ */
 export async function settlePointsForOrders(db: Db, workspaceId: string, orderIds: string[], now = new Date()): Promise<OrderSettlement[]> {
-  if (orderIds.length === 0) return [];
-  const orders = await db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', 'in', orderIds).execute();
-  const items = await db.selectFrom('order_items').selectAll().where('workspace_id', '=', workspaceId).where('order_id', 'in', orderIds).orderBy('line').execute();
+  const ids = [...new Set(orderIds)];
+  if (ids.length === 0) return [];
+  const settings = await getLoyaltySettings(db, workspaceId);
   const out: OrderSettlement[] = [];
-  for (const o of orders) {
-    if (o.profile_id == null) continue;
-    out.push(
-      await settleOrderPoints(db, workspaceId, {
+  for (let k = 0; k < ids.length; k += SETTLE_BATCH) {
+    const chunk = ids.slice(k, k + SETTLE_BATCH);
+    const orders = await db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', sql<string>`ANY(${chunk}::text[])`).where('profile_id', 'is not', null).execute();
+    const items = await db.selectFrom('order_items').select(['order_id', 'sku', 'category', 'price', 'quantity', 'refunded_quantity'])
+      .where('workspace_id', '=', workspaceId).where('order_id', '=', sql<string>`ANY(${chunk}::text[])`).orderBy('order_id').orderBy('line').execute();
+    const itemsOf = new Map<string, typeof items>();
+    for (const i of items) itemsOf.set(i.order_id, [...(itemsOf.get(i.order_id) ?? []), i]);
+    const snapshots = orders.map((o) =>
+      OrderForPoints.parse({
         orderId: o.order_id,
         profileId: o.profile_id,
         status: o.status,
@@ -143,11 +91,10 @@ export async function settlePointsForOrders(db: Db, workspaceId: string, orderId
         shippingAmount: o.shipping_amount,
         refundedAmount: o.refunded_amount,
         paidAt: o.paid_at,
-        items: items
-          .filter((i) => i.order_id === o.order_id)
-          .map((i) => ({ sku: i.sku, category: i.category, price: i.price, quantity: i.quantity, refundedQuantity: i.refunded_quantity })),
-      }, now),
+        items: (itemsOf.get(o.order_id) ?? []).map((i) => ({ sku: i.sku, category: i.category, price: i.price, quantity: i.quantity, refundedQuantity: i.refunded_quantity })),
+      }),
     );
+    out.push(...(await settleOrderBatch(db, workspaceId, snapshots, settings, now)));
   }
   return out;
 }

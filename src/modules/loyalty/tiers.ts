@@ -73,8 +73,8 @@ export async function qualifyingValue(db: Conn, workspaceId: string, profileId: 
   return Number(rows[0]?.v ?? 0);
 }
 
-const tierFor = (tiers: Tier[], value: number) => [...tiers].reverse().find((t) => value >= t.threshold) ?? null;
-const rankOf = (tiers: Tier[], id: string | null) => tiers.find((t) => t.id === id)?.rank ?? -1;
+export const tierFor = (tiers: Tier[], value: number) => [...tiers].reverse().find((t) => value >= t.threshold) ?? null;
+export const rankOf = (tiers: Tier[], id: string | null) => tiers.find((t) => t.id === id)?.rank ?? -1;
 
 /**
  * Re-tiers one member. Upgrades happen at once; a member below their tier's threshold is only moved down at an

@@ -4,6 +4,7 @@ import type { Db } from '../../platform/db/database.js';
 import { SEGMENT_ENTERED } from '../segments/index.js';
 import { enterFromQuery, enterProfiles, liveJourneys, type LiveJourney } from './entries.js';
 import type { PropertyFilter } from './schema.js';
+import { readEventFeed, type PendingStretch } from './event-feed.js';
 import { loadDefinition } from './service.js';
 import { localDay, localParts, zonedInstant } from './time.js';
 
@@ -45,18 +46,17 @@ interface EventRow {
  */
 export async function consumeEvents(db: Db, workspaceId: string, now: Date, limit = 2000): Promise<number> {
   return db.transaction().execute(async (trx) => {
-    const { rows: cursors } = await sql<{ last_id: number }>`SELECT last_id FROM journey_cursors WHERE workspace_id = ${workspaceId} AND source = 'events' FOR UPDATE SKIP LOCKED`.execute(trx);
+    const { rows: cursors } = await sql<{ last_id: number; pending: PendingStretch | null }>`
+      SELECT last_id, pending FROM journey_cursors WHERE workspace_id = ${workspaceId} AND source = 'events' FOR UPDATE SKIP LOCKED`.execute(trx);
     const cursor = cursors[0];
     if (!cursor) return 0;
-    const events = (await trx
-      .selectFrom('events')
-      .select(['id', 'event', 'profile_id', 'properties', 'timestamp'])
+    const { events, next } = await readEventFeed(trx, workspaceId, { lastId: cursor.last_id, pending: cursor.pending }, limit);
+    await trx
+      .updateTable('journey_cursors')
+      .set({ last_id: next.lastId, pending: next.pending ? JSON.stringify(next.pending) : null, updated_at: now })
       .where('workspace_id', '=', workspaceId)
-      .where('id', '>', cursor.last_id)
-      .where('type', '=', 'track')
-      .orderBy('id')
-      .limit(limit)
-      .execute()) as EventRow[];
+      .where('source', '=', 'events')
+      .execute();
     if (events.length === 0) return 0;
     const journeys = await liveJourneys(trx, workspaceId);
     const known = events.filter((e) => e.profile_id !== null && e.event);
@@ -76,8 +76,6 @@ export async function consumeEvents(db: Db, workspaceId: string, now: Date, limi
       const trigger = (e: EventRow) => ({ type: t.type, event: e.event, eventId: e.id, properties: e.properties ?? {} });
       await enterProfiles(trx, workspaceId, j, items.map((e) => ({ profileId: e.profile_id!, trigger: trigger(e) })), now);
     }
-    const lastId = events[events.length - 1]!.id;
-    await trx.updateTable('journey_cursors').set({ last_id: lastId, updated_at: now }).where('workspace_id', '=', workspaceId).where('source', '=', 'events').execute();
     return events.length;
   });
 }

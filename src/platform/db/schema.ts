@@ -706,6 +706,8 @@ export interface JourneyCursorsTable {
   workspace_id: string;
   source: 'events' | 'tags';
   last_id: number;
+  /** The unsettled stretch after last_id (see journeys/event-feed.ts). */
+  pending: ColumnType<{ hi: number; waitFor: string[]; done: number[] } | null, string | null | undefined, string | null>;
   updated_at: DefaultTimestamp;
 }
 export interface JourneyScheduleRunsTable {

@@ -1,0 +1,71 @@
+import pg from 'pg';
+import { sql } from 'kysely';
+import { expect, it } from 'vitest';
+import { readEventFeed, type FeedCursor } from '../../src/modules/journeys/event-feed.js';
+import type { Db } from '../../src/platform/db/database.js';
+import { describeEachDatabase, TEST_POSTGRES_URL, testPostgresSchema } from '../support/databases.js';
+import { newWorkspace } from '../support/app.js';
+import { seedProfile } from '../rules/seed.js';
+
+async function insertEvent(db: Db | pg.Client, workspaceId: string, profileId: number, name: string): Promise<void> {
+  const text = `INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, "timestamp", received_at)
+    VALUES ($1, $2, 'track', $3, 0, $4, now(), now())`;
+  const values = [workspaceId, `feed-${name}-${Math.random()}`, name, profileId];
+  if (db instanceof pg.Client) await db.query(text, values);
+  else await sql.raw(text.replace('$1', `'${workspaceId}'`).replace('$2', `'${values[1]}'`).replace('$3', `'${name}'`).replace('$4', String(profileId))).execute(db);
+}
+
+/** Reads until the cursor has settled (other tests' transactions may keep a stretch pending for a moment). */
+async function drain(db: Db, workspaceId: string, cursor: FeedCursor, rounds = 3): Promise<{ names: string[]; cursor: FeedCursor }> {
+  const names: string[] = [];
+  for (let i = 0; i < rounds || (cursor.pending && i < 200); i++) {
+    const { events, next } = await db.transaction().execute((trx) => readEventFeed(trx, workspaceId, cursor, 100));
+    names.push(...events.map((e) => e.event!));
+    cursor = next;
+    if (cursor.pending) await new Promise((r) => setTimeout(r, 50));
+  }
+  return { names, cursor };
+}
+
+describeEachDatabase('journey event feed', (ctx) => {
+  it('hands out every event once, in id order, across reads', async () => {
+    const { db } = ctx.database;
+    const ws = await newWorkspace(ctx.database);
+    const p = await seedProfile(db, ws.id);
+    for (const n of ['a', 'b', 'c']) await insertEvent(db, ws.id, p, n);
+    let { names, cursor } = await drain(db, ws.id, { lastId: 0, pending: null });
+    expect(names).toEqual(['a', 'b', 'c']);
+    await insertEvent(db, ws.id, p, 'd');
+    ({ names, cursor } = await drain(db, ws.id, cursor));
+    expect(names).toEqual(['d']);
+    expect(cursor.pending).toBeNull();
+  });
+
+  it.runIf(ctx.kind === 'postgres')('does not lose an event whose transaction took a lower id but committed later', async () => {
+    const { db } = ctx.database;
+    const ws = await newWorkspace(ctx.database);
+    const p = await seedProfile(db, ws.id);
+    const slow = new pg.Client({ connectionString: TEST_POSTGRES_URL, options: `-c search_path=${testPostgresSchema()}` });
+    await slow.connect();
+    try {
+      await slow.query('BEGIN');
+      await insertEvent(slow, ws.id, p, 'early-id-late-commit'); // takes the lower id, stays uncommitted
+      await insertEvent(db, ws.id, p, 'later-id-committed');
+      let cursor: FeedCursor = { lastId: 0, pending: null };
+      const names: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const read = await db.transaction().execute((trx) => readEventFeed(trx, ws.id, cursor, 100));
+        names.push(...read.events.map((e) => e.event!));
+        cursor = read.next;
+      }
+      expect(names).toEqual(['later-id-committed']);
+      expect(cursor.pending).not.toBeNull(); // the stretch waits for the running transaction
+      await slow.query('COMMIT');
+      const after = await drain(db, ws.id, cursor);
+      expect(after.names).toEqual(['early-id-late-commit']);
+      expect(after.cursor.pending).toBeNull();
+    } finally {
+      await slow.end();
+    }
+  });
+});

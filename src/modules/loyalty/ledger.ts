@@ -1,16 +1,17 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB, PointsEntryKind } from '../../platform/db/schema.js';
 import { AppError } from '../../platform/errors.js';
-import { touchProfiles } from './changes.js';
-import { consumeLots, isExpired, openLots, planConsumption, type OpenLot } from './lots.js';
+import { consumeLots, type OpenLot } from './lots.js';
 import type { SourceType } from './schema.js';
 
 type Trx = Transaction<DB>;
+type Conn = Kysely<DB> | Transaction<DB>;
 
 /**
  * The points ledger. Every writer locks the profile's account row first, so writes to one profile serialise and
  * a balance check cannot race a concurrent spend; different profiles proceed in parallel. In each operation the
- * entries, the lots and the cached sums on the account change together, in the caller's transaction.
+ * entries, the lots and the cached sums on the account change together: credit / debit / reverse are one statement
+ * (server-side functions, migration 0303), on their own or in the caller's transaction.
  */
 export interface LedgerOp {
   profileId: number;
@@ -69,44 +70,6 @@ export async function updateAccount(
     .executeTakeFirstOrThrow();
 }
 
-/** Moves the cached sums and marks the profile changed (for the rules tier) in one statement. */
-async function updateAccountAndTouch(trx: Trx, workspaceId: string, profileId: number, delta: { balance?: number; debt?: number; earned?: number }): Promise<Account> {
-  const { rows } = await sql<Account>`
-    WITH a AS (
-      UPDATE points_accounts SET balance = balance + ${delta.balance ?? 0}, debt = debt + ${delta.debt ?? 0},
-        lifetime_earned = lifetime_earned + ${delta.earned ?? 0}, updated_at = now()
-      WHERE workspace_id = ${workspaceId} AND profile_id = ${profileId}
-      RETURNING balance, debt, pending
-    ), t AS (
-      INSERT INTO profile_changes (workspace_id, profile_id) VALUES (${workspaceId}, ${profileId})
-      ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = now()
-    )
-    SELECT balance, debt, pending FROM a`.execute(trx);
-  const row = rows[0]!;
-  return { balance: Number(row.balance), debt: Number(row.debt), pending: Number(row.pending) };
-}
-
-/**
- * Locks the account (creating it) and looks up an earlier entry with the idempotency key, in one round trip. If a
- * racing replay commits while this statement waits for the lock, the look-up may miss it; the unique index on the
- * key then refuses the second insert and the public operation retries once (see points.ts), finding the replay.
- */
-async function lockAndFindReplay(trx: Trx, workspaceId: string, op: LedgerOp): Promise<{ account: Account; replay: LedgerResult | null }> {
-  const { rows } = await sql<Account & { replay_id: number | null; replay_points: number | null; replay_debt: number | null; replay_profile: number | null }>`
-    WITH acct AS (
-      INSERT INTO points_accounts (workspace_id, profile_id) VALUES (${workspaceId}, ${op.profileId})
-      ON CONFLICT (workspace_id, profile_id) DO UPDATE SET updated_at = now()
-      RETURNING balance, debt, pending
-    )
-    SELECT acct.balance, acct.debt, acct.pending, e.id AS replay_id, e.points AS replay_points, e.debt_delta AS replay_debt, e.profile_id AS replay_profile
-    FROM acct LEFT JOIN points_entries e ON e.workspace_id = ${workspaceId} AND e.idempotency_key = ${op.idempotencyKey ?? null}`.execute(trx);
-  const row = rows[0]!;
-  const account = { balance: Number(row.balance), debt: Number(row.debt), pending: Number(row.pending) };
-  if (row.replay_id == null) return { account, replay: null };
-  if (Number(row.replay_profile) !== op.profileId) throw new AppError('conflict', `idempotency key ${op.idempotencyKey} was used for another profile`);
-  return { account, replay: { entryId: Number(row.replay_id), replayed: true, points: Number(row.replay_points), debtRecorded: Math.max(0, Number(row.replay_debt)), ...account } };
-}
-
 export async function insertEntry(
   trx: Trx,
   workspaceId: string,
@@ -134,80 +97,66 @@ export async function insertEntry(
 
 /** Adds points (earn, positive adjust, returned points). Outstanding debt is paid first. */
 export async function credit(
-  trx: Trx,
+  conn: Conn,
   workspaceId: string,
   op: LedgerOp & { kind: 'earn' | 'adjust' | 'reverse'; expiresAt: Date | null },
 ): Promise<LedgerResult> {
-  const { account, replay } = await lockAndFindReplay(trx, workspaceId, op);
-  if (replay) return replay;
-  const repay = Math.min(account.debt, op.points);
-  // The entry and its lot in one statement.
-  const { rows } = await sql<{ entry_id: number }>`
-    WITH e AS (
-      INSERT INTO points_entries (workspace_id, profile_id, origin_profile_id, kind, points, reason, source_type, source_id, idempotency_key, created_by)
-      VALUES (${workspaceId}, ${op.profileId}, ${op.profileId}, ${op.kind}, ${op.points}, ${op.reason}, ${op.sourceType}, ${op.sourceId ?? null}, ${op.idempotencyKey ?? null}, ${op.createdBy ?? null})
-      RETURNING id
-    )
-    INSERT INTO points_lots (workspace_id, entry_id, profile_id, origin_profile_id, points, remaining, source_type, source_id, expires_at)
-    SELECT ${workspaceId}, e.id, ${op.profileId}, ${op.profileId}, ${op.points}, ${op.points - repay}, ${op.sourceType}, ${op.sourceId ?? null}, ${op.expiresAt}
-    FROM e RETURNING entry_id`.execute(trx);
-  const entryId = Number(rows[0]!.entry_id);
-  if (repay > 0) {
-    await insertEntry(trx, workspaceId, {
-      profileId: op.profileId,
-      kind: 'reverse',
-      points: -repay,
-      debtDelta: -repay,
-      reason: 'debt repayment',
-      sourceType: 'system',
-      sourceId: `entry:${entryId}`,
-      idempotencyKey: op.idempotencyKey ? `${op.idempotencyKey}#debt` : null,
-    });
-  }
-  const after = await updateAccountAndTouch(trx, workspaceId, op.profileId, {
-    balance: op.points - repay,
-    debt: -repay,
-    earned: op.kind === 'earn' ? op.points : 0,
-  });
-  return { entryId, replayed: false, points: op.points - repay, debtRecorded: 0, ...after };
+  return ledgerCall(conn, sql<LedgerRow>`SELECT * FROM siyu_points_credit(${workspaceId}, ${op.profileId}, ${op.points}, ${op.kind}, ${op.reason},
+    ${op.sourceType}, ${op.sourceId ?? null}, ${op.idempotencyKey ?? null}, ${op.createdBy ?? null}, ${op.expiresAt}::timestamptz)`);
 }
 
 /** Spends points (redeem, negative adjust): refused when the live balance cannot pay. */
-export async function debit(trx: Trx, workspaceId: string, op: LedgerOp & { kind: 'redeem' | 'adjust' }, now = new Date()): Promise<LedgerResult> {
-  return take(trx, workspaceId, op, now, { allowDebt: false });
+export async function debit(conn: Conn, workspaceId: string, op: LedgerOp & { kind: 'redeem' | 'adjust' }, now = new Date()): Promise<LedgerResult> {
+  return take(conn, workspaceId, op, now, { allowDebt: false });
 }
 
 /**
  * Takes points back (refund of what an order earned): from the source's own lot first, then FIFO; what cannot be
  * taken because it was already spent is recorded as debt, paid first by future credits.
  */
-export async function reverse(trx: Trx, workspaceId: string, op: LedgerOp, now = new Date()): Promise<LedgerResult> {
-  return take(trx, workspaceId, { ...op, kind: 'reverse' }, now, { allowDebt: true });
+export async function reverse(conn: Conn, workspaceId: string, op: LedgerOp, now = new Date()): Promise<LedgerResult> {
+  return take(conn, workspaceId, { ...op, kind: 'reverse' }, now, { allowDebt: true });
 }
 
-async function take(
-  trx: Trx,
-  workspaceId: string,
-  op: LedgerOp & { kind: 'redeem' | 'adjust' | 'reverse' },
-  now: Date,
-  opts: { allowDebt: boolean },
-): Promise<LedgerResult> {
-  const { replay } = await lockAndFindReplay(trx, workspaceId, op);
-  if (replay) return replay;
-  const lots = await openLots(trx, workspaceId, op.profileId);
-  const expired = await expireLots(trx, workspaceId, op.profileId, lots.filter((l) => isExpired(l, now)));
-  const live = lots.filter((l) => !isExpired(l, now));
-  const available = live.reduce((sum, l) => sum + l.remaining, 0);
-  if (!opts.allowDebt && available < op.points) {
-    throw new AppError('insufficient_points', `profile ${op.profileId} has ${available} points available, ${op.points} needed`);
+/** Due lots expire first (a spend never uses expired points), then lots are consumed (see planConsumption). */
+async function take(conn: Conn, workspaceId: string, op: LedgerOp & { kind: 'redeem' | 'adjust' | 'reverse' }, now: Date, opts: { allowDebt: boolean }): Promise<LedgerResult> {
+  return ledgerCall(conn, sql<LedgerRow>`SELECT * FROM siyu_points_take(${workspaceId}, ${op.profileId}, ${op.points}, ${op.kind}, ${op.reason},
+    ${op.sourceType}, ${op.sourceId ?? null}, ${op.idempotencyKey ?? null}, ${op.createdBy ?? null}, ${now}::timestamptz, ${opts.allowDebt})`);
+}
+
+interface LedgerRow {
+  r_entry_id: number;
+  r_replayed: boolean;
+  r_points: number;
+  r_debt_recorded: number;
+  r_balance: number;
+  r_debt: number;
+  r_pending: number;
+}
+
+/**
+ * One points operation is one statement: the functions of migration 0303 lock the account, look up the key, write
+ * the entries, lots and sums and mark the profile changed. Called on a connection it is its own transaction (one
+ * round trip); in a caller's transaction it joins it.
+ */
+async function ledgerCall(conn: Conn, query: RawBuilder<LedgerRow>): Promise<LedgerResult> {
+  try {
+    const row = (await query.execute(conn)).rows[0]!;
+    return {
+      entryId: Number(row.r_entry_id),
+      replayed: row.r_replayed,
+      points: Number(row.r_points),
+      debtRecorded: Number(row.r_debt_recorded),
+      balance: Number(row.r_balance),
+      debt: Number(row.r_debt),
+      pending: Number(row.r_pending),
+    };
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'LY001') throw new AppError('insufficient_points', e.message ?? 'not enough points');
+    if (e.code === 'LY002') throw new AppError('conflict', e.message ?? 'idempotency key used for another profile');
+    throw err;
   }
-  const taken = Math.min(available, op.points);
-  const debt = op.points - taken;
-  const prefer = op.kind === 'reverse' && op.sourceId ? { sourceType: op.sourceType, sourceId: op.sourceId } : undefined;
-  await consumeLots(trx, workspaceId, planConsumption(live, taken, prefer));
-  const entryId = await insertEntry(trx, workspaceId, { ...op, points: -taken, debtDelta: debt });
-  const after = await updateAccountAndTouch(trx, workspaceId, op.profileId, { balance: -taken - expired, debt });
-  return { entryId, replayed: false, points: -taken, debtRecorded: debt, ...after };
 }
 
 /** Writes one expire entry per lot and empties the lots. The caller holds the account lock and updates the sums. */

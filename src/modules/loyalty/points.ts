@@ -8,7 +8,7 @@ import { applyTierChange } from './members.js';
 import { expiryFor, getLoyaltySettings } from './settings.js';
 import type { SourceType } from './schema.js';
 
-/** Public points operations: each one transaction, replay-safe with an idempotency key. */
+/** Public points operations: each one statement (its own transaction, one round trip), replay-safe with an idempotency key. */
 export interface PointsRequest {
   profileId: number;
   points: number;
@@ -20,7 +20,11 @@ export interface PointsRequest {
   createdBy?: string | null;
 }
 
-/** A replay racing its original can lose on the idempotency key's unique index; run again, it finds the original. */
+/**
+ * The ledger functions look the key up after taking the account lock, so a replay waits for its original and finds
+ * it; should a replay still lose on the key's unique index (another account's operation using the key), running
+ * again finds the original.
+ */
 async function retryingReplayRace<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -41,18 +45,14 @@ export async function earnPoints(db: Db, workspaceId: string, req: PointsRequest
   checkPoints(req.points);
   const settings = await getLoyaltySettings(db, workspaceId);
   const expiresAt = req.expiresAt ?? expiryFor(settings, new Date());
-  const result = await retryingReplayRace(() =>
-    db.transaction().execute((trx) => credit(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'earn', expiresAt })),
-  );
+  const result = await retryingReplayRace(() => credit(db, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'earn', expiresAt }));
   if (!result.replayed && settings.tiers.basis === 'points') await applyTierChange(db, workspaceId, req.profileId);
   return result;
 }
 
 export async function redeemPoints(db: Db, workspaceId: string, req: PointsRequest): Promise<LedgerResult> {
   checkPoints(req.points);
-  return retryingReplayRace(() =>
-    db.transaction().execute((trx) => debit(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'redeem' })),
-  );
+  return retryingReplayRace(() => debit(db, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'redeem' }));
 }
 
 /** An operator's correction: positive credits a lot, negative spends (refused beyond the balance). */
@@ -61,18 +61,16 @@ export async function adjustPoints(db: Db, workspaceId: string, req: PointsReque
   const settings = await getLoyaltySettings(db, workspaceId);
   const op = { ...req, sourceType: req.sourceType ?? 'operator', kind: 'adjust' as const };
   return retryingReplayRace(() =>
-    db.transaction().execute((trx) =>
-      req.points > 0
-        ? credit(trx, workspaceId, { ...op, expiresAt: req.expiresAt ?? expiryFor(settings, new Date()) })
-        : debit(trx, workspaceId, { ...op, points: -req.points }),
-    ),
+    req.points > 0
+      ? credit(db, workspaceId, { ...op, expiresAt: req.expiresAt ?? expiryFor(settings, new Date()) })
+      : debit(db, workspaceId, { ...op, points: -req.points }),
   );
 }
 
 /** Takes back points of a source (refund); what was spent already becomes debt. */
 export async function reversePoints(db: Db, workspaceId: string, req: PointsRequest): Promise<LedgerResult> {
   checkPoints(req.points);
-  return retryingReplayRace(() => db.transaction().execute((trx) => reverse(trx, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator' })));
+  return retryingReplayRace(() => reverse(db, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator' }));
 }
 
 export interface PointsAccount {

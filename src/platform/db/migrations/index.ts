@@ -12,6 +12,7 @@ import * as m0401 from './0401_console_users.js';
 import * as m0300 from './0300_points.js';
 import * as m0301 from './0301_coupons.js';
 import * as m0302 from './0302_members.js';
+import * as m0303 from './0303_points_functions.js';
 
 /**
  * Every migration, in order. Ranges keep parallel work apart: 00xx data center, 01xx rules, 02xx journeys and
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0300_points': m0300,
   '0301_coupons': m0301,
   '0302_members': m0302,
+  '0303_points_functions': m0303,
 };

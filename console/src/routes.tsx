@@ -14,6 +14,7 @@ const TagEditPage = lazy(() => import('./pages/TagEdit').then((m) => ({ default:
 const SegmentsPage = lazy(() => import('./pages/Segments').then((m) => ({ default: m.SegmentsPage })));
 const SegmentEditPage = lazy(() => import('./pages/SegmentEdit').then((m) => ({ default: m.SegmentEditPage })));
 const SegmentDetailPage = lazy(() => import('./pages/SegmentDetail').then((m) => ({ default: m.SegmentDetailPage })));
+const LoyaltyPage = lazy(() => import('./pages/loyalty/Loyalty').then((m) => ({ default: m.LoyaltyPage })));
 const EventSchemaPage = lazy(() => import('./pages/EventSchema').then((m) => ({ default: m.EventSchemaPage })));
 const resourcePage = (...args: Parameters<typeof import('./pages/ResourceList').resourcePage>) =>
   lazy(() => import('./pages/ResourceList').then((m) => ({ default: m.resourcePage(...args) })));
@@ -45,7 +46,8 @@ export const routes: RouteDef[] = [
   { path: '/segments/:id/edit', page: SegmentEditPage, roles: staff },
   { path: '/journeys', page: resourcePage('journeys', ['/api/v1/journeys']), roles: staff },
   { path: '/templates', page: resourcePage('templates', ['/api/v1/templates', '/api/v1/channels']), roles: staff },
-  { path: '/loyalty', page: resourcePage('loyalty', ['/api/v1/loyalty/tiers']), roles: staff },
+  { path: '/loyalty', page: LoyaltyPage, roles: staff },
+  { path: '/loyalty/:tab', page: LoyaltyPage, roles: staff },
   { path: '/data/keys', page: KeysPage, roles: staff },
   { path: '/data/import', page: ImportPage, roles: staff },
   { path: '/data/identifiers', page: IdentifierSettingsPage, roles: staff },

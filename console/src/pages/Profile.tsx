@@ -8,6 +8,7 @@ import { useSession } from '../session';
 import type { PageProps } from '../routes';
 import { profileName, valueText } from './profileText';
 import { ProfileExtras } from './ProfileExtras';
+import { ProfileLoyalty } from './ProfileLoyalty';
 import { Timeline } from './Timeline';
 
 export interface ProfileView {
@@ -64,6 +65,7 @@ export function ProfilePage({ params }: PageProps) {
                   </Descriptions>
                 </Card>
                 <ProfileExtras profileId={p.id} />
+                <ProfileLoyalty profileId={p.id} />
                 <Card title={t('profiles.identifiers')} size="small" style={{ marginTop: 16 }}>
                   <Table
                     size="small"

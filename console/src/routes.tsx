@@ -15,6 +15,10 @@ const SegmentsPage = lazy(() => import('./pages/Segments').then((m) => ({ defaul
 const SegmentEditPage = lazy(() => import('./pages/SegmentEdit').then((m) => ({ default: m.SegmentEditPage })));
 const SegmentDetailPage = lazy(() => import('./pages/SegmentDetail').then((m) => ({ default: m.SegmentDetailPage })));
 const LoyaltyPage = lazy(() => import('./pages/loyalty/Loyalty').then((m) => ({ default: m.LoyaltyPage })));
+const JourneysPage = lazy(() => import('./pages/journeys/Journeys').then((m) => ({ default: m.JourneysPage })));
+const JourneyEditorPage = lazy(() => import('./pages/journeys/JourneyEditor').then((m) => ({ default: m.JourneyEditorPage })));
+const MessagingPage = lazy(() => import('./pages/messaging/Messaging').then((m) => ({ default: m.MessagingPage })));
+const TemplateEditorPage = lazy(() => import('./pages/messaging/TemplateEditor').then((m) => ({ default: m.TemplateEditorPage })));
 const EventSchemaPage = lazy(() => import('./pages/EventSchema').then((m) => ({ default: m.EventSchemaPage })));
 const resourcePage = (...args: Parameters<typeof import('./pages/ResourceList').resourcePage>) =>
   lazy(() => import('./pages/ResourceList').then((m) => ({ default: m.resourcePage(...args) })));
@@ -44,8 +48,12 @@ export const routes: RouteDef[] = [
   { path: '/segments/new', page: SegmentEditPage, roles: staff },
   { path: '/segments/:id', page: SegmentDetailPage, roles: staff },
   { path: '/segments/:id/edit', page: SegmentEditPage, roles: staff },
-  { path: '/journeys', page: resourcePage('journeys', ['/api/v1/journeys']), roles: staff },
-  { path: '/templates', page: resourcePage('templates', ['/api/v1/templates', '/api/v1/channels']), roles: staff },
+  { path: '/journeys', page: JourneysPage, roles: staff },
+  { path: '/journeys/new', page: JourneyEditorPage, roles: staff },
+  { path: '/journeys/:id', page: JourneyEditorPage, roles: staff },
+  { path: '/templates', page: MessagingPage, roles: staff },
+  { path: '/templates/new', page: TemplateEditorPage, roles: staff },
+  { path: '/templates/:id', page: TemplateEditorPage, roles: staff },
   { path: '/loyalty', page: LoyaltyPage, roles: staff },
   { path: '/loyalty/:tab', page: LoyaltyPage, roles: staff },
   { path: '/data/keys', page: KeysPage, roles: staff },

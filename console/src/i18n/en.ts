@@ -1,4 +1,5 @@
 import { importEn } from './import.en.js';
+import { journeysEn } from './journeys.en.js';
 import { loyaltyEn } from './loyalty.en.js';
 import { rulesEn } from './rules.en.js';
 import type { Messages } from './zh-CN.js';
@@ -6,6 +7,7 @@ import type { Messages } from './zh-CN.js';
 /** English: every key of zh-CN.ts, no more, no less (the type checks it). */
 export const en: Messages = {
   ...importEn,
+  ...journeysEn,
   ...loyaltyEn,
   ...rulesEn,
   app: { name: 'Siyu', tagline: 'Private-domain operations' },

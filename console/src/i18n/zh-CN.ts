@@ -1,10 +1,12 @@
 import { importZhCN } from './import.zh-CN.js';
+import { journeysZhCN } from './journeys.zh-CN.js';
 import { loyaltyZhCN } from './loyalty.zh-CN.js';
 import { rulesZhCN } from './rules.zh-CN.js';
 
 /** Simplified Chinese: the console's default language and the master list of keys (en.ts must match it). */
 export const zhCN = {
   ...importZhCN,
+  ...journeysZhCN,
   ...loyaltyZhCN,
   ...rulesZhCN,
   app: { name: '私域', tagline: '私域运营平台' },

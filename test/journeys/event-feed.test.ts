@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { readEventFeed, type FeedCursor } from '../../src/modules/journeys/event-feed.js';
+import { readEventFeed, readTagFeed, type FeedCursor } from '../../src/modules/journeys/event-feed.js';
 import type { Db } from '../../src/platform/db/database.js';
 import { describeEachDatabase, TEST_POSTGRES_URL, testPostgresSchema } from '../support/databases.js';
 import { newWorkspace } from '../support/app.js';
@@ -39,6 +39,27 @@ describeEachDatabase('journey event feed', (ctx) => {
     ({ names, cursor } = await drain(db, ws.id, cursor));
     expect(names).toEqual(['d']);
     expect(cursor.pending).toBeNull();
+  });
+
+  it('hands out tag changes once each, in order', async () => {
+    const { db } = ctx.database;
+    const ws = await newWorkspace(ctx.database);
+    const p = await seedProfile(db, ws.id);
+    const apply = (tag: string) =>
+      db.insertInto('tag_history').values({ workspace_id: ws.id, tag_id: tag, profile_id: p, origin_profile_id: p, action: 'apply', value: '', cause: 'manual' }).execute();
+    await apply('t1');
+    await apply('t2');
+    let cursor: FeedCursor = { lastId: 0, pending: null };
+    const seen: string[] = [];
+    // One row per read, a new change arriving part-way; read on until all three are seen and the cursor settles.
+    for (let i = 0; i < 200 && (i < 4 || seen.length < 3 || cursor.pending); i++) {
+      if (i === 2) await apply('t3');
+      const read = await db.transaction().execute((trx) => readTagFeed(trx, ws.id, cursor, 1));
+      seen.push(...read.changes.map((c) => c.tag_id));
+      cursor = read.next;
+      if (cursor.pending) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(seen).toEqual(['t1', 't2', 't3']);
   });
 
   it.runIf(ctx.kind === 'postgres')('does not lose an event whose transaction took a lower id but committed later', async () => {

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
 
 export interface FeedEvent {
@@ -7,6 +7,14 @@ export interface FeedEvent {
   profile_id: number | null;
   properties: Record<string, unknown> | null;
   timestamp: Date;
+}
+
+export interface FeedTagChange {
+  id: number;
+  tag_id: string;
+  profile_id: number;
+  action: string;
+  value: string;
 }
 
 /** Ids up to `hi` were read while the transactions `waitFor` were running; `done` were handled already. */
@@ -21,44 +29,76 @@ export interface FeedCursor {
   pending: PendingStretch | null;
 }
 
+type Trx = Transaction<DB>;
+type Select<T> = (where: RawBuilder<unknown>, limit?: number) => Promise<T[]>;
+
 /**
- * The workspace's track events after the cursor, none lost and none twice. Event ids come from a sequence, so a
- * transaction that took id 100 may commit after one that took 101: a cursor that simply moved past 101 would never
- * see 100. Only transactions running when a read happens can still commit ids below what it saw (a later one takes
- * higher ids). So when other writers were running, the read is handled at once but the cursor does not move past it:
- * the stretch stays pending, with the ids already handled, until those transactions have ended; then the stretch is
- * read again and only the ids that appeared meanwhile are handled. Events come back in id order.
+ * Rows of an id-ordered table after a cursor, none lost and none twice. Ids come from a sequence, so a transaction
+ * that took id 100 may commit after one that took 101: a cursor that simply moved past 101 would never see 100.
+ * Only transactions running when a read happens can still commit ids below what it saw (a later one takes higher
+ * ids). So when other writers were running, the read is handled at once but the cursor does not move past it: the
+ * stretch stays pending, with the ids already handled, until those transactions have ended; then the stretch is
+ * read again and only the ids that appeared meanwhile are handled. `ready` says whether a row can be handled now
+ * (one that cannot is read again with the stretch). Rows come back in id order.
  */
-export async function readEventFeed(
-  trx: Transaction<DB>,
-  workspaceId: string,
-  cursor: FeedCursor,
-  limit: number,
-): Promise<{ events: FeedEvent[]; next: FeedCursor }> {
+async function readFeed<T extends { id: number }>(trx: Trx, cursor: FeedCursor, limit: number, select: Select<T>, ready: (row: T) => boolean = () => true) {
   if (cursor.pending) {
     const { rows } = await sql<{ running: number }>`
       SELECT count(*)::int AS running FROM unnest(${cursor.pending.waitFor}::text[]) AS x(t) WHERE txid_status(x.t::bigint) = 'in progress'`.execute(trx);
-    if ((rows[0]?.running ?? 0) > 0) return { events: [], next: cursor };
-    const late = await selectEvents(trx, workspaceId, sql`id > ${cursor.lastId} AND id <= ${cursor.pending.hi} AND NOT (id = ANY(${cursor.pending.done}::bigint[]))`);
-    return { events: late, next: { lastId: cursor.pending.hi, pending: null } };
+    if ((rows[0]?.running ?? 0) > 0) return { rows: [] as T[], next: cursor };
+    const late = await select(sql`id > ${cursor.lastId} AND id <= ${cursor.pending.hi} AND NOT (id = ANY(${cursor.pending.done}::bigint[]))`);
+    return { rows: late, next: { lastId: cursor.pending.hi, pending: null } };
   }
   const { rows: snap } = await sql<{ running: string[] }>`
     SELECT coalesce(array_agg(x::text), '{}') AS running FROM txid_snapshot_xip(txid_current_snapshot()) AS x
     WHERE x IS DISTINCT FROM txid_current_if_assigned()`.execute(trx);
   const running = snap[0]?.running ?? [];
-  const events = await selectEvents(trx, workspaceId, sql`id > ${cursor.lastId}`, limit);
-  if (!events.length) return { events, next: cursor };
-  const hi = events[events.length - 1]!.id;
-  // An event whose profile is still being resolved (for a moment after its batch) is read again with the stretch.
-  const resolved = events.filter((e) => e.profile_id !== null);
-  if (!running.length && resolved.length === events.length) return { events, next: { lastId: hi, pending: null } };
-  return { events: resolved, next: { lastId: cursor.lastId, pending: { hi, waitFor: running, done: resolved.map((e) => e.id) } } };
+  const rows = await select(sql`id > ${cursor.lastId}`, limit);
+  if (!rows.length) return { rows, next: cursor };
+  const hi = rows[rows.length - 1]!.id;
+  const handled = rows.filter(ready);
+  if (!running.length && handled.length === rows.length) return { rows, next: { lastId: hi, pending: null } };
+  return { rows: handled, next: { lastId: cursor.lastId, pending: { hi, waitFor: running, done: handled.map((r) => r.id) } } };
 }
 
-async function selectEvents(trx: Transaction<DB>, workspaceId: string, where: ReturnType<typeof sql>, limit?: number): Promise<FeedEvent[]> {
-  const { rows } = await sql<FeedEvent>`
-    SELECT id, event, profile_id, properties, "timestamp" FROM events
-    WHERE workspace_id = ${workspaceId} AND type = 'track' AND ${where}
-    ORDER BY id ${limit ? sql`LIMIT ${limit}` : sql``}`.execute(trx);
-  return rows;
+/** The workspace's track events after the cursor; an event whose profile is still being resolved waits a moment. */
+export async function readEventFeed(trx: Trx, workspaceId: string, cursor: FeedCursor, limit: number): Promise<{ events: FeedEvent[]; next: FeedCursor }> {
+  const select: Select<FeedEvent> = async (where, max) =>
+    (
+      await sql<FeedEvent>`
+        SELECT id, event, profile_id, properties, "timestamp" FROM events
+        WHERE workspace_id = ${workspaceId} AND type = 'track' AND ${where}
+        ORDER BY id ${max ? sql`LIMIT ${max}` : sql``}`.execute(trx)
+    ).rows;
+  const { rows, next } = await readFeed(trx, cursor, limit, select, (e) => e.profile_id !== null);
+  return { events: rows, next };
+}
+
+/** The workspace's tag applications and removals after the cursor. */
+export async function readTagFeed(trx: Trx, workspaceId: string, cursor: FeedCursor, limit: number): Promise<{ changes: FeedTagChange[]; next: FeedCursor }> {
+  const select: Select<FeedTagChange> = async (where, max) =>
+    (
+      await sql<FeedTagChange>`
+        SELECT id, tag_id, profile_id, action, value FROM tag_history
+        WHERE workspace_id = ${workspaceId} AND ${where}
+        ORDER BY id ${max ? sql`LIMIT ${max}` : sql``}`.execute(trx)
+    ).rows;
+  const { rows, next } = await readFeed(trx, cursor, limit, select);
+  return { changes: rows, next };
+}
+
+/** Reads a workspace's feed cursor (locked; SKIP LOCKED, so one worker per workspace and source) . */
+export async function lockFeedCursor(trx: Trx, workspaceId: string, source: 'events' | 'tags'): Promise<FeedCursor | null> {
+  const { rows } = await sql<{ last_id: number; pending: PendingStretch | null }>`
+    SELECT last_id, pending FROM journey_cursors WHERE workspace_id = ${workspaceId} AND source = ${source} FOR UPDATE SKIP LOCKED`.execute(trx);
+  return rows[0] ? { lastId: rows[0].last_id, pending: rows[0].pending } : null;
+}
+
+export async function saveFeedCursor(trx: Trx, workspaceId: string, source: 'events' | 'tags', cursor: FeedCursor, now: Date): Promise<void> {
+  await trx
+    .updateTable('journey_cursors')
+    .set({ last_id: cursor.lastId, pending: cursor.pending ? JSON.stringify(cursor.pending) : null, updated_at: now })
+    .where('workspace_id', '=', workspaceId)
+    .where('source', '=', source)
+    .execute();
 }

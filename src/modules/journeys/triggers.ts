@@ -4,7 +4,7 @@ import type { Db } from '../../platform/db/database.js';
 import { SEGMENT_ENTERED } from '../segments/index.js';
 import { enterFromQuery, enterProfiles, liveJourneys, type LiveJourney } from './entries.js';
 import type { PropertyFilter } from './schema.js';
-import { readEventFeed, type PendingStretch } from './event-feed.js';
+import { lockFeedCursor, readEventFeed, readTagFeed, saveFeedCursor } from './event-feed.js';
 import { loadDefinition } from './service.js';
 import { localDay, localParts, zonedInstant } from './time.js';
 
@@ -46,17 +46,10 @@ interface EventRow {
  */
 export async function consumeEvents(db: Db, workspaceId: string, now: Date, limit = 2000): Promise<number> {
   return db.transaction().execute(async (trx) => {
-    const { rows: cursors } = await sql<{ last_id: number; pending: PendingStretch | null }>`
-      SELECT last_id, pending FROM journey_cursors WHERE workspace_id = ${workspaceId} AND source = 'events' FOR UPDATE SKIP LOCKED`.execute(trx);
-    const cursor = cursors[0];
+    const cursor = await lockFeedCursor(trx, workspaceId, 'events');
     if (!cursor) return 0;
-    const { events, next } = await readEventFeed(trx, workspaceId, { lastId: cursor.last_id, pending: cursor.pending }, limit);
-    await trx
-      .updateTable('journey_cursors')
-      .set({ last_id: next.lastId, pending: next.pending ? JSON.stringify(next.pending) : null, updated_at: now })
-      .where('workspace_id', '=', workspaceId)
-      .where('source', '=', 'events')
-      .execute();
+    const { events, next } = await readEventFeed(trx, workspaceId, cursor, limit);
+    await saveFeedCursor(trx, workspaceId, 'events', next, now);
     if (events.length === 0) return 0;
     const journeys = await liveJourneys(trx, workspaceId);
     const known = events.filter((e) => e.profile_id !== null && e.event);
@@ -157,16 +150,10 @@ export async function exitEntry(
 /** Tag-applied triggers, from the tag history after the workspace's cursor. */
 export async function consumeTagChanges(db: Db, workspaceId: string, now: Date, limit = 2000): Promise<number> {
   return db.transaction().execute(async (trx) => {
-    const { rows } = await sql<{ last_id: number }>`SELECT last_id FROM journey_cursors WHERE workspace_id = ${workspaceId} AND source = 'tags' FOR UPDATE SKIP LOCKED`.execute(trx);
-    if (!rows[0]) return 0;
-    const changes = await trx
-      .selectFrom('tag_history')
-      .select(['id', 'tag_id', 'profile_id', 'action', 'value'])
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '>', rows[0].last_id)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
+    const cursor = await lockFeedCursor(trx, workspaceId, 'tags');
+    if (!cursor) return 0;
+    const { changes, next } = await readTagFeed(trx, workspaceId, cursor, limit);
+    await saveFeedCursor(trx, workspaceId, 'tags', next, now);
     if (!changes.length) return 0;
     for (const j of await liveJourneys(trx, workspaceId)) {
       const t = j.definition.trigger;
@@ -174,7 +161,6 @@ export async function consumeTagChanges(db: Db, workspaceId: string, now: Date, 
       const items = changes.filter((c) => c.action === 'apply' && c.tag_id === t.tagId).map((c) => ({ profileId: c.profile_id, trigger: { type: 'tag_applied', tagId: c.tag_id, value: c.value } }));
       await enterProfiles(trx, workspaceId, j, items, now);
     }
-    await trx.updateTable('journey_cursors').set({ last_id: changes[changes.length - 1]!.id, updated_at: now }).where('workspace_id', '=', workspaceId).where('source', '=', 'tags').execute();
     return changes.length;
   });
 }

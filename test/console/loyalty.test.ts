@@ -78,6 +78,11 @@ describe.skipIf(!runBrowser)('console loyalty in a browser', { timeout: 180_000 
   /** Opens an antd Select by its label (the visible selection covers the combobox input; a required label's name starts with "*"). */
   const openSelect = (scope: Page | ReturnType<Page['locator']>, name: string) =>
     scope.locator('.ant-select', { has: page.getByRole('combobox', { name }) }).click();
+  async function switchLanguage(label: 'English' | '简体中文') {
+    await page.getByTestId('language-switch').click();
+    await page.locator('.ant-select-dropdown:visible').getByTitle(label).click();
+    await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'detached' });
+  }
   const messagesGone = () => page.locator('.ant-message-notice').first().waitFor({ state: 'detached' });
 
   it('builds the tier ladder and changes an earning rule', async () => {
@@ -226,6 +231,40 @@ describe.skipIf(!runBrowser)('console loyalty in a browser', { timeout: 180_000 
     await page.getByRole('img', { name: 'Members by tier' }).waitFor();
     await page.locator('canvas').nth(2).waitFor();
     await page.screenshot({ path: screenshotPath('loyalty-reports'), fullPage: true });
+    await switchLanguage('简体中文');
+    await page.getByText('积分负债').waitFor();
+    await page.getByText('合计：发放 120 · 使用 0 · 过期 0 · 调整 200').waitFor();
+    await page.screenshot({ path: screenshotPath('loyalty-reports-zh'), fullPage: true });
+    await switchLanguage('English');
+    await page.getByText('Points liability').waitFor();
+  });
+
+  it('changes the check-in rules and puts a coupon on the points mall', async () => {
+    await page.getByRole('tab', { name: 'Check-in' }).click();
+    await page.getByLabel('Points per check-in').fill('10');
+    await page.getByRole('button', { name: 'Add bonus' }).click();
+    await page.getByLabel('Streak day').nth(1).fill('14');
+    await page.getByLabel('Bonus points').nth(1).fill('100');
+    await page.getByTestId('save-checkin').click();
+    await page.getByText('Saved', { exact: true }).waitFor();
+    const settings = (await app.inject({ method: 'GET', url: '/api/v1/loyalty/settings', headers: admin() })).json();
+    expect(settings).toMatchObject({ checkin: { points: 10, streakBonuses: [{ day: 7, points: 50 }, { day: 14, points: 100 }] }, orderEarning: { pointsPerYuan: 2 } });
+
+    await page.getByRole('tab', { name: 'Points mall' }).click();
+    await page.getByText('No items yet').waitFor();
+    await page.getByRole('button', { name: 'New item' }).click();
+    const modal = page.locator('.ant-modal-wrap:visible');
+    await modal.getByLabel('Name', { exact: true }).fill('满300减50 兑换券');
+    await openSelect(modal, 'Coupon template');
+    await chooseOption('满300减50');
+    await modal.getByLabel('Points price').fill('500');
+    await modal.getByLabel('Stock').fill('50');
+    await modal.getByRole('button', { name: 'Create' }).click();
+    const row = page.getByTestId('mall-items').getByRole('row', { name: /满300减50 兑换券/ });
+    await row.getByText('500 points').waitFor();
+    await row.getByText('0 / 50').waitFor();
+    await messagesGone();
+    await page.screenshot({ path: screenshotPath('loyalty-mall') });
   });
 
   it('lets an analyst read the loyalty pages with no write buttons', async () => {

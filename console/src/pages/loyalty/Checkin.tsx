@@ -4,8 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { api, useApi } from '../../api';
 import { Loaded } from '../../components/States';
 import { useSession } from '../../session';
-import { withoutNulls } from './Earning';
-import { useAction, type LoyaltySettings } from './common';
+import { useAction, withoutNulls, type LoyaltySettings } from './common';
 
 /** Daily check-in (签到): points per day, streak bonuses, cycle, make-up cost and window. */
 export function CheckinTab() {

@@ -3,8 +3,7 @@ import type { Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api';
-import { withoutNulls } from './Earning';
-import { COUPON_KINDS, useAction, type CouponKind, type CouponTemplate, type Tier } from './common';
+import { COUPON_KINDS, useAction, withoutNulls, type CouponKind, type CouponTemplate, type Tier } from './common';
 
 interface NewTemplateForm {
   name: string;

@@ -32,6 +32,13 @@ export function validityText(t: T, format: Format, tpl: CouponTemplate): string 
   return parts.length ? parts.join(' · ') : t('loyalty.coupon.noEnd');
 }
 
+/** "Only categories: skincare" for each restricted part of the scope. */
+function scopeParts(t: T, tpl: CouponTemplate): string[] {
+  return (['skus', 'categories', 'stores', 'channels'] as const)
+    .filter((k) => (tpl.scope[k]?.length ?? 0) > 0)
+    .map((k) => `${t(`loyalty.coupon.${k}`)}: ${tpl.scope[k]!.join(', ')}`);
+}
+
 const statusColor = { active: 'green', paused: 'orange', archived: 'default' } as const;
 
 /** Coupon templates: list (searched and filtered here: the API answers the whole list), create, edit. */
@@ -72,9 +79,17 @@ export function CouponsTab() {
             pagination={{ pageSize: 20, hideOnSinglePage: true }}
             locale={{ emptyText: t('loyalty.coupon.noTemplates') }}
             columns={[
-              { title: t('common.name'), dataIndex: 'name', sorter: (a, b) => a.name.localeCompare(b.name), render: (name: string, tpl) => <Space direction="vertical" size={0}><span>{name}</span><Typography.Text type="secondary" style={{ fontSize: 12 }}>{tpl.id}</Typography.Text></Space> },
+              { title: t('common.name'), dataIndex: 'name', width: 180, sorter: (a, b) => a.name.localeCompare(b.name), render: (name: string, tpl) => <Space direction="vertical" size={0}><span>{name}</span><Typography.Text type="secondary" style={{ fontSize: 12 }}>{tpl.id}</Typography.Text></Space> },
               { title: t('loyalty.coupon.kind'), dataIndex: 'kind', render: (k: string) => <Tag>{t(`loyalty.couponKinds.${k}`)}</Tag> },
-              { title: t('loyalty.coupon.offer'), render: (_, tpl) => offerText(t, format, tpl) },
+              {
+                title: t('loyalty.coupon.offer'),
+                render: (_, tpl) => (
+                  <Space direction="vertical" size={0}>
+                    <span>{offerText(t, format, tpl)}</span>
+                    {scopeParts(t, tpl).map((part) => <Typography.Text key={part} type="secondary" style={{ fontSize: 12 }}>{part}</Typography.Text>)}
+                  </Space>
+                ),
+              },
               { title: t('loyalty.coupon.validity'), render: (_, tpl) => validityText(t, format, tpl) },
               {
                 title: t('loyalty.coupon.stock'), width: 170, sorter: (a, b) => a.issuedCount - b.issuedCount,

@@ -4,16 +4,9 @@ import { useTranslation } from 'react-i18next';
 import { api, useApi } from '../../api';
 import { Loaded } from '../../components/States';
 import { useSession } from '../../session';
-import { useAction, type LoyaltySettings } from './common';
+import { useAction, withoutNulls, type LoyaltySettings } from './common';
 
 type EarningForm = Pick<LoyaltySettings, 'pointValue' | 'orderEarning' | 'eventRules' | 'expiry'>;
-
-/** Drops empty optional numbers (the API takes a missing field, not null). */
-export function withoutNulls<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(withoutNulls) as T;
-  if (!value || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k, v]) => [k, withoutNulls(v)])) as T;
-}
 
 /** Earning rules and the points policy: points per ¥, exclusions, caps, pending days, event rules, expiry. */
 export function EarningTab() {

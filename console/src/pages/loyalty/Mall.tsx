@@ -6,8 +6,7 @@ import { api, useApi } from '../../api';
 import { Loaded } from '../../components/States';
 import { useFormat } from '../../format';
 import { useSession } from '../../session';
-import { withoutNulls } from './Earning';
-import { useAction, useLoyaltyRefs, type MallItem } from './common';
+import { useAction, useLoyaltyRefs, withoutNulls, type MallItem } from './common';
 
 /** Points-mall items (coupons or goods) with points price, stock, per-member limit and tier restriction. */
 export function MallTab() {

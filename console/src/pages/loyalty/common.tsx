@@ -194,5 +194,12 @@ export function loyaltyErrorText(t: (key: string, opts?: Record<string, unknown>
   return loyaltyCodes.has(error.code) ? `${t(`loyalty.errors.${error.code}`)}: ${error.message}` : errorText(t, error);
 }
 
+/** Drops empty optional numbers (the API takes a missing field, not null). */
+export function withoutNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutNulls) as T;
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k, v]) => [k, withoutNulls(v)])) as T;
+}
+
 /** An id for a write that must apply once even if the operator clicks twice or the network repeats it. */
 export const idempotencyKey = (what: string) => `console:${what}:${Date.now()}:${Math.random().toString(36).slice(2, 10)}`;

@@ -105,7 +105,7 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
     await page.getByLabel('Journey name').fill('新会员欢迎短信');
 
     // A wait dragged from the palette onto the canvas, then connected from the trigger by dragging a handle.
-    await page.getByTestId('palette-wait').dragTo(page.getByTestId('journey-canvas'), { targetPosition: { x: 200, y: 260 } });
+    await page.getByTestId('palette-wait').dragTo(page.getByTestId('journey-canvas'), { targetPosition: { x: 250, y: 480 } });
     await node('wait_1').waitFor();
     await connectHandles('__trigger', 'next', 'wait_1');
     await page.locator('.react-flow__edge').first().waitFor();
@@ -116,7 +116,8 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
     // A send after the wait (palette click adds below the selected node): no channel or template yet → error on the node.
     await page.getByTestId('palette-send').click();
     await node('send_1').getByTestId('journey-node-error').waitFor();
-    expect(await node('send_1').getByTestId('journey-node-error').textContent()).toMatch(/channelId|templateId/);
+    expect(await node('send_1').getByTestId('journey-node-error').textContent()).toMatch(/^(Channel|Message template): Fill in or choose a value$/);
+    await panel().getByText('Fill in or choose a value').first().waitFor();
     expect(await node('wait_1').getByTestId('journey-node-error').count()).toBe(0);
     await page.screenshot({ path: screenshotPath('journey-canvas-error'), fullPage: true });
     await choose(panel(), 'jf-channelId', '短信网关 · SMS');
@@ -150,7 +151,10 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
   it('overlays per-node counts and opens one person\'s path ("why did she get this message?")', async () => {
     const entered = await app.inject({ method: 'POST', url: `/api/v1/journeys/${journeyId}/enter`, headers: { authorization: `Bearer ${ws.adminToken}` }, payload: { profileIds: people } });
     expect(entered.json()).toEqual({ entered: 3 });
-    await drainAt(database, ws.id, new Date(nextNoon().getTime() + 2 * HOUR));
+    // The clock of the journey worker: into the wait at noon, out of it (1 hour) two hours later, outside quiet hours.
+    const noon = nextNoon();
+    await drainAt(database, ws.id, noon);
+    await drainAt(database, ws.id, new Date(noon.getTime() + 2 * HOUR));
     expect(sink.bodies.filter((b) => b.text?.includes('欢迎加入澜肌会员'))).toHaveLength(3);
 
     await page.reload();
@@ -199,7 +203,8 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
     await modal.getByRole('button', { name: 'Send' }).click();
     await modal.getByTestId('test-send-result').getByText(/Sent \(provider message id/).waitFor();
     expect(sink.bodies.slice(before).map((b) => b.text)).toEqual([expect.stringContaining('王芳，您的会员积分已到账。')]);
-    await modal.getByRole('button', { name: 'Close' }).click();
+    await modal.getByRole('button', { name: 'Close' }).last().click();
+    await modal.waitFor({ state: 'detached' });
   });
 
   it('edits a channel with write-only secrets and tests its connection', async () => {
@@ -217,6 +222,8 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
     await drawer.getByTestId('test-connection').click();
     await drawer.getByTestId('connection-result').waitFor();
     await page.screenshot({ path: screenshotPath('channels'), fullPage: true });
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'hidden' });
   });
 
   it('lets an analyst read journeys, counts, paths and previews, with no write actions', async () => {

@@ -3,6 +3,7 @@ import type { journeysZhCN } from './journeys.zh-CN.js';
 /** English for the journey canvas and the templates & channels pages: every key of journeys.zh-CN.ts. */
 export const journeysEn: typeof journeysZhCN = {
   journeys: {
+    issueRequired: 'Fill in or choose a value',
     title: 'Journeys', new: 'New journey', fromTemplate: 'Create from template', status: 'Status', allStatuses: 'All statuses', version: 'Version', updatedAt: 'Updated',
     statuses: { draft: 'Draft', published: 'Published', paused: 'Paused', archived: 'Archived' },
     stats: { entered: 'Entered', active: 'Active', finished: 'Completed', exited: 'Exited', waiting: 'Waiting', converted: 'Conversions' },

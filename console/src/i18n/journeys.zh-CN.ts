@@ -1,6 +1,7 @@
 /** 旅程画布、模板与渠道页面的简体中文文案（journeys.en.ts 须有相同的键）。 */
 export const journeysZhCN = {
   journeys: {
+    issueRequired: '请填写或选择',
     title: '自动化旅程', new: '新建旅程', fromTemplate: '从模板创建', status: '状态', allStatuses: '全部状态', version: '版本', updatedAt: '更新时间',
     statuses: { draft: '草稿', published: '已发布', paused: '已暂停', archived: '已归档' },
     stats: { entered: '进入', active: '进行中', finished: '已完成', exited: '已退出', waiting: '等待中', converted: '转化' },

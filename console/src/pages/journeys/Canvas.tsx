@@ -1,10 +1,11 @@
 import { Background, Controls, Handle, MarkerType, Position, ReactFlow, useReactFlow, type Edge, type Node, type NodeChange, type EdgeChange, type NodeProps, type Connection } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
+import { ArrowDownOutlined, ClockCircleOutlined, LogoutOutlined, StarOutlined } from '@ant-design/icons';
 import { Badge, Tooltip, Typography } from 'antd';
 import { useCallback, useMemo, type DragEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../../format';
-import { branchesOf, TRIGGER_ID, type Definition, type JNode, type PlacedIssue } from './model';
+import { branchesOf, issueKey, TRIGGER_ID, type Definition, type JNode, type PlacedIssue } from './model';
 
 export interface NodeCounts {
   entered: number;
@@ -38,6 +39,13 @@ function NodeCard({ data, id }: NodeProps<Node<CardData>>) {
   const summary = data.trigger
     ? t(`journeys.triggerTypes.${data.trigger.type}`)
     : data.node!.label || data.node!.id;
+  const issueText = (i: PlacedIssue) => {
+    const key = issueKey(i.message);
+    const message = key ? t(key) : i.message;
+    if (!i.field) return message;
+    const field = i.field.split(/[.[]/)[0]!;
+    return `${i18n.exists(`journeys.fields.${field}`) ? t(`journeys.fields.${field}`) : i.field}: ${message}`;
+  };
   const branchLabel = (b: string) => (i18n.exists(`journeys.branches.${b}`) ? t(`journeys.branches.${b}`) : b);
   return (
     <div data-testid="journey-node" data-node-id={id} data-node-type={type} data-on-path={data.onPath ? 'true' : undefined}
@@ -51,18 +59,16 @@ function NodeCard({ data, id }: NodeProps<Node<CardData>>) {
       <div style={{ padding: '4px 8px 14px' }}>
         <Typography.Text strong ellipsis style={{ display: 'block' }}>{summary}</Typography.Text>
         {data.issues.length > 0 && (
-          <Tooltip title={data.issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('\n')}>
-            <Typography.Text type="danger" data-testid="journey-node-error" ellipsis style={{ display: 'block' }}>
-              {data.issues[0]!.field ? `${data.issues[0]!.field}: ` : ''}{data.issues[0]!.message}
-            </Typography.Text>
+          <Tooltip title={data.issues.map(issueText).join('; ')}>
+            <Typography.Text type="danger" data-testid="journey-node-error" ellipsis style={{ display: 'block' }}>{issueText(data.issues[0]!)}</Typography.Text>
           </Tooltip>
         )}
         {data.counts && (
           <div data-testid="node-counts" data-entered={data.counts.entered} style={{ display: 'flex', gap: 8, color: '#595959', marginTop: 2 }}>
-            <span title={t('journeys.stats.entered')}>↓ {format.number(data.counts.entered)}</span>
-            <span title={t('journeys.stats.waiting')}>⏳ {format.number(data.counts.waiting)}</span>
-            <span title={t('journeys.stats.exited')}>⎋ {format.number(data.counts.exited)}</span>
-            <span title={t('journeys.stats.converted')}>★ {format.number(data.counts.converted)}</span>
+            <span title={t('journeys.stats.entered')}><ArrowDownOutlined /> {format.number(data.counts.entered)}</span>
+            <span title={t('journeys.stats.waiting')}><ClockCircleOutlined /> {format.number(data.counts.waiting)}</span>
+            <span title={t('journeys.stats.exited')}><LogoutOutlined /> {format.number(data.counts.exited)}</span>
+            <span title={t('journeys.stats.converted')}><StarOutlined /> {format.number(data.counts.converted)}</span>
           </div>
         )}
       </div>

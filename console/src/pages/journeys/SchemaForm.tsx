@@ -3,7 +3,7 @@ import { AutoComplete, Button, Form, Input, InputNumber, Select, Space, Switch, 
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { RuleBuilder, editableRule } from '../../components/rules';
-import type { JsonSchema, PlacedIssue } from './model';
+import { issueKey, type JsonSchema, type PlacedIssue } from './model';
 
 /** What the pickers offer: the workspace's channels, templates, tags, segments, coupon templates and events. */
 export interface PickerOptions {
@@ -92,6 +92,8 @@ function useLabel() {
 function Field(props: FieldProps) {
   const { name, path, schema, value, required, issues, readOnly } = props;
   const label = useLabel();
+  const { t } = useTranslation();
+  const words = (message: string) => { const key = issueKey(message); return key ? t(key) : message; };
   const mine = issuesUnder(issues, path);
   const own = mine.filter((i) => i.field === path);
   const isObject = schema.type === 'object' && schema.properties && name !== 'traits' && name !== 'payload';
@@ -101,14 +103,14 @@ function Field(props: FieldProps) {
     return (
       <fieldset className="journey-fieldset" style={{ border: '1px solid #f0f0f0', borderRadius: 6, padding: '4px 10px 2px', marginBottom: 12 }}>
         <legend style={{ fontSize: 13, width: 'auto', padding: '0 4px', marginBottom: 4, border: 0 }}>{label.field(name)}</legend>
-        {own.map((i, n) => <Typography.Text key={n} type="danger" style={{ display: 'block' }}>{i.message}</Typography.Text>)}
+        {own.map((i, n) => <Typography.Text key={n} type="danger" style={{ display: 'block' }}>{words(i.message)}</Typography.Text>)}
         {control}
       </fieldset>
     );
   }
   return (
     <Form.Item label={label.field(name)} htmlFor={fieldId(path)} required={required} validateStatus={mine.length ? 'error' : undefined}
-      help={mine.length ? mine.map((i) => i.message).join('; ') : undefined} style={{ marginBottom: 12 }}>
+      help={mine.length ? mine.map((i) => words(i.message)).join('; ') : undefined} style={{ marginBottom: 12 }}>
       {readOnly && value === undefined ? <Typography.Text type="secondary">—</Typography.Text> : control}
     </Form.Item>
   );

@@ -210,3 +210,9 @@ export function layout(def: Definition, known: Record<string, { x: number; y: nu
   for (const n of def.nodes) if (!depth.has(n.id)) place(n.id, maxDepth + 1);
   return out;
 }
+
+/** A server message the operator reads better in their own words: the i18n key for it (a value left empty), if any. */
+export function issueKey(message: string): string | undefined {
+  if (/^Too small: expected string to have >=1 characters?$/.test(message) || /^Invalid input: expected \w+, received undefined$/.test(message)) return 'journeys.issueRequired';
+  return undefined;
+}

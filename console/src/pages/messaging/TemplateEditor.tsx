@@ -43,20 +43,28 @@ export function TemplateEditorPage({ params }: PageProps) {
   const { t } = useTranslation();
   const { search } = useLocation();
   const state = useApi<Template>(params.id ? `/api/v1/templates/${params.id}` : null);
+  // The person previewed for stays chosen across a save (the editor restarts from the saved template).
+  const [profileId, setProfileId] = useState<number>();
+  const person = { profileId, setProfileId };
   if (!params.id) {
     const channel = (CHANNELS as readonly string[]).includes(search.get('channel') ?? '') ? (search.get('channel') as Template['channel']) : 'sms';
-    return <Editor key={channel} initial={{ name: '', channel, parts: structuredClone(starter[channel]!) }} />;
+    return <Editor key={channel} initial={{ name: '', channel, parts: structuredClone(starter[channel]!) }} {...person} />;
   }
-  return <Loaded state={state} feature={t('messaging.templates')}>{(tpl) => <Editor key={tpl.id + tpl.updatedAt} template={tpl} initial={tpl} onSaved={state.reload} />}</Loaded>;
+  return <Loaded state={state} feature={t('messaging.templates')}>{(tpl) => <Editor key={tpl.id + tpl.updatedAt} template={tpl} initial={tpl} onSaved={state.reload} {...person} />}</Loaded>;
 }
 
-function Editor({ template, initial, onSaved }: { template?: Template; initial: Pick<Template, 'name' | 'channel' | 'parts'>; onSaved?: () => void }) {
+function Editor({ template, initial, onSaved, profileId, setProfileId }: {
+  template?: Template;
+  initial: Pick<Template, 'name' | 'channel' | 'parts'>;
+  onSaved?: () => void;
+  profileId?: number;
+  setProfileId: (id: number | undefined) => void;
+}) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const { canWrite } = useSession();
   const [name, setName] = useState(initial.name);
   const [parts, setParts] = useState<Record<string, unknown>>(initial.parts);
-  const [profileId, setProfileId] = useState<number>();
   const [preview, setPreview] = useState<{ rendered?: Rendered; error?: ApiError; loading: boolean }>({ loading: false });
   const [saveError, setSaveError] = useState<ApiError>();
   const [busy, setBusy] = useState(false);

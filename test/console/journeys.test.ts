@@ -173,7 +173,7 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
     const row = page.getByTestId('journeys-table').getByRole('row', { name: /新会员欢迎短信/ });
     await row.getByText('Published').waitFor();
     await row.getByRole('cell', { name: '3', exact: true }).first().waitFor();
-    await page.screenshot({ path: screenshotPath('journeys') });
+    await page.screenshot({ path: screenshotPath('journeys-list') });
   });
 
   it('previews a template live for a chosen profile, shows Liquid errors, and test-sends', async () => {
@@ -193,6 +193,9 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
     await preview.getByText('王芳，您的会员积分已到账。').waitFor();
     await page.getByTestId('save-template').click();
     await page.getByText('Saved', { exact: true }).waitFor();
+    await page.getByTestId('preview-profile').getByText(`王芳 · #${people[0]}`).waitFor();
+    await preview.getByText('王芳，您的会员积分已到账。').waitFor();
+    await page.locator('.ant-message-notice').first().waitFor({ state: 'detached' });
     await page.screenshot({ path: screenshotPath('template-editor'), fullPage: true });
 
     const before = sink.bodies.length;

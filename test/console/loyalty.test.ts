@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
-import { ensureConsoleBuilt } from '../../console/ensure-built.mjs';
-import { buildServer } from '../../src/apps/server/server.js';
 import type { Database } from '../../src/platform/db/database.js';
 import { createWorkspace, type CreatedWorkspace } from '../../src/modules/workspaces/index.js';
 import { createUser } from '../../src/modules/users/index.js';
-import { openTestDatabase, testDatabaseKinds } from '../support/databases.js';
 import { chromiumAvailable, launchBrowser, screenshotPath } from './browser.js';
+import { startConsoleServer } from './harness.js';
 
 const runBrowser = chromiumAvailable();
 
@@ -30,12 +28,7 @@ describe.skipIf(!runBrowser)('console loyalty in a browser', { timeout: 180_000 
   let memberId = 0;
 
   beforeAll(async () => {
-    ensureConsoleBuilt({ quiet: true });
-    database = await openTestDatabase(testDatabaseKinds()[0] ?? 'pglite');
-    app = await buildServer({ database, publicUrl: 'http://127.0.0.1', demo: false });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    ({ database, app, base } = await startConsoleServer({ demo: false }));
     ws = await createWorkspace(database.db, { name: '澜肌 LANJI' });
     await createUser(database.db, ws.id, { ...owner, role: 'owner', name: '会员运营' });
     await createUser(database.db, ws.id, { ...analyst, role: 'analyst', name: '数据分析师' });

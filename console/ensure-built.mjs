@@ -25,7 +25,36 @@ export function consoleIsStale() {
   return Math.max(...sources.map(newestMtime)) > built.mtimeMs;
 }
 
+const lockDir = path.join(here, '.build-lock');
+
+/** One build at a time across processes (a directory is created atomically); a lock older than 10 minutes is stale. */
+function withBuildLock(fn) {
+  const started = Date.now();
+  for (;;) {
+    try {
+      fs.mkdirSync(lockDir);
+      break;
+    } catch {
+      const stat = fs.statSync(lockDir, { throwIfNoEntry: false });
+      if (stat && Date.now() - stat.mtimeMs > 10 * 60_000) fs.rmSync(lockDir, { recursive: true, force: true });
+      if (Date.now() - started > 15 * 60_000) throw new Error(`waited 15 minutes for another console build (${lockDir})`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
 export function ensureConsoleBuilt({ quiet = false } = {}) {
+  if (!consoleIsStale()) return false;
+  return withBuildLock(() => build(quiet));
+}
+
+function build(quiet) {
+  // Another process may have built it while this one waited for the lock.
   if (!consoleIsStale()) return false;
   if (!quiet) process.stderr.write('Building the console (console/dist)…\n');
   const vite = path.join(here, '..', 'node_modules', 'vite', 'bin', 'vite.js');

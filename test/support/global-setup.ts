@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { openDatabase } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
+import { ensureConsoleBuilt } from '../../console/ensure-built.mjs';
 import { TEST_POSTGRES_URL, testDatabaseKinds } from './databases.js';
 
 /**
@@ -9,6 +10,9 @@ import { TEST_POSTGRES_URL, testDatabaseKinds } from './databases.js';
  * progress is never disturbed). Test workers inherit SIYU_TEST_SCHEMA.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  // Built once, before the workers start: browser test files in parallel workers each building into console/dist
+  // at once deleted each other's assets (a fresh clone has no build), and every page then failed to load.
+  ensureConsoleBuilt({ quiet: true });
   if (!testDatabaseKinds().includes('postgres')) return async () => {};
   const started = Math.floor(Date.now() / 1000);
   const schema = `siyu_test_${process.pid}_${started}`;

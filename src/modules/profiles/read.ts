@@ -5,7 +5,7 @@ import { normaliseIdentifier } from '../identity/index.js';
 import { CHANNEL_OF_IDENTIFIER, type ProfileView } from './schema.js';
 
 export async function getProfile(db: Db, workspaceId: string, requestedId: number): Promise<ProfileView> {
-  const view = await readProfileView(db, workspaceId, sql`SELECT ${requestedId}::bigint AS id`);
+  const view = await readProfileView(db, workspaceId, { id: requestedId });
   if (!view || view === 'unresolved') throw notFound(`profile ${requestedId}`);
   return view;
 }
@@ -14,11 +14,7 @@ export async function getProfile(db: Db, workspaceId: string, requestedId: numbe
 export async function lookupProfile(db: Db, workspaceId: string, type: string, rawValue: string): Promise<ProfileView> {
   const value = normaliseIdentifier(type, rawValue);
   if (value === null) throw invalid(`"${rawValue}" is not a valid ${type}`, [{ path: 'query.value', message: 'not a usable identifier' }]);
-  const view = await readProfileView(
-    db,
-    workspaceId,
-    sql`SELECT profile_id AS id FROM identifiers WHERE workspace_id = ${workspaceId} AND type = ${type} AND value = ${value}`,
-  );
+  const view = await readProfileView(db, workspaceId, { type, value });
   if (!view) throw notFound(`profile with ${type} ${value}`);
   if (view === 'unresolved') throw new AppError('conflict', `the profile of ${type} ${value} is being resolved; retry in a moment`);
   return view;
@@ -41,36 +37,19 @@ interface ProfileViewRow {
 }
 
 /**
- * The whole 360° identity view in one statement (one round trip): the start id, its redirects to the live profile,
- * and the profile's identifiers, merges, conflicts and absorbed ids as JSON. A lookup was seven statements, and
- * under load each round trip, not the work, was what made its latency.
+ * The whole 360° identity view in one round trip: the start id, its redirects to the live profile, and the
+ * profile's identifiers, merges, conflicts and absorbed ids as JSON. It runs as a plpgsql function (migration 0005)
+ * so PostgreSQL keeps its plan per connection: planning the statement afresh cost several times its execution.
  */
-async function readProfileView(db: Db, workspaceId: string, start: ReturnType<typeof sql>): Promise<ProfileView | 'unresolved' | null> {
+async function readProfileView(db: Db, workspaceId: string, start: { id: number } | { type: string; value: string }): Promise<ProfileView | 'unresolved' | null> {
+  const byId = 'id' in start ? start.id : null;
+  const type = 'type' in start ? start.type : null;
+  const value = 'value' in start ? start.value : null;
   const { rows } = await sql<ProfileViewRow>`
-    WITH RECURSIVE start AS (${start}),
-    chain AS (
-      SELECT p.id, p.merged_into, 0 AS hops FROM start JOIN profiles p ON p.workspace_id = ${workspaceId} AND p.id = start.id
-      UNION ALL
-      SELECT p.id, p.merged_into, c.hops + 1 FROM chain c JOIN profiles p ON p.workspace_id = ${workspaceId} AND p.id = c.merged_into WHERE c.hops < 32
-    ),
-    live AS (SELECT id FROM chain WHERE merged_into IS NULL LIMIT 1)
-    SELECT (SELECT count(*)::int FROM start) AS started, (SELECT count(*)::int FROM chain) AS chained, (SELECT id FROM start LIMIT 1) AS requested, p.id, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at, p.created_at,
-      (SELECT coalesce(json_agg(json_build_object('id', i.id, 'type', i.type, 'value', i.value, 'first_seen_at', i.first_seen_at) ORDER BY i.id), '[]')
-         FROM identifiers i WHERE i.workspace_id = ${workspaceId} AND i.profile_id = p.id) AS identifiers,
-      (SELECT coalesce(json_agg(m ORDER BY m.id DESC), '[]') FROM (
-         SELECT * FROM profile_merges WHERE workspace_id = ${workspaceId} AND profile_id = p.id
-         UNION SELECT * FROM profile_merges WHERE workspace_id = ${workspaceId} AND other_profile_id = p.id) m) AS merges,
-      (SELECT coalesce(json_agg(x ORDER BY x.event_time DESC), '[]') FROM (
-         SELECT ia.type AS a_type, ia.value AS a_value, ib.type AS b_type, ib.value AS b_value, c.reason, c.message_id, c.event_time
-         FROM identity_conflicts c
-         JOIN identifiers ia ON ia.workspace_id = c.workspace_id AND ia.id = c.a
-         JOIN identifiers ib ON ib.workspace_id = c.workspace_id AND ib.id = c.b
-         WHERE c.workspace_id = ${workspaceId} AND (ia.profile_id = p.id OR ib.profile_id = p.id)
-         ORDER BY c.event_time DESC LIMIT 100) x) AS conflicts,
-      (SELECT coalesce(array_agg(a.id ORDER BY a.id), '{}') FROM profiles a WHERE a.workspace_id = ${workspaceId} AND a.merged_into = p.id) AS absorbed
-    FROM (SELECT 1) one
-    LEFT JOIN live ON true
-    LEFT JOIN profiles p ON p.workspace_id = ${workspaceId} AND p.id = live.id`.execute(db);
+    SELECT o_started AS started, o_chained AS chained, o_requested AS requested, o_id AS id, o_traits AS traits,
+      o_trait_times AS trait_times, o_first_seen_at AS first_seen_at, o_last_seen_at AS last_seen_at, o_created_at AS created_at,
+      o_identifiers AS identifiers, o_merges AS merges, o_conflicts AS conflicts, o_absorbed AS absorbed
+    FROM siyu_profile_view(${workspaceId}, ${byId}::bigint, ${type}::text, ${value}::text)`.execute(db);
   const row = rows[0];
   if (!row || row.started === 0) return null;
   if (row.requested === null) return 'unresolved'; // an identifier whose component waits for its recompute

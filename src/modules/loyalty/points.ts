@@ -1,14 +1,17 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { invalid } from '../../platform/errors.js';
-import { credit, debit, expireLots, lockAccount, reverse, updateAccount, type LedgerResult } from './ledger.js';
+import { expireLots, lockAccount, updateAccount, type LedgerResult } from './ledger.js';
 import { isExpired, openLots } from './lots.js';
 import { touchProfiles } from './changes.js';
-import { applyTierChange } from './members.js';
-import { expiryFor, getLoyaltySettings } from './settings.js';
+import { submitPointsOp } from './points-batch.js';
+import { getLoyaltySettings } from './settings.js';
 import type { SourceType } from './schema.js';
 
-/** Public points operations: each one statement (its own transaction, one round trip), replay-safe with an idempotency key. */
+/**
+ * Public points operations, replay-safe with an idempotency key. Concurrent ones are group-committed
+ * (points-batch.ts): each resolves after the commit of the transaction that applied it.
+ */
 export interface PointsRequest {
   profileId: number;
   points: number;
@@ -20,57 +23,47 @@ export interface PointsRequest {
   createdBy?: string | null;
 }
 
-/**
- * The ledger functions look the key up after taking the account lock, so a replay waits for its original and finds
- * it; should a replay still lose on the key's unique index (another account's operation using the key), running
- * again finds the original.
- */
-async function retryingReplayRace<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const e = err as { code?: string; constraint?: string };
-    if (e.code === '23505' && e.constraint === 'points_entries_key') return fn();
-    throw err;
-  }
-}
-
 function checkPoints(points: number, allowNegative = false): void {
   if (!Number.isSafeInteger(points) || points === 0 || (!allowNegative && points < 0)) {
     throw invalid(`points must be a ${allowNegative ? 'non-zero' : 'positive'} integer`, [{ path: 'points', message: 'invalid' }]);
   }
 }
 
+const fields = (req: PointsRequest) => ({
+  profileId: req.profileId,
+  points: req.points,
+  reason: req.reason,
+  sourceType: req.sourceType ?? 'operator',
+  sourceId: req.sourceId,
+  idempotencyKey: req.idempotencyKey,
+  createdBy: req.createdBy,
+});
+
+/** Operations are queued at the call (no await before it), so concurrent calls apply in the order they were made. */
 export async function earnPoints(db: Db, workspaceId: string, req: PointsRequest): Promise<LedgerResult> {
   checkPoints(req.points);
-  const settings = await getLoyaltySettings(db, workspaceId);
-  const expiresAt = req.expiresAt ?? expiryFor(settings, new Date());
-  const result = await retryingReplayRace(() => credit(db, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'earn', expiresAt }));
-  if (!result.replayed && settings.tiers.basis === 'points') await applyTierChange(db, workspaceId, req.profileId);
-  return result;
+  return submitPointsOp(db, workspaceId, { ...fields(req), op: 'credit', kind: 'earn', expiresAt: req.expiresAt ?? undefined, retier: true });
 }
 
 export async function redeemPoints(db: Db, workspaceId: string, req: PointsRequest): Promise<LedgerResult> {
   checkPoints(req.points);
-  return retryingReplayRace(() => debit(db, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator', kind: 'redeem' }));
+  return submitPointsOp(db, workspaceId, { ...fields(req), op: 'take', kind: 'redeem', now: new Date(), allowDebt: false });
 }
 
-/** An operator's correction: positive credits a lot, negative spends (refused beyond the balance). */
+/**
+ * An operator's correction: positive credits a lot, negative spends (refused beyond the balance). Adjustments count
+ * towards a points-based tier (tiers.ts), so a positive one upgrades at once, as an earn does.
+ */
 export async function adjustPoints(db: Db, workspaceId: string, req: PointsRequest): Promise<LedgerResult> {
   checkPoints(req.points, true);
-  const settings = await getLoyaltySettings(db, workspaceId);
-  const op = { ...req, sourceType: req.sourceType ?? 'operator', kind: 'adjust' as const };
-  return retryingReplayRace(() =>
-    req.points > 0
-      ? credit(db, workspaceId, { ...op, expiresAt: req.expiresAt ?? expiryFor(settings, new Date()) })
-      : debit(db, workspaceId, { ...op, points: -req.points }),
-  );
+  if (req.points > 0) return submitPointsOp(db, workspaceId, { ...fields(req), op: 'credit', kind: 'adjust', expiresAt: req.expiresAt ?? undefined, retier: true });
+  return submitPointsOp(db, workspaceId, { ...fields(req), points: -req.points, op: 'take', kind: 'adjust', now: new Date(), allowDebt: false });
 }
 
 /** Takes back points of a source (refund); what was spent already becomes debt. */
 export async function reversePoints(db: Db, workspaceId: string, req: PointsRequest): Promise<LedgerResult> {
   checkPoints(req.points);
-  return retryingReplayRace(() => reverse(db, workspaceId, { ...req, sourceType: req.sourceType ?? 'operator' }));
+  return submitPointsOp(db, workspaceId, { ...fields(req), op: 'take', kind: 'reverse', now: new Date(), allowDebt: true });
 }
 
 export interface PointsAccount {

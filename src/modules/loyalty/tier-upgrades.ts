@@ -21,7 +21,7 @@ export async function applyTierUpgrades(db: Db, workspaceId: string, profileIds:
   const qualifying =
     settings.tiers.basis === 'points'
       ? sql<number>`(SELECT coalesce(sum(e.points), 0) FROM points_entries e WHERE e.workspace_id = m.workspace_id AND e.profile_id = m.profile_id
-          AND e.kind = 'earn' AND e.created_at >= ${from} AND e.created_at <= greatest(${now}::timestamptz, now()))`
+          AND e.kind IN ('earn', 'adjust') AND e.created_at >= ${from} AND e.created_at <= greatest(${now}::timestamptz, now()))`
       : sql<number>`(SELECT coalesce(sum(o.paid_amount - o.refunded_amount), 0) FROM orders o WHERE o.workspace_id = m.workspace_id AND o.profile_id = m.profile_id
           AND o.paid_at IS NOT NULL AND o.paid_at >= ${from} AND o.paid_at <= greatest(${now}::timestamptz, now()) AND o.status IN ('paid', 'partially_refunded', 'refunded'))`;
   const upgraded = await db.transaction().execute(async (trx) => {

@@ -59,12 +59,12 @@ export function periodStart(settings: LoyaltySettings, now: Date): Date {
   return d;
 }
 
-/** Points earned (or net amount spent) in the qualifying period. */
+/** Points earned, operator adjustments included (or net amount spent), in the qualifying period. */
 export async function qualifyingValue(db: Conn, workspaceId: string, profileId: number, settings: LoyaltySettings, now: Date): Promise<number> {
   const from = periodStart(settings, now);
   if (settings.tiers.basis === 'points') {
     const { rows } = await sql<{ v: number }>`SELECT coalesce(sum(points), 0)::bigint AS v FROM points_entries
-      WHERE workspace_id = ${workspaceId} AND profile_id = ${profileId} AND kind = 'earn' AND created_at >= ${from} AND created_at <= ${now}`.execute(db);
+      WHERE workspace_id = ${workspaceId} AND profile_id = ${profileId} AND kind IN ('earn', 'adjust') AND created_at >= ${from} AND created_at <= ${now}`.execute(db);
     return Number(rows[0]?.v ?? 0);
   }
   const { rows } = await sql<{ v: number }>`SELECT coalesce(sum(paid_amount - refunded_amount), 0)::numeric AS v FROM orders

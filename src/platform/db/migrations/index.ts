@@ -14,6 +14,7 @@ import * as m0300 from './0300_points.js';
 import * as m0301 from './0301_coupons.js';
 import * as m0302 from './0302_members.js';
 import * as m0303 from './0303_points_functions.js';
+import * as m0304 from './0304_points_batch.js';
 
 /**
  * Every migration, in order. Ranges keep parallel work apart: 00xx data center, 01xx rules, 02xx journeys and
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0301_coupons': m0301,
   '0302_members': m0302,
   '0303_points_functions': m0303,
+  '0304_points_batch': m0304,
 };

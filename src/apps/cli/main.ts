@@ -4,6 +4,7 @@ import { registerServeCommands } from './serve.js';
 import { registerWorkspaceCommands } from './workspace.js';
 import { registerImportCommands } from './import.js';
 import { registerBenchCommands } from './bench.js';
+import { registerWorkerCommand } from './worker.js';
 import { wireModules } from '../../modules/wiring.js';
 
 /** The `siyu` CLI: thin commands over the modules' public APIs. */
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
   registerServeCommands(program);
   registerWorkspaceCommands(program);
   registerImportCommands(program);
+  registerWorkerCommand(program);
   registerBenchCommands(program);
   try {
     await program.parseAsync(argv);

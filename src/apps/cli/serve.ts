@@ -4,6 +4,7 @@ import { databaseConfigFromEnv, describeDatabase } from '../../platform/config.j
 import { openDatabase } from '../../platform/db/database.js';
 import { advertiseServer } from '../../platform/db/data-dir-lock.js';
 import { migrateToLatest } from '../../platform/db/migrate.js';
+import { AppError } from '../../platform/errors.js';
 import { callServer, openTarget } from './target.js';
 
 export function registerServeCommands(program: Command): void {
@@ -14,13 +15,15 @@ export function registerServeCommands(program: Command): void {
     .option('--host <host>', 'address to listen on (env HOST)', process.env.HOST ?? '127.0.0.1')
     .option('--data <dir>', 'embedded data folder (env SIYU_DATA_DIR)')
     .option('--no-demo', 'do not load the demo brand into an empty database')
-    .action(async (opts: { port: string; host: string; data?: string; demo: boolean }) => {
+    .option('--no-workers', 'PostgreSQL only: answer HTTP, and leave rules, journeys and loyalty jobs to `siyu worker` processes')
+    .action(async (opts: { port: string; host: string; data?: string; demo: boolean; workers: boolean }) => {
       // Loaded here, not at the top: other commands start without loading the whole server.
       const { buildServer } = await import('../server/server.js');
       const { registerControlRoutes } = await import('../server/control.js');
       const { addBackgroundStarter, startBackgroundWork } = await import('../server/background.js');
       const { loadDemoInBackground, settleIdentitiesInBackground } = await import('../server/startup.js');
       const cfg = databaseConfigFromEnv({ dataDir: opts.data });
+      if (!opts.workers && !cfg.url) throw new AppError('invalid_request', '--no-workers needs PostgreSQL (DATABASE_URL): an embedded data folder belongs to one process, which runs the workers itself');
       const database = await openDatabase(cfg);
       await migrateToLatest(database.db);
       // Channel credentials are encrypted with SIYU_SECRET_KEY, or in embedded mode a key file in the data folder.
@@ -33,8 +36,9 @@ export function registerServeCommands(program: Command): void {
       const controlToken = randomBytes(24).toString('base64url');
       registerControlRoutes(app, ctx, controlToken);
       addBackgroundStarter(settleIdentitiesInBackground);
-      addBackgroundStarter(loadDemoInBackground);
-      const background = await startBackgroundWork(ctx, { loadDemo: opts.demo, log: (m) => app.log.info(m) });
+      addBackgroundStarter(loadDemoInBackground, 'serving');
+      const roles = opts.workers ? (['serving', 'worker'] as const) : (['serving'] as const);
+      const background = await startBackgroundWork(ctx, { loadDemo: opts.demo, log: (m) => app.log.info(m), roles: [...roles] });
       await app.listen({ port, host: opts.host });
       if (!cfg.url && cfg.dataDir) advertiseServer(cfg.dataDir, `http://127.0.0.1:${port}`, controlToken);
       app.log.info(`Siyu is serving ${publicUrl} on ${describeDatabase(cfg)}`);

@@ -145,6 +145,23 @@ async function getCampaignRow(db: Db, workspaceId: string, id: string) {
   return row;
 }
 
+/** Newest first, a page at a time: `before` is the id of the last campaign seen (the page's nextBefore). */
+export async function listCouponCampaigns(db: Db, workspaceId: string, opts: { status?: CampaignStatus; templateId?: string; limit?: number; before?: string } = {}) {
+  const limit = opts.limit ?? 50;
+  let q = db.selectFrom('coupon_campaigns as c').selectAll('c').where('c.workspace_id', '=', workspaceId);
+  if (opts.status) q = q.where('c.status', '=', opts.status);
+  if (opts.templateId) q = q.where('c.template_id', '=', opts.templateId);
+  if (opts.before) {
+    await getCampaignRow(db, workspaceId, opts.before);
+    q = q.where(sql<boolean>`(c.created_at, c.id) < (SELECT b.created_at, b.id FROM coupon_campaigns b WHERE b.workspace_id = ${workspaceId} AND b.id = ${opts.before})`);
+  }
+  const rows = await q.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  return { data: page.map(toCampaign), nextBefore: rows.length > limit ? page[page.length - 1]!.id : null };
+}
+
+export type CampaignStatus = Selectable<CouponCampaignsTable>['status'];
+
 export async function getCouponCampaign(db: Db, workspaceId: string, id: string) {
   return toCampaign(await getCampaignRow(db, workspaceId, id));
 }

@@ -5,9 +5,9 @@ import { defineRoute } from '../../platform/http/route.js';
 import { createCouponTemplate, getCouponTemplate, listCouponTemplates, updateCouponTemplate } from './coupon-templates.js';
 import { issueCoupon, listCoupons, voidCoupon } from './coupons.js';
 import { redeemCoupons } from './coupon-redeem.js';
-import { createCouponCampaign, getCouponCampaign, runCouponCampaign } from './coupon-campaigns.js';
-import { createMallItem, exchangeMallItem, listMallItems, MallItemInput } from './mall.js';
-import { CouponOrder, CouponTemplateInput } from './schema.js';
+import { createCouponCampaign, getCouponCampaign, listCouponCampaigns, runCouponCampaign } from './coupon-campaigns.js';
+import { createMallItem, exchangeMallItem, listMallItems, MallItemInput, MallItemPatch, updateMallItem } from './mall.js';
+import { CouponOrder, CouponTemplateInput, CouponTemplatePatch } from './schema.js';
 
 export function registerCouponRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { db } = ctx.database;
@@ -21,8 +21,8 @@ export function registerCouponRoutes(app: FastifyInstance, ctx: AppContext): voi
     async ({ workspaceId }) => ({ data: await listCouponTemplates(db, workspaceId) }));
   defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/coupon-templates/:id', summary: 'A coupon template with its issued count', tags, auth, params: Id },
     ({ workspaceId, params }) => getCouponTemplate(db, workspaceId, params.id));
-  defineRoute(app, { method: 'PATCH', url: '/api/v1/loyalty/coupon-templates/:id', summary: 'Pause, archive, rename or restock a template', tags, auth, params: Id,
-    body: z.object({ status: z.enum(['active', 'paused', 'archived']).optional(), totalStock: z.number().int().nonnegative().nullable().optional(), name: z.string().trim().min(1).optional() }) },
+  defineRoute(app, { method: 'PATCH', url: '/api/v1/loyalty/coupon-templates/:id', tags, auth, params: Id, body: CouponTemplatePatch,
+    summary: 'Edit a template (fields given change). Once coupons are issued its terms (kind, amounts, threshold, gift, scope, stacking, tiers, code) are fixed (409); name, status, stock (not below issued), per-member limit, validity (for later issues) and returnOnRefund stay editable' },
     ({ workspaceId, params, body }) => updateCouponTemplate(db, workspaceId, params.id, body));
 
   defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/coupons', summary: 'Issue a coupon to a profile (stock and per-member limit enforced)', tags, auth, status: 201,
@@ -48,6 +48,9 @@ export function registerCouponRoutes(app: FastifyInstance, ctx: AppContext): voi
     });
   defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/coupon-campaigns/:id/run', summary: 'Resume a campaign and wait for it to finish', tags, auth, params: Id },
     ({ workspaceId, params }) => runCouponCampaign(db, workspaceId, params.id));
+  defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/coupon-campaigns', summary: 'Campaigns, newest first; page with before = nextBefore', tags, auth,
+    query: z.object({ status: z.enum(['pending', 'running', 'done', 'failed']).optional(), templateId: z.string().optional(), limit: z.coerce.number().int().min(1).max(500).default(50), before: z.string().optional() }) },
+    ({ workspaceId, query }) => listCouponCampaigns(db, workspaceId, query));
   defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/coupon-campaigns/:id', summary: 'Campaign progress', tags, auth, params: Id },
     ({ workspaceId, params }) => getCouponCampaign(db, workspaceId, params.id));
 
@@ -56,6 +59,9 @@ export function registerCouponRoutes(app: FastifyInstance, ctx: AppContext): voi
     ({ workspaceId, body }) => createMallItem(db, workspaceId, body));
   defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/mall/items', summary: 'List points-mall items', tags: mallTags, auth },
     async ({ workspaceId }) => ({ data: await listMallItems(db, workspaceId) }));
+  defineRoute(app, { method: 'PATCH', url: '/api/v1/loyalty/mall/items/:id', tags: mallTags, auth, params: Id, body: MallItemPatch,
+    summary: 'Edit an item (fields given change). Once exchanged, kind, templateId and sku are fixed (409); name, price, stock (not below exchanged), limit, tiers and status stay editable' },
+    ({ workspaceId, params, body }) => updateMallItem(db, workspaceId, params.id, body));
   defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/mall/exchange', summary: 'Exchange points for an item on behalf of a member (atomic)', tags: mallTags, auth,
     body: z.object({ profileId: z.number().int().positive(), itemId: z.string(), quantity: z.number().int().min(1).max(100).default(1), idempotencyKey: z.string().min(1) }) },
     ({ workspaceId, body }) => exchangeMallItem(db, workspaceId, body));

@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import type { z } from 'zod';
 import type { Db } from '../../platform/db/database.js';
 import type { CouponTemplatesTable } from '../../platform/db/schema.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
@@ -19,26 +20,7 @@ export async function createCouponTemplate(db: Db, workspaceId: string, input: C
     .values({
       workspace_id: workspaceId,
       id: t.id ?? newId('ct', 10),
-      name: t.name,
-      kind: t.kind,
-      amount: t.amount,
-      percent_off: t.percentOff,
-      max_discount: t.maxDiscount ?? null,
-      threshold: t.threshold,
-      gift_sku: t.giftSku ?? null,
-      scope: JSON.stringify(t.scope),
-      valid_from: t.validFrom ?? null,
-      valid_until: t.validUntil ?? null,
-      valid_days: t.validDays ?? null,
-      total_stock: t.totalStock ?? null,
-      per_member_limit: t.perMemberLimit ?? null,
-      stacking: t.stacking,
-      combinable_with: t.combinableWith,
-      tiers: t.tiers,
-      code_mode: t.codeMode,
-      shared_code: t.codeMode === 'shared' ? (t.sharedCode ?? null) : null,
-      return_on_refund: t.returnOnRefund,
-      status: t.status,
+      ...columnsOf(t),
     })
     .onConflict((oc) => oc.columns(['workspace_id', 'id']).doNothing())
     .returningAll()
@@ -51,26 +33,70 @@ export async function createCouponTemplate(db: Db, workspaceId: string, input: C
   return toTemplate(row);
 }
 
-/** Operators may pause/archive a template or change its stock (never below what was issued). */
-export async function updateCouponTemplate(db: Db, workspaceId: string, id: string, patch: { status?: 'active' | 'paused' | 'archived'; totalStock?: number | null; name?: string }) {
-  const row = await db
-    .updateTable('coupon_templates')
-    .set({
-      ...(patch.status ? { status: patch.status } : {}),
-      ...(patch.totalStock !== undefined ? { total_stock: patch.totalStock } : {}),
-      ...(patch.name ? { name: patch.name } : {}),
-      updated_at: new Date(),
-    })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirst()
-    .catch((err: { code?: string }) => {
-      if (err.code === '23514') throw invalid('totalStock is below the number already issued', [{ path: 'totalStock', message: 'too low' }]);
-      throw err;
-    });
-  if (!row) throw notFound(`coupon template ${id}`);
+/**
+ * The terms a holder's coupon is worth and where it can be used: fixed once a coupon of the template was issued
+ * (a new template is the way to change them). What stays editable: name, status, stock (it can grow, and shrink
+ * down to the number issued), per-member limit, validity (for coupons issued from then on: an issued coupon keeps
+ * its own dates) and whether a refund returns the coupon.
+ */
+const TERMS = ['kind', 'amount', 'percentOff', 'maxDiscount', 'threshold', 'giftSku', 'scope', 'stacking', 'combinableWith', 'tiers', 'codeMode', 'sharedCode'] as const;
+
+export async function updateCouponTemplate(db: Db, workspaceId: string, id: string, patch: Record<string, unknown>) {
+  const given = Object.fromEntries(Object.entries(patch).filter(([key, v]) => v !== undefined && key !== 'id'));
+  const row = await db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('coupon_templates').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!current) throw notFound(`coupon template ${id}`);
+    const before = toTemplate(current);
+    if (current.issued_count > 0) {
+      const changed = TERMS.filter((key) => key in given && JSON.stringify(given[key] ?? null) !== JSON.stringify(before[key] ?? null));
+      if (changed.length) throw new AppError('conflict', `coupon template ${id} has issued coupons: ${changed.join(', ')} cannot change (create a new template)`);
+    }
+    const parsed = CouponTemplateInput.safeParse({ ...before, ...given });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw invalid(`invalid coupon template: ${issue.path.join('.')}: ${issue.message}`, [{ path: issue.path.join('.'), message: issue.message }]);
+    }
+    const t = parsed.data;
+    if (t.totalStock != null && t.totalStock < current.issued_count) {
+      throw invalid(`totalStock is below the ${current.issued_count} coupons already issued`, [{ path: 'totalStock', message: 'too low' }]);
+    }
+    return trx
+      .updateTable('coupon_templates')
+      .set({ ...columnsOf(t), updated_at: new Date() })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }).catch((err: { code?: string }) => {
+    if (err.code === '23505') throw new AppError('conflict', `shared code ${String(given.sharedCode)} is already used by another template`);
+    throw err;
+  });
   return toTemplate(row);
+}
+
+function columnsOf(t: z.output<typeof CouponTemplateInput>) {
+  return {
+    name: t.name,
+    kind: t.kind,
+    amount: t.amount,
+    percent_off: t.percentOff,
+    max_discount: t.maxDiscount ?? null,
+    threshold: t.threshold,
+    gift_sku: t.giftSku ?? null,
+    scope: JSON.stringify(t.scope),
+    valid_from: t.validFrom ?? null,
+    valid_until: t.validUntil ?? null,
+    valid_days: t.validDays ?? null,
+    total_stock: t.totalStock ?? null,
+    per_member_limit: t.perMemberLimit ?? null,
+    stacking: t.stacking,
+    combinable_with: t.combinableWith,
+    tiers: t.tiers,
+    code_mode: t.codeMode,
+    shared_code: t.codeMode === 'shared' ? (t.sharedCode ?? null) : null,
+    return_on_refund: t.returnOnRefund,
+    status: t.status,
+  };
 }
 
 export async function getTemplateRow(db: Db, workspaceId: string, id: string): Promise<CouponTemplateRow> {

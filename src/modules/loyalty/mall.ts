@@ -8,20 +8,28 @@ import { debit, lockAccount } from './ledger.js';
 import { tierOf } from './benefits.js';
 import { issueCouponInTrx } from './coupons.js';
 import { getTemplateRow } from './coupon-templates.js';
+import { patchOf } from './schema.js';
 
-export const MallItemInput = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-    name: z.string().trim().min(1).max(200),
-    kind: z.enum(['coupon', 'goods']),
-    templateId: z.string().optional().describe('coupon items: the coupon template issued'),
-    sku: z.string().optional().describe('goods items: the SKU shipped'),
-    pointsPrice: z.number().int().positive(),
-    stock: z.number().int().nonnegative().nullish(),
-    perMemberLimit: z.number().int().positive().nullish(),
-    tiers: z.array(z.string()).default([]),
-  })
-  .refine((i) => i.kind !== 'coupon' || !!i.templateId, { path: ['templateId'], message: 'coupon items need a templateId' });
+export const MallItemFields = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  name: z.string().trim().min(1).max(200),
+  kind: z.enum(['coupon', 'goods']),
+  templateId: z.string().optional().describe('coupon items: the coupon template issued'),
+  sku: z.string().optional().describe('goods items: the SKU shipped'),
+  pointsPrice: z.number().int().positive(),
+  stock: z.number().int().nonnegative().nullish(),
+  perMemberLimit: z.number().int().positive().nullish(),
+  tiers: z.array(z.string()).default([]),
+  status: z.enum(['active', 'paused', 'archived']).default('active'),
+});
+export const MallItemInput = MallItemFields.refine((i) => i.kind !== 'coupon' || !!i.templateId, { path: ['templateId'], message: 'coupon items need a templateId' });
+/**
+ * PATCH of an item. Once exchanged, what it is (kind, coupon template, SKU) is fixed; name, price (for exchanges
+ * from then on), stock (it can grow, and shrink down to the number exchanged), per-member limit, tiers and status
+ * stay editable.
+ */
+export const MallItemPatch = patchOf(MallItemFields, ['id']);
+const IDENTITY = ['kind', 'templateId', 'sku'] as const;
 
 export async function createMallItem(db: Db, workspaceId: string, input: z.input<typeof MallItemInput>) {
   const parsed = MallItemInput.safeParse(input);
@@ -33,11 +41,42 @@ export async function createMallItem(db: Db, workspaceId: string, input: z.input
   if (i.templateId) await getTemplateRow(db, workspaceId, i.templateId);
   const row = await db
     .insertInto('mall_items')
-    .values({ workspace_id: workspaceId, id: i.id ?? newId('mi', 10), name: i.name, kind: i.kind, template_id: i.templateId ?? null, sku: i.sku ?? null, points_price: i.pointsPrice, stock: i.stock ?? null, per_member_limit: i.perMemberLimit ?? null, tiers: i.tiers })
+    .values({ workspace_id: workspaceId, id: i.id ?? newId('mi', 10), ...columnsOf(i) })
     .returningAll()
     .executeTakeFirstOrThrow();
   return toItem(row);
 }
+
+const columnsOf = (i: z.output<typeof MallItemInput>) => ({
+  name: i.name, kind: i.kind, template_id: i.templateId ?? null, sku: i.sku ?? null, points_price: i.pointsPrice, stock: i.stock ?? null,
+  per_member_limit: i.perMemberLimit ?? null, tiers: i.tiers, status: i.status,
+});
+
+export async function updateMallItem(db: Db, workspaceId: string, id: string, patch: Record<string, unknown>) {
+  const given = Object.fromEntries(Object.entries(patch).filter(([key, v]) => v !== undefined && key !== 'id'));
+  const row = await db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('mall_items').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!current) throw notFound(`mall item ${id}`);
+    const before = toItem(current);
+    if (current.exchanged > 0) {
+      const changed = IDENTITY.filter((key) => key in given && (given[key] ?? null) !== (before[key] ?? null));
+      if (changed.length) throw new AppError('conflict', `mall item ${id} was exchanged: ${changed.join(', ')} cannot change (create a new item)`);
+    }
+    const parsed = MallItemInput.safeParse({ ...withoutNulls(before), ...given });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw invalid(`invalid mall item: ${issue.path.join('.')}: ${issue.message}`, [{ path: issue.path.join('.'), message: issue.message }]);
+    }
+    const i = parsed.data;
+    if (i.stock != null && i.stock < current.exchanged) throw invalid(`stock is below the ${current.exchanged} already exchanged`, [{ path: 'stock', message: 'too low' }]);
+    if (i.templateId && i.templateId !== current.template_id) await getTemplateRow(trx, workspaceId, i.templateId);
+    return trx.updateTable('mall_items').set(columnsOf(i)).where('workspace_id', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  });
+  return toItem(row);
+}
+
+/** The stored item as input: optional strings are absent rather than null. */
+const withoutNulls = (item: ReturnType<typeof toItem>) => ({ ...item, templateId: item.templateId ?? undefined, sku: item.sku ?? undefined });
 
 export async function listMallItems(db: Db, workspaceId: string, opts: { activeOnly?: boolean } = {}) {
   let q = db.selectFrom('mall_items').selectAll().where('workspace_id', '=', workspaceId);

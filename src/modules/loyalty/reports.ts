@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { invalid } from '../../platform/errors.js';
 import { getLoyaltySettings } from './settings.js';
+import { getWorkspace } from '../workspaces/index.js';
 
 /** Outstanding points and what they are worth: the liability on the brand's books. */
 export async function pointsLiability(db: Db, workspaceId: string, now = new Date()) {
@@ -27,11 +28,12 @@ export async function pointsLiability(db: Db, workspaceId: string, now = new Dat
   };
 }
 
-/** Earned, redeemed, expired, adjusted and reversed points per day or month. */
+/** Earned, redeemed, expired, adjusted and reversed points per day or month of the workspace's time zone. */
 export async function pointsFlow(db: Db, workspaceId: string, q: { from: Date; to: Date; granularity: 'day' | 'month' }) {
   if (q.from >= q.to) throw invalid('from must be before to', [{ path: 'query.from', message: 'after to' }]);
+  const { timezone } = await getWorkspace(db, workspaceId);
   const { rows } = await sql<{ period: string; kind: string; points: number; entries: number }>`
-    SELECT to_char(date_trunc(${q.granularity}, created_at AT TIME ZONE 'UTC'), ${q.granularity === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}) AS period,
+    SELECT to_char(date_trunc(${q.granularity}, created_at AT TIME ZONE ${timezone}), ${q.granularity === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}) AS period,
            kind, coalesce(sum(points), 0)::bigint AS points, count(*)::int AS entries
     FROM points_entries WHERE workspace_id = ${workspaceId} AND created_at >= ${q.from} AND created_at < ${q.to}
     GROUP BY 1, 2 ORDER BY 1, 2`.execute(db);

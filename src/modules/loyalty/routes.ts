@@ -12,7 +12,7 @@ import { evaluateTiers } from './tiers.js';
 import { announceExpiringPoints } from './expiry-notice.js';
 import { couponFunnel, pointsFlow, pointsLiability, tierReport } from './reports.js';
 import { getLoyaltySettings, updateLoyaltySettings } from './settings.js';
-import { AdjustRequest, LoyaltySettings, OrderForPoints, PointsEntry, PointsRequest, PointsResult } from './schema.js';
+import { AdjustRequest, LoyaltySettings, LoyaltySettingsPatch, OrderForPoints, PointsEntry, PointsRequest, PointsResult } from './schema.js';
 import { registerCouponRoutes } from './coupon-routes.js';
 import { registerMemberRoutes } from './member-routes.js';
 import { startLoyaltyWorker } from './worker.js';
@@ -32,7 +32,7 @@ export function registerLoyaltyRoutes(app: FastifyInstance, ctx: AppContext): vo
   defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/settings', summary: 'Loyalty settings (earning, expiry, check-in, tier program)', tags, auth, response: LoyaltySettings },
     ({ workspaceId }) => getLoyaltySettings(db, workspaceId));
   defineRoute(app, { method: 'PUT', url: '/api/v1/loyalty/settings', summary: 'Change loyalty settings (given sections replace the stored ones)', tags, auth,
-    body: z.record(z.string(), z.unknown()), response: LoyaltySettings },
+    body: LoyaltySettingsPatch, response: LoyaltySettings },
     ({ workspaceId, body }) => updateLoyaltySettings(db, workspaceId, body));
 
   const op = (summary: string, url: string, body: typeof PointsRequest | typeof AdjustRequest, fn: typeof earnPoints) =>

@@ -55,6 +55,22 @@ export const LoyaltySettings = z.object({
 });
 export type LoyaltySettings = z.output<typeof LoyaltySettings>;
 
+/**
+ * A PATCH body from an object schema: every field optional and without its default (absent = unchanged), minus
+ * the ones named. The service validates the merged result against the full schema.
+ */
+export function patchOf(schema: z.ZodObject, omit: string[] = []) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    if (omit.includes(key)) continue;
+    shape[key] = (field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field).optional();
+  }
+  return z.object(shape);
+}
+
+/** PUT /loyalty/settings: the sections given replace the stored ones, each validated in full. */
+export const LoyaltySettingsPatch = patchOf(LoyaltySettings);
+
 export const SourceType = z.enum(['order', 'event', 'journey', 'operator', 'checkin', 'mall', 'system']);
 export type SourceType = z.output<typeof SourceType>;
 
@@ -116,39 +132,40 @@ export const CouponScope = z.object({
   stores: z.array(z.string()).optional().describe('only orders of these stores'),
   channels: z.array(z.string()).optional(),
 });
-export const CouponTemplateInput = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-    name: z.string().trim().min(1).max(200),
-    kind: z.enum(['fixed', 'percentage', 'threshold', 'shipping', 'gift']),
-    amount: money.default(0).describe('fixed: yuan off; threshold: Y of 满X减Y; shipping: cap on shipping covered (0 = all)'),
-    percentOff: z.number().min(0).max(100).default(0).describe('percentage: e.g. 15 = 15% off (85折)'),
-    maxDiscount: money.nullish().describe('percentage: cap on the discount'),
-    threshold: money.default(0).describe('minimum eligible subtotal (X of 满X减Y)'),
-    giftSku: z.string().nullish(),
-    scope: CouponScope.default({}),
-    validFrom: z.coerce.date().nullish(),
-    validUntil: z.coerce.date().nullish(),
-    validDays: z.number().int().positive().nullish().describe('valid N days from receipt (instead of, or within, absolute dates)'),
-    totalStock: z.number().int().nonnegative().nullish(),
-    perMemberLimit: z.number().int().positive().nullish(),
-    stacking: z.enum(['exclusive', 'combinable']).default('exclusive'),
-    combinableWith: z.array(z.string()).default([]).describe('combinable: only with these templates (empty: any combinable)'),
-    tiers: z.array(z.string()).default([]).describe('only members of these tiers (empty: anyone)'),
-    codeMode: z.enum(['unique', 'shared']).default('unique'),
-    sharedCode: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/).nullish(),
-    returnOnRefund: z.boolean().default(false),
-    status: z.enum(['active', 'paused', 'archived']).default('active'),
-  })
-  .superRefine((t, ctx) => {
-    if (t.kind === 'fixed' && t.amount <= 0) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'fixed coupons need an amount > 0' });
-    if (t.kind === 'threshold' && (t.amount <= 0 || t.threshold <= 0)) ctx.addIssue({ code: 'custom', path: ['threshold'], message: '满X减Y needs threshold X > 0 and amount Y > 0' });
-    if (t.kind === 'percentage' && t.percentOff <= 0) ctx.addIssue({ code: 'custom', path: ['percentOff'], message: 'percentage coupons need percentOff > 0' });
-    if (t.kind === 'gift' && !t.giftSku) ctx.addIssue({ code: 'custom', path: ['giftSku'], message: 'gift coupons need a giftSku' });
-    if (t.codeMode === 'shared' && !t.sharedCode) ctx.addIssue({ code: 'custom', path: ['sharedCode'], message: 'shared code mode needs a sharedCode' });
-    if (t.validFrom && t.validUntil && t.validFrom >= t.validUntil) ctx.addIssue({ code: 'custom', path: ['validUntil'], message: 'must be after validFrom' });
-  });
+export const CouponTemplateFields = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  name: z.string().trim().min(1).max(200),
+  kind: z.enum(['fixed', 'percentage', 'threshold', 'shipping', 'gift']),
+  amount: money.default(0).describe('fixed: yuan off; threshold: Y of 满X减Y; shipping: cap on shipping covered (0 = all)'),
+  percentOff: z.number().min(0).max(100).default(0).describe('percentage: e.g. 15 = 15% off (85折)'),
+  maxDiscount: money.nullish().describe('percentage: cap on the discount'),
+  threshold: money.default(0).describe('minimum eligible subtotal (X of 满X减Y)'),
+  giftSku: z.string().nullish(),
+  scope: CouponScope.default({}),
+  validFrom: z.coerce.date().nullish(),
+  validUntil: z.coerce.date().nullish(),
+  validDays: z.number().int().positive().nullish().describe('valid N days from receipt (instead of, or within, absolute dates)'),
+  totalStock: z.number().int().nonnegative().nullish(),
+  perMemberLimit: z.number().int().positive().nullish(),
+  stacking: z.enum(['exclusive', 'combinable']).default('exclusive'),
+  combinableWith: z.array(z.string()).default([]).describe('combinable: only with these templates (empty: any combinable)'),
+  tiers: z.array(z.string()).default([]).describe('only members of these tiers (empty: anyone)'),
+  codeMode: z.enum(['unique', 'shared']).default('unique'),
+  sharedCode: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/).nullish(),
+  returnOnRefund: z.boolean().default(false),
+  status: z.enum(['active', 'paused', 'archived']).default('active'),
+});
+export const CouponTemplateInput = CouponTemplateFields.superRefine((t, ctx) => {
+  if (t.kind === 'fixed' && t.amount <= 0) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'fixed coupons need an amount > 0' });
+  if (t.kind === 'threshold' && (t.amount <= 0 || t.threshold <= 0)) ctx.addIssue({ code: 'custom', path: ['threshold'], message: '满X减Y needs threshold X > 0 and amount Y > 0' });
+  if (t.kind === 'percentage' && t.percentOff <= 0) ctx.addIssue({ code: 'custom', path: ['percentOff'], message: 'percentage coupons need percentOff > 0' });
+  if (t.kind === 'gift' && !t.giftSku) ctx.addIssue({ code: 'custom', path: ['giftSku'], message: 'gift coupons need a giftSku' });
+  if (t.codeMode === 'shared' && !t.sharedCode) ctx.addIssue({ code: 'custom', path: ['sharedCode'], message: 'shared code mode needs a sharedCode' });
+  if (t.validFrom && t.validUntil && t.validFrom >= t.validUntil) ctx.addIssue({ code: 'custom', path: ['validUntil'], message: 'must be after validFrom' });
+});
 export type CouponTemplateInput = z.input<typeof CouponTemplateInput>;
+/** PATCH of a template; once coupons are issued, the terms their holders hold are frozen (coupon-templates.ts). */
+export const CouponTemplatePatch = patchOf(CouponTemplateFields, ['id']);
 
 export const OrderLine = z.object({
   sku: z.string(),

@@ -18,7 +18,8 @@ export async function getLoyaltySettings(db: Db, workspaceId: string): Promise<L
 /** Replaces the settings given (top-level sections merge with the stored ones). */
 export async function updateLoyaltySettings(db: Db, workspaceId: string, patch: Record<string, unknown>): Promise<LoyaltySettings> {
   const current = await db.selectFrom('loyalty_settings').select('settings').where('workspace_id', '=', workspaceId).executeTakeFirst();
-  const parsed = LoyaltySettings.safeParse({ ...(current?.settings ?? {}), ...patch });
+  const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)); // absent, not reset
+  const parsed = LoyaltySettings.safeParse({ ...(current?.settings ?? {}), ...given });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw invalid(`invalid loyalty settings: ${issue?.path.join('.')}: ${issue?.message}`);

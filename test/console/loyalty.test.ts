@@ -256,6 +256,11 @@ describe.skipIf(!runBrowser)('console loyalty in a browser', { timeout: 180_000 
     const row = page.getByTestId('mall-items').getByRole('row', { name: /满300减50 兑换券/ });
     await row.getByText('500 points').waitFor();
     await row.getByText('0 / 50').waitFor();
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.locator('.ant-modal-wrap:visible');
+    await edit.getByLabel('Points price').fill('600');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await row.getByText('600 points').waitFor();
     await messagesGone();
     await page.screenshot({ path: screenshotPath('loyalty-mall') });
   });
@@ -284,6 +289,8 @@ describe.skipIf(!runBrowser)('console loyalty in a browser', { timeout: 180_000 
 
     await page.getByRole('tab', { name: 'Campaigns' }).click();
     await page.getByText('Campaign progress').waitFor();
+    // Listed by the server (GET …/coupon-campaigns), the operator's campaign shows for the analyst too.
+    await page.locator('[data-testid="campaign"][data-status="done"]').first().waitFor();
     expect(await page.getByTestId('launch-campaign').count()).toBe(0);
     for (const tab of ['Earning rules', 'Check-in', 'Points mall']) {
       await page.getByRole('tab', { name: tab }).click();

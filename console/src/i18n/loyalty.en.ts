@@ -44,7 +44,7 @@ export const loyaltyEn: typeof loyaltyZhCN = {
     sources: { order: 'Order', event: 'Action', journey: 'Journey', operator: 'Operator', checkin: 'Check-in', mall: 'Points mall', system: 'System' },
     coupon: {
       templates: 'Coupon templates', new: 'New coupon', newTitle: 'New coupon template', editTitle: 'Edit "{{name}}"', created: 'Coupon template created',
-      editNote: 'After creation only the name, status and stock can change; the offer, scope and validity stay fixed with the coupons already issued.',
+      editNote: 'Here the name, status and stock change (stock not below the coupons issued). Once coupons are issued, the offer, scope, stacking and tiers stay fixed: create a new template to change them.',
       search: 'Search name or code', allStatuses: 'All statuses', noTemplates: 'No coupon templates yet', template: 'Coupon template', templateRequired: 'Choose a coupon template', noActiveTemplates: 'No active coupon templates',
       nameRequired: 'Enter a name', namePlaceholder: 'e.g. ¥50 off ¥300', kind: 'Type', offer: 'Offer', validity: 'Validity', stock: 'Issued / stock', limits: 'Limits and stacking', status: 'Status',
       amount: 'Amount off', amountRequired: 'Enter the amount off', shippingCap: 'Shipping covered up to (0: all)', percentOff: 'Percent off', percentHelp: '15 means 15% off', percentRequired: 'Enter the percent off',
@@ -71,7 +71,7 @@ export const loyaltyEn: typeof loyaltyZhCN = {
     campaign: {
       launch: 'Issue to a segment', segment: 'Segment', segmentRequired: 'Choose a segment', segmentSize: 'The segment has {{size}} profiles now; members beyond the stock, the per-member limit or the tier restriction are skipped.',
       issue: 'Start issuing', started: 'Campaign started', issueToSegment: 'Issue to a segment',
-      recent: 'Campaign progress', recentNote: 'The server has no list of campaigns yet: this shows campaigns started in this browser or looked up by id.', none: 'No campaigns yet',
+      recent: 'Campaign progress', recentNote: 'Newest first; a running campaign updates here until it is done.', more: 'Show older campaigns', none: 'No campaigns yet',
       find: 'Look up', findPlaceholder: 'Campaign id, e.g. cc_…',
       status_pending: 'Queued', status_running: 'Issuing', status_done: 'Done', status_failed: 'Failed',
       processed: 'Processed / total', issued: 'Issued', skipped: 'Skipped', stopped: 'Issuing stopped: {{reason}}',
@@ -84,7 +84,7 @@ export const loyaltyEn: typeof loyaltyZhCN = {
     },
     mall: {
       title: 'Points mall items', new: 'New item', newTitle: 'New points mall item', created: 'Item created', empty: 'No items yet',
-      note: 'The server cannot change or withdraw an item yet: to adjust one after creating it, ask a developer.', kind: 'Type', kind_coupon: 'Coupon', kind_goods: 'Goods',
+      note: 'Price, stock, limit and status can change at any time (pause or archive an item to withdraw it); what an item gives is fixed once it has been exchanged.', edit: 'Edit', editTitle: 'Edit "{{name}}"', stockHelp: '{{exchanged}} exchanged already: stock cannot go below that; empty: no limit', kind: 'Type', kind_coupon: 'Coupon', kind_goods: 'Goods',
       gives: 'Gives', price: 'Points price', priceRequired: 'Enter the points price', pointsValue: '{{points}} points', exchanged: 'Exchanged / stock', stock: 'Stock',
       sku: 'Goods SKU', skuRequired: 'Enter the SKU', atomic: 'An exchange takes the points, takes the stock and issues the coupon in one transaction.',
     },

@@ -42,7 +42,7 @@ export const loyaltyZhCN = {
     sources: { order: '订单', event: '行为', journey: '营销旅程', operator: '运营人员', checkin: '签到', mall: '积分商城', system: '系统' },
     coupon: {
       templates: '优惠券模板', new: '新建优惠券', newTitle: '新建优惠券模板', editTitle: '编辑「{{name}}」', created: '优惠券模板已创建',
-      editNote: '创建后只能修改名称、状态和库存；优惠内容、适用范围与有效期已随已发出的券固定。',
+      editNote: '这里可修改名称、状态和库存（库存不能低于已发出的数量）。券一经发出，优惠内容、适用范围、叠加规则和等级限制即固定：如需调整请新建模板。',
       search: '搜索名称或编码', allStatuses: '全部状态', noTemplates: '还没有优惠券模板', template: '优惠券模板', templateRequired: '请选择优惠券模板', noActiveTemplates: '没有可用的优惠券模板',
       nameRequired: '请填写名称', namePlaceholder: '如 满 300 减 50', kind: '类型', offer: '优惠内容', validity: '有效期', stock: '已发 / 库存', limits: '限领与叠加', status: '状态',
       amount: '优惠金额', amountRequired: '请填写优惠金额', shippingCap: '运费抵扣上限（0 为全免）', percentOff: '折扣比例', percentHelp: '15 表示减 15%（85 折）', percentRequired: '请填写折扣比例',
@@ -69,7 +69,7 @@ export const loyaltyZhCN = {
     campaign: {
       launch: '向人群发券', segment: '目标人群', segmentRequired: '请选择人群', segmentSize: '该人群当前 {{size}} 人；超出库存、每人限领或等级限制的会员会被跳过。',
       issue: '开始发券', started: '发券活动已开始', issueToSegment: '向人群发券',
-      recent: '发券活动进度', recentNote: '服务端暂无活动列表接口：这里显示在本浏览器发起或按编号查到的活动。', none: '还没有发券活动',
+      recent: '发券活动进度', recentNote: '按发起时间倒序；运行中的活动在此实时更新进度，直到完成。', more: '显示更早的活动', none: '还没有发券活动',
       find: '查询', findPlaceholder: '活动编号，如 cc_…',
       status_pending: '排队中', status_running: '发放中', status_done: '已完成', status_failed: '失败',
       processed: '已处理 / 总人数', issued: '已发放', skipped: '已跳过', stopped: '发放停止：{{reason}}',
@@ -82,7 +82,7 @@ export const loyaltyZhCN = {
     },
     mall: {
       title: '积分商城商品', new: '新建商品', newTitle: '新建积分商城商品', created: '商品已创建', empty: '还没有商品',
-      note: '服务端暂不支持修改或下架商品：创建后如需调整，请联系开发人员。', kind: '类型', kind_coupon: '优惠券', kind_goods: '实物',
+      note: '价格、库存、限兑数量和状态可随时修改（暂停或归档即下架）；商品一经兑换，兑换内容不可再改。', edit: '编辑', editTitle: '编辑「{{name}}」', stockHelp: '已兑换 {{exchanged}} 件：库存不能低于此数；留空表示不限', kind: '类型', kind_coupon: '优惠券', kind_goods: '实物',
       gives: '兑换内容', price: '所需积分', priceRequired: '请填写所需积分', pointsValue: '{{points}} 积分', exchanged: '已兑换 / 库存', stock: '库存',
       sku: '商品 SKU', skuRequired: '请填写 SKU', atomic: '兑换时积分扣减、库存扣减与发券在同一事务中完成。',
     },

@@ -14,47 +14,30 @@ interface SegmentRow {
   size: number;
 }
 
-// The server has no list of campaigns (only GET …/coupon-campaigns/:id): remember the ones opened here.
-const storageKey = (workspaceId: string) => `siyu.loyalty.campaigns.${workspaceId}`;
-function remembered(workspaceId: string): string[] {
-  try {
-    const list = JSON.parse(localStorage.getItem(storageKey(workspaceId)) ?? '[]') as unknown;
-    return Array.isArray(list) ? list.filter((id): id is string => typeof id === 'string').slice(0, 20) : [];
-  } catch {
-    return [];
-  }
-}
-function remember(workspaceId: string, ids: string[]): void {
-  try {
-    localStorage.setItem(storageKey(workspaceId), JSON.stringify(ids.slice(0, 20)));
-  } catch {
-    // storage blocked: the list lasts until the page is left
-  }
-}
+const PAGE = 20;
 
 /** Coupon campaigns: issue a template to a segment in the background and follow its progress. */
 export function CampaignsTab() {
   const { t } = useTranslation();
-  const { me, canWrite } = useSession();
-  const workspaceId = me?.workspace.id ?? '';
-  const [ids, setIds] = useState<string[]>(() => remembered(workspaceId));
-  const add = (id: string) => {
-    setIds((current) => {
-      const next = [id, ...current.filter((c) => c !== id)];
-      remember(workspaceId, next);
-      return next;
-    });
-  };
+  const { canWrite } = useSession();
+  const [limit, setLimit] = useState(PAGE);
+  const list = useApi<{ data: Campaign[]; nextBefore: string | null }>('/api/v1/loyalty/coupon-campaigns', { limit });
+  // Campaigns looked up by id that are older than the page shown.
+  const [found, setFound] = useState<string[]>([]);
+  const listed = list.data?.data.map((c) => c.id) ?? [];
+  const ids = [...found.filter((id) => !listed.includes(id)), ...listed];
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-      {canWrite && <LaunchCampaign onLaunched={add} />}
-      <Card title={t('loyalty.campaign.recent')} extra={<FindCampaign onFound={add} />}>
+      {canWrite && <LaunchCampaign onLaunched={() => list.reload()} />}
+      <Card title={t('loyalty.campaign.recent')} extra={<FindCampaign onFound={(id) => setFound((current) => [id, ...current.filter((c) => c !== id)])} />}>
         <Typography.Paragraph type="secondary">{t('loyalty.campaign.recentNote')}</Typography.Paragraph>
+        {list.error && <Alert type="error" showIcon message={errorText(t, list.error)} />}
         {ids.length === 0 ? (
-          <Typography.Text type="secondary">{t('loyalty.campaign.none')}</Typography.Text>
+          <Typography.Text type="secondary">{list.loading ? t('common.loading') : t('loyalty.campaign.none')}</Typography.Text>
         ) : (
           <Space direction="vertical" style={{ width: '100%' }} data-testid="campaigns">
             {ids.map((id) => <CampaignProgress key={id} id={id} />)}
+            {list.data?.nextBefore && <Button onClick={() => setLimit((n) => Math.min(500, n + PAGE))} data-testid="more-campaigns">{t('loyalty.campaign.more')}</Button>}
           </Space>
         )}
       </Card>

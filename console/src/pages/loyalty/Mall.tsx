@@ -16,6 +16,7 @@ export function MallTab() {
   const items = useApi<{ data: MallItem[] }>('/api/v1/loyalty/mall/items');
   const refs = useLoyaltyRefs();
   const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<MallItem>();
   return (
     <Card title={t('loyalty.mall.title')} extra={canWrite && <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>{t('loyalty.mall.new')}</Button>}>
       <Alert type="info" showIcon style={{ marginBottom: 16 }} message={t('loyalty.mall.note')} />
@@ -37,11 +38,13 @@ export function MallTab() {
               { title: t('loyalty.coupon.perMemberLimit'), dataIndex: 'perMemberLimit', align: 'right', render: (n: number | null) => (n == null ? '∞' : format.number(n)) },
               { title: t('loyalty.coupon.tiers'), dataIndex: 'tiers', render: (ids: string[]) => (ids.length ? ids.map((id) => <Tag key={id} color="gold">{refs.tierName(id)}</Tag>) : t('loyalty.coupon.anyone')) },
               { title: t('loyalty.coupon.status'), dataIndex: 'status', render: (s: string) => <Tag color={s === 'active' ? 'green' : 'default'}>{t(`loyalty.templateStatus.${s}`, { defaultValue: s })}</Tag> },
+              ...(canWrite ? [{ title: t('common.actions'), key: 'actions', render: (_: unknown, i: MallItem) => <Button size="small" onClick={() => setEditing(i)} data-testid={`edit-item-${i.id}`}>{t('loyalty.mall.edit')}</Button> }] : []),
             ]}
           />
         )}
       </Loaded>
       {creating && <NewItemModal onClose={(created) => { setCreating(false); if (created) items.reload(); }} />}
+      {editing && <EditItemModal item={editing} onClose={(changed) => { setEditing(undefined); if (changed) items.reload(); }} />}
     </Card>
   );
 }
@@ -114,6 +117,46 @@ function NewItemModal({ onClose }: { onClose: (created: boolean) => void }) {
           <Select mode="multiple" options={(tiers.data?.data ?? []).map((tier) => ({ value: tier.id, label: tier.name }))} />
         </Form.Item>
         <Typography.Text type="secondary">{t('loyalty.mall.atomic')}</Typography.Text>
+      </Form>
+    </Modal>
+  );
+}
+
+/** What an item is (coupon template or SKU) stays; price, stock (not below what was exchanged), limit and status change. */
+function EditItemModal({ item, onClose }: { item: MallItem; onClose: (changed: boolean) => void }) {
+  const { t } = useTranslation();
+  const act = useAction();
+  const [form] = Form.useForm<{ name: string; pointsPrice: number; stock?: number | null; perMemberLimit?: number | null; status: string }>();
+  const [busy, setBusy] = useState(false);
+  return (
+    <Modal open title={t('loyalty.mall.editTitle', { name: item.name })} okText={t('common.save')} cancelText={t('common.cancel')} confirmLoading={busy} onCancel={() => onClose(false)} onOk={() => form.submit()}>
+      <Form
+        form={form}
+        layout="vertical"
+        initialValues={{ name: item.name, pointsPrice: item.pointsPrice, stock: item.stock, perMemberLimit: item.perMemberLimit, status: item.status }}
+        onFinish={async (v) => {
+          const body = { name: v.name.trim(), pointsPrice: v.pointsPrice, stock: v.stock ?? null, perMemberLimit: v.perMemberLimit ?? null, status: v.status };
+          setBusy(true);
+          const ok = await act(() => api(`/api/v1/loyalty/mall/items/${encodeURIComponent(item.id)}`, { method: 'PATCH', body }), 'loyalty.saved', form);
+          setBusy(false);
+          if (ok) onClose(true);
+        }}
+      >
+        <Form.Item name="name" label={t('common.name')} rules={[{ required: true, whitespace: true, max: 200, message: t('loyalty.coupon.nameRequired') }]}>
+          <Input />
+        </Form.Item>
+        <Form.Item name="pointsPrice" label={t('loyalty.mall.price')} rules={[{ required: true, message: t('loyalty.mall.priceRequired') }]}>
+          <InputNumber min={1} precision={0} style={{ width: '100%' }} addonAfter={t('loyalty.units.points')} />
+        </Form.Item>
+        <Form.Item name="stock" label={t('loyalty.mall.stock')} extra={t('loyalty.mall.stockHelp', { exchanged: item.exchanged })}>
+          <InputNumber min={item.exchanged} precision={0} style={{ width: '100%' }} />
+        </Form.Item>
+        <Form.Item name="perMemberLimit" label={t('loyalty.coupon.perMemberLimit')} extra={t('loyalty.coupon.unlimitedHelp')}>
+          <InputNumber min={1} precision={0} style={{ width: '100%' }} />
+        </Form.Item>
+        <Form.Item name="status" label={t('loyalty.coupon.status')}>
+          <Select options={(['active', 'paused', 'archived'] as const).map((s) => ({ value: s, label: t(`loyalty.templateStatus.${s}`) }))} />
+        </Form.Item>
       </Form>
     </Modal>
   );

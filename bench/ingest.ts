@@ -25,6 +25,8 @@ const fixedConcurrency = arg('concurrency', 0);
 const knownPool = arg('known', 10_000);
 /** --postgres-only: skip PGlite (for quick before/after comparisons of a change). */
 const postgresOnly = process.argv.includes('--postgres-only');
+/** --no-workers: the PostgreSQL server only answers HTTP (rule evaluation left to `siyu worker`, not started here). */
+const noWorkers = process.argv.includes('--no-workers');
 /** --cpu-prof: write V8 CPU profiles of both servers into /tmp/siyu-bench-profiles (open them in Chrome DevTools). */
 const cpuProf = process.argv.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', path.join(os.tmpdir(), 'siyu-bench-profiles')] : [];
 const BATCH = 100;
@@ -99,7 +101,7 @@ async function main() {
   await resetSchema(SCHEMA);
   const pgEnv = siyuEnv({ schema: SCHEMA });
   const pgWs = await createWorkspaceViaCli(pgEnv, 'bench ingest (PostgreSQL)');
-  const pgServer = await startServer(pgEnv, { port: 3911, nodeArgs: cpuProf });
+  const pgServer = await startServer(pgEnv, { port: 3911, nodeArgs: cpuProf, workers: !noWorkers });
   let pgResult;
   let concurrency = fixedConcurrency;
   const sweep: Array<{ concurrency: number; eventsPerSecond: number }> = [];

@@ -107,8 +107,8 @@ export async function runSiyu(args: string[], env: NodeJS.ProcessEnv): Promise<{
 }
 
 /** Starts `siyu serve` on a free port and waits until it listens. */
-export async function startServer(env: NodeJS.ProcessEnv, opts: { port: number; demo?: boolean; nodeArgs?: string[] }): Promise<SiyuProcess & { url: string }> {
-  const args = ['serve', '--port', String(opts.port), '--host', '127.0.0.1', ...(opts.demo ? [] : ['--no-demo'])];
+export async function startServer(env: NodeJS.ProcessEnv, opts: { port: number; demo?: boolean; nodeArgs?: string[]; workers?: boolean }): Promise<SiyuProcess & { url: string }> {
+  const args = ['serve', '--port', String(opts.port), '--host', '127.0.0.1', ...(opts.demo ? [] : ['--no-demo']), ...(opts.workers === false ? ['--no-workers'] : [])];
   const server = startSiyu(args, env, opts.nodeArgs);
   await server.waitFor(/Siyu is serving/, 120_000);
   return Object.assign(server, { url: `http://127.0.0.1:${opts.port}` });

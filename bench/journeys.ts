@@ -1,11 +1,14 @@
 /**
- * Journeys on PostgreSQL. `npx tsx bench/journeys.ts --profiles 20000 [--concurrency 32] [--batch 256] [--per-row]`
+ * Journeys on PostgreSQL. `npx tsx bench/journeys.ts --profiles 20000 [--entry segment|manual] [--concurrency 32]
+ * [--batch 256] [--per-row]`
  *
- * Fan-out: N profiles enter a journey (manual entry, one statement per 10,000) whose first node sends a webhook
- * message to a sink on 127.0.0.1 (its own process, like a real receiver); measures steps/s (position moves +
- * deliveries) end to end through the outbox and the channel layer. Baseline in the same run: the same N webhook
- * POSTs sent straight to the sink with the same concurrency (the transport alone). `--per-row` also runs the
- * previous per-message sender on the same workload, for the ratio between the two.
+ * Fan-out: N profiles enter a journey whose first node sends a webhook message to a sink on 127.0.0.1 (its own
+ * process, like a real receiver); measures steps/s (position moves + deliveries) end to end through the outbox and
+ * the channel layer. Entry (default `segment`): a rule segment the journey starts from is changed to match all N
+ * (the rules tier writes N Segment Entered events; the journey passes read them and enter the people), or `manual`
+ * (one entry statement per 10,000). Baselines in the same run: the same N POSTs sent straight to the sink with the
+ * same concurrency, with the webhook adapter's keep-alive `node:http` client (the transport the sender uses) and with
+ * `fetch` (the earlier transport). `--per-row` also runs the previous per-message sender (manual entry).
  *
  * Timers (`--timers 100000`): that many people wait on the same wait node; their due time is set to one instant T
  * (as "wait until the same minute" leaves them) and the journey worker's passes release them; reports when the last
@@ -20,6 +23,8 @@ import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { createChannelConfig, setSecretKey } from '../src/modules/channels/index.js';
 import { createTemplate } from '../src/modules/templates/index.js';
 import { advanceDue, claimOutbox, createJourney, deliverOutboxRow, enterManually, publishJourney, runJourneyPass } from '../src/modules/journeys/index.js';
+import { postText } from '../src/modules/channels/webhook/http-post.js';
+import { createSegment, updateSegment } from '../src/modules/segments/index.js';
 import { createWorkspace } from '../src/modules/workspaces/index.js';
 import { wireModules } from '../src/modules/wiring.js';
 
@@ -30,8 +35,37 @@ const arg = (name: string, fallback: number) => {
 };
 const PROFILES = arg('profiles', 20_000);
 const CONCURRENCY = arg('concurrency', 32);
+const UNRECORDED = arg('unrecorded', 4 * CONCURRENCY);
 const BATCH = arg('batch', 256);
 const TIMERS = arg('timers', 0);
+/** How people enter the fan-out journey: `segment` (a rule segment is created; its Segment Entered events enter them) or `manual`. */
+const ENTRY = process.argv.includes('--entry') ? process.argv[process.argv.indexOf('--entry') + 1] : 'segment';
+
+/** `--timings`: every SQL statement timed by wrapping pg's Client.query (label: verb + first table), printed at the end. */
+const timings = new Map<string, { n: number; ms: number }>();
+if (flag('timings')) {
+  const pg = (await import('pg')).default;
+  const label = (text: string) => {
+    const t = text.replace(/\s+/g, ' ').trim();
+    const m = t.match(/^(WITH|INSERT INTO|UPDATE|DELETE FROM|SELECT .*? FROM|SELECT|BEGIN|COMMIT|ROLLBACK)\s*([a-z_"]+)?/i);
+    return m ? `${m[1]!.startsWith('SELECT') ? 'SELECT' : m[1]} ${m[2] ?? ''}`.trim() : t.slice(0, 40);
+  };
+  const origQuery = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+  (pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: unknown, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    const text = typeof first === 'string' ? first : first?.text;
+    const result = origQuery.apply(this, args);
+    if (!text || !(result instanceof Promise)) return result;
+    const t0 = performance.now();
+    return result.then((r: unknown) => {
+      const agg = timings.get(label(text)) ?? { n: 0, ms: 0 };
+      agg.n++;
+      agg.ms += performance.now() - t0;
+      timings.set(label(text), agg);
+      return r;
+    });
+  };
+}
 
 // ---- the sink: a child process answering every POST with {"id":"ok"}, counting them (GET /count).
 if (process.env.JR_BENCH_SINK === '1') {
@@ -59,14 +93,17 @@ async function startSink(): Promise<{ url: string; count: () => Promise<number>;
   return { url: `${base}/hook`, child, count: async () => Number(await (await fetch(base)).text()) };
 }
 
-async function baseline(url: string, n: number): Promise<number> {
+/** The transport alone: N POSTs to the sink, CONCURRENCY at a time, with `fetch` or with the webhook adapter's keep-alive `node:http` client. */
+async function baseline(url: string, n: number, via: 'fetch' | 'http'): Promise<number> {
   const t0 = performance.now();
   let next = 0;
+  const headers = { 'content-type': 'application/json' };
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < n) {
         next += 1;
-        await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }).then((r) => r.text());
+        if (via === 'fetch') await fetch(url, { method: 'POST', body: '{}', headers }).then((r) => r.text());
+        else await postText(url, headers, '{}', 5_000);
       }
     }),
   );
@@ -76,7 +113,8 @@ async function baseline(url: string, n: number): Promise<number> {
 async function setup(database: Database, url: string, profiles: number) {
   await migrateToLatest(database.db);
   const ws = (await createWorkspace(database.db, { name: 'bench' })).id;
-  await sql`INSERT INTO profiles (workspace_id, id, traits) SELECT ${ws}, g, '{}'::jsonb FROM generate_series(1, ${profiles}) g`.execute(database.db);
+  await sql`INSERT INTO profiles (workspace_id, id, traits) SELECT ${ws}, g, '{"cohort": "fanout"}'::jsonb FROM generate_series(1, ${profiles}) g`.execute(database.db);
+  await sql`ANALYZE profiles`.execute(database.db); // a live database of that many people has statistics
   const channel = await createChannelConfig(database.db, ws, { provider: 'webhook', name: 'sink', enabled: true, settings: { url, timeoutMs: 5_000, maxAttempts: 1, backoffMs: 0 }, secrets: { signingSecret: 's' } });
   const template = await createTemplate(database.db, ws, { name: 'hook', channel: 'webhook', parts: { body: '{"profileId": {{ profile.id | json }}}' } });
   return { ws, channel, template };
@@ -101,14 +139,27 @@ async function enterAll(database: Database, ws: string, journeyId: string, ids: 
   }
 }
 
-/** One fan-out run: entry, then journey passes (or the per-row sender) until every message is recorded. */
+/**
+ * One fan-out run: entry, then journey passes (or the per-row sender) until every message is recorded. Segment entry:
+ * the journey is published on `segment_entered` of a rule segment matching nobody; then its rule is changed to
+ * trait cohort = fanout (every profile), which materialises its members and writes one Segment Entered event each; the journey passes read those
+ * events (consumeEvents) and enter the people. The clock starts before the segment is created; `segmentSeconds` is the
+ * rules tier's part (membership + events), `entrySeconds` (manual entry only) the entry statements.
+ */
 async function fanOut(database: Database, ws: string, sendNode: Record<string, unknown>, ids: number[], perRow: boolean) {
-  const journey = await journeyOf(database, ws, perRow ? 'fan-out per row' : 'fan-out', { trigger: { type: 'manual' }, start: 'send', nodes: [{ id: 'send', type: 'send', ...sendNode }] });
+  const bySegment = ENTRY === 'segment' && !perRow;
+  const cohort = (value: string) => ({ version: 1 as const, condition: { kind: 'trait' as const, trait: 'cohort', type: 'string' as const, op: 'eq' as const, value } });
+  // The segment first matches nobody; the journey is published on it; then its rule is changed to match everyone.
+  const segment = bySegment ? await createSegment(database.db, ws, { name: 'fan-out cohort', rule: cohort('nobody') }) : null;
+  const trigger = segment ? { type: 'segment_entered', segmentId: segment.id } : { type: 'manual' };
+  const journey = await journeyOf(database, ws, perRow ? 'fan-out per row' : 'fan-out', { trigger, start: 'send', nodes: [{ id: 'send', type: 'send', ...sendNode }] });
   const start = performance.now();
-  await enterAll(database, ws, journey.id, ids);
+  if (segment) await updateSegment(database.db, ws, segment.id, { rule: cohort('fanout') });
+  else await enterAll(database, ws, journey.id, ids);
   const entered = performance.now();
   let moved = 0;
   let sent = 0;
+  const passes: Array<Record<string, number>> = [];
   if (perRow) {
     for (let n = 1_000; n === 1_000; ) moved += n = await advanceDue(database.db, new Date(), 1_000, ws);
     for (;;) {
@@ -119,16 +170,18 @@ async function fanOut(database: Database, ws: string, sendNode: Record<string, u
     }
   } else {
     while (sent < ids.length) {
-      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, sendBatch: BATCH, schedules: false, workspaceId: ws });
+      const t = performance.now();
+      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws });
       moved += c.moved;
       sent += c.sent;
-      if (c.moved + c.sent === 0) break;
+      passes.push({ ...c, seconds: +((performance.now() - t) / 1000).toFixed(2) });
+      if (c.events + c.moved + c.sent === 0) break;
     }
   }
   const seconds = (performance.now() - start) / 1000;
   const recorded = await database.db.selectFrom('channel_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).where('status', '=', 'sent')
     .where(sql<boolean>`context->>'journeyId' = ${journey.id}`).executeTakeFirstOrThrow();
-  return { entrySeconds: +((entered - start) / 1000).toFixed(2), seconds: +seconds.toFixed(2), moved, sent, recordedSent: Number(recorded.n), stepsPerSecond: Math.round((moved + sent) / seconds), sendsPerSecond: Math.round(sent / seconds) };
+  return { entry: bySegment ? 'segment' : 'manual', [bySegment ? 'segmentSeconds' : 'entrySeconds']: +((entered - start) / 1000).toFixed(2), entered: Number((await database.db.selectFrom('journey_entries').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).where('journey_id', '=', journey.id).executeTakeFirstOrThrow()).n), seconds: +seconds.toFixed(2), moved, sent, recordedSent: Number(recorded.n), stepsPerSecond: Math.round((moved + sent) / seconds), sendsPerSecond: Math.round(sent / seconds), passes: passes.slice(0, 5) };
 }
 
 async function timers(database: Database, ws: string, n: number) {
@@ -178,21 +231,23 @@ async function main() {
   const database = await openDatabase({ url: process.env.SIYU_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema, poolSize: 8 });
   try {
     const { ws, channel, template } = await setup(database, sink.url, PROFILES);
-    const out: Record<string, unknown> = { profiles: PROFILES, concurrency: CONCURRENCY, batch: BATCH };
+    const out: Record<string, unknown> = { profiles: PROFILES, entry: ENTRY, concurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, batch: BATCH };
     if (PROFILES > 0) {
-      const baselinePerSecond = await baseline(sink.url, PROFILES);
+      const fetchBaseline = await baseline(sink.url, PROFILES, 'fetch');
+      const baselinePerSecond = await baseline(sink.url, PROFILES, 'http');
       const ids = Array.from({ length: PROFILES }, (_, i) => i + 1);
       const before = await sink.count();
       const node = { channelId: channel.id, templateId: template.id, transactional: true };
       const batched = await fanOut(database, ws, node, ids, false);
       const received = (await sink.count()) - before;
-      Object.assign(out, { batched: { ...batched, sinkReceived: received, ratioSendsToBaseline: +(batched.sendsPerSecond / baselinePerSecond).toFixed(3) }, baselinePostsPerSecond: Math.round(baselinePerSecond) });
+      Object.assign(out, { batched: { ...batched, sinkReceived: received, ratioSendsToBaseline: +(batched.sendsPerSecond / baselinePerSecond).toFixed(3) }, baselinePostsPerSecond: Math.round(baselinePerSecond), fetchBaselinePostsPerSecond: Math.round(fetchBaseline) });
       if (flag('per-row')) {
         const perRow = await fanOut(database, ws, node, ids, true);
         Object.assign(out, { perRow: { ...perRow, ratioSendsToBaseline: +(perRow.sendsPerSecond / baselinePerSecond).toFixed(3) }, speedupBatchedOverPerRow: +(batched.stepsPerSecond / perRow.stepsPerSecond).toFixed(1) });
       }
     }
     if (TIMERS > 0) out.timers = await timers(database, ws, TIMERS);
+    if (timings.size) out.statements = Object.fromEntries([...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25).map(([k, v]) => [k, `${v.n} × ${(v.ms / v.n).toFixed(1)} ms = ${Math.round(v.ms)} ms`]));
     console.log(JSON.stringify(out, null, 2));
   } finally {
     await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(database.db);

@@ -128,9 +128,9 @@ describe.skipIf(!testDatabaseKinds().includes('postgres'))('journey workers kill
     const sentSteps = await database.db.selectFrom('journey_steps').select(['entry_id', 'node_id']).where('workspace_id', '=', ws).where('outcome', '=', 'sent').execute();
     expect(sentSteps).toHaveLength(PROFILES * SENDS_PER_PROFILE);
     // A provider call repeats (same key, which the provider drops) only when a kill fell between the call and its
-    // record: at most the calls in flight in the killed process (8 at a time).
+    // record: at most the calls made-but-unrecorded in the killed process (maxUnrecorded: 16; 8 in flight at a time).
     const repeats = delivered.reduce((n, k) => n + (callsByKey.get(k)! - 1), 0);
-    expect(repeats).toBeLessThanOrEqual(killsMidRun * 8);
+    expect(repeats).toBeLessThanOrEqual(killsMidRun * 16);
     process.stderr.write(`crash test: ${killsMidRun} kills, ${repeats} provider calls repeated with the same key\n`);
   }, 200_000);
 });

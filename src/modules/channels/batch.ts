@@ -9,15 +9,20 @@ import { adapterFor } from './registry.js';
 import type { ChannelKind, ProviderKind } from './schema.js';
 
 export interface DeliverManyOptions {
-  /** Provider calls in flight at once (and so, at most, calls made but not yet recorded). Default 32. */
+  /** Provider calls in flight at once. Default 32. */
   concurrency?: number;
+  /**
+   * Calls made (or in flight) whose answer is not committed yet: what a kill -9 can leave made-but-unrecorded, to be
+   * sent again under the same idempotency key. Default 4 × concurrency, or a limiter shared by several batches.
+   */
+  unrecorded?: CallLimiter;
   /** Configurations already opened by the caller (else loaded in one statement). */
   configs?: Map<string, OpenChannelConfig>;
   /** A limiter shared by several batches under way at once (else one of `concurrency` for this call). */
   limiter?: CallLimiter;
 }
 
-/** Bounds provider calls in flight (each held until its answer is recorded) across the batches sharing it. */
+/** Bounds calls (in flight, or made and not yet recorded) across the batches sharing it. */
 export interface CallLimiter {
   acquire(): Promise<void>;
   release(): void;
@@ -45,8 +50,9 @@ interface Claimed {
  * recorded `sending` before any provider call (one multi-row INSERT … ON CONFLICT DO NOTHING, then one UPDATE that
  * retakes interrupted or retryable attempts, then one SELECT of final answers, returned without a call); the
  * unsubscribe check is one statement; providers are called with bounded concurrency; answers are recorded by group
- * commit (one multi-row UPDATE for whatever finished meanwhile), and a call's slot is freed only once its answer is
- * committed, so at most `concurrency` calls are ever made-but-unrecorded. Profile events go to ingest in one call
+ * commit (one multi-row UPDATE for whatever finished meanwhile). A call's provider slot is freed as soon as it is
+ * answered (the next call does not wait for the commit), and a second bound, `unrecorded`, keeps the calls made but
+ * not yet committed to a fixed number: what a kill -9 can leave to be sent again under the same key. Profile events go to ingest in one call
  * at the end (also for replayed final answers: their message ids are derived from the delivery, so ingest keeps one).
  * Outcomes come back in request order; a key repeated inside the batch is sent once and both get its answer.
  */
@@ -77,17 +83,25 @@ export async function deliverMany(db: Db, workspaceId: string, publicUrl: string
   const recorder = new GroupRecorder(db, workspaceId);
   const limits = new Map<string, Semaphore>();
   const total = opts.limiter ?? createCallLimiter(opts.concurrency ?? 32);
+  const unrecorded = opts.unrecorded ?? createCallLimiter(4 * (opts.concurrency ?? 32));
   await Promise.all(
     claimed.map(async (c) => {
       const provider = c.config.provider;
       const perProvider = PROVIDER_CONCURRENCY[provider];
       let limit = limits.get(provider);
       if (!limit && perProvider) limits.set(provider, (limit = new Semaphore(perProvider)));
-      await total.acquire();
-      if (limit) await limit.acquire();
+      // A call's provider slot is freed once it is answered; its `unrecorded` place once the answer is committed.
+      await unrecorded.acquire();
       let result: SendResult;
       try {
-        result = await call(db, workspaceId, publicUrl, c, unsubscribed);
+        await total.acquire();
+        if (limit) await limit.acquire();
+        try {
+          result = await call(db, workspaceId, publicUrl, c, unsubscribed);
+        } finally {
+          limit?.release();
+          total.release();
+        }
         try {
           await recorder.record(c.deliveryId, result);
         } catch (err) {
@@ -95,8 +109,7 @@ export async function deliverMany(db: Db, workspaceId: string, publicUrl: string
           result = failure('retryable', 'not_recorded', String((err as Error).message ?? err));
         }
       } finally {
-        limit?.release();
-        total.release();
+        unrecorded.release();
       }
       outcomes[c.index] = { deliveryId: c.deliveryId, result, duplicate: false };
       if (result.ok || result.error.kind !== 'retryable') events.push({ index: c.index, messages: eventsOf(c.config, c.request, c.deliveryId, result) });

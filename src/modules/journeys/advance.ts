@@ -34,8 +34,10 @@ interface StepRow {
 
 /**
  * Claims up to `limit` due positions and moves each person along until they wait or leave, all in one transaction:
- * position updates, path steps and outbox rows commit together or not at all. A worker killed mid-chunk leaves the
- * rows as they were, to be claimed again. PostgreSQL workers claim with SKIP LOCKED and so share the work.
+ * position updates, path steps and outbox rows commit together or not at all. People in a paused journey are not
+ * claimed and keep their due times: a timer that fell due during the pause fires as soon as the journey is resumed,
+ * one due later fires at its own time (the claim passes over a paused journey's overdue people each time). A worker
+ * killed mid-chunk leaves the rows as they were, to be claimed again. PostgreSQL workers claim with SKIP LOCKED and so share the work.
  */
 export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: string, freshWithinMs?: number): Promise<number> {
   // The fresh lane (freshWithinMs) takes only positions that fell due in the last moments, so a timer due now is not
@@ -46,7 +48,9 @@ export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: s
       workspace_id: string; id: number; journey_id: string; version: number; profile_id: number; node_id: string; node_since: Date;
       arrived: boolean; matched_event: Record<string, unknown> | null; trigger: Record<string, unknown>; entered_at: Date;
     }>`SELECT workspace_id, id, journey_id, version, profile_id, node_id, node_since, arrived, matched_event, trigger, entered_at
-      FROM journey_entries WHERE status = 'active' AND due_at <= ${now} ${fresh} ${workspaceId ? sql`AND workspace_id = ${workspaceId}` : sql``} ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`.execute(trx);
+      FROM journey_entries e WHERE status = 'active' AND due_at <= ${now} ${fresh} ${workspaceId ? sql`AND workspace_id = ${workspaceId}` : sql``}
+        AND NOT EXISTS (SELECT 1 FROM journeys j WHERE j.workspace_id = e.workspace_id AND j.id = e.journey_id AND j.status = 'paused')
+      ORDER BY due_at LIMIT ${limit} FOR UPDATE OF e SKIP LOCKED`.execute(trx);
     if (rows.length === 0) return 0;
 
     const workspaces = [...new Set(rows.map((r) => r.workspace_id))];
@@ -82,10 +86,8 @@ export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: s
       };
 
       const status = statusOf.get(`${entry.workspaceId}/${entry.journeyId}`);
-      if (status === 'paused') {
-        updates.push({ ...base, status: 'active', due_at: new Date(now.getTime() + 60_000).toISOString(), exit_reason: null, finished_at: null, wait_event: null });
-        continue;
-      }
+      // Paused just now (after the claim's check): left exactly as it was, due time included.
+      if (status === 'paused') continue;
       const profile = traitsOf.get(`${entry.workspaceId}/${entry.profileId}`);
       if (!profile || profile.merged || status === 'archived' || status === undefined) {
         finish('exited', !profile || profile.merged ? 'profile_gone' : 'journey_archived');

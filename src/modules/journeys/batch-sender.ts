@@ -17,6 +17,8 @@ export interface BatchSendOptions {
   concurrency?: number;
   /** Shared by batches under way at once, so the sender as a whole keeps to one bound. */
   limiter?: CallLimiter;
+  /** Calls made but not yet recorded, shared the same way (see deliverMany). */
+  unrecorded?: CallLimiter;
 }
 
 interface Target {
@@ -77,7 +79,7 @@ async function workspaceBatch(db: Db, publicUrl: string, ws: string, rows: Outbo
     getTemplates(db, ws, templateIds),
     loadProfilesForTemplate(db, ws, sends.map((r) => r.profile_id)),
   ]);
-  const deliver = (requests: DeliveryRequest[]) => deliverMany(db, ws, publicUrl, requests, { concurrency: opts.concurrency ?? 32, configs, ...(opts.limiter ? { limiter: opts.limiter } : {}) });
+  const deliver = (requests: DeliveryRequest[]) => deliverMany(db, ws, publicUrl, requests, { concurrency: opts.concurrency ?? 32, configs, ...(opts.limiter ? { limiter: opts.limiter } : {}), ...(opts.unrecorded ? { unrecorded: opts.unrecorded } : {}) });
 
   // Webhook nodes: one transactional call each, to the node's channel.
   const hookRequests: Array<{ row: OutboxRow; request: DeliveryRequest }> = [];

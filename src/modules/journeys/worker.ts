@@ -17,8 +17,13 @@ export interface JourneyPassOptions {
   chunk?: number;
   /** How long a claimed outbox row is left alone before another sender may take it over. */
   leaseMs?: number;
-  /** Provider calls in flight at once: also the most calls a killed sender can leave made but unrecorded. Default 32. */
+  /** Provider calls in flight at once. Default 32. */
   sendConcurrency?: number;
+  /**
+   * Calls made whose answer is not committed yet (the group commit of answers runs beside the calls): the most a
+   * killed sender can leave made-but-unrecorded, sent again under the same idempotency key. Default 4 × sendConcurrency.
+   */
+  maxUnrecorded?: number;
   /**
    * Outbox rows claimed per batch (loaded, checked and recorded set-based). Keep a batch well inside the lease, or
    * another sender takes it over. Default 256.
@@ -37,7 +42,8 @@ export interface PassCounts {
 }
 
 /**
- * One pass of all journey work: triggers (events, tags, schedules) → moving due positions → delivering the outbox.
+ * One pass of all journey work: triggers (events, tags, schedules) → moving due positions → delivering the outbox
+ * (after the first batch of triggers, all three side by side).
  * Every step is a transaction on the database, so a pass may stop anywhere (kill -9) and the next one carries on.
  */
 export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<PassCounts> {
@@ -46,9 +52,16 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
   const counts: PassCounts = { events: 0, moved: 0, sent: 0 };
   const live = await liveJourneys(db, opts.workspaceId);
   const workspaces = [...new Set(live.map((j) => j.workspaceId))];
+  // Each workspace's first batch of events and tag changes is handled before anything moves (a goal or exit event
+  // applies before the person it concerns moves on); the rest of a bulk (a segment of a million people entering
+  // through their Segment Entered events) is read beside the mover and the sender, so entering, moving and sending
+  // overlap instead of taking turns.
+  const more: Array<{ ws: string; events: boolean; tags: boolean }> = [];
   for (const ws of workspaces) {
-    for (let n = 1; n > 0; ) counts.events += n = await consumeEvents(db, ws, now());
-    for (let n = 1; n > 0; ) counts.events += n = await consumeTagChanges(db, ws, now());
+    const events = await consumeEvents(db, ws, now());
+    const tags = await consumeTagChanges(db, ws, now());
+    counts.events += events + tags;
+    more.push({ ws, events: events > 0, tags: tags > 0 });
   }
   if (opts.schedules !== false) {
     const zones = new Map((await db.selectFrom('workspaces').select(['id', 'timezone']).where('id', 'in', workspaces.length ? workspaces : ['']).execute()).map((w) => [w.id, w.timezone]));
@@ -56,15 +69,33 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
       if (j.definition.trigger.type === 'schedule' || j.definition.trigger.type === 'date') await runSchedules(db, j, zones.get(j.workspaceId) ?? 'UTC', now());
     }
   }
+  let triggersDone = false;
+  const triggering = (async () => {
+    try {
+      for (const m of more) {
+        if (m.events) for (let n = 1; n > 0; ) counts.events += n = await consumeEvents(db, m.ws, now());
+        if (m.tags) for (let n = 1; n > 0; ) counts.events += n = await consumeTagChanges(db, m.ws, now());
+      }
+    } finally {
+      triggersDone = true;
+    }
+  })();
+  triggering.catch(() => undefined); // awaited below
   // Moving positions (database work) and delivering the outbox (mostly waiting on providers) run side by side: the
   // sender keeps claiming while the mover is still writing outbox rows, and stops once both are out of work.
   let movesDone = false;
   const moving = (async () => {
     try {
-      // Oldest first; before each chunk of the backlog, a small chunk of what fell due in the last second.
-      for (let n = chunk; n === chunk; ) {
+      // Oldest first; before each chunk of the backlog, a small chunk of what fell due in the last second. The mover
+      // stops at a short chunk once the triggers are done (else it waits for more people to enter).
+      for (;;) {
+        const entering = !triggersDone;
         counts.moved += await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS);
-        counts.moved += n = await advanceDue(db, now(), chunk, opts.workspaceId);
+        const n = await advanceDue(db, now(), chunk, opts.workspaceId);
+        counts.moved += n;
+        if (n === chunk) continue;
+        if (!entering) break;
+        await Promise.race([triggering, new Promise((r) => setTimeout(r, 25))]);
       }
     } finally {
       movesDone = true;
@@ -75,6 +106,7 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
     // One bound on provider calls for the sender as a whole; two batches under way, so the next one is claimed,
     // loaded and checked while the previous one's last calls finish.
     const limiter = createCallLimiter(opts.sendConcurrency ?? 32);
+    const unrecorded = createCallLimiter(opts.maxUnrecorded ?? 4 * (opts.sendConcurrency ?? 32));
     const underway: Promise<void>[] = [];
     try {
       for (;;) {
@@ -85,7 +117,7 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
           await Promise.race([moving, new Promise((r) => setTimeout(r, 25))]);
           continue;
         }
-        const batch = withLease(db, rows, leaseMs, now, () => deliverOutboxBatch(db, opts.publicUrl, rows, { limiter }));
+        const batch = withLease(db, rows, leaseMs, now, () => deliverOutboxBatch(db, opts.publicUrl, rows, { limiter, unrecorded }));
         batch.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
         underway.push(batch);
         counts.sent += rows.length;
@@ -96,7 +128,8 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
     }
     for (const b of underway) await b;
   })();
-  const [moved, sent] = await Promise.allSettled([moving, sending]);
+  const [entered, moved, sent] = await Promise.allSettled([triggering, moving, sending]);
+  if (entered.status === 'rejected') throw entered.reason;
   if (moved.status === 'rejected') throw moved.reason;
   if (sent.status === 'rejected') throw sent.reason;
   return counts;
@@ -138,7 +171,7 @@ export async function drainJourneys(db: Db, opts: JourneyPassOptions, maxPasses 
  */
 export function startJourneyWorker(
   db: Db,
-  opts: { log: (message: string) => void; publicUrl?: string; pollMs?: number; leaseMs?: number; chunk?: number; sendConcurrency?: number; sendBatch?: number },
+  opts: { log: (message: string) => void; publicUrl?: string; pollMs?: number; leaseMs?: number; chunk?: number; sendConcurrency?: number; maxUnrecorded?: number; sendBatch?: number },
 ): () => Promise<void> {
   let stopped = false;
   let lastSchedules = 0;
@@ -149,7 +182,7 @@ export function startJourneyWorker(
       try {
         const schedules = Date.now() - lastSchedules > 15_000;
         if (schedules) lastSchedules = Date.now();
-        const c = await runJourneyPass(db, { publicUrl: opts.publicUrl ?? 'http://127.0.0.1:3000', leaseMs: opts.leaseMs, chunk: opts.chunk, sendConcurrency: opts.sendConcurrency, sendBatch: opts.sendBatch, schedules });
+        const c = await runJourneyPass(db, { publicUrl: opts.publicUrl ?? 'http://127.0.0.1:3000', leaseMs: opts.leaseMs, chunk: opts.chunk, sendConcurrency: opts.sendConcurrency, maxUnrecorded: opts.maxUnrecorded, sendBatch: opts.sendBatch, schedules });
         busy = c.events + c.moved + c.sent > 0;
       } catch (err) {
         opts.log(`journey worker: ${(err as Error).message}`);

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { postText } from './http-post.js';
 import { classifyHttpStatus, failure, networkFailure, type AdapterContext, type ChannelAdapter, type SendResult } from '../adapter.js';
 
 interface WebhookSettings {
@@ -25,20 +26,16 @@ export function webhookAdapter(ctx: AdapterContext): ChannelAdapter {
   async function post(body: string, idempotencyKey: string): Promise<SendResult> {
     const timestamp = String(Math.floor(Date.now() / 1000));
     try {
-      const response = await fetch(settings.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Siyu-Webhook/1',
-          'idempotency-key': idempotencyKey,
-          'x-siyu-timestamp': timestamp,
-          'x-siyu-signature': webhookSignature(secret, timestamp, body),
-        },
-        body,
-        signal: AbortSignal.timeout(settings.timeoutMs),
-      });
-      const text = await response.text();
-      if (!response.ok) return failure(classifyHttpStatus(response.status), `http_${response.status}`, text.slice(0, 300) || response.statusText);
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'Siyu-Webhook/1',
+        'idempotency-key': idempotencyKey,
+        'x-siyu-timestamp': timestamp,
+        'x-siyu-signature': webhookSignature(secret, timestamp, body),
+      };
+      const response = await postText(settings.url, headers, body, settings.timeoutMs);
+      const text = response.text;
+      if (response.status < 200 || response.status > 299) return failure(classifyHttpStatus(response.status), `http_${response.status}`, text.slice(0, 300) || response.statusText);
       let id: unknown;
       try {
         id = (JSON.parse(text) as { id?: unknown }).id;

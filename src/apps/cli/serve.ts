@@ -66,7 +66,12 @@ export function registerServeCommands(program: Command): void {
           target.kind === 'direct'
             ? await loadDemoBrand(target.database.db, {
                 members,
-                onProgress: (p) => process.stderr.write(`\rdemo brand: ${p.members}/${p.totalMembers} members, ${p.events} events, ${p.orders} orders`),
+                onProgress: (p) =>
+                  process.stderr.write(
+                    p.step === 'members'
+                      ? `\rdemo brand: ${p.members}/${p.totalMembers} members, ${p.events} events, ${p.orders} orders`
+                      : `\rdemo brand: ${p.members} members loaded; computing 30 days of lifecycle stages and RFM…`,
+                  ),
               })
             : await callServer<Awaited<ReturnType<typeof loadDemoBrand>>>(target, '/internal/v1/demo', { members });
         process.stderr.write('\n');

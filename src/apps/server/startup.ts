@@ -24,7 +24,8 @@ export const loadDemoInBackground: BackgroundStarter = async (ctx, opts) => {
   const loading = loadDemoIfEmpty(ctx.database.db, {
     onProgress: (p) => {
       if (stopped) throw new Error('server stopping');
-      opts.log(`loading the demo brand: ${p.members}/${p.totalMembers} members, ${p.events} events, ${p.orders} orders`);
+      if (p.step === 'members') opts.log(`loading the demo brand: ${p.members}/${p.totalMembers} members, ${p.events} events, ${p.orders} orders`);
+      else opts.log(`loading the demo brand: ${p.members} members loaded; computing 30 days of lifecycle stages and RFM`);
     },
   })
     .then(async (r) => {

@@ -5,6 +5,7 @@ import { storeMessages, prepareMessages } from '../ingest/index.js';
 import { upsertOrders } from '../orders/index.js';
 import { createKey, createWorkspace, listWorkspaces } from '../workspaces/index.js';
 import { createUser } from '../users/index.js';
+import { backfillLifecycle, computeRfm } from '../lifecycle/index.js';
 import { BRAND, GUIDES, STORES } from './catalogue.js';
 import { generateMembers } from './generate.js';
 import { seededRandom } from './random.js';
@@ -16,6 +17,8 @@ export const DEMO_ADMIN_TOKEN = 'at_demo_lanji_admin_token';
 export const DEMO_LOGIN = { email: 'demo@siyu.dev', password: 'siyu-demo' };
 
 export interface DemoProgress {
+  /** Loading members (with their events and orders), then computing their AIPL history and RFM. */
+  step: 'members' | 'lifecycle';
   members: number;
   totalMembers: number;
   events: number;
@@ -27,7 +30,12 @@ export interface DemoOptions {
   seed?: number;
   now?: Date;
   onProgress?: (p: DemoProgress) => void;
+  /** Another workspace id than the well-known one (tests load several demo brands side by side). */
+  workspaceId?: string;
 }
+
+/** Days of AIPL history the demo arrives with: the overview's default period. */
+const LIFECYCLE_DAYS = 30;
 
 /**
  * Loads the demo brand: a cosmetics brand with ~10,000 members, ~100,000 events over six months, ~20,000 orders,
@@ -38,19 +46,22 @@ export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
   const now = (opts.now ?? new Date()).getTime();
   const rand = seededRandom(opts.seed ?? 20261123);
   // Resumable: a load interrupted part-way (server stopped) picks up where it was; messages and orders are idempotent.
-  const existing = await db.selectFrom('workspaces').select(['id', 'settings']).where('id', '=', DEMO_WORKSPACE_ID).executeTakeFirst();
-  if (existing && (existing.settings as { demoComplete?: boolean }).demoComplete) throw new AppError('conflict', `the demo brand is already loaded (workspace ${DEMO_WORKSPACE_ID})`);
+  const workspaceId = opts.workspaceId ?? DEMO_WORKSPACE_ID;
+  const existing = await db.selectFrom('workspaces').select(['id', 'settings']).where('id', '=', workspaceId).executeTakeFirst();
+  if (existing && (existing.settings as { demoComplete?: boolean }).demoComplete) throw new AppError('conflict', `the demo brand is already loaded (workspace ${workspaceId})`);
+  const suffix = workspaceId === DEMO_WORKSPACE_ID ? '' : `_${workspaceId}`;
+  const keys = { writeKey: DEMO_WRITE_KEY + suffix, adminToken: DEMO_ADMIN_TOKEN + suffix };
   if (!existing) {
-    const ws = await createWorkspace(db, { id: DEMO_WORKSPACE_ID, name: BRAND.name, timezone: BRAND.timezone });
-    await createKey(db, ws.id, 'write', 'demo write key (well-known: revoke for real use)', DEMO_WRITE_KEY);
-    await createKey(db, ws.id, 'admin', 'demo admin token (well-known: revoke for real use)', DEMO_ADMIN_TOKEN);
+    const ws = await createWorkspace(db, { id: workspaceId, name: BRAND.name, timezone: BRAND.timezone });
+    await createKey(db, ws.id, 'write', 'demo write key (well-known: revoke for real use)', keys.writeKey);
+    await createKey(db, ws.id, 'admin', 'demo admin token (well-known: revoke for real use)', keys.adminToken);
     await db.insertInto('stores').values(STORES.map((s) => ({ workspace_id: ws.id, id: s.id, name: s.name, city: s.city, address: s.address }))).execute();
     await db.insertInto('guides').values(GUIDES.map((g) => ({ workspace_id: ws.id, id: g.id, store_id: g.storeId, name: g.name, wecom_user_id: g.wecomUserId }))).execute();
     await createUser(db, ws.id, { email: DEMO_LOGIN.email, password: DEMO_LOGIN.password, role: 'owner', name: '演示运营' });
   }
-  const ws = { id: DEMO_WORKSPACE_ID };
+  const ws = { id: workspaceId };
 
-  const progress: DemoProgress = { members: 0, totalMembers, events: 0, orders: 0 };
+  const progress: DemoProgress = { step: 'members', members: 0, totalMembers, events: 0, orders: 0 };
   const chunk = 500;
   for (let from = 0; from < totalMembers; from += chunk) {
     const count = Math.min(chunk, totalMembers - from);
@@ -64,9 +75,17 @@ export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
     progress.orders += orders.length;
     opts.onProgress?.({ ...progress });
   }
+  // The brand arrives as if the daily pass had been running: AIPL history for the overview's period, and RFM now.
+  progress.step = 'lifecycle';
+  opts.onProgress?.({ ...progress });
+  // Fresh statistics first: embedded PostgreSQL has no autovacuum, and planning the set-based passes below (and the
+  // console's first reads) on "1 row" estimates for 100,000 events made them several times slower.
+  for (const table of ['profiles', 'identifiers', 'events', 'orders']) await sql`ANALYZE ${sql.table(table)}`.execute(db);
+  await backfillLifecycle(db, ws.id, new Date(now), { days: LIFECYCLE_DAYS });
+  await computeRfm(db, ws.id, new Date(now));
   await sql`UPDATE workspaces SET settings = settings || '{"demoComplete": true}'::jsonb WHERE id = ${ws.id}`.execute(db);
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE workspace_id = ${ws.id}`.execute(db);
-  return { workspaceId: ws.id, members: totalMembers, events: rows[0]?.n ?? 0, orders: progress.orders, writeKey: DEMO_WRITE_KEY, adminToken: DEMO_ADMIN_TOKEN, login: DEMO_LOGIN };
+  return { workspaceId: ws.id, members: totalMembers, events: rows[0]?.n ?? 0, orders: progress.orders, ...keys, login: DEMO_LOGIN };
 }
 
 /** On first start (no workspace at all), or after an interrupted first load: load the demo brand. */

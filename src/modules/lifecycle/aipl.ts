@@ -1,10 +1,20 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
 import { COUNTED_ORDER_STATUSES, dayIn, workspaceContext } from '../rules/index.js';
-import type { AiplReport } from './schema.js';
+import type { AiplReport, LifecycleSettings } from './schema.js';
 import { getLifecycleSettings } from './settings.js';
 
-const STAGES = ['A', 'I', 'P', 'L'] as const;
+export const STAGES = ['A', 'I', 'P', 'L'] as const;
+
+/** The level (1–4 for A–P–I–L) an event of alias `e` stands for, and the event names that count at all. */
+export function stageLevels(settings: LifecycleSettings['aipl']) {
+  const { A, I, P, L } = settings.stages;
+  // A page or screen call keeps its page name in `event`; for the stages it is a page/screen view whatever its name.
+  const eventName = sql`CASE e.type WHEN 'page' THEN 'Page Viewed' WHEN 'screen' THEN 'Screen Viewed' ELSE e.event END`;
+  const eventLevel = sql<number>`CASE WHEN ${eventName} = ANY(${L}::text[]) THEN 4 WHEN ${eventName} = ANY(${P}::text[]) THEN 3
+        WHEN ${eventName} = ANY(${I}::text[]) THEN 2 ELSE 1 END`;
+  return { eventName, eventLevel, names: [...A, ...I, ...P, ...L] };
+}
 
 /**
  * AIPL: a profile's stage is the highest it qualifies for within the window (events mapped to stages; one counted
@@ -15,12 +25,9 @@ export async function refreshStages(db: Kysely<DB>, workspaceId: string, now: Da
   if (profileIds && profileIds.length === 0) return { changed: 0 };
   const settings = (await getLifecycleSettings(db, workspaceId)).aipl;
   const since = new Date(now.getTime() - settings.windowDays * 86_400_000);
-  const { A, I, P, L } = settings.stages;
-  const names = [...A, ...I, ...P, ...L];
   const only = (column: string) => (profileIds ? sql`AND ${sql.ref(column)} = ANY(${profileIds}::bigint[])` : sql``);
-  const eventName = sql`COALESCE(e.event, CASE e.type WHEN 'page' THEN 'Page Viewed' WHEN 'screen' THEN 'Screen Viewed' END)`;
-  const level = sql`max(CASE WHEN ${eventName} = ANY(${L}::text[]) THEN 4 WHEN ${eventName} = ANY(${P}::text[]) THEN 3
-        WHEN ${eventName} = ANY(${I}::text[]) THEN 2 ELSE 1 END)`;
+  const { eventName, eventLevel, names } = stageLevels(settings);
+  const level = sql`max(${eventLevel})`;
   const eventFilter = sql`e."timestamp" >= ${since} AND e."timestamp" <= ${now} AND ${eventName} = ANY(${names}::text[])`;
   const orderFilter = sql`o.status = ANY(${[...COUNTED_ORDER_STATUSES]}::text[]) AND o.ordered_at >= ${since} AND o.ordered_at <= ${now}`;
   const orderLevel = sql`CASE WHEN count(*) >= ${settings.repurchaseOrders} THEN 4 ELSE 3 END`;

@@ -81,4 +81,62 @@ describeEachDatabase('journey reads for the console', (ctx) => {
     expect((await app.inject({ method: 'GET', url: `/api/v1/journeys/${journey.id}/stats`, headers: { cookie } })).statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: `/api/v1/journeys/${journey.id}/pause`, headers: { cookie } })).statusCode).toBe(403);
   });
+
+  it('ranks journeys by conversions for the overview (entered and conversion rate), live ones nobody entered last', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const h = bearer(ws.adminToken);
+    const sms = await smsChannel(ctx.database, ws.id, `${sink.url}/sms`, 'hi');
+    const definition = { trigger: { type: 'manual' }, start: 'wait', nodes: [{ id: 'wait', type: 'wait', duration: { days: 2 } }, { id: 'send', type: 'send', ...sms, transactional: true }], edges: [{ from: 'wait', to: 'send' }] };
+    const make = async (name: string, publish: boolean) => {
+      const j = (await app.inject({ method: 'POST', url: '/api/v1/journeys', headers: h, payload: { name, definition } })).json() as { id: string };
+      if (publish) expect((await app.inject({ method: 'POST', url: `/api/v1/journeys/${j.id}/publish`, headers: h })).statusCode).toBe(200);
+      return j.id;
+    };
+    const [many, few, none] = [await make('many', true), await make('few', true), await make('none', true)];
+    await make('draft', false);
+    const people = await profilesBatch(ctx.database, ws.id, Array.from({ length: 4 }, (_, i) => ({ userId: `top-${i}`, traits: { phone: `1380013${9200 + i}` } })));
+    await app.inject({ method: 'POST', url: `/api/v1/journeys/${many}/enter`, headers: h, payload: { profileIds: people } });
+    await app.inject({ method: 'POST', url: `/api/v1/journeys/${few}/enter`, headers: h, payload: { profileIds: people.slice(0, 2) } });
+    // Goals met: three of four in "many", one of two in "few" (the goal mechanics have their own tests).
+    await ctx.database.db.updateTable('journey_entries').set({ converted: true }).where('workspace_id', '=', ws.id)
+      .where((eb) => eb.or([eb.and([eb('journey_id', '=', many), eb('profile_id', 'in', people.slice(0, 3))]), eb.and([eb('journey_id', '=', few), eb('profile_id', '=', people[0]!)])]))
+      .execute();
+    const res = await app.inject({ method: 'GET', url: '/api/v1/reports/journeys?limit=5', headers: { cookie: await analystCookie(ws.id) } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data).toEqual([
+      { journeyId: many, name: 'many', status: 'published', entered: 4, converted: 3, conversionRate: 0.75 },
+      { journeyId: few, name: 'few', status: 'published', entered: 2, converted: 1, conversionRate: 0.5 },
+      { journeyId: none, name: 'none', status: 'published', entered: 0, converted: 0, conversionRate: 0 },
+    ]);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/reports/journeys?limit=1', headers: h })).json().data.map((j: { name: string }) => j.name)).toEqual(['many']);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/reports/journeys?limit=0', headers: h })).statusCode).toBe(400);
+    const other = await newWorkspace(ctx.database);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/reports/journeys', headers: bearer(other.adminToken) })).json()).toEqual({ data: [] });
+  });
+
+  it('keeps canvas positions with the journey: per version, kept across edits, changed in place on a live version', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const h = bearer(ws.adminToken);
+    const definition = { trigger: { type: 'manual' }, start: 'wait', nodes: [{ id: 'wait', type: 'wait', duration: { days: 1 } }, { id: 'bye', type: 'exit' }], edges: [{ from: 'wait', to: 'bye' }] };
+    const layout = { trigger: { x: 40, y: 30 }, wait: { x: 120.5, y: 200 }, bye: { x: 300, y: 410 } };
+    const created = await app.inject({ method: 'POST', url: '/api/v1/journeys', headers: h, payload: { name: 'laid out', definition, layout } });
+    expect(created.statusCode).toBe(201);
+    const id = created.json().id as string;
+    const read = async () => (await app.inject({ method: 'GET', url: `/api/v1/journeys/${id}`, headers: h })).json() as { layout: unknown; latestVersion: number };
+    expect((await read()).layout).toEqual(layout);
+    // A draft edit without positions keeps them; with positions replaces them.
+    await app.inject({ method: 'PUT', url: `/api/v1/journeys/${id}`, headers: h, payload: { definition } });
+    expect((await read()).layout).toEqual(layout);
+    const moved = { ...layout, bye: { x: 500, y: 420 } };
+    expect((await app.inject({ method: 'PUT', url: `/api/v1/journeys/${id}`, headers: h, payload: { definition, layout: moved } })).json().layout).toEqual(moved);
+    // Published: moving nodes is presentation, so it stays on the live version; a definition edit makes version 2 with them.
+    await app.inject({ method: 'POST', url: `/api/v1/journeys/${id}/publish`, headers: h });
+    const live = { ...moved, wait: { x: 10, y: 10 } };
+    expect((await app.inject({ method: 'PUT', url: `/api/v1/journeys/${id}`, headers: h, payload: { layout: live } })).json()).toMatchObject({ latestVersion: 1, layout: live });
+    expect((await app.inject({ method: 'PUT', url: `/api/v1/journeys/${id}`, headers: h, payload: { definition } })).json()).toMatchObject({ latestVersion: 2, publishedVersion: 1, layout: live });
+    // Positions are checked; a journey created without them has none.
+    expect((await app.inject({ method: 'PUT', url: `/api/v1/journeys/${id}`, headers: h, payload: { layout: { wait: { x: 'left', y: 1 } } } })).statusCode).toBe(400);
+    const bare = await app.inject({ method: 'POST', url: '/api/v1/journeys', headers: h, payload: { name: 'bare', definition } });
+    expect(bare.json().layout).toBeNull();
+  });
 });

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { notFound } from '../../platform/errors.js';
-import type { JourneyPath } from './schema.js';
+import type { JourneyPath, JourneyStatus } from './schema.js';
 import { loadDefinition } from './service.js';
 
 /** A profile's journeys, newest entry first, each with every step: "why did she get this message?" */
@@ -68,4 +68,22 @@ export async function journeyStats(db: Db, workspaceId: string, journeyId: strin
       return { nodeId: n.id, type: n.type, entered: r?.entered ?? 0, waiting: r?.waiting ?? 0, exited: r?.exited ?? 0, converted: r?.converted ?? 0 };
     }),
   };
+}
+
+/**
+ * The journeys that converted most (goal met), with how many entered: the overview's card. Journeys nobody entered
+ * yet are listed only while live, after the rest; archived ones only for what they achieved.
+ */
+export async function topJourneys(db: Db, workspaceId: string, limit: number) {
+  const { rows } = await sql<{ journeyId: string; name: string; status: JourneyStatus; entered: number; converted: number }>`
+    SELECT j.id AS "journeyId", j.name, j.status, COALESCE(t.entered, 0)::int AS entered, COALESCE(t.converted, 0)::int AS converted
+    FROM journeys j
+    LEFT JOIN (
+      SELECT journey_id, count(*) AS entered, count(*) FILTER (WHERE converted) AS converted FROM journey_entries
+      WHERE workspace_id = ${workspaceId} GROUP BY journey_id
+    ) t ON t.journey_id = j.id
+    WHERE j.workspace_id = ${workspaceId} AND (t.entered > 0 OR j.status = 'published')
+    ORDER BY converted DESC, entered DESC, j.created_at DESC, j.id
+    LIMIT ${limit}`.execute(db);
+  return rows.map((r) => ({ ...r, conversionRate: r.entered ? r.converted / r.entered : 0 }));
 }

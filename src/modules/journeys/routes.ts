@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
 import { enterManually } from './entries.js';
-import { journeyStats, profileJourneyPaths } from './paths.js';
+import { journeyStats, profileJourneyPaths, topJourneys } from './paths.js';
 import { sql } from 'kysely';
 import { JourneyInput, JourneyNode, JourneyPath, JourneyStats, JourneyStatus, JourneyVersionView, JourneyView, Policies, Trigger } from './schema.js';
 import { archiveJourney, createJourney, getJourney, listJourneys, listVersions, pauseJourney, publishJourney, updateJourney } from './service.js';
@@ -13,6 +13,8 @@ import { definitionIssues } from './validate.js';
 const IdParams = z.object({ id: z.string().min(1) });
 const Issue = z.object({ path: z.string().optional(), message: z.string() });
 const Totals = z.object({ journeyId: z.string(), entered: z.number(), active: z.number(), finished: z.number(), exited: z.number(), converted: z.number() });
+const TopJourney = z.object({ journeyId: z.string(), name: z.string(), status: JourneyStatus, entered: z.number(), converted: z.number(),
+  conversionRate: z.number().describe('converted / entered (0 when nobody entered)') });
 const Entry = z.object({ entryId: z.number(), profileId: z.number(), name: z.string().nullable(), version: z.number(), status: z.enum(['active', 'finished', 'exited']),
   nodeId: z.string(), enteredAt: z.date(), finishedAt: z.date().nullable(), exitReason: z.string().nullable(), converted: z.boolean() });
 
@@ -50,6 +52,9 @@ export function registerJourneyRoutes(app: FastifyInstance, ctx: AppContext): vo
         FROM journey_entries WHERE workspace_id = ${workspaceId} GROUP BY journey_id`.execute(db);
       return { data: rows };
     });
+  defineRoute(app, { method: 'GET', url: '/api/v1/reports/journeys', summary: 'Top journeys by conversions (goal met), with entered counts and conversion rates', tags, auth: 'admin',
+    query: z.object({ limit: z.coerce.number().int().min(1).max(50).default(5) }), response: z.object({ data: z.array(TopJourney) }) },
+    async ({ workspaceId, query }) => ({ data: await topJourneys(db, workspaceId, query.limit) }));
   defineRoute(app, { method: 'POST', url: '/api/v1/journeys', summary: 'Create a journey (a draft, version 1)', tags, auth: 'admin', status: 201, body: JourneyInput, response: JourneyView },
     ({ workspaceId, body }) => createJourney(db, workspaceId, body));
   defineRoute(app, { method: 'POST', url: '/api/v1/journeys/validate', summary: 'Validate a journey definition; issues name the node at fault', tags, auth: 'admin',

@@ -106,8 +106,20 @@ export const JourneyDefinition = z
 export type JourneyDefinition = z.infer<typeof JourneyDefinition>;
 
 export const JourneyStatus = z.enum(['draft', 'published', 'paused', 'archived']);
+export type JourneyStatus = z.infer<typeof JourneyStatus>;
 
-export const JourneyInput = z.object({ name: z.string().trim().min(1).max(200), definition: z.unknown().describe('a JourneyDefinition (validated, errors name the node)') });
+/** Canvas positions by node id (and `trigger`): presentation only, kept per version beside the definition, never read by the engine. */
+export const JourneyLayout = z
+  .record(z.string().max(100), z.object({ x: z.number().finite(), y: z.number().finite() }))
+  .refine((l) => Object.keys(l).length <= 1000, 'at most 1000 positions')
+  .meta({ id: 'JourneyLayout' });
+export type JourneyLayout = z.infer<typeof JourneyLayout>;
+
+export const JourneyInput = z.object({
+  name: z.string().trim().min(1).max(200),
+  definition: z.unknown().describe('a JourneyDefinition (validated, errors name the node)'),
+  layout: JourneyLayout.optional().describe('canvas positions; kept from the previous version when left out'),
+});
 export type JourneyInput = z.infer<typeof JourneyInput>;
 
 export const JourneyView = z.object({
@@ -118,6 +130,7 @@ export const JourneyView = z.object({
   publishedVersion: z.number().nullable(),
   templateKey: z.string().nullable(),
   definition: z.unknown().describe('the latest version'),
+  layout: JourneyLayout.nullable().describe('canvas positions of the latest version'),
   createdAt: z.date(),
   updatedAt: z.date(),
 });

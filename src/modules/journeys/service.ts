@@ -3,7 +3,7 @@ import type { Db } from '../../platform/db/database.js';
 import type { JourneysTable } from '../../platform/db/schema.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
-import type { JourneyDefinition, JourneyInput, JourneyView } from './schema.js';
+import type { JourneyDefinition, JourneyInput, JourneyLayout, JourneyView } from './schema.js';
 import { parseDefinition, referenceIssues } from './validate.js';
 
 type JourneyRow = Selectable<JourneysTable>;
@@ -34,17 +34,20 @@ async function view(db: Db, workspaceId: string, row: JourneyRow): Promise<Journ
     publishedVersion: row.published_version,
     templateKey: row.template_key,
     definition: latest.definition,
+    layout: latest.layout ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
 }
+
+const layoutJson = (layout: JourneyLayout | undefined) => (layout === undefined ? null : JSON.stringify(layout));
 
 export async function createJourney(db: Db, workspaceId: string, input: JourneyInput, templateKey: string | null = null): Promise<JourneyView> {
   const definition = parseDefinition(input.definition);
   const id = newId('jr');
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('journeys').values({ workspace_id: workspaceId, id, name: input.name, status: 'draft', latest_version: 1, template_key: templateKey }).execute();
-    await trx.insertInto('journey_versions').values({ workspace_id: workspaceId, journey_id: id, version: 1, definition: JSON.stringify(definition) }).execute();
+    await trx.insertInto('journey_versions').values({ workspace_id: workspaceId, journey_id: id, version: 1, definition: JSON.stringify(definition), layout: layoutJson(input.layout) }).execute();
   });
   return getJourney(db, workspaceId, id);
 }
@@ -64,20 +67,25 @@ export async function updateJourney(db: Db, workspaceId: string, id: string, inp
   if (row.status === 'archived') throw new AppError('conflict', `journey ${id} is archived`);
   await db.transaction().execute(async (trx) => {
     if (input.name) await trx.updateTable('journeys').set({ name: input.name, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
-    if (input.definition === undefined) return;
-    const definition = JSON.stringify(parseDefinition(input.definition));
     const latest = await latestVersion(trx, workspaceId, row);
+    if (input.definition === undefined) {
+      // Positions alone are presentation: they change in place, even on a published version.
+      if (input.layout !== undefined) await trx.updateTable('journey_versions').set({ layout: layoutJson(input.layout) }).where('workspace_id', '=', workspaceId).where('journey_id', '=', id).where('version', '=', latest.version).execute();
+      return;
+    }
+    const definition = JSON.stringify(parseDefinition(input.definition));
+    const layout = input.layout !== undefined ? layoutJson(input.layout) : latest.layout === null ? null : JSON.stringify(latest.layout);
     if (latest.published_at === null) {
       await trx
         .updateTable('journey_versions')
-        .set({ definition })
+        .set({ definition, layout })
         .where('workspace_id', '=', workspaceId)
         .where('journey_id', '=', id)
         .where('version', '=', latest.version)
         .execute();
     } else {
       const version = latest.version + 1;
-      await trx.insertInto('journey_versions').values({ workspace_id: workspaceId, journey_id: id, version, definition }).execute();
+      await trx.insertInto('journey_versions').values({ workspace_id: workspaceId, journey_id: id, version, definition, layout }).execute();
       await trx.updateTable('journeys').set({ latest_version: version, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
     }
   });

@@ -650,6 +650,8 @@ export interface JourneyVersionsTable {
   definition: Json<Record<string, unknown>>;
   created_at: DefaultTimestamp;
   published_at: Timestamp | null;
+  /** Canvas positions by node id (presentation only). */
+  layout: Json<Record<string, { x: number; y: number }>> | null;
 }
 export interface JourneyEntriesTable {
   workspace_id: string;

@@ -20,7 +20,7 @@ function newestMtime(target) {
 export function consoleIsStale() {
   const built = fs.statSync(stamp, { throwIfNoEntry: false });
   if (!built) return true;
-  const sources = ['src', 'index.html', 'vite.config.ts'].map((p) => path.join(here, p));
+  const sources = ['src', 'index.html', 'vite.config.ts', 'build-plugins.ts'].map((p) => path.join(here, p));
   sources.push(path.join(here, '..', 'package-lock.json'));
   return Math.max(...sources.map(newestMtime)) > built.mtimeMs;
 }

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { antdFirstScreenStyles, overviewChunks, precompress } from './build-plugins';
+import { theme } from './src/theme';
 
 /** The API paths the dev server hands to a Siyu server on :3000 (`npm start` or `siyu serve`). */
 const apiTarget = process.env.SIYU_API ?? 'http://127.0.0.1:3000';
@@ -8,7 +10,7 @@ const proxied = ['/api', '/v1', '/t', '/openapi.json', '/healthz'];
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  plugins: [react()],
+  plugins: [react(), antdFirstScreenStyles(theme), overviewChunks(), precompress()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -12,6 +12,7 @@ import { SessionProvider, useSession } from './session';
 import { AcceptInvitePage } from './pages/AcceptInvite';
 import { NotFoundPage } from './pages/NotFound';
 import { SignInPage } from './pages/SignIn';
+import { theme } from './theme';
 
 export function App() {
   const { i18n } = useTranslation();
@@ -20,7 +21,7 @@ export function App() {
     dayjs.locale(zh ? 'zh-cn' : 'en');
   }, [zh]);
   return (
-    <ConfigProvider locale={zh ? zhCN : enUS} theme={{ token: { colorPrimary: '#1677ff', borderRadius: 6 } }}>
+    <ConfigProvider locale={zh ? zhCN : enUS} theme={theme}>
       <AntApp>
         <SessionProvider>
           <Screens />

@@ -6,25 +6,37 @@ import { useSession } from './session';
 export function useFormat() {
   const { i18n } = useTranslation();
   const session = useSession();
-  const timeZone = session.me?.workspace.timezone;
-  const language = i18n.language;
-  return useMemo(() => {
-    const dateTime = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone });
-    const date = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone });
-    const number = new Intl.NumberFormat(language);
-    const money = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol' });
-    const moneyWhole = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', maximumFractionDigits: 0 });
-    const percent = new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 });
-    const toDate = (v: string | number | Date) => (v instanceof Date ? v : new Date(v));
-    return {
-      dateTime: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : dateTime.format(toDate(v))),
-      date: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : date.format(toDate(v))),
-      number: (v: number | null | undefined) => (v === null || v === undefined ? '—' : number.format(v)),
-      money: (v: number | null | undefined) => (v === null || v === undefined ? '—' : money.format(v)),
-      /** A share (0.25 → 25%). */
-      percent: (v: number | null | undefined) => (v === null || v === undefined ? '—' : percent.format(v)),
-      /** Whole yuan, for headline figures. */
-      moneyWhole: (v: number | null | undefined) => (v === null || v === undefined ? '—' : moneyWhole.format(v)),
-    };
-  }, [language, timeZone]);
+  return useMemo(() => formatters(i18n.language, session.me?.workspace.timezone), [i18n.language, session.me?.workspace.timezone]);
+}
+
+type Format = ReturnType<typeof makeFormatters>;
+
+// Building Intl formatters is slow (several ms each): one set per language and time zone, shared by every component.
+const cache = new Map<string, Format>();
+
+function formatters(language: string, timeZone: string | undefined): Format {
+  const key = `${language}|${timeZone ?? ''}`;
+  let format = cache.get(key);
+  if (!format) cache.set(key, (format = makeFormatters(language, timeZone)));
+  return format;
+}
+
+function makeFormatters(language: string, timeZone: string | undefined) {
+  const dateTime = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone });
+  const date = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone });
+  const number = new Intl.NumberFormat(language);
+  const money = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol' });
+  const moneyWhole = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', maximumFractionDigits: 0 });
+  const percent = new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 });
+  const toDate = (v: string | number | Date) => (v instanceof Date ? v : new Date(v));
+  return {
+    dateTime: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : dateTime.format(toDate(v))),
+    date: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : date.format(toDate(v))),
+    number: (v: number | null | undefined) => (v === null || v === undefined ? '—' : number.format(v)),
+    money: (v: number | null | undefined) => (v === null || v === undefined ? '—' : money.format(v)),
+    /** A share (0.25 → 25%). */
+    percent: (v: number | null | undefined) => (v === null || v === undefined ? '—' : percent.format(v)),
+    /** Whole yuan, for headline figures. */
+    moneyWhole: (v: number | null | undefined) => (v === null || v === undefined ? '—' : moneyWhole.format(v)),
+  };
 }

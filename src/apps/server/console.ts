@@ -42,7 +42,11 @@ export async function registerConsole(app: FastifyInstance): Promise<void> {
     const file = path.normalize(urlPath).replace(/^([/\\])+/, '');
     if (file && !file.startsWith('..') && fs.existsSync(path.join(root, file)) && fs.statSync(path.join(root, file)).isFile()) {
       const hashed = file.startsWith('assets/');
-      return reply.sendFile(file, { cacheControl: hashed, maxAge: hashed ? '365d' : 0, immutable: hashed });
+      const cache = { cacheControl: hashed, maxAge: hashed ? '365d' : 0, immutable: hashed };
+      const compressed = precompressed(root, file, request.headers['accept-encoding']);
+      if (!compressed) return reply.sendFile(file, cache);
+      reply.header('content-encoding', compressed.encoding).header('vary', 'accept-encoding').type(compressed.type);
+      return reply.sendFile(compressed.file, { ...cache, contentType: false });
     }
     if (!fs.existsSync(path.join(root, 'index.html'))) {
       reply.code(503).type('text/html; charset=utf-8');
@@ -51,4 +55,28 @@ export async function registerConsole(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-cache');
     return reply.sendFile('index.html', { cacheControl: false });
   });
+}
+
+const textTypes: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json; charset=utf-8',
+};
+
+/** The build writes `.br` and `.gz` next to text assets (console/build-plugins.ts): send the one the browser takes. */
+function precompressed(root: string, file: string, acceptEncoding: string | undefined) {
+  const type = textTypes[path.extname(file)];
+  if (!type || !acceptEncoding) return undefined;
+  const accepted = new Set(
+    acceptEncoding
+      .split(',')
+      .filter((e) => !/;\s*q=0(\.0*)?\s*$/.test(e))
+      .map((e) => e.split(';')[0]!.trim().toLowerCase()),
+  );
+  for (const [encoding, suffix] of [['br', '.br'], ['gzip', '.gz']] as const) {
+    if (accepted.has(encoding) && fs.existsSync(path.join(root, file + suffix))) return { encoding, file: file + suffix, type };
+  }
+  return undefined;
 }

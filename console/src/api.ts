@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: { path?: string; message: string }[] = [],
+    /** The answer's whole `error` object: some codes carry more (e.g. `workspaces` with `workspace_choice_required`). */
+    readonly body: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -71,7 +73,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   }
   const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; details?: { path?: string; message: string }[] } };
   if (!res.ok) {
-    const error = new ApiError(res.status, json.error?.code ?? 'unknown', json.error?.message ?? res.statusText, json.error?.details);
+    const error = new ApiError(res.status, json.error?.code ?? 'unknown', json.error?.message ?? res.statusText, json.error?.details, json.error);
     if (res.status === 401 && !path.startsWith('/api/v1/session')) unauthorizedListeners.forEach((l) => l());
     throw error;
   }

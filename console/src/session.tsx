@@ -18,7 +18,8 @@ interface Session {
   me: Me | null | undefined;
   config: ConsoleConfig | undefined;
   expired: boolean;
-  signIn(email: string, password: string): Promise<void>;
+  /** Rejects with `workspace_choice_required` (error.body.workspaces) when the password opens several workspaces. */
+  signIn(email: string, password: string, workspaceId?: string): Promise<void>;
   signedIn(me: Me): void;
   signOut(): Promise<void>;
   /** Owners and operators change things; analysts and guides only read. */
@@ -43,8 +44,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     });
   }, []);
 
-  const signIn = useCallback(async (email: string, password: string) => {
-    const signedIn = await api<Me>('/api/v1/session', { method: 'POST', body: { email, password } });
+  const signIn = useCallback(async (email: string, password: string, workspaceId?: string) => {
+    const signedIn = await api<Me>('/api/v1/session', { method: 'POST', body: { email, password, workspaceId } });
     forgetPrefetched();
     setExpired(false);
     setMe(signedIn);

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'limit_reached'
   | 'coupon_not_applicable'
   | 'too_many_attempts'
+  | 'workspace_choice_required'
   | 'internal';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -32,6 +33,7 @@ const statusByCode: Record<ErrorCode, number> = {
   limit_reached: 409,
   coupon_not_applicable: 422,
   too_many_attempts: 429,
+  workspace_choice_required: 409,
   internal: 500,
 };
 

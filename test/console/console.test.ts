@@ -54,12 +54,32 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
     const js = await fetch(`${base}${script}`);
     expect(js.headers.get('cache-control')).toContain('immutable');
     expect((await fetch(`${base}/`)).headers.get('cache-control')).toBe('no-cache');
+
+    // Assets go out precompressed (the variant the browser accepts), with the same type and cache headers.
+    const plain = await fetch(`${base}${script}`, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const plainText = await plain.text();
+    for (const encoding of ['br', 'gzip']) {
+      const packed = await fetch(`${base}${script}`, { headers: { 'accept-encoding': encoding } });
+      expect(packed.headers.get('content-encoding')).toBe(encoding);
+      expect(packed.headers.get('content-type')).toContain('text/javascript');
+      expect(packed.headers.get('vary')).toContain('accept-encoding');
+      expect(packed.headers.get('cache-control')).toContain('immutable');
+      expect(await packed.text()).toBe(plainText); // fetch decodes it
+    }
+    expect((await fetch(`${base}${script}`, { headers: { 'accept-encoding': 'br;q=0, gzip' } })).headers.get('content-encoding')).toBe('gzip');
+    // The first screens' antd styles come as a file; on / the charts' code is asked for with the app's.
+    const css = /href="(\/assets\/antd-[^"]+\.css)"/.exec(html)?.[1];
+    expect((await fetch(`${base}${css}`)).headers.get('content-type')).toContain('text/css');
+    expect(html).toMatch(/\["\/assets\/charts-[^"]+\.js"/);
   });
 
   it('signs in with the demo login shown on the sign-in page (zh-CN by default)', async () => {
     await page.goto(base);
     await page.getByText('登录私域控制台').waitFor();
     await page.getByTestId('demo-login').waitFor();
+    // antd found every style of this page in the build's antd.css and built none at run time.
+    expect(await page.locator('style[data-css-hash]').count()).toBe(0);
     await page.screenshot({ path: screenshotPath('sign-in') });
     await page.getByRole('button', { name: '使用演示账号' }).click();
     await page.getByRole('button', { name: /登\s*录/ }).click();
@@ -142,6 +162,22 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
     await page.getByText('Sign in to the Siyu console').waitFor();
     const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
     expect(me).toBe(401);
+  });
+
+  it('asks which workspace to open when the email and password belong to several', async () => {
+    const other = await createWorkspace(database.db, { name: `第二品牌 ${process.pid}` });
+    const email = `two.brands.${process.pid}@example.com`;
+    await createUser(database.db, ws.id, { email, password: 'two-brands-pass', role: 'analyst' });
+    await createUser(database.db, other.id, { email, password: 'two-brands-pass', role: 'owner' });
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('two-brands-pass');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const choice = page.getByTestId('workspace-choice');
+    await choice.getByText('This email and password open several workspaces').waitFor();
+    await choice.getByRole('button', { name: ws.name }).waitFor();
+    await choice.getByRole('button', { name: other.name }).click();
+    await page.getByTestId('workspace-name').filter({ hasText: other.name }).waitFor();
+    expect(await page.evaluate(async () => ((await (await fetch('/api/v1/me')).json()) as { workspace: { id: string } }).workspace.id)).toBe(other.id);
   });
 
   async function switchLanguage(label: 'English' | '简体中文') {

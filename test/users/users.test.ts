@@ -134,6 +134,38 @@ describeEachDatabase('console users and sessions', (ctx) => {
     expect((await signIn(other, 'right-password')).statusCode).toBe(200);
   });
 
+  it('asks which workspace when the email and password open several, and signs in to the chosen one', async () => {
+    const first = await newWorkspace(ctx.database, 'brand-a');
+    const second = await newWorkspace(ctx.database, 'brand-b');
+    const other = await newWorkspace(ctx.database, 'brand-c');
+    const email = uniqueEmail('multi');
+    await createUser(ctx.database.db, first.id, { email, password: 'shared-pass', role: 'owner' });
+    await createUser(ctx.database.db, second.id, { email, password: 'shared-pass', role: 'analyst' });
+    await createUser(ctx.database.db, other.id, { email, password: 'other-pass', role: 'operator' });
+
+    const choice = await signIn(email, 'shared-pass');
+    expect(choice.statusCode).toBe(409);
+    expect(choice.headers['set-cookie']).toBeUndefined();
+    expect(choice.json()).toEqual({
+      error: { code: 'workspace_choice_required', message: expect.any(String), workspaces: [{ id: first.id, name: first.name }, { id: second.id, name: second.name }] },
+    });
+
+    const chosen = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password: 'shared-pass', workspaceId: second.id } });
+    expect(chosen.statusCode).toBe(200);
+    expect(chosen.json()).toMatchObject({ role: 'analyst', workspace: { id: second.id } });
+    const me = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: cookieOf(chosen) } });
+    expect(me.json()).toMatchObject({ workspace: { id: second.id } });
+
+    // A password opens only its own workspace; a chosen workspace still needs its own password.
+    expect((await signIn(email, 'other-pass')).json()).toMatchObject({ workspace: { id: other.id }, role: 'operator' });
+    const wrong = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password: 'shared-pass', workspaceId: other.id } });
+    expect(wrong.statusCode).toBe(401);
+
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const answer = doc.paths['/api/v1/session'].post.responses['409'].content['application/json'].schema;
+    expect(JSON.stringify(answer)).toContain('workspace_choice_required');
+  });
+
   it('exposes the demo login only in demo mode', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/console-config' });
     expect(res.json()).toMatchObject({ demo: false, demoLogin: null });

@@ -27,6 +27,7 @@ export const en: Messages = {
     emailRequired: 'Enter your email', passwordRequired: 'Enter your password', demoTitle: 'Demo login',
     demoText: 'This is a demo: sign in with {{email}} / {{password}}', useDemo: 'Use the demo login',
     wrongCredentials: 'Wrong email or password', sessionExpired: 'Your session has expired: sign in again',
+    chooseWorkspace: 'This email and password open several workspaces: choose one', otherAccount: 'Use another account',
     inviteTitle: 'Accept the invitation', inviteText: 'You are invited to the workspace "{{workspace}}" as {{email}}. Choose a password.',
     inviteInvalid: 'This invitation link is invalid or has expired', yourName: 'Your name', newPassword: 'Choose a password',
     passwordRule: 'At least 8 characters', acceptInvite: 'Accept and sign in',

@@ -26,6 +26,7 @@ export const zhCN = {
     emailRequired: '请输入邮箱', passwordRequired: '请输入密码', demoTitle: '演示账号',
     demoText: '这是演示环境，可用演示账号登录：{{email}} / {{password}}', useDemo: '使用演示账号',
     wrongCredentials: '邮箱或密码不正确', sessionExpired: '登录已过期，请重新登录',
+    chooseWorkspace: '该邮箱和密码可登录多个工作区，请选择一个', otherAccount: '使用其他账号',
     inviteTitle: '接受邀请', inviteText: '你受邀加入工作区「{{workspace}}」，账号 {{email}}。请设置密码。',
     inviteInvalid: '邀请链接无效或已过期', yourName: '你的名字', newPassword: '设置密码', passwordRule: '至少 8 个字符',
     acceptInvite: '接受并登录',

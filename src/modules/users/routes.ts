@@ -6,7 +6,7 @@ import { defineRoute } from '../../platform/http/route.js';
 import { AppError, invalid } from '../../platform/errors.js';
 import { getWorkspace } from '../workspaces/index.js';
 import { guideCustomersQuery, maskPhones, principalOf, requireOwner } from './access.js';
-import { AcceptInvitation, ConsoleConfig, Invitation, Me, NewUser, SignIn, User, UserChange } from './schema.js';
+import { AcceptInvitation, ConsoleConfig, Invitation, Me, NewUser, SignIn, User, UserChange, WorkspaceChoice } from './schema.js';
 import { acceptInvitation, describeInvitation, getUser, inviteUser, listUsers, signIn, updateUser } from './service.js';
 import { checkSignInAllowed, recordSignInFailure, recordSignInSuccess } from './throttle.js';
 import { clearSessionCookie, deleteSession, sessionToken, setSessionCookie } from './sessions.js';
@@ -33,7 +33,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
 
   defineRoute(
     app,
-    { method: 'POST', url: '/api/v1/session', summary: 'Sign in: sets an HttpOnly session cookie', tags, auth: 'none', body: SignIn, response: Me },
+    { method: 'POST', url: '/api/v1/session', summary: 'Sign in: sets an HttpOnly session cookie', tags, auth: 'none', body: SignIn, response: Me,
+      errors: { 409: { description: 'The email and password open several workspaces (`workspace_choice_required`): sign in again with one of `error.workspaces` as `workspaceId`', schema: WorkspaceChoice } } },
     async ({ body, request, reply }) => {
       checkSignInAllowed(body.email, request.ip);
       const signedIn = await signIn(db, body, request.headers['user-agent']).catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '../../platform/errors.js';
 
 /** The four console roles. Owners manage users; analysts only read; guides read only their own customers. */
 export const UserRole = z.enum(['owner', 'operator', 'analyst', 'guide']);
@@ -40,6 +41,24 @@ export const SignIn = z.object({
   password: z.string().min(1).max(200),
   workspaceId: z.string().optional().describe('when the email belongs to several workspaces'),
 });
+
+/** `POST /api/v1/session` when the email and password open several workspaces: sign in again with `workspaceId`. */
+export const WorkspaceChoice = z.object({
+  error: z.object({
+    code: z.literal('workspace_choice_required'),
+    message: z.string(),
+    workspaces: z.array(z.object({ id: z.string(), name: z.string() })).describe('the workspaces this email and password open, oldest membership first'),
+  }),
+});
+
+export class WorkspaceChoiceRequired extends AppError {
+  constructor(readonly workspaces: { id: string; name: string }[]) {
+    super('workspace_choice_required', 'this email and password open several workspaces: sign in again with workspaceId, one of error.workspaces');
+  }
+  override toJSON() {
+    return WorkspaceChoice.parse({ error: { code: 'workspace_choice_required', message: this.message, workspaces: this.workspaces } });
+  }
+}
 
 export const AcceptInvitation = z.object({
   token: z.string().min(1),

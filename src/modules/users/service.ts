@@ -5,7 +5,7 @@ import { newId, newSecret } from '../../platform/ids.js';
 import type { Selectable } from 'kysely';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
 import { createSession, deleteUserSessions, hashToken } from './sessions.js';
-import { Email, NewUser, Password, type User, type UserChange, type UserRole } from './schema.js';
+import { Email, NewUser, Password, WorkspaceChoiceRequired, type User, type UserChange, type UserRole } from './schema.js';
 
 const INVITE_DAYS = 7;
 
@@ -67,21 +67,31 @@ export async function acceptInvitation(db: Db, input: { token: string; password:
 }
 
 /**
- * Checks an email and password. One person may belong to several workspaces: without `workspaceId` the oldest
- * membership whose password matches wins. An unknown email costs as much time as a wrong password.
+ * Checks an email and password. One person may belong to several workspaces: when the password opens more than
+ * one of them and no `workspaceId` says which, nothing is signed in and the answer lists them to choose from
+ * (`workspace_choice_required`). An unknown email costs as much time as a wrong password.
  */
 export async function signIn(db: Db, input: { email: string; password: string; workspaceId?: string }, userAgent?: string) {
   let query = db.selectFrom('users').selectAll().where('email', '=', input.email).where('disabled_at', 'is', null).where('password_hash', 'is not', null);
   if (input.workspaceId) query = query.where('workspace_id', '=', input.workspaceId);
   const candidates = await query.orderBy('created_at').execute();
   if (candidates.length === 0) await burnPasswordCheck(input.password);
-  for (const row of candidates) {
-    if (!(await verifyPassword(row.password_hash!, input.password))) continue;
-    await db.updateTable('users').set({ last_sign_in_at: new Date() }).where('workspace_id', '=', row.workspace_id).where('id', '=', row.id).execute();
-    const session = await createSession(db, row.workspace_id, row.id, userAgent);
-    return { user: toUser(row), workspaceId: row.workspace_id, ...session };
-  }
-  throw unauthorized('wrong email or password');
+  const matching: typeof candidates = [];
+  for (const row of candidates) if (await verifyPassword(row.password_hash!, input.password)) matching.push(row);
+  const [row] = matching;
+  if (!row) throw unauthorized('wrong email or password');
+  if (matching.length > 1) throw await workspaceChoice(db, matching.map((m) => m.workspace_id));
+  await db.updateTable('users').set({ last_sign_in_at: new Date() }).where('workspace_id', '=', row.workspace_id).where('id', '=', row.id).execute();
+  const session = await createSession(db, row.workspace_id, row.id, userAgent);
+  return { user: toUser(row), workspaceId: row.workspace_id, ...session };
+}
+
+/** The answer when the password opens several workspaces; only someone who knows it learns their names. */
+async function workspaceChoice(db: Db, workspaceIds: string[]): Promise<WorkspaceChoiceRequired> {
+  const rows = await db.selectFrom('workspaces').select(['id', 'name']).where('id', 'in', workspaceIds).execute();
+  const byId = new Map(rows.map((w) => [w.id, w]));
+  const workspaces = workspaceIds.flatMap((id) => { const w = byId.get(id); return w ? [{ id: w.id, name: w.name }] : []; });
+  return new WorkspaceChoiceRequired(workspaces);
 }
 
 export async function getUser(db: Db, workspaceId: string, userId: string): Promise<User> {

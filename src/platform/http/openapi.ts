@@ -69,6 +69,9 @@ export function buildOpenApiDocument(info: { title: string; version: string; des
         },
         '400': { description: 'Invalid request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         ...(spec.auth !== 'none' ? { '401': { description: 'Missing or invalid credentials' } } : {}),
+        ...Object.fromEntries(
+          Object.entries(spec.errors ?? {}).map(([status, e]) => [status, { description: e.description, content: { 'application/json': { schema: toSchema(e.schema, 'output') } } }]),
+        ),
       },
     };
   }

@@ -18,6 +18,8 @@ export interface RouteSpec<B extends ZodType, Q extends ZodType, P extends ZodTy
   params?: P;
   /** Documents the 200 answer in the OpenAPI document. */
   response?: ZodType;
+  /** Error answers beyond the usual 400/401 that carry more than `{ error: { code, message } }`, by status. */
+  errors?: Record<number, { description: string; schema: ZodType }>;
   /** Status of a successful answer (default 200). */
   status?: number;
   bodyLimit?: number;

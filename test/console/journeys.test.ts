@@ -139,6 +139,9 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
       edges: [{ from: 'wait_1', to: 'send_1', branch: 'next' }, { from: 'send_1', to: 'exit_1', branch: 'next' }],
       policies: { goal: { event: 'Order Completed' } },
     });
+    // Where the nodes sit is saved with the journey too (no longer only in this browser).
+    const layout = await database.db.selectFrom('journey_versions').select('layout').where('workspace_id', '=', ws.id).where('journey_id', '=', journeyId).executeTakeFirstOrThrow();
+    expect(Object.keys(layout.layout ?? {}).sort()).toEqual(['__trigger', 'exit_1', 'send_1', 'wait_1']);
   });
 
   it('overlays per-node counts and opens one person\'s path ("why did she get this message?")', async () => {
@@ -167,6 +170,54 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
     await row.getByText('Published').waitFor();
     await row.getByRole('cell', { name: '3', exact: true }).first().waitFor();
     await page.screenshot({ path: screenshotPath('journeys-list') });
+  });
+
+  it('keeps moved nodes with the journey: a fresh browser finds them where they were left; the overview ranks the journey', async () => {
+    await page.goto(`${base}/journeys/${journeyId}`);
+    const exit = node('exit_1');
+    await exit.waitFor();
+    const box = await exit.boundingBox();
+    if (!box) throw new Error('exit node not on screen');
+    await page.mouse.move(box.x + box.width / 2, box.y + 12);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 120, box.y + 12 + 60, { steps: 8 });
+    await page.mouse.up();
+    await page.getByTestId('save-journey').click();
+    await page.getByText('Draft saved').first().waitFor();
+    const stored = () =>
+      database.db.selectFrom('journey_versions').select(['version', 'layout']).where('workspace_id', '=', ws.id).where('journey_id', '=', journeyId).orderBy('version').execute();
+    const versions = await stored();
+    // Moving nodes of a published journey is presentation: the live version keeps them, no new version.
+    expect(versions.map((v) => v.version)).toEqual([1]);
+    const saved = versions[0]!.layout!;
+    expect(saved.exit_1!.x).toBeGreaterThan(saved.send_1!.x + 60);
+
+    const fresh = await launchBrowser();
+    try {
+      const other = await fresh.context.newPage();
+      await other.addInitScript(() => localStorage.setItem('siyu.language', 'en'));
+      await other.goto(base);
+      await other.getByLabel('Email').fill(owner.email);
+      await other.getByLabel('Password').fill(owner.password);
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      await other.getByTestId('workspace-name').waitFor();
+      // The overview's top journeys card: this journey with its three entries.
+      const top = other.getByTestId('top-journeys');
+      const row = top.getByRole('row', { name: /新会员欢迎短信/ });
+      await row.waitFor();
+      await row.getByRole('cell', { name: '3', exact: true }).waitFor();
+      await row.getByRole('cell', { name: 'Published' }).waitFor();
+      await other.goto(`${base}/journeys/${journeyId}`);
+      for (const id of ['exit_1', 'send_1', 'wait_1']) {
+        const flowNode = other.locator(`.react-flow__node[data-id="${id}"]`);
+        await flowNode.waitFor({ state: 'attached' }); // nodes outside the view are in the DOM, hidden
+        const transform = await flowNode.evaluate((el) => (el as HTMLElement).style.transform);
+        const [, x, y] = /translate\((-?[\d.]+)px, ?(-?[\d.]+)px\)/.exec(transform) ?? [];
+        expect([Number(x), Number(y)], id).toEqual([saved[id]!.x, saved[id]!.y]);
+      }
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('previews a template live for a chosen profile, shows Liquid errors, and test-sends', async () => {

@@ -7,6 +7,7 @@ export const journeysEn: typeof journeysZhCN = {
     title: 'Journeys', new: 'New journey', fromTemplate: 'Create from template', status: 'Status', allStatuses: 'All statuses', version: 'Version', updatedAt: 'Updated',
     statuses: { draft: 'Draft', published: 'Published', paused: 'Paused', archived: 'Archived' },
     stats: { entered: 'Entered', active: 'Active', finished: 'Completed', exited: 'Exited', waiting: 'Waiting', converted: 'Conversions' },
+    top: { title: 'Top journeys by conversions', journey: 'Journey', rate: 'Conversion rate', none: 'Nobody has entered a journey yet', all: 'All journeys' },
     install: 'Create draft', installed: 'Draft created from the template', templateChannel: 'Message channel', templateChannelHint: 'The template\'s messages are created as message templates on this channel',
     nameFromTemplate: 'Leave empty to use the template\'s name', chooseChannel: 'Choose a channel', chooseTemplate: 'Choose a message template', chooseCoupon: 'Choose a coupon template',
     blueprints: {

@@ -5,6 +5,7 @@ export const journeysZhCN = {
     title: '自动化旅程', new: '新建旅程', fromTemplate: '从模板创建', status: '状态', allStatuses: '全部状态', version: '版本', updatedAt: '更新时间',
     statuses: { draft: '草稿', published: '已发布', paused: '已暂停', archived: '已归档' },
     stats: { entered: '进入', active: '进行中', finished: '已完成', exited: '已退出', waiting: '等待中', converted: '转化' },
+    top: { title: '转化最多的旅程', journey: '旅程', rate: '转化率', none: '还没有人进入任何旅程', all: '全部旅程' },
     install: '创建草稿', installed: '已从模板创建草稿', templateChannel: '消息渠道', templateChannelHint: '模板中的消息会在这个渠道上创建为消息模板',
     nameFromTemplate: '留空则使用模板名称', chooseChannel: '选择渠道', chooseTemplate: '选择消息模板', chooseCoupon: '选择优惠券模板',
     blueprints: {

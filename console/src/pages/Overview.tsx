@@ -3,7 +3,9 @@ import { lazy, Suspense, useMemo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi, type ApiState } from '../api';
 import { ErrorState, NotAvailable } from '../components/States';
+import { Link } from '../router';
 import type { AiplReport, RfmReport } from './charts';
+import { TopJourneysTable, type TopJourney } from './OverviewJourneys';
 import { OverviewStatsSection, type OverviewStats } from './OverviewStats';
 
 /** ECharts is large: it loads only when a chart is on screen. */
@@ -24,7 +26,8 @@ export function OverviewPage() {
   const stats = useApi<OverviewStats>('/api/v1/stats/overview');
   const aipl = useApi<AiplReport>('/api/v1/reports/aipl', period);
   const rfm = useApi<RfmReport>('/api/v1/reports/rfm');
-  const states = [stats, aipl, rfm];
+  const journeys = useApi<{ data: TopJourney[] }>('/api/v1/reports/journeys', { limit: 5 });
+  const states = [stats, aipl, rfm, journeys];
   const allMissing = states.every((s) => s.error?.missingRoute);
 
   const section = <T,>(state: ApiState<T>, render: (data: T) => ReactNode) => {
@@ -54,6 +57,13 @@ export function OverviewPage() {
             <Col xs={24} xl={10}>
               <Card title={t('overview.rfm')} data-testid="rfm">
                 {section(rfm, (report) => (report.classes.some((c) => c.profiles > 0) ? chart(<RfmChart report={report} />) : <NoDataText />))}
+              </Card>
+            </Col>
+          )}
+          {!journeys.error?.missingRoute && (
+            <Col xs={24} xl={14}>
+              <Card title={t('journeys.top.title')} extra={<Link to="/journeys">{t('journeys.top.all')}</Link>} data-testid="top-journeys">
+                {section(journeys, (report) => <TopJourneysTable rows={report.data} />)}
               </Card>
             </Col>
           )}

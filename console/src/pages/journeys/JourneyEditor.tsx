@@ -1,7 +1,7 @@
 import { CheckCircleOutlined, PauseCircleOutlined, SaveOutlined, SendOutlined, TeamOutlined, WarningOutlined } from '@ant-design/icons';
 import { ReactFlowProvider } from '@xyflow/react';
 import { Alert, App, Button, Card, Input, Space, Spin, Switch, Tag, Tooltip, Typography } from 'antd';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, useApi } from '../../api';
 import { RuleOptionsProvider } from '../../components/rules';
@@ -10,7 +10,7 @@ import { navigate, useLocation } from '../../router';
 import type { PageProps } from '../../routes';
 import { useSession } from '../../session';
 import { JourneyCanvas, typeColors, type NodeCounts } from './Canvas';
-import { savedPositions, savePositions, useJourneySchema, usePickers, useValidation, type Journey } from './data';
+import { useJourneySchema, usePickers, useValidation, type Journey } from './data';
 import { connect, defaultNode, editableDefinition, emptyDefinition, freeBranch, layout, newNodeId, PALETTE, placeIssues, removeNode, TRIGGER_ID, type Definition, type Issue, type JourneySchema } from './model';
 import { PathDrawer, type JourneyPath } from './PathDrawer';
 import { PickerContext } from './SchemaForm';
@@ -42,7 +42,7 @@ function Editor({ schema, journey, onSaved }: { schema: JourneySchema; journey?:
   const readOnly = !canWrite || journey?.status === 'archived';
   const [name, setName] = useState(journey?.name ?? '');
   const [def, setDef] = useState<Definition>(() => (journey ? editableDefinition(journey.definition) : emptyDefinition()));
-  const [positions, setPositions] = useState(() => layout(def, journey ? savedPositions(journey.id) : {}));
+  const [positions, setPositions] = useState(() => layout(def, journey?.layout ?? {}));
   const [selected, setSelected] = useState<string | undefined>(TRIGGER_ID);
   const [tab, setTab] = useState('settings');
   const [serverIssues, setServerIssues] = useState<{ issues: Issue[]; forDef: string }>();
@@ -71,9 +71,6 @@ function Editor({ schema, journey, onSaved }: { schema: JourneySchema; journey?:
     setDef(next);
     setDirty(true);
   }, []);
-  useEffect(() => {
-    if (journey) savePositions(journey.id, positions);
-  }, [journey, positions]);
 
   const addNode = (type: string, at?: { x: number; y: number }) => {
     const id = newNodeId(def, type);
@@ -93,16 +90,17 @@ function Editor({ schema, journey, onSaved }: { schema: JourneySchema; journey?:
   const save = async (opts: { open?: boolean } = { open: true }): Promise<Journey | undefined> => {
     setBusy('save');
     try {
-      const body = { name: name.trim(), definition: def };
+      // Positions are saved with the journey (of the nodes still on the canvas). Moved nodes alone are presentation:
+      // sent without the definition, they change in place and a published journey gets no new version for them.
+      const kept = new Set([TRIGGER_ID, ...def.nodes.map((n) => n.id)]);
+      const positionsKept = Object.fromEntries(Object.entries(positions).filter(([id]) => kept.has(id)));
+      const body = journey && !dirty ? { name: name.trim(), layout: positionsKept } : { name: name.trim(), definition: def, layout: positionsKept };
       const saved = journey
         ? await api<Journey>(`/api/v1/journeys/${journey.id}`, { method: 'PUT', body })
         : await api<Journey>('/api/v1/journeys', { method: 'POST', body });
       setServerIssues(undefined);
       setDirty(false);
-      if (!journey) {
-        savePositions(saved.id, positions);
-        if (opts.open) navigate(`/journeys/${saved.id}`, { replace: true });
-      }
+      if (!journey && opts.open) navigate(`/journeys/${saved.id}`, { replace: true });
       return saved;
     } catch (err) {
       refused(err);

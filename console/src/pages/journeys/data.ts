@@ -11,6 +11,8 @@ export interface Journey {
   publishedVersion: number | null;
   templateKey: string | null;
   definition: unknown;
+  /** Canvas positions by node id, saved with the journey's latest version. */
+  layout: Record<string, { x: number; y: number }> | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -57,20 +59,4 @@ export function useValidation(def: Definition, enabled: boolean, delay = 600): {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [text, enabled, delay]);
   return state;
-}
-
-const POSITIONS = 'siyu.journey.positions.';
-export function savedPositions(id: string): Record<string, { x: number; y: number }> {
-  try {
-    return JSON.parse(localStorage.getItem(POSITIONS + id) ?? '{}') as Record<string, { x: number; y: number }>;
-  } catch {
-    return {};
-  }
-}
-export function savePositions(id: string, positions: Record<string, { x: number; y: number }>): void {
-  try {
-    localStorage.setItem(POSITIONS + id, JSON.stringify(positions));
-  } catch {
-    // not remembered: the layout is recomputed next time
-  }
 }

@@ -1,7 +1,8 @@
 /**
  * Loyalty on PostgreSQL (schema siyu_bench_loyalty, dropped first):
- * 1. points: earn/redeem operations per second through the ledger (each its own transaction, row lock per
- *    profile, lots, idempotency key), with concurrent workers, then every balance is checked against the ledger;
+ * 1. points: earn/redeem operations per second through the ledger (row lock per profile, lots, idempotency key;
+ *    concurrent operations group-committed, points-batch.ts), with concurrent workers, then every balance is
+ *    checked against the ledger;
  *    baseline: the same number of one-row INSERT transactions into a bare table at the same concurrency.
  * 2. coupons: a campaign issuing one coupon per member of a static segment, in chunks; baseline: one server-side
  *    INSERT … SELECT of the same number of rows into a bare table.
@@ -14,6 +15,7 @@ import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { createWorkspace } from '../src/modules/workspaces/index.js';
 import { wireModules } from '../src/modules/wiring.js';
 import { createCouponCampaign, createCouponTemplate, earnPoints, redeemPoints, runCouponCampaign } from '../src/modules/loyalty/index.js';
+import { pointsFlushStats } from '../src/modules/loyalty/points-batch.js';
 import { resetSchema } from './lib/pg.js';
 import { log, machineLoad, round, saveResult } from './lib/results.js';
 import { PG_URL } from './lib/server.js';
@@ -78,6 +80,8 @@ async function main() {
     }
   });
   const pointsRate = ops / pointsSeconds;
+  const grouping = `${pointsFlushStats.flushes} transactions, ${round(ops / Math.max(1, pointsFlushStats.flushes), 1)} operations each on average, ` +
+    `largest ${pointsFlushStats.largest}, ${pointsFlushStats.fallbacks} retried one by one`;
   const check = await sql<{ mismatched: number; total: number }>`
     SELECT count(*) FILTER (WHERE a.balance <> coalesce(e.points, 0) OR a.balance <> coalesce(l.remaining, 0))::int AS mismatched,
            coalesce(sum(a.balance), 0)::bigint AS total
@@ -89,7 +93,7 @@ async function main() {
   const correct = mismatched === 0 && Number(total) === net;
   log(`points: ${ops} earn/redeem operations (${refused} redemptions refused for lack of points) over ${profiles} profiles, ` +
     `concurrency ${concurrency}: ${round(pointsSeconds, 1)} s = ${round(pointsRate)} ops/s (${round(pointsRate / baselineRate, 2)}× baseline); ` +
-    `balances ${correct ? 'correct' : `WRONG (${mismatched} accounts off, total ${total} vs ${net})`}`);
+    `balances ${correct ? 'correct' : `WRONG (${mismatched} accounts off, total ${total} vs ${net})`}; group commit: ${grouping}`);
 
   // --- coupon campaign to a segment
   await sql`INSERT INTO segments (workspace_id, id, name, kind) VALUES (${ws.id}, 'bench', 'bench segment', 'static')`.execute(db);

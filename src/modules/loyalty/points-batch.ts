@@ -41,6 +41,7 @@ interface Queue {
   inFlight: number;
   /** Profiles with an operation in a running flush. */
   busy: Set<number>;
+  scheduled: boolean;
 }
 
 /** Upper bound of operations per combined statement. */
@@ -63,11 +64,24 @@ export function submitPointsOp(db: Db, workspaceId: string, op: PointsOp): Promi
   let byWorkspace = queues.get(db);
   if (!byWorkspace) queues.set(db, (byWorkspace = new Map()));
   let queue = byWorkspace.get(workspaceId);
-  if (!queue) byWorkspace.set(workspaceId, (queue = { waiting: [], inFlight: 0, busy: new Set() }));
+  if (!queue) byWorkspace.set(workspaceId, (queue = { waiting: [], inFlight: 0, busy: new Set(), scheduled: false }));
   const q = queue;
   const done = new Promise<LedgerResult>((resolve, reject) => q.waiting.push({ op, resolve, reject }));
-  pump(db, workspaceId, q, byWorkspace);
+  schedule(db, workspaceId, q, byWorkspace);
   return done;
+}
+
+/**
+ * Flushes start on the next turn of the event loop, not at once: operations submitted in the same turn (a burst of
+ * requests, or the callers of the last flush coming back with their next operation) go out together.
+ */
+function schedule(db: Db, workspaceId: string, q: Queue, byWorkspace: Map<string, Queue>): void {
+  if (q.scheduled) return;
+  q.scheduled = true;
+  setImmediate(() => {
+    q.scheduled = false;
+    pump(db, workspaceId, q, byWorkspace);
+  });
 }
 
 function pump(db: Db, workspaceId: string, q: Queue, byWorkspace: Map<string, Queue>): void {
@@ -88,8 +102,8 @@ function pump(db: Db, workspaceId: string, q: Queue, byWorkspace: Map<string, Qu
     void flush(db, workspaceId, group).finally(() => {
       q.inFlight--;
       for (const p of profiles) q.busy.delete(p);
-      if (q.waiting.length) pump(db, workspaceId, q, byWorkspace);
-      else if (q.inFlight === 0) byWorkspace.delete(workspaceId);
+      if (q.waiting.length) schedule(db, workspaceId, q, byWorkspace);
+      else if (q.inFlight === 0 && !q.scheduled) byWorkspace.delete(workspaceId);
     });
   }
 }

@@ -169,13 +169,17 @@ async function fanOut(database: Database, ws: string, sendNode: Record<string, u
       sent += rows.length;
     }
   } else {
+    let idle = 0;
     while (sent < ids.length) {
       const t = performance.now();
       const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws });
       moved += c.moved;
       sent += c.sent;
       passes.push({ ...c, seconds: +((performance.now() - t) / 1000).toFixed(2) });
-      if (c.events + c.moved + c.sent === 0) break;
+      // A pass can find nothing while the event feed waits for writers to end; the worker would poll again.
+      idle = c.events + c.moved + c.sent === 0 ? idle + 1 : 0;
+      if (idle > 40) break;
+      if (idle) await new Promise((r) => setTimeout(r, 50));
     }
   }
   const seconds = (performance.now() - start) / 1000;

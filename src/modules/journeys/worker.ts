@@ -73,7 +73,13 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
   const triggering = (async () => {
     try {
       for (const m of more) {
-        if (m.events) for (let n = 1; n > 0; ) counts.events += n = await consumeEvents(db, m.ws, now());
+        if (m.events) {
+          // A read that met writers still running leaves its stretch pending and reads nothing until they end (the
+          // mover's and sender's own transactions, a few ms): wait for them a little rather than end the pass.
+          for (let n = 1, waits = 0; n > 0 || ((await feedPending(db, m.ws)) && waits++ < 40 && (await sleep(25), true)); ) {
+            counts.events += n = await consumeEvents(db, m.ws, now());
+          }
+        }
         if (m.tags) for (let n = 1; n > 0; ) counts.events += n = await consumeTagChanges(db, m.ws, now());
       }
     } finally {
@@ -133,6 +139,14 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
   if (moved.status === 'rejected') throw moved.reason;
   if (sent.status === 'rejected') throw sent.reason;
   return counts;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether the workspace's event feed has a stretch waiting for writers to end. */
+async function feedPending(db: Db, workspaceId: string): Promise<boolean> {
+  const row = await db.selectFrom('journey_cursors').select('pending').where('workspace_id', '=', workspaceId).where('source', '=', 'events').executeTakeFirst();
+  return !!row?.pending;
 }
 
 /**

@@ -2,13 +2,13 @@ import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { loadDemoBrand, type DemoProgress } from '../../src/modules/demo/index.js';
 import { aiplReport, refreshStages, rfmReport, snapshotDailyCounts } from '../../src/modules/lifecycle/index.js';
-import { dayIn } from '../../src/modules/rules/index.js';
+import { COUNTED_ORDER_STATUSES, dayIn } from '../../src/modules/rules/index.js';
 import { describeEachDatabase } from '../support/databases.js';
 
 const DAY_MS = 86_400_000;
 
 describeEachDatabase('the demo brand', (ctx) => {
-  it('arrives with 30 days of AIPL history (what the daily pass would have recorded each day) and RFM', async () => {
+  it('arrives with 30 days of AIPL history (what the daily pass would have recorded each day), RFM and two journeys that ran', async () => {
     const { db } = ctx.database;
     const workspaceId = `ws_demo_test_${ctx.kind}_${Date.now().toString(36)}`;
     const now = new Date('2026-11-20T03:17:45.123Z');
@@ -48,6 +48,22 @@ describeEachDatabase('the demo brand', (ctx) => {
 
     const rfm = await rfmReport(db, workspaceId);
     expect(rfm.classes.filter((c) => c.profiles > 0).length).toBeGreaterThan(2);
+
+    // Two journeys ran on the demo's own history: everyone entered weeks ago has left, and converted exactly when
+    // they ordered during the wait (the goal the engine checked when the wait ended).
+    const { rows: journeys } = await sql<{ name: string; entered: number; active: number; converted: number; expected: number }>`
+      SELECT j.name, count(e.id)::int AS entered, count(e.id) FILTER (WHERE e.status = 'active')::int AS active,
+        count(e.id) FILTER (WHERE e.converted)::int AS converted,
+        count(e.id) FILTER (WHERE EXISTS (SELECT 1 FROM orders o WHERE o.workspace_id = e.workspace_id AND o.profile_id = e.profile_id
+          AND o.status = ANY(${[...COUNTED_ORDER_STATUSES]}::text[]) AND o.ordered_at >= e.entered_at
+          AND o.ordered_at <= e.entered_at + make_interval(days => (v.definition->'nodes'->0->'duration'->>'days')::int)))::int AS expected
+      FROM journeys j JOIN journey_versions v ON v.workspace_id = j.workspace_id AND v.journey_id = j.id AND v.version = j.published_version
+      LEFT JOIN journey_entries e ON e.workspace_id = j.workspace_id AND e.journey_id = j.id
+      WHERE j.workspace_id = ${workspaceId} GROUP BY j.name ORDER BY j.name`.execute(db);
+    expect(journeys.map((j) => j.name).sort()).toEqual(['新会员首单引导', '沉睡会员唤回'].sort());
+    expect(journeys.reduce((n, j) => n + j.entered, 0)).toBeGreaterThan(0);
+    for (const j of journeys) expect({ name: j.name, active: j.active, converted: j.converted }).toEqual({ name: j.name, active: 0, converted: j.expected });
+    expect(journeys.reduce((n, j) => n + j.converted, 0)).toBeGreaterThan(0);
 
     // The set-based backfill says exactly what running the daily pass once a day would have said.
     for (const table of ['lifecycle_history', 'lifecycle_daily', 'profile_lifecycle']) {

@@ -70,7 +70,7 @@ export function registerServeCommands(program: Command): void {
                   process.stderr.write(
                     p.step === 'members'
                       ? `\rdemo brand: ${p.members}/${p.totalMembers} members, ${p.events} events, ${p.orders} orders`
-                      : `\rdemo brand: ${p.members} members loaded; computing 30 days of lifecycle stages and RFM…`,
+                      : `\rdemo brand: ${p.members} members loaded; computing 30 days of lifecycle stages, RFM and journeys…`,
                   ),
               })
             : await callServer<Awaited<ReturnType<typeof loadDemoBrand>>>(target, '/internal/v1/demo', { members });

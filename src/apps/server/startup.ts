@@ -25,7 +25,7 @@ export const loadDemoInBackground: BackgroundStarter = async (ctx, opts) => {
     onProgress: (p) => {
       if (stopped) throw new Error('server stopping');
       if (p.step === 'members') opts.log(`loading the demo brand: ${p.members}/${p.totalMembers} members, ${p.events} events, ${p.orders} orders`);
-      else opts.log(`loading the demo brand: ${p.members} members loaded; computing 30 days of lifecycle stages and RFM`);
+      else opts.log(`loading the demo brand: ${p.members} members loaded; computing 30 days of lifecycle stages, RFM and journeys`);
     },
   })
     .then(async (r) => {

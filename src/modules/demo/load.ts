@@ -6,6 +6,7 @@ import { upsertOrders } from '../orders/index.js';
 import { createKey, createWorkspace, listWorkspaces } from '../workspaces/index.js';
 import { createUser } from '../users/index.js';
 import { backfillLifecycle, computeRfm } from '../lifecycle/index.js';
+import { loadDemoJourneys } from './journeys.js';
 import { BRAND, GUIDES, STORES } from './catalogue.js';
 import { generateMembers } from './generate.js';
 import { seededRandom } from './random.js';
@@ -17,7 +18,7 @@ export const DEMO_ADMIN_TOKEN = 'at_demo_lanji_admin_token';
 export const DEMO_LOGIN = { email: 'demo@siyu.dev', password: 'siyu-demo' };
 
 export interface DemoProgress {
-  /** Loading members (with their events and orders), then computing their AIPL history and RFM. */
+  /** Loading members (with their events and orders), then computing their AIPL history, RFM and journeys. */
   step: 'members' | 'lifecycle';
   members: number;
   totalMembers: number;
@@ -75,7 +76,7 @@ export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
     progress.orders += orders.length;
     opts.onProgress?.({ ...progress });
   }
-  // The brand arrives as if the daily pass had been running: AIPL history for the overview's period, and RFM now.
+  // The brand arrives as if it had been running: AIPL history for the overview's period, RFM now, two journeys.
   progress.step = 'lifecycle';
   opts.onProgress?.({ ...progress });
   // Fresh statistics first: embedded PostgreSQL has no autovacuum, and planning the set-based passes below (and the
@@ -83,6 +84,7 @@ export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
   for (const table of ['profiles', 'identifiers', 'events', 'orders']) await sql`ANALYZE ${sql.table(table)}`.execute(db);
   await backfillLifecycle(db, ws.id, new Date(now), { days: LIFECYCLE_DAYS });
   await computeRfm(db, ws.id, new Date(now));
+  if (!(await db.selectFrom('journeys').select('id').where('workspace_id', '=', ws.id).executeTakeFirst())) await loadDemoJourneys(db, ws.id, new Date(now));
   await sql`UPDATE workspaces SET settings = settings || '{"demoComplete": true}'::jsonb WHERE id = ${ws.id}`.execute(db);
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE workspace_id = ${ws.id}`.execute(db);
   return { workspaceId: ws.id, members: totalMembers, events: rows[0]?.n ?? 0, orders: progress.orders, ...keys, login: DEMO_LOGIN };

@@ -88,14 +88,14 @@ export async function liveJourneys(db: Db, workspaceId?: string): Promise<Array<
   return out;
 }
 
-/** Manual/API entry: enters the given profiles now on the published version (the journey must be live). */
-export async function enterManually(db: Db, workspaceId: string, journeyId: string, profileIds: number[], actor: string): Promise<{ entered: number }> {
+/** Manual/API entry: enters the given profiles now (or at `at`) on the published version (the journey must be live). */
+export async function enterManually(db: Db, workspaceId: string, journeyId: string, profileIds: number[], actor: string, at = new Date()): Promise<{ entered: number }> {
   const journey = (await liveJourneys(db, workspaceId)).find((j) => j.id === journeyId);
   if (!journey) {
     const exists = await db.selectFrom('journeys').select('status').where('workspace_id', '=', workspaceId).where('id', '=', journeyId).executeTakeFirst();
     if (!exists) throw notFound(`journey ${journeyId}`);
     throw new AppError('conflict', `journey ${journeyId} is ${exists.status}: only a published journey takes entrants`);
   }
-  const entered = await enterProfiles(db, workspaceId, journey, profileIds.map((profileId) => ({ profileId, trigger: { type: 'manual', actor } })), new Date());
+  const entered = await enterProfiles(db, workspaceId, journey, profileIds.map((profileId) => ({ profileId, trigger: { type: 'manual', actor } })), at);
   return { entered };
 }

@@ -44,9 +44,12 @@ interface Queue {
   scheduled: boolean;
 }
 
-/** Upper bound of operations per combined statement. */
-const MAX_OPS_PER_FLUSH = 500;
-const MAX_IN_FLIGHT = Math.max(1, Number(process.env.SIYU_POINTS_PARALLEL ?? 2));
+/** Upper bound of operations per combined statement. SIYU_POINTS_GROUP=off: one per transaction (for comparisons). */
+const GROUPING = process.env.SIYU_POINTS_GROUP !== 'off';
+const MAX_OPS_PER_FLUSH = GROUPING ? 500 : 1;
+const MAX_IN_FLIGHT = GROUPING ? Math.max(1, Number(process.env.SIYU_POINTS_PARALLEL ?? 4)) : 1_000;
+/** A burst is split over the free connections, but not into transactions smaller than this. */
+const MIN_OPS_PER_SPLIT = 8;
 const queues = new WeakMap<Db, Map<string, Queue>>();
 /** Flushes run and the largest one, for tests (the grouped path must really be taken). */
 export const pointsFlushStats = { flushes: 0, largest: 0, fallbacks: 0 };
@@ -76,6 +79,7 @@ export function submitPointsOp(db: Db, workspaceId: string, op: PointsOp): Promi
  * requests, or the callers of the last flush coming back with their next operation) go out together.
  */
 function schedule(db: Db, workspaceId: string, q: Queue, byWorkspace: Map<string, Queue>): void {
+  if (!GROUPING) return pump(db, workspaceId, q, byWorkspace);
   if (q.scheduled) return;
   q.scheduled = true;
   setImmediate(() => {
@@ -88,10 +92,13 @@ function pump(db: Db, workspaceId: string, q: Queue, byWorkspace: Map<string, Qu
   while (q.inFlight < MAX_IN_FLIGHT && q.waiting.length) {
     // An account in a running flush is left to a later one: its operations stay in arrival order, and two flushes
     // never wait on each other's account locks.
+    // A burst goes out over the free connections at once (each runs on its own server process), in transactions
+    // of at least MIN_OPS_PER_SPLIT operations.
+    const cap = Math.min(MAX_OPS_PER_FLUSH, Math.max(MIN_OPS_PER_SPLIT, Math.ceil(q.waiting.length / (MAX_IN_FLIGHT - q.inFlight))));
     const group: Waiter[] = [];
     const rest: Waiter[] = [];
     for (const w of q.waiting) {
-      if (group.length < MAX_OPS_PER_FLUSH && !q.busy.has(w.op.profileId)) group.push(w);
+      if (group.length < cap && !q.busy.has(w.op.profileId)) group.push(w);
       else rest.push(w);
     }
     if (group.length === 0) return;

@@ -96,8 +96,9 @@ async function demoScreenshots(base: string) {
   const page = await browser.context.newPage();
   await page.goto(base);
   await overviewReady(page);
+  await page.locator('[data-testid="top-journeys"] .ant-card-body').filter({ hasNotText: /^$/ }).waitFor();
   await page.waitForTimeout(1500); // chart entry animations
-  await page.screenshot({ path: screenshotPath('demo-overview') });
+  await page.screenshot({ path: screenshotPath('demo-overview'), fullPage: true }); // every card, AIPL, RFM and journeys below the fold
   await page.goto(`${base}/profiles`);
   await page.locator('.ant-table-row').first().waitFor();
   await page.screenshot({ path: screenshotPath('demo-profiles') });

@@ -3,7 +3,7 @@
  * navigation start → the overview's AIPL and RFM cards settled (charts or empty states), and → every card's chart
  * drawn (the orders/GMV trend and new members too). Baseline in the same run: the
  * sign-in page (same bundle, no data). Usage: npx tsx bench/console-overview.ts [members=10000] [runs=5]
- * Needs PostgreSQL at SIYU_TEST_POSTGRES_URL (default 127.0.0.1:5432/test); uses the schema siyu_bench_console,
+ * Needs PostgreSQL at SIYU_TEST_POSTGRES_URL (default 127.0.0.1:5432/test); uses the schema siyu_bench_console (or BENCH_SCHEMA),
  * rebuilt each run unless BENCH_FRESH=0 (then a demo brand loaded earlier is reused). With SIYU_SCREENSHOTS=1 it
  * also saves the demo brand's overview and profiles to docs/screenshots/.
  */
@@ -19,7 +19,7 @@ import { launchBrowser, screenshotPath } from '../test/console/browser.js';
 const members = Number(process.argv[2] ?? 10_000);
 const runs = Number(process.argv[3] ?? 5);
 const url = process.env.SIYU_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = 'siyu_bench_console';
+const schema = process.env.BENCH_SCHEMA ?? 'siyu_bench_console';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

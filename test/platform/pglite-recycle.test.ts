@@ -33,5 +33,5 @@ describe('embedded database restart (recycle)', () => {
       await database.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // a new data folder runs initdb (in a child process) first
 });

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
@@ -76,12 +78,10 @@ async function openPglite(cfg: DatabaseConfig, lock: boolean): Promise<Database>
   let pglite: Awaited<ReturnType<typeof start>>;
   try {
     const fresh = !inMemory && !fs.existsSync(path.join(dataDir, 'pgdata', 'PG_VERSION'));
+    // initdb leaves the WebAssembly heap at ~700 MB, which the process keeps; so a new folder is created by a child
+    // process, and this one opens it as it would on any later start (about half the memory).
+    if (fresh) await initdbInChildProcess(path.join(dataDir, 'pgdata'), startParams);
     pglite = await start();
-    if (fresh) {
-      // initdb leaves the WebAssembly heap at ~700 MB; the same folder started afresh needs about half.
-      await pglite.close();
-      pglite = await start();
-    }
   } catch (err) {
     dirLock?.release();
     throw err;
@@ -134,4 +134,18 @@ async function openPglite(cfg: DatabaseConfig, lock: boolean): Promise<Database>
       }
     },
   };
+}
+
+function initdbInChildProcess(pgdata: string, startParams: string[]): Promise<void> {
+  const script = fileURLToPath(new URL('./pglite-initdb.mjs', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, pgdata, ...startParams], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0 && fs.existsSync(path.join(pgdata, 'PG_VERSION'))) resolve();
+      else reject(new Error(`creating the embedded database in ${pgdata} failed (exit ${code}): ${stderr.slice(-2000)}`));
+    });
+  });
 }

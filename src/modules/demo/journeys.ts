@@ -9,6 +9,7 @@ const boughtWithin = (days: number) => ({ rule: { condition: { kind: 'order', me
  * Two journeys the demo brand has been running, with people who entered weeks ago and what the journey engine made
  * of them since: each person waits, and at the end of the wait the goal (an order since) is checked by the engine at
  * that past moment, over the demo's real orders. No messages (the demo has no channel): the conversions are real.
+ * A few hundred people each: the engine's passes cost seconds (~15 s in all on a busy machine, PostgreSQL or embedded).
  */
 export async function loadDemoJourneys(db: Db, workspaceId: string, now: Date, publicUrl = 'http://127.0.0.1:3000'): Promise<void> {
   const plans = [
@@ -18,7 +19,7 @@ export async function loadDemoJourneys(db: Db, workspaceId: string, now: Date, p
       waitDays: 14,
       // Bought before, but not in the 60 days before entering.
       who: (at: Date) => sql<{ id: number }>`SELECT profile_id AS id FROM orders WHERE workspace_id = ${workspaceId} AND profile_id IS NOT NULL AND ordered_at <= ${at}
-        GROUP BY profile_id HAVING max(ordered_at) < ${new Date(at.getTime() - 60 * DAY_MS)} ORDER BY profile_id LIMIT 800`,
+        GROUP BY profile_id HAVING max(ordered_at) < ${new Date(at.getTime() - 60 * DAY_MS)} ORDER BY profile_id LIMIT 300`,
     },
     {
       name: '新会员首单引导',
@@ -28,7 +29,7 @@ export async function loadDemoJourneys(db: Db, workspaceId: string, now: Date, p
       who: (at: Date) => sql<{ id: number }>`SELECT e.profile_id AS id FROM events e WHERE e.workspace_id = ${workspaceId} AND e.profile_id IS NOT NULL AND e."timestamp" <= ${at}
         GROUP BY e.profile_id HAVING min(e."timestamp") > ${new Date(at.getTime() - 7 * DAY_MS)}
           AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.workspace_id = ${workspaceId} AND o.profile_id = e.profile_id AND o.ordered_at <= ${at})
-        ORDER BY e.profile_id LIMIT 800`,
+        ORDER BY e.profile_id LIMIT 300`,
     },
   ];
   for (const plan of plans) {

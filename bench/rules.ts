@@ -5,7 +5,9 @@
  *   npx tsx bench/rules.ts --profiles 100000                      # embedded PGlite (in memory)
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/rules.ts --profiles 1000000
  *
- * On PostgreSQL it works in its own schema (siyu_bench_rules), dropped first. The baseline, measured in the same run,
+ * On PostgreSQL it works in its own schema (siyu_bench_rules), dropped first; with --reuse a workspace seeded by an
+ * earlier run with the same --profiles is kept (seeding 1M profiles takes many minutes), its rules and derived rows
+ * dropped, and only the measurements run. --seed-only stops after seeding. The baseline, measured in the same run,
  * is one sequential count over the workspace's events: every figure is also given as a multiple of it.
  */
 import { sql } from 'kysely';
@@ -26,6 +28,8 @@ const profiles = arg('profiles', 100_000);
 const realtimeProfiles = arg('realtime', 5_000);
 const url = process.env.DATABASE_URL;
 const schema = 'siyu_bench_rules';
+const reuse = process.argv.includes('--reuse');
+const seedOnly = process.argv.includes('--seed-only');
 
 async function time<T>(label: string, fn: () => Promise<T>): Promise<{ ms: number; result: T }> {
   const start = performance.now();
@@ -37,23 +41,47 @@ async function time<T>(label: string, fn: () => Promise<T>): Promise<{ ms: numbe
 
 async function main(): Promise<void> {
   wireModules();
-  if (url) {
-    const pg = await import('pg');
-    const client = new pg.default.Client({ connectionString: url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
+  let database = url ? await openDatabase({ url, schema, poolSize: 4 }) : await openDatabase({ dataDir: 'memory://' });
+  let ws: { id: string } | undefined;
+  if (url && reuse) {
+    await migrateToLatest(database.db);
+    const found = await sql<{ id: string; n: number }>`SELECT w.id, (SELECT count(*)::int FROM profiles p WHERE p.workspace_id = w.id) AS n
+      FROM workspaces w WHERE w.name = ${`bench ${profiles}`} ORDER BY w.created_at DESC LIMIT 1`.execute(database.db).catch(() => ({ rows: [] }));
+    const row = found.rows[0];
+    if (row && row.n === profiles) {
+      ws = { id: row.id };
+      console.log(`reusing workspace ${row.id} seeded earlier with ${profiles} profiles (--reuse)`);
+      // Start the measurements from the same state as after seeding: no rules, no derived rows.
+      for (const table of ['tag_history', 'tag_assignments', 'tags', 'tag_groups', 'segment_members', 'segments', 'profile_rfm', 'profile_lifecycle', 'lifecycle_history', 'lifecycle_daily', 'profile_changes', 'profile_change_claims']) {
+        await sql`DELETE FROM ${sql.table(table)} WHERE workspace_id = ${row.id}`.execute(database.db).catch((err: Error) => console.log(`  (not cleared: ${table}: ${err.message})`));
+      }
+      await sql`DELETE FROM events WHERE workspace_id = ${row.id} AND event IN ('Segment Entered', 'Segment Exited')`.execute(database.db);
+      await sql`VACUUM ANALYZE`.execute(database.db);
+    }
   }
-  const database = await openDatabase(url ? { url, schema, poolSize: 4 } : { dataDir: 'memory://' });
+  if (!ws) {
+    if (url) {
+      await database.close();
+      const pg = await import('pg');
+      const client = new pg.default.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+      database = await openDatabase({ url, schema, poolSize: 4 });
+    }
+    await migrateToLatest(database.db);
+    ws = await createWorkspace(database.db, { name: `bench ${profiles}` });
+    // The same generator as `siyu bench seed --profiles N`.
+    await time('seed (siyu bench seed: seeded generator, set-based inserts)', () =>
+      seedSyntheticData(database.db, ws!.id, { profiles, onProgress: (p) => process.stderr.write(`\r  ${p.step} ${p.done}/${p.total}   `) }),
+    );
+  }
   const { db } = database;
-  await migrateToLatest(db);
-  const ws = await createWorkspace(db, { name: 'bench' });
   console.log(`database: ${database.kind}; profiles ${profiles}, events ${profiles * 10}, orders ${profiles * 2}`);
-
-  // The same generator as `siyu bench seed --profiles N`.
-  await time('seed (siyu bench seed: seeded generator, set-based inserts)', () =>
-    seedSyntheticData(db, ws.id, { profiles, onProgress: (p) => process.stderr.write(`\r  ${p.step} ${p.done}/${p.total}   `) }),
-  );
+  if (seedOnly) {
+    await database.close();
+    return;
+  }
 
   const baseline = await time('baseline: count(*) over the workspace events', () => sql`SELECT count(*) FROM events WHERE workspace_id = ${ws.id}`.execute(db));
   const ratio = (ms: number) => `(${(ms / baseline.ms).toFixed(1)}× baseline)`;

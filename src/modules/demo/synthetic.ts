@@ -45,8 +45,8 @@ export async function seedSyntheticData(db: Db, workspaceId: string, opts: Synth
       const to = Math.min(n, from + CHUNK - 1);
       await sql`INSERT INTO seed_ids SELECT g, nextval('profile_id_seq'), nextval(pg_get_serial_sequence('identifiers', 'id')) FROM generate_series(${from}::int, ${to}::int) g`.execute(trx);
       await sql`INSERT INTO profiles (workspace_id, id, traits, trait_times, first_seen_at, last_seen_at)
-        SELECT ${workspaceId}, s.id, jsonb_build_object('plan', (ARRAY['gold','silver','bronze'])[1 + s.k % 3], 'age', 18 + (s.k * 7919) % 50,
-          'birthday', to_char(date '1970-01-01' + (s.k * 37) % 15000, 'YYYY-MM-DD'), 'city', (ARRAY['上海','北京','杭州','广州','成都'])[1 + s.k % 5]), '{}',
+        SELECT ${workspaceId}, s.id, jsonb_build_object('plan', (ARRAY['gold','silver','bronze'])[1 + s.k % 3], 'age', 18 + (s.k::bigint * 7919) % 50,
+          'birthday', to_char(date '1970-01-01' + ((s.k::bigint * 37) % 15000)::int, 'YYYY-MM-DD'), 'city', (ARRAY['上海','北京','杭州','广州','成都'])[1 + s.k % 5]), '{}',
           now() - interval '180 days', now()
         FROM seed_ids s WHERE s.k BETWEEN ${from} AND ${to}`.execute(trx);
       await sql`INSERT INTO identifiers (workspace_id, id, type, value, profile_id, origin_profile_id, first_seen_at) OVERRIDING SYSTEM VALUE

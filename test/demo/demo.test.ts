@@ -38,6 +38,8 @@ describeEachDatabase('the demo brand', (ctx) => {
     const today = backfilled.daily.filter((r) => r.day === dayIn(now, 'Asia/Shanghai'));
     expect(today.map((r) => r.stage)).toEqual(['A', 'I', 'L', 'P']);
     expect(today.reduce((n, r) => n + r.profiles, 0)).toBeGreaterThan(100);
+    // Every stage is populated: prospects reached by ads and search are A (the demo maps its own event names too).
+    for (const stage of ['A', 'I', 'P', 'L']) expect(today.find((r) => r.stage === stage)?.profiles, stage).toBeGreaterThan(0);
 
     // Flows in the overview's period are movements between stages, not only first placements.
     const report = await aiplReport(db, workspaceId, new Date(now.getTime() - 30 * DAY_MS), now);

@@ -47,7 +47,7 @@ export const TIERS = ['普通', '普通', '普通', '普通', '银卡', '银卡'
 export const CHANNELS = ['mini_program', 'mini_program', 'mini_program', 'store', 'store', 'tmall', 'jd', 'douyin', 'wecom'];
 export const ACQUISITION = ['package_card_qr', 'store_qr', 'guide_qr', 'oa_article', 'douyin_ad', 'tmall_member', 'live_stream'];
 
-/** Behaviour events with their weight (AIPL: ad exposure and search are A, views/cart/follow are I). */
+/** Behaviour events with their weight (AIPL: ad exposure and search are A, views/cart/follow are I; DEMO_AIPL_EVENTS). */
 export const BEHAVIOURS: Array<[string, number]> = [
   ['Ad Viewed', 6],
   ['Ad Clicked', 4],
@@ -64,3 +64,14 @@ export const BEHAVIOURS: Array<[string, number]> = [
   ['Review Submitted', 2],
   ['Product Shared', 3],
 ];
+
+/**
+ * The demo brand's own AIPL mapping, on top of the defaults (Segment's spec names): its tracking plan says
+ * `Ad Viewed` and `Product Searched` for awareness, `Review Submitted` for a review, and has brand events of its own.
+ */
+export const DEMO_AIPL_EVENTS = {
+  A: ['Ad Viewed', 'Product Searched'],
+  I: ['Checkout Started', 'Official Account Followed', 'Article Read', 'Live Stream Watched', 'Checked In', 'Signed Up'],
+  P: [] as string[],
+  L: ['Review Submitted'],
+};

@@ -111,3 +111,27 @@ export function generateMembers(rand: Random, from: number, count: number, now: 
   }
   return { messages, orders };
 }
+
+/**
+ * Prospects: anonymous visitors reached by ads and search who never joined (the "A" of AIPL), some of whom went on to
+ * look at a product. They make the funnel start where a brand's does: many more people aware than members.
+ */
+export function generateProspects(rand: Random, count: number, now: number): DemoChunk['messages'] {
+  const messages: DemoChunk['messages'] = [];
+  for (let i = 0; i < count; i++) {
+    const anonymousId = `anon-p-${h(`prospect:${i}`, 16)}`;
+    const first = now - rand.int(0, 80) * DAY - rand.int(0, DAY);
+    const n = rand.int(1, 3);
+    for (let k = 0; k < n; k++) {
+      const ts = Math.min(now, first + k * rand.int(0, 5) * DAY);
+      const event = k > 0 && rand.chance(0.25) ? 'Product Viewed' : rand.pick(['Ad Viewed', 'Ad Viewed', 'Product Searched']);
+      const product = rand.pick(PRODUCTS);
+      messages.push({
+        type: 'track', anonymousId, event,
+        properties: event === 'Ad Viewed' ? { channel: rand.pick(['douyin_ad', 'oa_article', 'live_stream']), sku: product.sku } : { sku: product.sku, query: product.category },
+        timestamp: new Date(ts).toISOString(), messageId: `demo:prospect:${i}:${k}`,
+      });
+    }
+  }
+  return messages;
+}

@@ -5,10 +5,10 @@ import { storeMessages, prepareMessages } from '../ingest/index.js';
 import { upsertOrders } from '../orders/index.js';
 import { createKey, createWorkspace, listWorkspaces } from '../workspaces/index.js';
 import { createUser } from '../users/index.js';
-import { backfillLifecycle, computeRfm } from '../lifecycle/index.js';
+import { backfillLifecycle, computeRfm, DEFAULT_SETTINGS, saveLifecycleSettings } from '../lifecycle/index.js';
 import { loadDemoJourneys } from './journeys.js';
-import { BRAND, GUIDES, STORES } from './catalogue.js';
-import { generateMembers } from './generate.js';
+import { BRAND, DEMO_AIPL_EVENTS, GUIDES, STORES } from './catalogue.js';
+import { generateMembers, generateProspects } from './generate.js';
 import { seededRandom } from './random.js';
 
 export const DEMO_WORKSPACE_ID = 'ws_demo_lanji';
@@ -40,7 +40,8 @@ const LIFECYCLE_DAYS = 30;
 
 /**
  * Loads the demo brand: a cosmetics brand with ~10,000 members, ~100,000 events over six months, ~20,000 orders,
- * three stores and ten guides. Written through the same ingest and order paths as real data.
+ * three stores and ten guides, and ~3,000 anonymous prospects reached by ads and search. Written through the same
+ * ingest and order paths as real data.
  */
 export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
   const totalMembers = opts.members ?? 10_000;
@@ -59,6 +60,11 @@ export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
     await db.insertInto('stores').values(STORES.map((s) => ({ workspace_id: ws.id, id: s.id, name: s.name, city: s.city, address: s.address }))).execute();
     await db.insertInto('guides').values(GUIDES.map((g) => ({ workspace_id: ws.id, id: g.id, store_id: g.storeId, name: g.name, wecom_user_id: g.wecomUserId }))).execute();
     await createUser(db, ws.id, { email: DEMO_LOGIN.email, password: DEMO_LOGIN.password, role: 'owner', name: '演示运营' });
+    const stages = DEFAULT_SETTINGS.aipl.stages;
+    await saveLifecycleSettings(db, ws.id, {
+      ...DEFAULT_SETTINGS,
+      aipl: { ...DEFAULT_SETTINGS.aipl, stages: { A: [...stages.A, ...DEMO_AIPL_EVENTS.A], I: [...stages.I, ...DEMO_AIPL_EVENTS.I], P: [...stages.P, ...DEMO_AIPL_EVENTS.P], L: [...stages.L, ...DEMO_AIPL_EVENTS.L] } },
+    });
   }
   const ws = { id: workspaceId };
 
@@ -75,6 +81,13 @@ export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
     progress.events += stored.accepted;
     progress.orders += orders.length;
     opts.onProgress?.({ ...progress });
+  }
+  // Prospects: visitors reached by ads and search who have not joined (their own random stream: members stay the same).
+  const prospects = generateProspects(seededRandom((opts.seed ?? 20261123) + 1), Math.round(totalMembers * 0.3), now);
+  for (let k = 0; k < prospects.length; k += 2000) {
+    const { messages: prepared, errors } = prepareMessages(prospects.slice(k, k + 2000), { receivedAt: new Date(now) });
+    if (errors.length) throw new Error(`demo generator produced an invalid message: ${JSON.stringify(errors[0])}`);
+    progress.events += (await storeMessages(db, ws.id, prepared)).accepted;
   }
   // The brand arrives as if it had been running: AIPL history for the overview's period, RFM now, two journeys.
   progress.step = 'lifecycle';

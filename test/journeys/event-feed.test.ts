@@ -89,4 +89,24 @@ describeEachDatabase('journey event feed', (ctx) => {
       await slow.end();
     }
   });
+
+  it.runIf(ctx.kind === 'postgres')('is not held back by a long transaction that has not written events (another table, a bulk load elsewhere)', async () => {
+    const { db } = ctx.database;
+    const ws = await newWorkspace(ctx.database);
+    const p = await seedProfile(db, ws.id);
+    const other = new pg.Client({ connectionString: TEST_POSTGRES_URL, options: `-c search_path=${testPostgresSchema()}` });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`UPDATE profiles SET traits = traits WHERE workspace_id = $1 AND id = $2`, [ws.id, p]); // has an xid, no events
+      await insertEvent(db, ws.id, p, 'while-another-runs');
+      // Other tests' event writers may keep a stretch pending for a moment; this transaction must not.
+      const { names, cursor } = await drain(db, ws.id, { lastId: 0, pending: null });
+      expect(names).toEqual(['while-another-runs']);
+      expect(cursor.pending).toBeNull(); // the cursor moved on although the other transaction is still open
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      await other.end();
+    }
+  });
 });

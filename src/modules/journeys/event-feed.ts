@@ -41,7 +41,7 @@ type Select<T> = (where: RawBuilder<unknown>, limit?: number) => Promise<T[]>;
  * read again and only the ids that appeared meanwhile are handled. `ready` says whether a row can be handled now
  * (one that cannot is read again with the stretch). Rows come back in id order.
  */
-async function readFeed<T extends { id: number }>(trx: Trx, cursor: FeedCursor, limit: number, select: Select<T>, ready: (row: T) => boolean = () => true) {
+async function readFeed<T extends { id: number }>(trx: Trx, table: 'events' | 'tag_history', cursor: FeedCursor, limit: number, select: Select<T>, ready: (row: T) => boolean = () => true) {
   if (cursor.pending) {
     const { rows } = await sql<{ running: number }>`
       SELECT count(*)::int AS running FROM unnest(${cursor.pending.waitFor}::text[]) AS x(t) WHERE txid_status(x.t::bigint) = 'in progress'`.execute(trx);
@@ -49,9 +49,17 @@ async function readFeed<T extends { id: number }>(trx: Trx, cursor: FeedCursor, 
     const late = await select(sql`id > ${cursor.lastId} AND id <= ${cursor.pending.hi} AND NOT (id = ANY(${cursor.pending.done}::bigint[]))`);
     return { rows: late, next: { lastId: cursor.pending.hi, pending: null } };
   }
+  // Only transactions that have written to the feed's own table can still commit ids below what this read sees, so
+  // only they are waited for: a long transaction elsewhere (a bulk load in another table, schema or database) must
+  // not hold every journey back. Such a writer holds RowExclusiveLock on the table from before it took an id until
+  // it ends; its xid is the transactionid lock it holds (pg_locks, unlike pg_stat_activity, shows it to any user).
   const { rows: snap } = await sql<{ running: string[] }>`
     SELECT coalesce(array_agg(x::text), '{}') AS running FROM txid_snapshot_xip(txid_current_snapshot()) AS x
-    WHERE x IS DISTINCT FROM txid_current_if_assigned()`.execute(trx);
+    WHERE x IS DISTINCT FROM txid_current_if_assigned()
+      AND (x % 4294967296) IN (
+        SELECT own.transactionid::text::bigint FROM pg_locks w
+        JOIN pg_locks own ON own.virtualtransaction = w.virtualtransaction AND own.locktype = 'transactionid' AND own.mode = 'ExclusiveLock' AND own.granted
+        WHERE w.locktype = 'relation' AND w.relation = ${table}::regclass AND w.mode = 'RowExclusiveLock')`.execute(trx);
   const running = snap[0]?.running ?? [];
   const rows = await select(sql`id > ${cursor.lastId}`, limit);
   if (!rows.length) return { rows, next: cursor };
@@ -70,7 +78,7 @@ export async function readEventFeed(trx: Trx, workspaceId: string, cursor: FeedC
         WHERE workspace_id = ${workspaceId} AND type = 'track' AND ${where}
         ORDER BY id ${max ? sql`LIMIT ${max}` : sql``}`.execute(trx)
     ).rows;
-  const { rows, next } = await readFeed(trx, cursor, limit, select, (e) => e.profile_id !== null);
+  const { rows, next } = await readFeed(trx, 'events', cursor, limit, select, (e) => e.profile_id !== null);
   return { events: rows, next };
 }
 
@@ -83,7 +91,7 @@ export async function readTagFeed(trx: Trx, workspaceId: string, cursor: FeedCur
         WHERE workspace_id = ${workspaceId} AND ${where}
         ORDER BY id ${max ? sql`LIMIT ${max}` : sql``}`.execute(trx)
     ).rows;
-  const { rows, next } = await readFeed(trx, cursor, limit, select);
+  const { rows, next } = await readFeed(trx, 'tag_history', cursor, limit, select);
   return { changes: rows, next };
 }
 

@@ -5,7 +5,7 @@
  * sign-in page (same bundle, no data). Usage: npx tsx bench/console-overview.ts [members=10000] [runs=5]
  * Needs PostgreSQL at SIYU_TEST_POSTGRES_URL (default 127.0.0.1:5432/test); uses the schema siyu_bench_console (or BENCH_SCHEMA),
  * rebuilt each run unless BENCH_FRESH=0 (then a demo brand loaded earlier is reused). With SIYU_SCREENSHOTS=1 it
- * also saves the demo brand's overview and profiles to docs/screenshots/.
+ * also saves the demo brand's main pages to docs/screenshots/ (demo-*.png).
  */
 import pg from 'pg';
 import { ensureConsoleBuilt } from '../console/ensure-built.mjs';
@@ -89,7 +89,7 @@ async function main() {
   await database.close();
 }
 
-/** With SIYU_SCREENSHOTS=1: the demo brand's overview, profile list and one 360° profile, for the docs. */
+/** With SIYU_SCREENSHOTS=1: the demo brand's overview, profiles, one 360° profile, journeys, loyalty and event schema. */
 async function demoScreenshots(base: string) {
   const browser = await launchBrowser();
   await browser.context.request.post(`${base}/api/v1/session`, { data: DEMO_LOGIN });
@@ -106,6 +106,19 @@ async function demoScreenshots(base: string) {
   await page.getByTestId('timeline').locator('.ant-timeline-item').first().waitFor();
   await page.getByTestId('profile-extras').waitFor();
   await page.screenshot({ path: screenshotPath('demo-profile'), fullPage: true });
+  // The other main pages with the demo brand's own data (the browser tests' shots show fresh, small workspaces).
+  const shots: Array<[string, string, string]> = [
+    ['demo-journeys', '/journeys', '.ant-table-row'],
+    ['demo-loyalty-reports', '/loyalty/reports', 'canvas'],
+    ['demo-loyalty-tiers', '/loyalty/tiers', '.ant-table-row'],
+    ['demo-event-schema', '/data/events', '.ant-table-row'],
+  ];
+  for (const [name, path, ready] of shots) {
+    await page.goto(`${base}${path}`);
+    await page.locator(ready).first().waitFor({ timeout: 60_000 }).catch(() => console.log(`  (${name}: ${ready} not seen; shot taken anyway)`));
+    await page.waitForTimeout(1200); // chart entry animations
+    await page.screenshot({ path: screenshotPath(name), fullPage: true });
+  }
   await browser.close();
 }
 

@@ -1,8 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { antdFirstScreenStyles, overviewChunks, precompress } from './build-plugins';
-import { theme } from './src/theme';
+import { precompress } from './build-plugins';
 
 /** The API paths the dev server hands to a Siyu server on :3000 (`npm start` or `siyu serve`). */
 const apiTarget = process.env.SIYU_API ?? 'http://127.0.0.1:3000';
@@ -10,7 +9,10 @@ const proxied = ['/api', '/v1', '/t', '/openapi.json', '/healthz'];
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  plugins: [react(), antdFirstScreenStyles(theme), overviewChunks(), precompress()],
+  // Measured on an idle 2-core machine (docs/benchmarks.md, console section): linking antd's first-screen CSS built at
+  // build time (484 kB) and preloading the charts chunk with the app each made the overview's cold load slower
+  // (2.5 s → 3.0–3.4 s), so neither is done; precompressed assets stay.
+  plugins: [react(), precompress()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

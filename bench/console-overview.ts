@@ -110,7 +110,6 @@ async function demoScreenshots(base: string) {
   const shots: Array<[string, string, string]> = [
     ['demo-journeys', '/journeys', '.ant-table-row'],
     ['demo-loyalty-reports', '/loyalty/reports', 'canvas'],
-    ['demo-loyalty-tiers', '/loyalty/tiers', '.ant-table-row'],
     ['demo-event-schema', '/data/events', '.ant-table-row'],
   ];
   for (const [name, path, ready] of shots) {

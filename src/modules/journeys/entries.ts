@@ -12,16 +12,18 @@ export interface LiveJourney {
 
 /**
  * Enters people on a journey from a query yielding (profile_id bigint, trigger jsonb), honouring the re-entry policy
- * (never / after the previous entry finished / any time) and skipping absorbed profiles. One statement: the entry
+ * (never / after the previous entry finished / any time; an entry counts for its profile and for the one it was made
+ * for, see remap.ts) and skipping absorbed profiles. One statement: the entry
  * rows (at the start node, due now) and their `entered` path steps. Returns how many entered.
  */
 export async function enterFromQuery(db: Db, workspaceId: string, journey: LiveJourney, source: RawBuilder<unknown>, now: Date): Promise<number> {
   const reentry = journey.definition.policies.reentry;
-  const blocked =
-    reentry === 'any_time'
-      ? sql`false`
-      : sql`EXISTS (SELECT 1 FROM journey_entries e WHERE e.workspace_id = ${workspaceId} AND e.journey_id = ${journey.id}
-          AND e.profile_id = s.profile_id ${reentry === 'after_finish' ? sql`AND e.status = 'active'` : sql``})`;
+  // An entry holds back the profile it is on now and, once a merge moved it, the profile it was made for (restored
+  // by an unmerge, that person has been through the journey all the same).
+  const held = (column: 'profile_id' | 'origin_profile_id') =>
+    sql`EXISTS (SELECT 1 FROM journey_entries e WHERE e.workspace_id = ${workspaceId} AND e.journey_id = ${journey.id}
+          AND ${sql.ref(`e.${column}`)} = s.profile_id ${reentry === 'after_finish' ? sql`AND e.status = 'active'` : sql``})`;
+  const blocked = reentry === 'any_time' ? sql`false` : sql`(${held('profile_id')} OR ${held('origin_profile_id')})`;
   const { rows } = await sql<{ n: number }>`
     WITH src AS (SELECT DISTINCT ON (profile_id) profile_id, trigger FROM (${source}) x ORDER BY profile_id),
     eligible AS (

@@ -3,15 +3,18 @@ import type { DB } from '../../platform/db/schema.js';
 import type { ProfileRemap } from '../../platform/hooks.js';
 
 /**
- * OneID re-shaped profiles: positions, paths and outbox rows follow the surviving profile. (Journey rows keep no
- * origin profile, so an unmerge leaves them with the profile they were on; the path still records who entered.)
+ * OneID re-shaped profiles: positions, paths and outbox rows follow the surviving profile. An unmerge leaves them
+ * with the profile they were on (the entry goes on there), but a moved entry keeps the profile it was made for
+ * (`origin_profile_id`, set on its first move), and the re-entry policy reads it: a restored profile that went
+ * through a "never" journey does not enter it again.
  */
 export async function remapJourneyRows(trx: Transaction<DB>, workspaceId: string, remaps: ProfileRemap[]): Promise<void> {
   const moves = remaps.filter((r) => r.from !== r.to);
   if (!moves.length) return;
   const doc = JSON.stringify(moves);
   for (const table of ['journey_entries', 'journey_steps', 'journey_outbox']) {
-    await sql`UPDATE ${sql.table(table)} t SET profile_id = m."to" FROM jsonb_to_recordset(${doc}::jsonb) AS m("from" bigint, "to" bigint)
+    const origin = table === 'journey_entries' ? sql`, origin_profile_id = coalesce(t.origin_profile_id, t.profile_id)` : sql``;
+    await sql`UPDATE ${sql.table(table)} t SET profile_id = m."to" ${origin} FROM jsonb_to_recordset(${doc}::jsonb) AS m("from" bigint, "to" bigint)
       WHERE t.workspace_id = ${workspaceId} AND t.profile_id = m."from"`.execute(trx);
   }
 }

@@ -659,6 +659,8 @@ export interface JourneyEntriesTable {
   journey_id: string;
   version: number;
   profile_id: number;
+  /** The profile the entry was made for, once a merge moved it elsewhere (else NULL). */
+  origin_profile_id: ColumnType<number | null, number | null | undefined, number | null>;
   node_id: string;
   status: 'active' | 'finished' | 'exited';
   due_at: Timestamp;

@@ -10,6 +10,7 @@ import * as m0201 from './0201_templates.js';
 import * as m0250 from './0250_journeys.js';
 import * as m0251 from './0251_journey_cursor_gaps.js';
 import * as m0252 from './0252_journey_layout.js';
+import * as m0253 from './0253_journey_entry_origin.js';
 import * as m0401 from './0401_console_users.js';
 import * as m0300 from './0300_points.js';
 import * as m0301 from './0301_coupons.js';
@@ -33,6 +34,7 @@ export const migrations: Record<string, Migration> = {
   '0250_journeys': m0250,
   '0251_journey_cursor_gaps': m0251,
   '0252_journey_layout': m0252,
+  '0253_journey_entry_origin': m0253,
   '0401_console_users': m0401,
   '0300_points': m0300,
   '0301_coupons': m0301,

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
+import { notFound } from '../../platform/errors.js';
+import { dailyFigures, type DayFigures } from './rollup.js';
 
 export interface DailyPoint {
   day: string;
@@ -7,13 +9,19 @@ export interface DailyPoint {
 }
 
 /**
- * The numbers on the console's overview: audience size and activity, new members, orders and GMV per day
- * (refunds subtracted), over the last `days` days in the workspace's time zone.
+ * The numbers on the console's overview: audience size and activity (live), new members, orders and GMV per day
+ * (refunds subtracted) and events per day, over the workspace-local days from `days` days ago through today, in the
+ * workspace's time zone; a series lists the days that have any. Past days come from the daily roll-up (rollup.ts).
  */
 export async function overviewStats(db: Db, workspaceId: string, days: number) {
-  const ws = await db.selectFrom('workspaces').select('timezone').where('id', '=', workspaceId).executeTakeFirstOrThrow();
-  const tz = ws.timezone;
-  const [totals, newMembers, orders, events] = await Promise.all([
+  const ws = await sql<{ timezone: string; today: string; from_day: string }>`
+    SELECT timezone, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today,
+      to_char(((now() - make_interval(days => ${days})) AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS from_day
+    FROM workspaces WHERE id = ${workspaceId}`.execute(db);
+  const w = ws.rows[0];
+  if (!w) throw notFound(`workspace ${workspaceId}`);
+  const tz = w.timezone;
+  const [totals, daily] = await Promise.all([
     sql<{ profiles: number; members: number; active30: number; reachable_wechat: number; reachable_wecom: number }>`
       SELECT
         (SELECT count(*)::int FROM profiles WHERE workspace_id = ${workspaceId} AND merged_into IS NULL) AS profiles,
@@ -21,21 +29,11 @@ export async function overviewStats(db: Db, workspaceId: string, days: number) {
         (SELECT count(*)::int FROM profiles WHERE workspace_id = ${workspaceId} AND merged_into IS NULL AND last_seen_at > now() - interval '30 days') AS active30,
         (SELECT count(DISTINCT profile_id)::int FROM identifiers WHERE workspace_id = ${workspaceId} AND type = 'wechat_openid') AS reachable_wechat,
         (SELECT count(DISTINCT profile_id)::int FROM identifiers WHERE workspace_id = ${workspaceId} AND type = 'wecom_external_userid') AS reachable_wecom`.execute(db),
-    sql<{ day: string; n: number }>`
-      SELECT to_char(date_trunc('day', first_seen_at AT TIME ZONE ${tz}), 'YYYY-MM-DD') AS day, count(DISTINCT profile_id)::int AS n
-      FROM identifiers WHERE workspace_id = ${workspaceId} AND type = 'member_no' AND first_seen_at > now() - make_interval(days => ${days})
-      GROUP BY 1 ORDER BY 1`.execute(db),
-    sql<{ day: string; orders: number; gmv: number }>`
-      SELECT to_char(date_trunc('day', ordered_at AT TIME ZONE ${tz}), 'YYYY-MM-DD') AS day, count(*)::int AS orders,
-        coalesce(sum(paid_amount - refunded_amount), 0)::float8 AS gmv
-      FROM orders WHERE workspace_id = ${workspaceId} AND status <> 'cancelled' AND status <> 'pending' AND ordered_at > now() - make_interval(days => ${days})
-      GROUP BY 1 ORDER BY 1`.execute(db),
-    sql<{ day: string; n: number }>`
-      SELECT to_char(date_trunc('day', "timestamp" AT TIME ZONE ${tz}), 'YYYY-MM-DD') AS day, count(*)::int AS n
-      FROM events WHERE workspace_id = ${workspaceId} AND "timestamp" > now() - make_interval(days => ${days})
-      GROUP BY 1 ORDER BY 1`.execute(db),
+    dailyFigures(db, workspaceId, tz, w.from_day, w.today),
   ]);
   const t = totals.rows[0]!;
+  const series = (pick: (d: DayFigures) => number, has: (d: DayFigures) => boolean = (d) => pick(d) > 0): DailyPoint[] =>
+    daily.filter(has).map((d) => ({ day: d.day, value: pick(d) }));
   return {
     days,
     timezone: tz,
@@ -43,10 +41,10 @@ export async function overviewStats(db: Db, workspaceId: string, days: number) {
     members: t.members,
     activeProfiles30d: t.active30,
     reachable: { wechat: t.reachable_wechat, wecom: t.reachable_wecom },
-    newMembers: newMembers.rows.map((r) => ({ day: r.day, value: r.n })),
-    orders: orders.rows.map((r) => ({ day: r.day, value: r.orders })),
-    gmv: orders.rows.map((r) => ({ day: r.day, value: Math.round(r.gmv * 100) / 100 })),
-    events: events.rows.map((r) => ({ day: r.day, value: r.n })),
+    newMembers: series((d) => d.newMembers),
+    orders: series((d) => d.orders),
+    gmv: series((d) => Math.round(d.gmv * 100) / 100, (d) => d.orders > 0),
+    events: series((d) => d.events),
   };
 }
 

@@ -17,6 +17,7 @@ import * as m0301 from './0301_coupons.js';
 import * as m0302 from './0302_members.js';
 import * as m0303 from './0303_points_functions.js';
 import * as m0304 from './0304_points_batch.js';
+import * as m0402 from './0402_overview_daily.js';
 
 /**
  * Every migration, in order. Ranges keep parallel work apart: 00xx data center, 01xx rules, 02xx journeys and
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '0302_members': m0302,
   '0303_points_functions': m0303,
   '0304_points_batch': m0304,
+  '0402_overview_daily': m0402,
 };

@@ -1,0 +1,112 @@
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+
+export interface DayFigures {
+  day: string;
+  newMembers: number;
+  orders: number;
+  gmv: number;
+  events: number;
+}
+
+interface RollupState {
+  timezone: string;
+  today: string;
+  from_day: string;
+  events_watermark: string;
+  events_today: number;
+}
+
+/**
+ * The overview's per-day series: new members, orders and GMV (refunds subtracted, cancelled and pending orders left
+ * out) and events, per workspace-local day from `fromDay` on. Days before today come from `overview_daily`, computed
+ * by the first request of each local day (one pass over the workspace's rows instead of one per request); today and
+ * later come live, through indexes (orders, member identifiers) or past the events watermark (the events' primary
+ * key), so new data shows at once. What arrives later for a day already closed (a late import, a refund of an old
+ * order, a merge) shows from the next day's roll-up on.
+ */
+export async function dailyFigures(db: Db, workspaceId: string, timezone: string, fromDay: string, today: string): Promise<DayFigures[]> {
+  const state = await freshRollup(db, workspaceId, timezone, fromDay, today);
+  const closed = await sql<{ day: string; new_members: number; orders: number; gmv: string; events: number }>`
+    SELECT to_char(day, 'YYYY-MM-DD') AS day, new_members, orders, gmv::text AS gmv, events
+    FROM overview_daily WHERE workspace_id = ${workspaceId} AND day >= ${fromDay}::date AND day < ${today}::date ORDER BY day`.execute(db);
+  const live = await liveFigures(db, workspaceId, timezone, today, state);
+  return [...closed.rows.map((r) => ({ day: r.day, newMembers: r.new_members, orders: r.orders, gmv: Number(r.gmv), events: r.events })), ...live];
+}
+
+/** The roll-up for today, recomputed when missing, from an earlier day, for another time zone or a shorter window. */
+async function freshRollup(db: Db, workspaceId: string, timezone: string, fromDay: string, today: string): Promise<RollupState> {
+  const current = await readState(db, workspaceId);
+  if (current && usable(current, timezone, fromDay, today)) return current;
+  return db.transaction().execute(async (trx) => {
+    // One computation per workspace at a time; whoever waited finds it done.
+    await sql`SELECT pg_advisory_xact_lock(hashtext('siyu.overview_rollup'), hashtext(${workspaceId}))`.execute(trx);
+    const again = await readState(trx, workspaceId);
+    if (again && usable(again, timezone, fromDay, today)) return again;
+    const from = again && again.timezone === timezone && again.from_day < fromDay ? again.from_day : fromDay;
+    const mark = await sql<{ w: string }>`SELECT coalesce(max(id), 0)::text AS w FROM events WHERE workspace_id = ${workspaceId}`.execute(trx);
+    const watermark = mark.rows[0]!.w;
+    await sql`DELETE FROM overview_daily WHERE workspace_id = ${workspaceId}`.execute(trx);
+    await sql`
+      WITH bounds AS (SELECT (${from}::date::timestamp AT TIME ZONE ${timezone}) AS lo, (${today}::date::timestamp AT TIME ZONE ${timezone}) AS hi),
+      members AS (
+        SELECT (first_seen_at AT TIME ZONE ${timezone})::date AS day, count(DISTINCT profile_id)::int AS n
+        FROM identifiers, bounds WHERE workspace_id = ${workspaceId} AND type = 'member_no' AND first_seen_at >= lo AND first_seen_at < hi GROUP BY 1),
+      sales AS (
+        SELECT (ordered_at AT TIME ZONE ${timezone})::date AS day, count(*)::int AS n, coalesce(sum(paid_amount - refunded_amount), 0) AS gmv
+        FROM orders, bounds WHERE workspace_id = ${workspaceId} AND status <> 'cancelled' AND status <> 'pending' AND ordered_at >= lo AND ordered_at < hi GROUP BY 1),
+      seen AS (
+        SELECT ("timestamp" AT TIME ZONE ${timezone})::date AS day, count(*)::int AS n
+        FROM events, bounds WHERE workspace_id = ${workspaceId} AND id <= ${watermark}::bigint AND "timestamp" >= lo AND "timestamp" < hi GROUP BY 1)
+      INSERT INTO overview_daily (workspace_id, day, new_members, orders, gmv, events)
+      SELECT ${workspaceId}, d.day::date, coalesce(members.n, 0), coalesce(sales.n, 0), coalesce(sales.gmv, 0), coalesce(seen.n, 0)
+      FROM generate_series(${from}::date, ${today}::date - 1, interval '1 day') AS d(day)
+      LEFT JOIN members ON members.day = d.day::date LEFT JOIN sales ON sales.day = d.day::date LEFT JOIN seen ON seen.day = d.day::date`.execute(trx);
+    const todays = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM events WHERE workspace_id = ${workspaceId} AND id <= ${watermark}::bigint
+        AND "timestamp" >= (${today}::date::timestamp AT TIME ZONE ${timezone})`.execute(trx);
+    const next: RollupState = { timezone, today, from_day: from, events_watermark: watermark, events_today: todays.rows[0]!.n };
+    await sql`
+      INSERT INTO overview_rollups (workspace_id, timezone, today, from_day, events_watermark, events_today, computed_at)
+      VALUES (${workspaceId}, ${timezone}, ${today}::date, ${from}::date, ${watermark}::bigint, ${next.events_today}, now())
+      ON CONFLICT (workspace_id) DO UPDATE SET timezone = excluded.timezone, today = excluded.today, from_day = excluded.from_day,
+        events_watermark = excluded.events_watermark, events_today = excluded.events_today, computed_at = excluded.computed_at`.execute(trx);
+    return next;
+  });
+}
+
+const usable = (s: RollupState, timezone: string, fromDay: string, today: string) => s.timezone === timezone && s.today === today && s.from_day <= fromDay;
+
+async function readState(db: Db, workspaceId: string): Promise<RollupState | undefined> {
+  const { rows } = await sql<RollupState>`
+    SELECT timezone, to_char(today, 'YYYY-MM-DD') AS today, to_char(from_day, 'YYYY-MM-DD') AS from_day, events_watermark::text AS events_watermark, events_today
+    FROM overview_rollups WHERE workspace_id = ${workspaceId}`.execute(db);
+  return rows[0];
+}
+
+/** Today (and any later day an event or order is dated): read live. Events: the roll-up's count plus those past its watermark. */
+async function liveFigures(db: Db, workspaceId: string, timezone: string, today: string, state: RollupState): Promise<DayFigures[]> {
+  const { rows } = await sql<{ day: string; new_members: number; orders: number; gmv: string; events: number }>`
+    WITH bounds AS (SELECT (${today}::date::timestamp AT TIME ZONE ${timezone}) AS lo),
+    members AS (
+      SELECT (first_seen_at AT TIME ZONE ${timezone})::date AS day, count(DISTINCT profile_id)::int AS n
+      FROM identifiers, bounds WHERE workspace_id = ${workspaceId} AND type = 'member_no' AND first_seen_at >= lo GROUP BY 1),
+    sales AS (
+      SELECT (ordered_at AT TIME ZONE ${timezone})::date AS day, count(*)::int AS n, coalesce(sum(paid_amount - refunded_amount), 0) AS gmv
+      FROM orders, bounds WHERE workspace_id = ${workspaceId} AND status <> 'cancelled' AND status <> 'pending' AND ordered_at >= lo GROUP BY 1),
+    seen AS (
+      SELECT ("timestamp" AT TIME ZONE ${timezone})::date AS day, count(*)::int AS n
+      FROM events, bounds WHERE workspace_id = ${workspaceId} AND id > ${state.events_watermark}::bigint AND "timestamp" >= lo GROUP BY 1),
+    days AS (SELECT day FROM members UNION SELECT day FROM sales UNION SELECT day FROM seen UNION SELECT ${today}::date)
+    SELECT to_char(days.day, 'YYYY-MM-DD') AS day, coalesce(members.n, 0) AS new_members, coalesce(sales.n, 0) AS orders,
+      coalesce(sales.gmv, 0)::text AS gmv, coalesce(seen.n, 0) AS events
+    FROM days LEFT JOIN members USING (day) LEFT JOIN sales USING (day) LEFT JOIN seen USING (day) ORDER BY days.day`.execute(db);
+  return rows.map((r) => ({
+    day: r.day,
+    newMembers: r.new_members,
+    orders: r.orders,
+    gmv: Number(r.gmv),
+    // The events the roll-up counted for today and later days, dated (the watermark's count is not split by day).
+    events: r.events + (r.day === today ? state.events_today : 0),
+  }));
+}

@@ -13,7 +13,7 @@ export {
 export { partition, assignProfileIds, type PartitionLink, type PartitionResult } from './partition.js';
 export type { ResolveItem, ResolveResult, ResolvedItem } from './resolve.js';
 export type { RecomputeOutcome } from './recompute.js';
-export { applyProfileTouches, markProfilesChanged, refreshDerivedProfileState, type ProfileTouch } from './profile-state.js';
+export { applyProfileTouches, markProfilesChanged, refreshDerivedProfileState, type ProfileChangeScope, type ProfileTouch } from './profile-state.js';
 export { listIdentifierSettings, loadIdentifierRules, setIdentifierSetting, type IdentifierSetting } from './settings.js';
 export {
   currentProfileOf,

@@ -45,6 +45,20 @@ export interface ProfileTouch {
   time: Date;
   /** Traits set by an identify call at `time`. */
   traits?: Record<string, unknown>;
+  /**
+   * The record's type and event name, so the change feed can say what changed (the rules tier then re-decides only
+   * rules that read it). A touch without `type` counts as any change.
+   */
+  type?: string;
+  event?: string | null;
+}
+
+/** The names a record is known by to rules (`event`) and to the AIPL stage mapping (pages and screens by type). */
+function namesOfRecord(type: string, event: string | null | undefined): string[] {
+  const names = event ? [event] : [];
+  if (type === 'page') names.push('Page Viewed');
+  else if (type === 'screen') names.push('Screen Viewed');
+  return names;
 }
 
 /**
@@ -54,12 +68,21 @@ export interface ProfileTouch {
 export async function applyProfileTouches(trx: Trx, workspaceId: string, touches: ProfileTouch[]): Promise<void> {
   if (!touches.length) return;
   const byProfile = new Map<number, { first: number; last: number; traits: Record<string, unknown>; times: Record<string, string> }>();
+  const scopes = new Map<number, ProfileChangeScope | null>();
   for (const t of touches) {
     const ms = t.time.getTime();
     let agg = byProfile.get(t.profileId);
     if (!agg) byProfile.set(t.profileId, (agg = { first: ms, last: ms, traits: {}, times: {} }));
     agg.first = Math.min(agg.first, ms);
     agg.last = Math.max(agg.last, ms);
+    const scope = scopes.get(t.profileId);
+    if (t.type === undefined) scopes.set(t.profileId, null);
+    else if (scope !== null) {
+      const next = scope ?? { events: [], traits: false };
+      next.events.push(...namesOfRecord(t.type, t.event));
+      if (t.traits && Object.keys(t.traits).length > 0) next.traits = true;
+      scopes.set(t.profileId, next);
+    }
     for (const [key, value] of Object.entries(t.traits ?? {})) {
       const prev = agg.times[key];
       if (!prev || prev <= t.time.toISOString()) {
@@ -98,19 +121,47 @@ export async function applyProfileTouches(trx: Trx, workspaceId: string, touches
         AS x(id, traits, times, f, l)
       WHERE p.workspace_id = ${workspaceId} AND p.id = x.id`.execute(trx);
   }
-  await markProfilesChanged(trx, workspaceId, all);
+  const known = new Map<number, ProfileChangeScope>();
+  for (const [id, scope] of scopes) if (scope) known.set(id, scope);
+  await markProfilesChanged(trx, workspaceId, all, known);
+}
+
+/** What changed for one profile: only events of these names arrived, and its traits if `traits`. */
+export interface ProfileChangeScope {
+  events: string[];
+  traits: boolean;
 }
 
 /**
  * Queues profiles for the rules tier (de-duplicated: one row per profile). DO UPDATE, not DO NOTHING: the update
  * locks an existing row, so the evaluator cannot claim it while this transaction is open (it skips locked rows)
  * and evaluate without this transaction's data; with DO NOTHING that change could be lost.
+ * With `scopes`, a profile that has one is queued with what changed (merged with what was queued already), so the
+ * rules tier re-decides only what that can affect; a profile without one, or no `scopes`, counts as any change.
  */
-export async function markProfilesChanged(trx: Trx, workspaceId: string, profileIds: number[]): Promise<void> {
+export async function markProfilesChanged(trx: Trx, workspaceId: string, profileIds: number[], scopes?: ReadonlyMap<number, ProfileChangeScope>): Promise<void> {
   if (!profileIds.length) return;
   const ids = [...new Set(profileIds)].sort((x, y) => x - y);
+  if (!scopes || scopes.size === 0) {
+    await sql`
+      INSERT INTO profile_changes (workspace_id, profile_id)
+      SELECT ${workspaceId}, id FROM unnest(${ids}::bigint[]) AS x(id)
+      ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = now()`.execute(trx);
+    return;
+  }
+  const doc = JSON.stringify(
+    ids.map((id) => {
+      const scope = scopes.get(id);
+      return scope ? { id, everything: false, names: [...new Set(scope.events)], traits: scope.traits } : { id, everything: true, names: [], traits: false };
+    }),
+  );
   await sql`
-    INSERT INTO profile_changes (workspace_id, profile_id)
-    SELECT ${workspaceId}, id FROM unnest(${ids}::bigint[]) AS x(id)
-    ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = now()`.execute(trx);
+    INSERT INTO profile_changes AS c (workspace_id, profile_id, everything, event_names, traits_changed, scoped)
+    SELECT ${workspaceId}, x.id, x.everything, x.names, x.traits, true FROM jsonb_to_recordset(${doc}::jsonb) AS x(id bigint, everything boolean, names text[], traits boolean)
+    ON CONFLICT (workspace_id, profile_id) DO UPDATE SET
+      changed_at = now(),
+      everything = c.everything OR excluded.everything,
+      event_names = ARRAY(SELECT DISTINCT n FROM unnest(c.event_names || excluded.event_names) AS n),
+      traits_changed = c.traits_changed OR excluded.traits_changed,
+      scoped = true`.execute(trx);
 }

@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/schema.js';
 import { AppError } from '../../platform/errors.js';
-import { applyProfileTouches, loadIdentifierRules, markProfilesChanged, pickAnchor, writeWithIdentities, type ProfileTouch } from '../identity/index.js';
+import { applyProfileTouches, loadIdentifierRules, markProfilesChanged, pickAnchor, writeWithIdentities, type ProfileChangeScope, type ProfileTouch } from '../identity/index.js';
 import { GroupCommit, type IngestResult } from './group-commit.js';
 import { prepareMessages, type PreparedMessage, type PrepareOptions } from './prepare.js';
 
@@ -45,7 +45,7 @@ export async function storeMessagesReturningInserted(db: Db, workspaceId: string
     const touches: ProfileTouch[] = [];
     messages.forEach((m, i) => {
       const profileId = resolved.items[i]!.profileId;
-      if (profileId !== null && inserted.has(m.messageId)) touches.push({ profileId, time: m.timestamp, traits: m.traits ?? undefined });
+      if (profileId !== null && inserted.has(m.messageId)) touches.push({ profileId, time: m.timestamp, traits: m.traits ?? undefined, type: m.type, event: m.event });
     });
     await applyProfileTouches(trx, workspaceId, touches);
     return inserted;
@@ -161,7 +161,15 @@ export async function appendProfileEvents(trx: Transaction<DB>, workspaceId: str
   const stored = rows.filter((r) => inserted.has(r.m.messageId));
   // Trait edits apply like any identify; observed events leave last-seen alone, but rules may depend on them.
   const edits = stored.filter((r) => r.m.type === 'identify');
-  await applyProfileTouches(trx, workspaceId, edits.map((r) => ({ profileId: r.profileId, time: r.m.timestamp, traits: r.m.traits ?? {} })));
-  await markProfilesChanged(trx, workspaceId, stored.map((r) => r.profileId));
+  await applyProfileTouches(trx, workspaceId, edits.map((r) => ({ profileId: r.profileId, time: r.m.timestamp, traits: r.m.traits ?? {}, type: 'identify', event: null })));
+  // Queued with what changed, so the rules tier re-decides only what reads these events (or the traits).
+  const scopes = new Map<number, ProfileChangeScope>();
+  for (const r of stored) {
+    const scope = scopes.get(r.profileId) ?? { events: [], traits: false };
+    if (r.m.event) scope.events.push(r.m.event);
+    if (r.m.type === 'identify') scope.traits = true;
+    scopes.set(r.profileId, scope);
+  }
+  await markProfilesChanged(trx, workspaceId, stored.map((r) => r.profileId), scopes);
   return inserted.size;
 }

@@ -37,9 +37,23 @@ export function eventHorizon(conditions: Condition[], now: Date): Date | undefin
   return unbounded ? undefined : new Date(earliest);
 }
 
+/** The parts of a profile's state beyond its traits, each loaded by one query. */
+export type StatePart = 'identifiers' | 'events' | 'orders' | 'items' | 'tags' | 'segments' | 'stage' | 'rfm';
+
+/**
+ * Loading less: for each part, the profiles to load it for (a part not named is loaded for none), and optionally
+ * only some tags' and segments' rows. The real-time pass asks only for what the rules it re-decides read.
+ */
+export interface StateSelection {
+  parts: Partial<Record<StatePart, number[]>>;
+  tagIds?: string[];
+  segmentIds?: string[];
+}
+
 /**
  * Loads the state of a few live profiles from their own rows (by the (workspace, profile) indexes), in one query
- * per table for the whole group. Absorbed profiles are skipped: their surviving profile is evaluated instead.
+ * per table for the whole group (all parts for all profiles unless `only` says otherwise). Absorbed profiles are
+ * skipped: their surviving profile is evaluated instead.
  */
 export async function loadProfileStates(
   db: Kysely<DB>,
@@ -48,6 +62,7 @@ export async function loadProfileStates(
   eventNames: Set<string>,
   now: Date,
   eventsSince?: Date,
+  only?: StateSelection,
 ): Promise<Map<number, ProfileState>> {
   const states = new Map<number, ProfileState>();
   if (profileIds.length === 0) return states;
@@ -71,46 +86,66 @@ export async function loadProfileStates(
       rfm: null,
     });
   }
-  const ids = [...states.keys()];
-  if (ids.length === 0) return states;
+  if (states.size === 0) return states;
+  const live = [...states.keys()];
+  const idsFor = (part: StatePart): number[] => (only ? (only.parts[part] ?? []).filter((id) => states.has(id)) : live);
   const names = [...eventNames];
+  const idsOf = {
+    identifiers: idsFor('identifiers'), events: names.length ? idsFor('events') : [], orders: idsFor('orders'), items: idsFor('items'),
+    tags: idsFor('tags'), segments: idsFor('segments'), stage: idsFor('stage'), rfm: idsFor('rfm'),
+  };
+  const when = <T>(ids: number[], load: (ids: number[]) => Promise<T[]>): Promise<T[]> => (ids.length === 0 ? Promise.resolve([]) : load(ids));
   const [identifiers, events, orders, items, tags, segments, stages, rfms] = await Promise.all([
-    db.selectFrom('identifiers').select(['profile_id', 'type']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute(),
+    when(idsOf.identifiers, (ids) => db.selectFrom('identifiers').select(['profile_id', 'type']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute()),
     // Each profile through its (profile, time) index: `profile_id IN (…)` let the planner scan every event of the
     // named kinds in the workspace by (event, time) instead, a cost that grew with the workspace, not the batch.
-    names.length === 0
-      ? Promise.resolve([])
-      : sql<{ profile_id: number; event: string | null; timestamp: Date; properties: Record<string, unknown> | null }>`
+    when(idsOf.events, (ids) =>
+      sql<{ profile_id: number; event: string | null; timestamp: Date; properties: Record<string, unknown> | null }>`
           SELECT x.pid AS profile_id, e.event, e."timestamp", e.properties FROM unnest(${ids}::bigint[]) AS x(pid)
           CROSS JOIN LATERAL (
             SELECT event, "timestamp", properties FROM events
             WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND event = ANY(${names}::text[]) AND "timestamp" <= ${now}
               ${eventsSince ? sql`AND "timestamp" >= ${eventsSince}` : sql``}
           ) e`
-          .execute(db)
-          .then((r) => r.rows),
-    sql<{ order_id: string; profile_id: number; ordered_at: Date; status: string; paid_amount: number; refunded_amount: number; store_id: string | null; channel: string | null }>`
+        .execute(db)
+        .then((r) => r.rows),
+    ),
+    when(idsOf.orders, (ids) =>
+      sql<{ order_id: string; profile_id: number; ordered_at: Date; status: string; paid_amount: number; refunded_amount: number; store_id: string | null; channel: string | null }>`
       SELECT o.order_id, x.pid AS profile_id, o.ordered_at, o.status, o.paid_amount, o.refunded_amount, o.store_id, o.channel
       FROM unnest(${ids}::bigint[]) AS x(pid)
       CROSS JOIN LATERAL (SELECT * FROM orders WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND ordered_at <= ${now}) o`
-      .execute(db)
-      .then((r) => r.rows),
-    sql<{ order_id: string; sku: string; category: string | null; quantity: number; refunded_quantity: number }>`
+        .execute(db)
+        .then((r) => r.rows),
+    ),
+    when(idsOf.items, (ids) =>
+      sql<{ order_id: string; sku: string; category: string | null; quantity: number; refunded_quantity: number }>`
       SELECT i.order_id, i.sku, i.category, i.quantity, i.refunded_quantity
       FROM unnest(${ids}::bigint[]) AS x(pid)
       CROSS JOIN LATERAL (SELECT order_id FROM orders WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND ordered_at <= ${now}) o
       JOIN order_items i ON i.workspace_id = ${workspaceId} AND i.order_id = o.order_id`
-      .execute(db)
-      .then((r) => r.rows),
-    db.selectFrom('tag_assignments').select(['profile_id', 'tag_id', 'value']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute(),
-    db.selectFrom('segment_members').select(['profile_id', 'segment_id']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute(),
-    db.selectFrom('profile_lifecycle').select(['profile_id', 'stage']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute(),
-    db
-      .selectFrom('profile_rfm')
-      .select(['profile_id', 'r_score', 'f_score', 'm_score', 'class8'])
-      .where('workspace_id', '=', workspaceId)
-      .where('profile_id', 'in', ids)
-      .execute(),
+        .execute(db)
+        .then((r) => r.rows),
+    ),
+    when(idsOf.tags, (ids) => {
+      let q = db.selectFrom('tag_assignments').select(['profile_id', 'tag_id', 'value']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids);
+      if (only?.tagIds) q = q.where('tag_id', 'in', only.tagIds.length ? only.tagIds : ['']);
+      return q.execute();
+    }),
+    when(idsOf.segments, (ids) => {
+      let q = db.selectFrom('segment_members').select(['profile_id', 'segment_id']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids);
+      if (only?.segmentIds) q = q.where('segment_id', 'in', only.segmentIds.length ? only.segmentIds : ['']);
+      return q.execute();
+    }),
+    when(idsOf.stage, (ids) => db.selectFrom('profile_lifecycle').select(['profile_id', 'stage']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute()),
+    when(idsOf.rfm, (ids) =>
+      db
+        .selectFrom('profile_rfm')
+        .select(['profile_id', 'r_score', 'f_score', 'm_score', 'class8'])
+        .where('workspace_id', '=', workspaceId)
+        .where('profile_id', 'in', ids)
+        .execute(),
+    ),
   ]);
   for (const i of identifiers) if (i.profile_id !== null) states.get(i.profile_id)?.identifierTypes.add(i.type);
   for (const e of events) {

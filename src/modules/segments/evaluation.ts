@@ -1,65 +1,18 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
-import type { DB } from '../../platform/db/schema.js';
 import { computeRfm, refreshStages, snapshotDailyCounts } from '../lifecycle/index.js';
-import { dependencyOrder, evaluate, eventHorizon, eventNamesOf, loadProfileStates, ruleGraph, workspaceContext, type Rule } from '../rules/index.js';
-import { applyRuleTagChanges, liveRuleTags, recomputeRuleTag, type RuleTagChange } from '../tags/index.js';
-import { applySegmentChanges, liveRuleSegments, recomputeRuleSegment, type SegmentChange } from './materialise.js';
+import { dependencyOrder, ruleGraph } from '../rules/index.js';
+import { recomputeRuleTag } from '../tags/index.js';
+import { recomputeRuleSegment } from './materialise.js';
+import { evaluateProfiles, ruleOwners, type ProfileChange } from './realtime.js';
+
+export { evaluateProfiles } from './realtime.js';
 
 /**
  * Keeps rule tags, rule segments and AIPL stages true. Real time: consume the profile_changes feed and re-decide
- * only those profiles from their own rows. Full: set-based recompute of one owner and everything depending on it,
+ * only those profiles from their own rows, and only what their change can affect (realtime.ts). Full: set-based recompute of one owner and everything depending on it,
  * or of everything (the daily pass, for time windows that lapse with no new data).
  */
-interface Owner {
-  key: string;
-  kind: 'tag' | 'segment';
-  id: string;
-  rule: Rule;
-  value: string;
-}
-
-async function ruleOwners(db: Kysely<DB>, workspaceId: string): Promise<Owner[]> {
-  const [tags, segments, graph] = await Promise.all([liveRuleTags(db, workspaceId), liveRuleSegments(db, workspaceId), ruleGraph(db as Db, workspaceId)]);
-  const owners = new Map<string, Owner>();
-  for (const t of tags) owners.set(`tag:${t.id}`, { key: `tag:${t.id}`, kind: 'tag', id: t.id, rule: t.rule, value: t.value });
-  for (const s of segments) owners.set(`segment:${s.id}`, { key: `segment:${s.id}`, kind: 'segment', id: s.id, rule: s.rule, value: '' });
-  return dependencyOrder(graph, [...owners.keys()]).map((k) => owners.get(k)!);
-}
-
-/** Re-decides every rule tag and segment (and the AIPL stage) for these profiles; returns how many changed. */
-export async function evaluateProfiles(db: Transaction<DB>, workspaceId: string, profileIds: number[], now: Date): Promise<{ changes: number }> {
-  if (profileIds.length === 0) return { changes: 0 };
-  await refreshStages(db, workspaceId, now, profileIds);
-  const owners = await ruleOwners(db, workspaceId);
-  if (owners.length === 0) return { changes: 0 };
-  const ctx = await workspaceContext(db, workspaceId, now);
-  const conditions = owners.map((o) => o.rule.condition);
-  const states = await loadProfileStates(db, workspaceId, profileIds, eventNamesOf(conditions), now, eventHorizon(conditions, now));
-  const tagChanges: RuleTagChange[] = [];
-  const segmentChanges: SegmentChange[] = [];
-  // In dependency order, updating the in-memory state, so a segment over a rule tag sees the tag's new answer.
-  for (const owner of owners) {
-    for (const state of states.values()) {
-      const holds = evaluate(owner.rule.condition, state, ctx);
-      if (owner.kind === 'tag') {
-        if (holds === state.tags.has(owner.id)) continue;
-        tagChanges.push({ tagId: owner.id, profileId: state.id, holds, value: owner.value });
-        if (holds) state.tags.set(owner.id, new Set([owner.value]));
-        else state.tags.delete(owner.id);
-      } else {
-        if (holds === state.segments.has(owner.id)) continue;
-        segmentChanges.push({ segmentId: owner.id, profileId: state.id, holds });
-        if (holds) state.segments.add(owner.id);
-        else state.segments.delete(owner.id);
-      }
-    }
-  }
-  await applyRuleTagChanges(db, workspaceId, tagChanges, now);
-  await applySegmentChanges(db, workspaceId, segmentChanges, now);
-  return { changes: tagChanges.length + segmentChanges.length };
-}
-
 /** A claim older than this belongs to a worker that died mid-evaluation: its profiles go back on the feed. */
 const STALE_CLAIM_MS = 10 * 60_000;
 
@@ -71,23 +24,28 @@ const STALE_CLAIM_MS = 10 * 60_000;
  * at once, and if the process dies they go back when the claim turns stale. SKIP LOCKED lets several workers
  * share the feed on PostgreSQL.
  */
-export async function processProfileChanges(db: Db, workspaceId: string, opts: { now?: Date; limit?: number } = {}): Promise<{ profiles: number; changes: number }> {
+export async function processProfileChanges(
+  db: Db,
+  workspaceId: string,
+  opts: { now?: Date; limit?: number } = {},
+): Promise<{ profiles: number; changes: number; decisions: number }> {
   const claim = crypto.randomUUID();
-  const { rows } = await sql<{ profile_id: number }>`
+  const { rows } = await sql<{ profile_id: number; everything: boolean; event_names: string[]; traits_changed: boolean }>`
     WITH taken AS (
       DELETE FROM profile_changes WHERE workspace_id = ${workspaceId} AND profile_id IN (
         SELECT profile_id FROM profile_changes WHERE workspace_id = ${workspaceId} ORDER BY changed_at LIMIT ${opts.limit ?? 500} FOR UPDATE SKIP LOCKED
-      ) RETURNING profile_id
+      ) RETURNING profile_id, everything, event_names, traits_changed
     )
-    INSERT INTO profile_change_claims (workspace_id, claim, profile_id)
-    SELECT ${workspaceId}, ${claim}, profile_id FROM taken
-    RETURNING profile_id`.execute(db);
-  if (rows.length === 0) return { profiles: 0, changes: 0 };
+    INSERT INTO profile_change_claims (workspace_id, claim, profile_id, everything, event_names, traits_changed)
+    SELECT ${workspaceId}, ${claim}, profile_id, everything, event_names, traits_changed FROM taken
+    RETURNING profile_id, everything, event_names, traits_changed`.execute(db);
+  if (rows.length === 0) return { profiles: 0, changes: 0, decisions: 0 };
+  const changed: ProfileChange[] = rows.map((r) => ({ profileId: r.profile_id, everything: r.everything, events: r.event_names, traits: r.traits_changed }));
   try {
     return await db.transaction().execute(async (trx) => {
-      const { changes } = await evaluateProfiles(trx, workspaceId, rows.map((r) => r.profile_id), opts.now ?? new Date());
+      const { changes, decisions } = await evaluateProfiles(trx, workspaceId, changed, opts.now ?? new Date());
       await sql`DELETE FROM profile_change_claims WHERE workspace_id = ${workspaceId} AND claim = ${claim}`.execute(trx);
-      return { profiles: rows.length, changes };
+      return { profiles: rows.length, changes, decisions };
     });
   } catch (err) {
     await releaseClaims(db, sql`workspace_id = ${workspaceId} AND claim = ${claim}`);
@@ -95,13 +53,19 @@ export async function processProfileChanges(db: Db, workspaceId: string, opts: {
   }
 }
 
-/** Puts claimed profiles back on the change feed. */
+/** Puts claimed profiles back on the change feed, their scope merged with anything queued for them since. */
 async function releaseClaims(db: Db, where: ReturnType<typeof sql>): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    WITH back AS (DELETE FROM profile_change_claims WHERE ${where} RETURNING workspace_id, profile_id),
+    WITH back AS (DELETE FROM profile_change_claims WHERE ${where} RETURNING workspace_id, profile_id, everything, event_names, traits_changed),
     ins AS (
-      INSERT INTO profile_changes (workspace_id, profile_id) SELECT DISTINCT workspace_id, profile_id FROM back
-      ON CONFLICT (workspace_id, profile_id) DO NOTHING
+      INSERT INTO profile_changes AS c (workspace_id, profile_id, everything, event_names, traits_changed, scoped)
+      SELECT workspace_id, profile_id, bool_or(everything), coalesce(array_agg(DISTINCT n) FILTER (WHERE n IS NOT NULL), '{}'), bool_or(traits_changed), true
+      FROM back LEFT JOIN LATERAL unnest(back.event_names) AS n ON true GROUP BY workspace_id, profile_id
+      ON CONFLICT (workspace_id, profile_id) DO UPDATE SET
+        everything = c.everything OR excluded.everything,
+        event_names = ARRAY(SELECT DISTINCT x FROM unnest(c.event_names || excluded.event_names) AS x),
+        traits_changed = c.traits_changed OR excluded.traits_changed,
+        scoped = true
     )
     SELECT count(*)::int AS n FROM back`.execute(db);
   return rows[0]?.n ?? 0;

@@ -87,12 +87,20 @@ export interface IdentityPendingTable {
   identifier_id: number;
   created_at: DefaultTimestamp;
 }
-export interface ProfileChangesTable {
+/** Scope of a queued change (migration 0101): everything, or only events of some names and / or traits. */
+interface ProfileChangeScopeColumns {
+  everything: ColumnType<boolean, boolean | undefined, boolean>;
+  event_names: ColumnType<string[], string[] | undefined, string[]>;
+  traits_changed: ColumnType<boolean, boolean | undefined, boolean>;
+}
+export interface ProfileChangesTable extends ProfileChangeScopeColumns {
   workspace_id: string;
   profile_id: number;
   changed_at: DefaultTimestamp;
+  /** Write-only: true in a write that states its scope (see migration 0101); stored false. */
+  scoped: ColumnType<boolean, boolean | undefined, boolean>;
 }
-export interface ProfileChangeClaimsTable {
+export interface ProfileChangeClaimsTable extends ProfileChangeScopeColumns {
   workspace_id: string;
   claim: string;
   profile_id: number;

@@ -1,0 +1,58 @@
+/**
+ * In-process cost of re-deciding changed profiles (the real-time rules pass, without HTTP or ingest), on the data
+ * bench/realtime.ts leaves behind (schema siyu_bench_realtime: 20,000 profiles, 50 rule tags, 20 segments, probe).
+ * Queues N random profiles on the change feed, drains it in batches of --limit and reports profiles/s, twice:
+ * "everything" (any change: an order, a merge…) and "event" (only a `Product Viewed` arrived, as ingest queues it).
+ *
+ *   npx tsx bench/realtime-decide.ts [--profiles 2000] [--limit 500]
+ */
+import { sql } from 'kysely';
+import { openDatabase } from '../src/platform/db/database.js';
+import { wireModules } from '../src/modules/wiring.js';
+import { markProfilesChanged, type ProfileChangeScope } from '../src/modules/identity/index.js';
+import { processProfileChanges } from '../src/modules/segments/index.js';
+import { log, machineLoad } from './lib/results.js';
+import { PG_URL } from './lib/server.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
+const n = Number(arg('profiles', '2000'));
+const limit = Number(arg('limit', '500'));
+
+async function main() {
+  wireModules();
+  const database = await openDatabase({ url: PG_URL, schema: 'siyu_bench_realtime', poolSize: 4 });
+  const db = database.db;
+  try {
+    const ws = (await db.selectFrom('workspaces').select('id').executeTakeFirstOrThrow()).id;
+    await sql`DELETE FROM profile_changes WHERE workspace_id = ${ws}`.execute(db);
+    log(`re-deciding ${n} profiles in batches of ${limit}; ${await machineLoad()}`);
+    for (const mode of ['everything', 'event', 'everything', 'event'] as const) {
+      const { rows } = await sql<{ id: number }>`SELECT id FROM profiles WHERE workspace_id = ${ws} AND merged_into IS NULL ORDER BY random() LIMIT ${n}`.execute(db);
+      const ids = rows.map((r) => r.id);
+      const scopes = new Map<number, ProfileChangeScope>(mode === 'event' ? ids.map((id) => [id, { events: ['Product Viewed'], traits: false }]) : []);
+      await db.transaction().execute((trx) => markProfilesChanged(trx, ws, ids, scopes));
+      const t = performance.now();
+      let profiles = 0;
+      let batches = 0;
+      for (;;) {
+        const r = await processProfileChanges(db, ws, { limit });
+        if (r.profiles === 0) break;
+        profiles += r.profiles;
+        batches++;
+      }
+      const s = (performance.now() - t) / 1000;
+      log(`  ${mode}: ${profiles} profiles in ${batches} batches, ${s.toFixed(2)} s → ${Math.round(profiles / s)} profiles/s (${((s * 1000) / batches).toFixed(0)} ms per batch)`);
+    }
+    log(`  ${await machineLoad()}`);
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

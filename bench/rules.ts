@@ -5,7 +5,7 @@
  *   npx tsx bench/rules.ts --profiles 100000                      # embedded PGlite (in memory)
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/rules.ts --profiles 1000000
  *
- * On PostgreSQL it works in its own schema (siyu_bench_rules), dropped first; with --reuse a workspace seeded by an
+ * On PostgreSQL it works in its own schema (siyu_bench_rules, or BENCH_RULES_SCHEMA), dropped first; with --reuse a workspace seeded by an
  * earlier run with the same --profiles is kept (seeding 1M profiles takes many minutes), its rules and derived rows
  * dropped, and only the measurements run. --seed-only stops after seeding. The baseline, measured in the same run,
  * is one sequential count over the workspace's events: every figure is also given as a multiple of it.
@@ -27,7 +27,8 @@ const arg = (name: string, fallback: number) => {
 const profiles = arg('profiles', 100_000);
 const realtimeProfiles = arg('realtime', 5_000);
 const url = process.env.DATABASE_URL;
-const schema = 'siyu_bench_rules';
+// BENCH_RULES_SCHEMA: a separate schema for a smaller dataset (e.g. siyu_bench_rules_100k), leaving the 1M one alone.
+const schema = process.env.BENCH_RULES_SCHEMA ?? 'siyu_bench_rules';
 const reuse = process.argv.includes('--reuse');
 const seedOnly = process.argv.includes('--seed-only');
 

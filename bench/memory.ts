@@ -14,6 +14,8 @@ import { rng, trafficMessage } from './lib/events.js';
 import { resetSchema } from './lib/pg.js';
 import { log, machineLoad, round, saveResult } from './lib/results.js';
 import { siyuEnv, startServer } from './lib/server.js';
+// @ts-expect-error: a plain .mjs build script without type declarations
+import { distIsCurrent, ensureDistBuilt } from '../bin/server-build.mjs';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,7 +44,7 @@ async function burst(baseUrl: string) {
 }
 
 async function measure(label: string, bareEnv: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv, port: number) {
-  log(`${label}: baseline, siyu serve --no-demo on an empty database`);
+  log(`${label}: baseline, siyu serve --no-demo on an empty database (${distIsCurrent() ? 'compiled server, dist/' : 'sources through tsx: dist/ is stale'})`);
   const bare = await startServer(bareEnv, { port });
   await new Promise((r) => setTimeout(r, 3000));
   const bareRss = bare.rssMb();
@@ -76,6 +78,8 @@ async function measure(label: string, bareEnv: NodeJS.ProcessEnv, env: NodeJS.Pr
 }
 
 async function main() {
+  // As `npm start` runs it: from the compiled server when the sources have not changed since (bin/server-build.mjs).
+  await ensureDistBuilt({ quiet: true });
   const loadBefore = await machineLoad();
   log(`memory benchmark: demo brand (10,000 members), ${loadBefore}`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-bench-memory-'));

@@ -4,18 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { newestMtime, withBuildLock } from '../bin/build-lock.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const stamp = path.join(here, 'dist', 'index.html');
-
-function newestMtime(target) {
-  const stat = fs.statSync(target, { throwIfNoEntry: false });
-  if (!stat) return 0;
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const entry of fs.readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, entry)));
-  return newest;
-}
+const lockDir = path.join(here, '.build-lock');
 
 export function consoleIsStale() {
   const built = fs.statSync(stamp, { throwIfNoEntry: false });
@@ -25,32 +18,9 @@ export function consoleIsStale() {
   return Math.max(...sources.map(newestMtime)) > built.mtimeMs;
 }
 
-const lockDir = path.join(here, '.build-lock');
-
-/** One build at a time across processes (a directory is created atomically); a lock older than 10 minutes is stale. */
-function withBuildLock(fn) {
-  const started = Date.now();
-  for (;;) {
-    try {
-      fs.mkdirSync(lockDir);
-      break;
-    } catch {
-      const stat = fs.statSync(lockDir, { throwIfNoEntry: false });
-      if (stat && Date.now() - stat.mtimeMs > 10 * 60_000) fs.rmSync(lockDir, { recursive: true, force: true });
-      if (Date.now() - started > 15 * 60_000) throw new Error(`waited 15 minutes for another console build (${lockDir})`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    fs.rmSync(lockDir, { recursive: true, force: true });
-  }
-}
-
 export function ensureConsoleBuilt({ quiet = false } = {}) {
   if (!consoleIsStale()) return false;
-  return withBuildLock(() => build(quiet));
+  return withBuildLock(lockDir, 'console', () => build(quiet));
 }
 
 function build(quiet) {

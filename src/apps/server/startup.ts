@@ -1,6 +1,7 @@
 import type { AppContext } from '../../platform/http/context.js';
 import { settleAllPendingIdentities } from '../../modules/identity/index.js';
 import { loadDemoIfEmpty } from '../../modules/demo/index.js';
+import { collectGarbage } from '../../platform/memory.js';
 import type { BackgroundStarter } from './background.js';
 
 /**
@@ -31,6 +32,8 @@ export const loadDemoInBackground: BackgroundStarter = async (ctx, opts) => {
     .then(async (r) => {
       // Loading grew embedded PostgreSQL's heap; a restart of it gives the memory back (no-op on PostgreSQL).
       if (r) await ctx.database.recycle?.();
+      // The generation's objects are garbage now; collect them at once so the heap shrinks before the first visitor.
+      if (r) collectGarbage();
       if (r) opts.log(`demo brand loaded: workspace ${r.workspaceId}; console login ${r.login.email} / ${r.login.password}; write key ${r.writeKey}; admin token ${r.adminToken}`);
     })
     .catch((err) => {

@@ -1,18 +1,27 @@
-import { App as AntApp, ConfigProvider, Skeleton, Spin } from 'antd';
-import enUS from 'antd/locale/en_US';
-import zhCN from 'antd/locale/zh_CN';
+import AntApp from 'antd/es/app';
+import ConfigProvider from 'antd/es/config-provider';
+import Skeleton from 'antd/es/skeleton';
+import Spin from 'antd/es/spin';
+import enUS from 'antd/es/locale/en_US';
+import zhCN from 'antd/es/locale/zh_CN';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
-import { Suspense, useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AppLayout } from './layout/AppLayout';
 import { routes } from './routes';
 import { matchPath, navigate, useLocation } from './router';
 import { SessionProvider, useSession } from './session';
-import { AcceptInvitePage } from './pages/AcceptInvite';
-import { NotFoundPage } from './pages/NotFound';
-import { SignInPage } from './pages/SignIn';
 import { theme } from './theme';
+
+// The first screen evaluates only the shell and the overview: the sign-in form (antd Form, Input…), the invite and
+// not-found pages load when shown. index.html has already asked for /api/v1/me: when it says "signed out", the
+// sign-in code is fetched at once, alongside this chunk's evaluation.
+const loadSignIn = () => import('./pages/SignIn');
+const SignInPage = lazy(() => loadSignIn().then((m) => ({ default: m.SignInPage })));
+const AcceptInvitePage = lazy(() => import('./pages/AcceptInvite').then((m) => ({ default: m.AcceptInvitePage })));
+const NotFoundPage = lazy(() => import('./pages/NotFound').then((m) => ({ default: m.NotFoundPage })));
+window.__siyuPrefetch?.['/api/v1/me']?.then((res) => res.status === 401 && void loadSignIn(), () => undefined);
 
 export function App() {
   const { i18n } = useTranslation();
@@ -35,9 +44,9 @@ function Screens() {
   const { me } = useSession();
   const { pathname } = useLocation();
   const invite = matchPath('/invite/:token', pathname);
-  if (invite) return <AcceptInvitePage token={invite.token!} />;
+  if (invite) return <Suspense fallback={<Spin fullscreen />}><AcceptInvitePage token={invite.token!} /></Suspense>;
   if (me === undefined) return <Spin fullscreen />;
-  if (me === null) return <SignInPage />;
+  if (me === null) return <Suspense fallback={<Spin fullscreen />}><SignInPage /></Suspense>;
   if (me.role === 'guide' && pathname === '/') return <Redirect to="/profiles" />;
   for (const route of routes) {
     const params = matchPath(route.path, pathname);
@@ -54,7 +63,9 @@ function Screens() {
   }
   return (
     <AppLayout>
-      <NotFoundPage />
+      <Suspense fallback={<Skeleton active />}>
+        <NotFoundPage />
+      </Suspense>
     </AppLayout>
   );
 }

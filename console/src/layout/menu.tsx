@@ -1,7 +1,16 @@
-import {
-  BranchesOutlined, DashboardOutlined, DatabaseOutlined, GiftOutlined, KeyOutlined, MessageOutlined,
-  TagsOutlined, TeamOutlined, UploadOutlined, UserOutlined, UsergroupAddOutlined, IdcardOutlined, ProfileOutlined,
-} from '@ant-design/icons';
+import BranchesOutlined from '@ant-design/icons/es/icons/BranchesOutlined';
+import DashboardOutlined from '@ant-design/icons/es/icons/DashboardOutlined';
+import DatabaseOutlined from '@ant-design/icons/es/icons/DatabaseOutlined';
+import GiftOutlined from '@ant-design/icons/es/icons/GiftOutlined';
+import KeyOutlined from '@ant-design/icons/es/icons/KeyOutlined';
+import MessageOutlined from '@ant-design/icons/es/icons/MessageOutlined';
+import TagsOutlined from '@ant-design/icons/es/icons/TagsOutlined';
+import TeamOutlined from '@ant-design/icons/es/icons/TeamOutlined';
+import UploadOutlined from '@ant-design/icons/es/icons/UploadOutlined';
+import UserOutlined from '@ant-design/icons/es/icons/UserOutlined';
+import UsergroupAddOutlined from '@ant-design/icons/es/icons/UsergroupAddOutlined';
+import IdcardOutlined from '@ant-design/icons/es/icons/IdcardOutlined';
+import ProfileOutlined from '@ant-design/icons/es/icons/ProfileOutlined';
 import type { ReactNode } from 'react';
 import type { Role } from '../session';
 

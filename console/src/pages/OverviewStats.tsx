@@ -1,4 +1,7 @@
-import { Card, Col, Skeleton, Statistic } from 'antd';
+import Card from 'antd/es/card';
+import Col from 'antd/es/col';
+import Skeleton from 'antd/es/skeleton';
+import Statistic from 'antd/es/statistic';
 import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../format';

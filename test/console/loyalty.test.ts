@@ -149,6 +149,19 @@ describe.skipIf(!runBrowser)('console loyalty in a browser', { timeout: 180_000 
     await messagesGone();
     await page.screenshot({ path: screenshotPath('loyalty-coupons') });
 
+    // Before any coupon is issued, the edit dialog changes the terms too (here the scope).
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.locator('.ant-modal-wrap:visible');
+    expect(await edit.getByTestId('terms-locked').count()).toBe(0);
+    await edit.getByRole('combobox', { name: 'Only stores' }).fill('SH-01');
+    await edit.getByRole('combobox', { name: 'Only stores' }).press('Enter');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved').waitFor();
+    await edit.waitFor({ state: 'detached' });
+    const scoped = await database.db.selectFrom('coupon_templates').select(['scope', 'per_member_limit', 'valid_days']).where('workspace_id', '=', ws.id).executeTakeFirstOrThrow();
+    expect(scoped).toEqual({ scope: { categories: ['skincare'], stores: ['SH-01'] }, per_member_limit: 1, valid_days: 30 });
+    await messagesGone();
+
     // The ledger: find the member by name, adjust points (and be refused beyond the balance), issue the coupon.
     await page.getByRole('tab', { name: 'Points ledger' }).click();
     await page.getByPlaceholder(/Search by phone, email, member number/).fill('会员0');
@@ -230,6 +243,26 @@ describe.skipIf(!runBrowser)('console loyalty in a browser', { timeout: 180_000 
     await page.screenshot({ path: screenshotPath('loyalty-reports-zh'), fullPage: true });
     await switchLanguage('English');
     await page.getByText('Points liability').waitFor();
+  });
+
+  it('edits an issued coupon template: its terms read-only with the reason, validity and stock still change', async () => {
+    await page.goto(`${base}/loyalty/coupons`);
+    await page.getByTestId('coupon-templates').getByRole('row', { name: /满300减50/ }).getByRole('button', { name: 'Edit' }).click();
+    const edit = page.locator('.ant-modal-wrap:visible');
+    await edit.getByTestId('terms-locked').getByText('8 coupons of this template are issued', { exact: false }).waitFor();
+    for (const label of ['Amount off', 'Minimum spend']) expect(await edit.getByLabel(label).isDisabled(), label).toBe(true);
+    expect(await edit.getByRole('combobox', { name: 'Only categories' }).isDisabled()).toBe(true);
+    await edit.getByLabel('Valid days after receipt').fill('45');
+    await edit.getByLabel('Total stock').fill('200');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved').waitFor();
+    const row = page.getByTestId('coupon-templates').getByRole('row', { name: /满300减50/ });
+    await row.getByText('45 days from receipt').waitFor();
+    await row.getByText('8 / 200').waitFor();
+    const saved = await database.db.selectFrom('coupon_templates').selectAll().where('workspace_id', '=', ws.id).executeTakeFirstOrThrow();
+    expect(saved).toMatchObject({ valid_days: 45, total_stock: 200, threshold: 300, kind: 'threshold', scope: { categories: ['skincare'], stores: ['SH-01'] } });
+    expect(Number(saved.amount)).toBe(50);
+    await messagesGone();
   });
 
   it('changes the check-in rules and puts a coupon on the points mall', async () => {

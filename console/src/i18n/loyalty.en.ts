@@ -44,7 +44,8 @@ export const loyaltyEn: typeof loyaltyZhCN = {
     sources: { order: 'Order', event: 'Action', journey: 'Journey', operator: 'Operator', checkin: 'Check-in', mall: 'Points mall', system: 'System' },
     coupon: {
       templates: 'Coupon templates', new: 'New coupon', newTitle: 'New coupon template', editTitle: 'Edit "{{name}}"', created: 'Coupon template created',
-      editNote: 'Here the name, status and stock change (stock not below the coupons issued). Once coupons are issued, the offer, scope, stacking and tiers stay fixed: create a new template to change them.',
+      termsLocked: '{{issued}} coupons of this template are issued, so what they are worth stays as their holders got it: the offer, scope, stacking, tiers and codes are read-only (create a new template to change them). Name, status, validity, stock and limits still change.',
+      validityIssuedHelp: 'For coupons issued from now on: an issued coupon keeps its own dates',
       search: 'Search name or code', allStatuses: 'All statuses', noTemplates: 'No coupon templates yet', template: 'Coupon template', templateRequired: 'Choose a coupon template', noActiveTemplates: 'No active coupon templates',
       nameRequired: 'Enter a name', namePlaceholder: 'e.g. ¥50 off ¥300', kind: 'Type', offer: 'Offer', validity: 'Validity', stock: 'Issued / stock', limits: 'Limits and stacking', status: 'Status',
       amount: 'Amount off', amountRequired: 'Enter the amount off', shippingCap: 'Shipping covered up to (0: all)', percentOff: 'Percent off', percentHelp: '15 means 15% off', percentRequired: 'Enter the percent off',

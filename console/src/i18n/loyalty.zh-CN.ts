@@ -42,7 +42,8 @@ export const loyaltyZhCN = {
     sources: { order: '订单', event: '行为', journey: '营销旅程', operator: '运营人员', checkin: '签到', mall: '积分商城', system: '系统' },
     coupon: {
       templates: '优惠券模板', new: '新建优惠券', newTitle: '新建优惠券模板', editTitle: '编辑「{{name}}」', created: '优惠券模板已创建',
-      editNote: '这里可修改名称、状态和库存（库存不能低于已发出的数量）。券一经发出，优惠内容、适用范围、叠加规则和等级限制即固定：如需调整请新建模板。',
+      termsLocked: '此模板已发出 {{issued}} 张券，持券人领到的条件不能再变：优惠内容、适用范围、叠加规则、等级限制和券码方式为只读（如需调整请新建模板）。名称、状态、有效期、库存和限领仍可修改。',
+      validityIssuedHelp: '对此后发出的券生效：已发出的券保留各自的有效期',
       search: '搜索名称或编码', allStatuses: '全部状态', noTemplates: '还没有优惠券模板', template: '优惠券模板', templateRequired: '请选择优惠券模板', noActiveTemplates: '没有可用的优惠券模板',
       nameRequired: '请填写名称', namePlaceholder: '如 满 300 减 50', kind: '类型', offer: '优惠内容', validity: '有效期', stock: '已发 / 库存', limits: '限领与叠加', status: '状态',
       amount: '优惠金额', amountRequired: '请填写优惠金额', shippingCap: '运费抵扣上限（0 为全免）', percentOff: '折扣比例', percentHelp: '15 表示减 15%（85 折）', percentRequired: '请填写折扣比例',

@@ -1,11 +1,11 @@
 import { Alert, Col, DatePicker, Form, Input, InputNumber, Modal, Radio, Row, Select, Switch, Typography } from 'antd';
-import type { Dayjs } from 'dayjs';
+import dayjs, { type Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api';
 import { COUPON_KINDS, useAction, withoutNulls, type CouponKind, type CouponTemplate, type Tier } from './common';
 
-interface NewTemplateForm {
+interface TemplateForm {
   name: string;
   kind: CouponKind;
   amount?: number;
@@ -24,72 +24,120 @@ interface NewTemplateForm {
   codeMode: 'unique' | 'shared';
   sharedCode?: string;
   returnOnRefund: boolean;
+  status: CouponTemplate['status'];
 }
 
-const tagsSelect = (placeholder: string) => <Select mode="tags" tokenSeparators={[',', ' ']} placeholder={placeholder} open={false} />;
+const tagsSelect = (placeholder: string, disabled: boolean) => <Select mode="tags" tokenSeparators={[',', ' ']} placeholder={placeholder} open={false} disabled={disabled} />;
 
-/** A new coupon template: type and value, scope, validity, stock and limits, stacking, tier restriction. */
-export function NewTemplateModal({ templates, tiers, onClose }: { templates: CouponTemplate[]; tiers: Tier[]; onClose: (created?: CouponTemplate) => void }) {
+const initialOf = (tpl?: CouponTemplate): Partial<TemplateForm> =>
+  !tpl
+    ? { kind: 'fixed', scope: {}, stacking: 'exclusive', combinableWith: [], tiers: [], codeMode: 'unique', returnOnRefund: false, status: 'active' }
+    : {
+        name: tpl.name, kind: tpl.kind, amount: Number(tpl.amount), percentOff: Number(tpl.percentOff), maxDiscount: tpl.maxDiscount != null ? Number(tpl.maxDiscount) : undefined,
+        threshold: Number(tpl.threshold), giftSku: tpl.giftSku ?? undefined, scope: tpl.scope,
+        validRange: tpl.validFrom || tpl.validUntil ? [tpl.validFrom ? dayjs(tpl.validFrom) : null, tpl.validUntil ? dayjs(tpl.validUntil) : null] : null,
+        validDays: tpl.validDays ?? undefined, totalStock: tpl.totalStock ?? undefined, perMemberLimit: tpl.perMemberLimit ?? undefined,
+        stacking: tpl.stacking, combinableWith: tpl.combinableWith, tiers: tpl.tiers, codeMode: tpl.codeMode, sharedCode: tpl.sharedCode ?? undefined,
+        returnOnRefund: tpl.returnOnRefund, status: tpl.status,
+      };
+
+/** The offer and where it applies: what a holder's coupon is worth (fixed once coupons are issued). */
+function termsOf(v: TemplateForm) {
+  return {
+    kind: v.kind,
+    amount: v.amount ?? 0,
+    percentOff: v.percentOff ?? 0,
+    maxDiscount: v.kind === 'percentage' ? (v.maxDiscount ?? null) : null,
+    threshold: v.threshold ?? 0,
+    giftSku: v.kind === 'gift' ? (v.giftSku?.trim() || null) : null,
+    scope: Object.fromEntries(Object.entries(v.scope ?? {}).filter(([, list]) => Array.isArray(list) && list.length > 0)),
+    stacking: v.stacking,
+    combinableWith: v.stacking === 'combinable' ? (v.combinableWith ?? []) : [],
+    tiers: v.tiers ?? [],
+    codeMode: v.codeMode,
+    sharedCode: v.codeMode === 'shared' ? (v.sharedCode ?? null) : null,
+  };
+}
+
+const rangeOf = (v: TemplateForm) => {
+  const [from, until] = v.validRange ?? [null, null];
+  return { validFrom: from ? from.startOf('day').toISOString() : null, validUntil: until ? until.endOf('day').toISOString() : null };
+};
+
+/** A new coupon template: type and value, scope, stacking and codes, tiers; validity, stock and limits. */
+export function NewTemplateModal(props: { templates: CouponTemplate[]; tiers: Tier[]; onClose: (created?: CouponTemplate) => void }) {
+  return <TemplateModal {...props} />;
+}
+
+/**
+ * Every field the API lets change (PATCH …/coupon-templates/:id). Once coupons are issued, the terms their holders
+ * hold (offer, scope, stacking, tiers, codes) are shown read-only with the reason; validity, stock (not below the
+ * number issued), per-member limit, refund return, name and status still change.
+ */
+export function EditTemplateModal({ template, ...props }: { template: CouponTemplate; templates: CouponTemplate[]; tiers: Tier[]; onClose: (saved?: CouponTemplate) => void }) {
+  return <TemplateModal template={template} {...props} />;
+}
+
+function TemplateModal({ template, templates, tiers, onClose }: { template?: CouponTemplate; templates: CouponTemplate[]; tiers: Tier[]; onClose: (saved?: CouponTemplate) => void }) {
   const { t } = useTranslation();
   const act = useAction();
-  const [form] = Form.useForm<NewTemplateForm>();
+  const [form] = Form.useForm<TemplateForm>();
   const [busy, setBusy] = useState(false);
-  const kind = Form.useWatch('kind', form) ?? 'fixed';
-  const stacking = Form.useWatch('stacking', form);
-  const codeMode = Form.useWatch('codeMode', form);
+  const kind = Form.useWatch('kind', form) ?? template?.kind ?? 'fixed';
+  const stacking = Form.useWatch('stacking', form) ?? template?.stacking;
+  const codeMode = Form.useWatch('codeMode', form) ?? template?.codeMode;
+  const locked = (template?.issuedCount ?? 0) > 0;
 
-  const submit = async (v: NewTemplateForm) => {
-    const [from, until] = v.validRange ?? [null, null];
-    const body = withoutNulls({
-      name: v.name.trim(),
-      kind: v.kind,
-      amount: v.amount,
-      percentOff: v.percentOff,
-      maxDiscount: v.maxDiscount,
-      threshold: v.threshold,
-      giftSku: v.giftSku,
-      scope: withoutNulls(Object.fromEntries(Object.entries(v.scope ?? {}).filter(([, list]) => Array.isArray(list) && list.length > 0))),
-      validFrom: from ? from.startOf('day').toISOString() : undefined,
-      validUntil: until ? until.endOf('day').toISOString() : undefined,
-      validDays: v.validDays,
-      totalStock: v.totalStock,
-      perMemberLimit: v.perMemberLimit,
-      stacking: v.stacking,
-      combinableWith: v.stacking === 'combinable' ? (v.combinableWith ?? []) : [],
-      tiers: v.tiers ?? [],
-      codeMode: v.codeMode,
-      sharedCode: v.codeMode === 'shared' ? v.sharedCode : undefined,
-      returnOnRefund: v.returnOnRefund,
-    });
+  const submit = async (v: TemplateForm) => {
+    let saved: CouponTemplate | undefined;
     setBusy(true);
-    const created = await act(() => api<CouponTemplate>('/api/v1/loyalty/coupon-templates', { method: 'POST', body }), 'loyalty.coupon.created', form);
+    if (!template) {
+      const body = withoutNulls({
+        name: v.name.trim(), ...termsOf(v), ...rangeOf(v), validDays: v.validDays, totalStock: v.totalStock, perMemberLimit: v.perMemberLimit, returnOnRefund: v.returnOnRefund,
+      });
+      saved = await act(() => api<CouponTemplate>('/api/v1/loyalty/coupon-templates', { method: 'POST', body }), 'loyalty.coupon.created', form);
+    } else {
+      // null clears a field; dates go only when changed (an API-made template may hold times other than midnight).
+      const body = {
+        name: v.name.trim(), status: v.status, validDays: v.validDays ?? null, totalStock: v.totalStock ?? null, perMemberLimit: v.perMemberLimit ?? null,
+        returnOnRefund: v.returnOnRefund, ...(form.isFieldTouched('validRange') ? rangeOf(v) : {}), ...(locked ? {} : termsOf(v)),
+      };
+      saved = await act(() => api<CouponTemplate>(`/api/v1/loyalty/coupon-templates/${encodeURIComponent(template.id)}`, { method: 'PATCH', body }), 'loyalty.saved', form);
+    }
     setBusy(false);
-    if (created) onClose(created);
+    if (saved) onClose(saved);
   };
 
   return (
-    <Modal open width={760} title={t('loyalty.coupon.newTitle')} okText={t('common.create')} cancelText={t('common.cancel')} confirmLoading={busy} onCancel={() => onClose()} onOk={() => form.submit()} data-testid="template-modal">
-      <Form<NewTemplateForm>
-        form={form}
-        layout="vertical"
-        onFinish={submit}
-        initialValues={{ kind: 'fixed', scope: {}, stacking: 'exclusive', combinableWith: [], tiers: [], codeMode: 'unique', returnOnRefund: false }}
-      >
+    <Modal
+      open width={760} title={template ? t('loyalty.coupon.editTitle', { name: template.name }) : t('loyalty.coupon.newTitle')}
+      okText={template ? t('common.save') : t('common.create')} cancelText={t('common.cancel')} confirmLoading={busy}
+      onCancel={() => onClose()} onOk={() => form.submit()} data-testid="template-modal"
+    >
+      {locked && <Alert type="info" showIcon style={{ marginBottom: 16 }} data-testid="terms-locked" message={t('loyalty.coupon.termsLocked', { issued: template!.issuedCount })} />}
+      <Form<TemplateForm> form={form} layout="vertical" onFinish={submit} initialValues={initialOf(template)}>
         <Row gutter={16}>
-          <Col span={14}>
+          <Col span={template ? 9 : 14}>
             <Form.Item name="name" label={t('common.name')} rules={[{ required: true, whitespace: true, max: 200, message: t('loyalty.coupon.nameRequired') }]}>
               <Input placeholder={t('loyalty.coupon.namePlaceholder')} />
             </Form.Item>
           </Col>
+          {template && (
+            <Col span={5}>
+              <Form.Item name="status" label={t('loyalty.coupon.status')}>
+                <Select options={(['active', 'paused', 'archived'] as const).map((s) => ({ value: s, label: t(`loyalty.templateStatus.${s}`) }))} />
+              </Form.Item>
+            </Col>
+          )}
           <Col span={10}>
             <Form.Item name="kind" label={t('loyalty.coupon.kind')}>
-              <Select options={COUPON_KINDS.map((k) => ({ value: k, label: t(`loyalty.couponKinds.${k}`) }))} />
+              <Select disabled={locked} options={COUPON_KINDS.map((k) => ({ value: k, label: t(`loyalty.couponKinds.${k}`) }))} />
             </Form.Item>
           </Col>
           {(kind === 'fixed' || kind === 'threshold' || kind === 'shipping') && (
             <Col span={8}>
               <Form.Item name="amount" label={t(kind === 'shipping' ? 'loyalty.coupon.shippingCap' : 'loyalty.coupon.amount')} rules={kind === 'shipping' ? [] : [{ required: true, message: t('loyalty.coupon.amountRequired') }]}>
-                <InputNumber min={0} precision={2} prefix="¥" style={{ width: '100%' }} />
+                <InputNumber disabled={locked} min={0} precision={2} prefix="¥" style={{ width: '100%' }} />
               </Form.Item>
             </Col>
           )}
@@ -97,12 +145,12 @@ export function NewTemplateModal({ templates, tiers, onClose }: { templates: Cou
             <>
               <Col span={8}>
                 <Form.Item name="percentOff" label={t('loyalty.coupon.percentOff')} extra={t('loyalty.coupon.percentHelp')} rules={[{ required: true, message: t('loyalty.coupon.percentRequired') }]}>
-                  <InputNumber min={1} max={100} addonAfter="%" style={{ width: '100%' }} />
+                  <InputNumber disabled={locked} min={1} max={100} addonAfter="%" style={{ width: '100%' }} />
                 </Form.Item>
               </Col>
               <Col span={8}>
                 <Form.Item name="maxDiscount" label={t('loyalty.coupon.maxDiscount')}>
-                  <InputNumber min={0} precision={2} prefix="¥" style={{ width: '100%' }} />
+                  <InputNumber disabled={locked} min={0} precision={2} prefix="¥" style={{ width: '100%' }} />
                 </Form.Item>
               </Col>
             </>
@@ -110,13 +158,13 @@ export function NewTemplateModal({ templates, tiers, onClose }: { templates: Cou
           {kind === 'gift' && (
             <Col span={8}>
               <Form.Item name="giftSku" label={t('loyalty.coupon.giftSku')} rules={[{ required: true, message: t('loyalty.coupon.giftRequired') }]}>
-                <Input />
+                <Input disabled={locked} />
               </Form.Item>
             </Col>
           )}
           <Col span={8}>
             <Form.Item name="threshold" label={t('loyalty.coupon.threshold')} extra={t('loyalty.coupon.thresholdHelp')} rules={kind === 'threshold' ? [{ required: true, message: t('loyalty.coupon.thresholdRequired') }] : []}>
-              <InputNumber min={0} precision={2} prefix="¥" style={{ width: '100%' }} />
+              <InputNumber disabled={locked} min={0} precision={2} prefix="¥" style={{ width: '100%' }} />
             </Form.Item>
           </Col>
         </Row>
@@ -124,16 +172,16 @@ export function NewTemplateModal({ templates, tiers, onClose }: { templates: Cou
         <Typography.Title level={5}>{t('loyalty.coupon.scope')}</Typography.Title>
         <Typography.Paragraph type="secondary">{t('loyalty.coupon.scopeHelp')}</Typography.Paragraph>
         <Row gutter={16}>
-          <Col span={12}><Form.Item name={['scope', 'skus']} label={t('loyalty.coupon.skus')}>{tagsSelect(t('loyalty.tagsPlaceholder'))}</Form.Item></Col>
-          <Col span={12}><Form.Item name={['scope', 'categories']} label={t('loyalty.coupon.categories')}>{tagsSelect(t('loyalty.tagsPlaceholder'))}</Form.Item></Col>
-          <Col span={12}><Form.Item name={['scope', 'stores']} label={t('loyalty.coupon.stores')}>{tagsSelect(t('loyalty.tagsPlaceholder'))}</Form.Item></Col>
-          <Col span={12}><Form.Item name={['scope', 'channels']} label={t('loyalty.coupon.channels')}>{tagsSelect(t('loyalty.tagsPlaceholder'))}</Form.Item></Col>
+          <Col span={12}><Form.Item name={['scope', 'skus']} label={t('loyalty.coupon.skus')}>{tagsSelect(t('loyalty.tagsPlaceholder'), locked)}</Form.Item></Col>
+          <Col span={12}><Form.Item name={['scope', 'categories']} label={t('loyalty.coupon.categories')}>{tagsSelect(t('loyalty.tagsPlaceholder'), locked)}</Form.Item></Col>
+          <Col span={12}><Form.Item name={['scope', 'stores']} label={t('loyalty.coupon.stores')}>{tagsSelect(t('loyalty.tagsPlaceholder'), locked)}</Form.Item></Col>
+          <Col span={12}><Form.Item name={['scope', 'channels']} label={t('loyalty.coupon.channels')}>{tagsSelect(t('loyalty.tagsPlaceholder'), locked)}</Form.Item></Col>
         </Row>
 
         <Typography.Title level={5}>{t('loyalty.coupon.validityAndStock')}</Typography.Title>
         <Row gutter={16}>
           <Col span={12}>
-            <Form.Item name="validRange" label={t('loyalty.coupon.validRange')}>
+            <Form.Item name="validRange" label={t('loyalty.coupon.validRange')} extra={locked ? t('loyalty.coupon.validityIssuedHelp') : undefined}>
               <DatePicker.RangePicker allowEmpty={[true, true]} style={{ width: '100%' }} />
             </Form.Item>
           </Col>
@@ -143,8 +191,8 @@ export function NewTemplateModal({ templates, tiers, onClose }: { templates: Cou
             </Form.Item>
           </Col>
           <Col span={8}>
-            <Form.Item name="totalStock" label={t('loyalty.coupon.totalStock')} extra={t('loyalty.coupon.unlimitedHelp')}>
-              <InputNumber min={0} precision={0} style={{ width: '100%' }} />
+            <Form.Item name="totalStock" label={t('loyalty.coupon.totalStock')} extra={template ? t('loyalty.coupon.stockHelp', { issued: template.issuedCount }) : t('loyalty.coupon.unlimitedHelp')}>
+              <InputNumber min={template?.issuedCount ?? 0} precision={0} style={{ width: '100%' }} />
             </Form.Item>
           </Col>
           <Col span={8}>
@@ -154,7 +202,7 @@ export function NewTemplateModal({ templates, tiers, onClose }: { templates: Cou
           </Col>
           <Col span={8}>
             <Form.Item name="tiers" label={t('loyalty.coupon.tiers')} extra={t('loyalty.coupon.tiersHelp')}>
-              <Select mode="multiple" options={tiers.map((tier) => ({ value: tier.id, label: tier.name }))} />
+              <Select disabled={locked} mode="multiple" options={tiers.map((tier) => ({ value: tier.id, label: tier.name }))} />
             </Form.Item>
           </Col>
         </Row>
@@ -163,25 +211,25 @@ export function NewTemplateModal({ templates, tiers, onClose }: { templates: Cou
         <Row gutter={16}>
           <Col span={12}>
             <Form.Item name="stacking" label={t('loyalty.coupon.stacking')}>
-              <Radio.Group options={(['exclusive', 'combinable'] as const).map((v) => ({ value: v, label: t(`loyalty.stacking.${v}`) }))} />
+              <Radio.Group disabled={locked} options={(['exclusive', 'combinable'] as const).map((v) => ({ value: v, label: t(`loyalty.stacking.${v}`) }))} />
             </Form.Item>
           </Col>
           {stacking === 'combinable' && (
             <Col span={12}>
               <Form.Item name="combinableWith" label={t('loyalty.coupon.combinableWith')} extra={t('loyalty.coupon.combinableHelp')}>
-                <Select mode="multiple" options={templates.map((tpl) => ({ value: tpl.id, label: tpl.name }))} />
+                <Select disabled={locked} mode="multiple" options={templates.filter((tpl) => tpl.id !== template?.id).map((tpl) => ({ value: tpl.id, label: tpl.name }))} />
               </Form.Item>
             </Col>
           )}
           <Col span={12}>
             <Form.Item name="codeMode" label={t('loyalty.coupon.codeMode')}>
-              <Radio.Group options={(['unique', 'shared'] as const).map((v) => ({ value: v, label: t(`loyalty.codeModes.${v}`) }))} />
+              <Radio.Group disabled={locked} options={(['unique', 'shared'] as const).map((v) => ({ value: v, label: t(`loyalty.codeModes.${v}`) }))} />
             </Form.Item>
           </Col>
           {codeMode === 'shared' && (
             <Col span={12}>
               <Form.Item name="sharedCode" label={t('loyalty.coupon.sharedCode')} rules={[{ required: true, pattern: /^[A-Za-z0-9_-]{4,64}$/, message: t('loyalty.coupon.sharedCodeRule') }]}>
-                <Input placeholder="SPRING2026" />
+                <Input disabled={locked} placeholder="SPRING2026" />
               </Form.Item>
             </Col>
           )}
@@ -191,44 +239,6 @@ export function NewTemplateModal({ templates, tiers, onClose }: { templates: Cou
             </Form.Item>
           </Col>
         </Row>
-      </Form>
-    </Modal>
-  );
-}
-
-/** What can change on a template once created: its name, status and stock (the API keeps the rest fixed). */
-export function EditTemplateModal({ template, onClose }: { template: CouponTemplate; onClose: (changed: boolean) => void }) {
-  const { t } = useTranslation();
-  const act = useAction();
-  const [form] = Form.useForm<{ name: string; status: CouponTemplate['status']; totalStock?: number | null }>();
-  const [busy, setBusy] = useState(false);
-  return (
-    <Modal open title={t('loyalty.coupon.editTitle', { name: template.name })} okText={t('common.save')} cancelText={t('common.cancel')} confirmLoading={busy} onCancel={() => onClose(false)} onOk={() => form.submit()}>
-      <Alert type="info" showIcon style={{ marginBottom: 16 }} message={t('loyalty.coupon.editNote')} />
-      <Form
-        form={form}
-        layout="vertical"
-        initialValues={{ name: template.name, status: template.status, totalStock: template.totalStock }}
-        onFinish={async (v) => {
-          setBusy(true);
-          const ok = await act(
-            () => api(`/api/v1/loyalty/coupon-templates/${encodeURIComponent(template.id)}`, { method: 'PATCH', body: { name: v.name.trim(), status: v.status, totalStock: v.totalStock ?? null } }),
-            'loyalty.saved',
-            form,
-          );
-          setBusy(false);
-          if (ok) onClose(true);
-        }}
-      >
-        <Form.Item name="name" label={t('common.name')} rules={[{ required: true, whitespace: true, message: t('loyalty.coupon.nameRequired') }]}>
-          <Input />
-        </Form.Item>
-        <Form.Item name="status" label={t('loyalty.coupon.status')}>
-          <Select options={(['active', 'paused', 'archived'] as const).map((s) => ({ value: s, label: t(`loyalty.templateStatus.${s}`) }))} />
-        </Form.Item>
-        <Form.Item name="totalStock" label={t('loyalty.coupon.totalStock')} extra={t('loyalty.coupon.stockHelp', { issued: template.issuedCount })}>
-          <InputNumber min={template.issuedCount} precision={0} style={{ width: '100%' }} />
-        </Form.Item>
       </Form>
     </Modal>
   );

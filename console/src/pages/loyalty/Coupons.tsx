@@ -136,7 +136,17 @@ export function CouponsTab() {
           }}
         />
       )}
-      {editing && <EditTemplateModal template={editing} onClose={(changed) => { setEditing(undefined); if (changed) templates.reload(); }} />}
+      {editing && (
+        <EditTemplateModal
+          template={editing}
+          templates={templates.data?.data ?? []}
+          tiers={tiers.data?.data ?? []}
+          onClose={(saved) => {
+            setEditing(undefined);
+            if (saved) templates.reload();
+          }}
+        />
+      )}
     </Card>
   );
 }

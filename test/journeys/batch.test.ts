@@ -83,6 +83,9 @@ describeEachDatabase('journey batch sender', (ctx) => {
     // Nothing skipped: every row done, each with one step; nothing twice: one delivery record per key.
     const after = await db.selectFrom('journey_outbox').select(['idempotency_key', 'status', 'entry_id', 'node_id']).where('workspace_id', '=', ws).execute();
     expect(after.filter((o) => o.status !== 'done').map((o) => o.idempotency_key)).toEqual([]);
+    // Finished rows are deleted, except marketing sends (frequency caps count them).
+    expect(after.map((o) => o.idempotency_key).sort()).toEqual(outbox.filter((o) => o.marketing).map((o) => o.idempotency_key).sort());
+    expect(after).toHaveLength(ids.length);
     const steps = await db.selectFrom('journey_steps').select(['entry_id', 'node_id', 'outcome']).where('workspace_id', '=', ws).where('outcome', 'in', ['sent', 'sent:fallback']).execute();
     expect(steps).toHaveLength(outbox.length);
     expect(new Set(steps.map((s) => `${s.entry_id}/${s.node_id}`)).size).toBe(outbox.length);

@@ -20,6 +20,27 @@ export interface DeliverManyOptions {
   configs?: Map<string, OpenChannelConfig>;
   /** A limiter shared by several batches under way at once (else one of `concurrency` for this call). */
   limiter?: CallLimiter;
+  /**
+   * Answer recorders shared by several batches under way at once (createAnswerRecorders): their answers go out in
+   * the same group commits, fewer and larger (else one recorder for this call).
+   */
+  recorders?: AnswerRecorders;
+}
+
+/** Group-commit recorders of provider answers, one per workspace, to share between batches. */
+export interface AnswerRecorders {
+  of(db: Db, workspaceId: string): { record(id: string, result: SendResult): Promise<void> };
+}
+
+export function createAnswerRecorders(): AnswerRecorders {
+  const byWorkspace = new Map<string, GroupRecorder>();
+  return {
+    of(db, workspaceId) {
+      let r = byWorkspace.get(workspaceId);
+      if (!r) byWorkspace.set(workspaceId, (r = new GroupRecorder(db, workspaceId)));
+      return r;
+    },
+  };
 }
 
 /** Bounds calls (in flight, or made and not yet recorded) across the batches sharing it. */
@@ -80,7 +101,7 @@ export async function deliverMany(db: Db, workspaceId: string, publicUrl: string
   }
 
   const unsubscribed = await unsubscribedAmong(db, workspaceId, claimed.filter((c) => !c.request.transactional).map((c) => ({ channel: c.config.channel, address: c.request.recipient.to })));
-  const recorder = new GroupRecorder(db, workspaceId);
+  const recorder = opts.recorders ? opts.recorders.of(db, workspaceId) : new GroupRecorder(db, workspaceId);
   const limits = new Map<string, Semaphore>();
   const total = opts.limiter ?? createCallLimiter(opts.concurrency ?? 32);
   const unrecorded = opts.unrecorded ?? createCallLimiter(4 * (opts.concurrency ?? 32));

@@ -11,7 +11,7 @@ export {
   type WecomMessage,
 } from './schema.js';
 export { createChannelConfig, getChannelConfig, listChannelConfigs, openChannelConfig, openChannelConfigs, type OpenChannelConfig } from './configs.js';
-export { createCallLimiter, deliverMany, unsubscribedAddresses, type BatchDeliveryOutcome, type CallLimiter, type DeliverManyOptions } from './batch.js';
+export { createAnswerRecorders, createCallLimiter, deliverMany, unsubscribedAddresses, type AnswerRecorders, type BatchDeliveryOutcome, type CallLimiter, type DeliverManyOptions } from './batch.js';
 export { deliver, isUnsubscribed, listProfileDeliveries, type DeliveryOutcome, type DeliveryRequest } from './deliveries.js';
 export { loadAdapter } from './registry.js';
 export { identityTypeOfChannel } from './deliveries.js';

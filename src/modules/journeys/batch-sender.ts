@@ -1,6 +1,7 @@
 import type { Db } from '../../platform/db/database.js';
 import {
   deliverMany,
+  type AnswerRecorders,
   openChannelConfigs,
   unsubscribedAddresses,
   type BatchDeliveryOutcome,
@@ -19,6 +20,8 @@ export interface BatchSendOptions {
   limiter?: CallLimiter;
   /** Calls made but not yet recorded, shared the same way (see deliverMany). */
   unrecorded?: CallLimiter;
+  /** Group commits of answers, shared the same way. */
+  recorders?: AnswerRecorders;
 }
 
 interface Target {
@@ -79,7 +82,7 @@ async function workspaceBatch(db: Db, publicUrl: string, ws: string, rows: Outbo
     getTemplates(db, ws, templateIds),
     loadProfilesForTemplate(db, ws, sends.map((r) => r.profile_id)),
   ]);
-  const deliver = (requests: DeliveryRequest[]) => deliverMany(db, ws, publicUrl, requests, { concurrency: opts.concurrency ?? 32, configs, ...(opts.limiter ? { limiter: opts.limiter } : {}), ...(opts.unrecorded ? { unrecorded: opts.unrecorded } : {}) });
+  const deliver = (requests: DeliveryRequest[]) => deliverMany(db, ws, publicUrl, requests, { concurrency: opts.concurrency ?? 32, configs, ...(opts.limiter ? { limiter: opts.limiter } : {}), ...(opts.unrecorded ? { unrecorded: opts.unrecorded } : {}), ...(opts.recorders ? { recorders: opts.recorders } : {}) });
 
   // Webhook nodes: one transactional call each, to the node's channel.
   const hookRequests: Array<{ row: OutboxRow; request: DeliveryRequest }> = [];

@@ -20,13 +20,18 @@ export type Outcome = { status: 'done' | 'failed' | 'retry'; outcome: string; re
  * Claims due outbox rows: pending ones, and in-flight ones whose lease ran out (a sender died mid-call). The claim
  * is committed before any provider is called, so the row records that a call may be under way; the channel layer
  * records the call itself before and after (channel_deliveries), keyed by the same idempotency key.
+ *
+ * `from`: only rows due at or after it (a sender working through a bulk passes the due time of its last claim). The
+ * due index keeps entries of rows already claimed or done until vacuum, and a claim from the start walks them all
+ * (measured: 247 ms a claim at 200,000); a claim from `from` starts past them. The caller claims from the start
+ * again once that finds nothing, and now and then, so nothing behind the cursor waits for long.
  */
-export async function claimOutbox(db: Db, now: Date, limit: number, leaseMs: number, workspaceId?: string): Promise<OutboxRow[]> {
+export async function claimOutbox(db: Db, now: Date, limit: number, leaseMs: number, workspaceId?: string, from?: Date): Promise<OutboxRow[]> {
   const { rows } = await sql<OutboxRow>`
     UPDATE journey_outbox o SET status = 'in_flight', attempts = o.attempts + 1, lease_until = ${new Date(now.getTime() + leaseMs)}, updated_at = ${now}
     FROM (SELECT workspace_id, idempotency_key FROM journey_outbox
           WHERE ((status = 'pending' AND due_at <= ${now}) OR (status = 'in_flight' AND lease_until <= ${now}))
-            ${workspaceId ? sql`AND workspace_id = ${workspaceId}` : sql``}
+            ${workspaceId ? sql`AND workspace_id = ${workspaceId}` : sql``} ${from ? sql`AND due_at >= ${from}` : sql``}
           ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED) c
     WHERE o.workspace_id = c.workspace_id AND o.idempotency_key = c.idempotency_key
     RETURNING o.*`.execute(db);
@@ -64,9 +69,10 @@ export function outcomeOfError(err: unknown): Outcome {
 }
 
 /**
- * Records outcomes of claimed rows in one transaction, set-based: one UPDATE of the outbox rows still held by these
- * claims (status `in_flight` and the same attempt number: a claim that lost its lease to another sender records
- * nothing), and one INSERT of the path steps of the rows it did update, except retries (back off 5 s × 2^attempt).
+ * Records outcomes of claimed rows in one statement, set-based: over the outbox rows still held by these claims
+ * (status `in_flight` and the same attempt number: a claim that lost its lease to another sender records nothing),
+ * it deletes the finished ones, updates the rest, and inserts the path steps of the rows it did record, except
+ * retries (back off 5 s × 2^attempt).
  */
 export async function recordOutcomes(db: Db, done: Array<{ row: OutboxRow; outcome: Outcome }>): Promise<void> {
   if (done.length === 0) return;
@@ -81,21 +87,33 @@ export async function recordOutcomes(db: Db, done: Array<{ row: OutboxRow; outco
       detail: { kind: row.kind, ...o.result },
     };
   });
-  await db.transaction().execute(async (trx) => {
-    const { rows: updated } = await sql<{ workspace_id: string; idempotency_key: string; attempts: number }>`
+  const held = sql`o.workspace_id = ANY(${[...new Set(rows.map((r) => r.ws))]}::text[]) AND o.idempotency_key = ANY(${rows.map((r) => r.key)}::text[])
+    AND o.workspace_id = r.ws AND o.idempotency_key = r.key AND o.status = 'in_flight' AND o.attempts = r.attempts`;
+  // A row done for good and not a marketing send (those count towards frequency caps) is deleted rather than marked:
+  // the path step below keeps its result, the delivery record its call, and the outbox stays as small as the work
+  // still to do (claims do not wade through a million finished rows). The rest is updated, as before.
+  const finished = sql`r.status = 'done' AND NOT o.marketing`;
+  // One statement (its own transaction): the outbox rows recorded, and the path steps of those it did record.
+  await sql`
+    WITH r AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        AS r(ws text, key text, attempts int, status text, due_at timestamptz, result jsonb, entry_id bigint, journey_id text, version int,
+          profile_id bigint, node_id text, outcome text, detail jsonb)
+    ),
+    gone AS (
+      DELETE FROM journey_outbox o USING r WHERE ${held} AND ${finished}
+      RETURNING o.workspace_id, o.idempotency_key, o.attempts
+    ),
+    kept AS (
       UPDATE journey_outbox o SET status = r.status, due_at = COALESCE(r.due_at, o.due_at), lease_until = NULL, result = r.result, updated_at = ${now}
-      FROM jsonb_to_recordset(${JSON.stringify(rows.map(({ ws, key, attempts, status, due_at, result }) => ({ ws, key, attempts, status, due_at, result })))}::jsonb)
-        AS r(ws text, key text, attempts int, status text, due_at timestamptz, result jsonb)
-      WHERE o.workspace_id = ANY(${[...new Set(rows.map((r) => r.ws))]}::text[]) AND o.idempotency_key = ANY(${rows.map((r) => r.key)}::text[]) AND o.workspace_id = r.ws AND o.idempotency_key = r.key AND o.status = 'in_flight' AND o.attempts = r.attempts
-      RETURNING o.workspace_id, o.idempotency_key, o.attempts`.execute(trx);
-    const mine = new Set(updated.map((u) => `${u.workspace_id}\u0000${u.idempotency_key}\u0000${Number(u.attempts)}`));
-    const steps = rows.filter((r) => r.status !== 'pending' && mine.has(`${r.ws}\u0000${r.key}\u0000${r.attempts}`));
-    if (steps.length === 0) return;
-    await sql`INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at)
-      SELECT s.ws, s.entry_id, s.journey_id, s.version, s.profile_id, s.node_id, s.outcome, s.detail, ${now}
-      FROM jsonb_to_recordset(${JSON.stringify(steps.map(({ ws, entry_id, journey_id, version, profile_id, node_id, outcome, detail }) => ({ ws, entry_id, journey_id, version, profile_id, node_id, outcome, detail })))}::jsonb)
-        AS s(ws text, entry_id bigint, journey_id text, version int, profile_id bigint, node_id text, outcome text, detail jsonb)`.execute(trx);
-  });
+      FROM r WHERE ${held} AND NOT (${finished})
+      RETURNING o.workspace_id, o.idempotency_key, o.attempts
+    ),
+    recorded AS (SELECT * FROM gone UNION ALL SELECT * FROM kept)
+    INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at)
+    SELECT r.ws, r.entry_id, r.journey_id, r.version, r.profile_id, r.node_id, r.outcome, r.detail, ${now}
+    FROM r JOIN recorded d ON d.workspace_id = r.ws AND d.idempotency_key = r.key AND d.attempts = r.attempts
+    WHERE r.status <> 'pending'`.execute(db);
 }
 
 async function perform(db: Db, publicUrl: string, row: OutboxRow): Promise<Outcome> {

@@ -92,35 +92,37 @@ export async function applyProfileTouches(trx: Trx, workspaceId: string, touches
     }
   }
   const all = [...byProfile.keys()].sort((x, y) => x - y);
-  // Most events only move last-seen forward by seconds: rewriting the profile row (traits and all) for that is most
-  // of this statement's cost, so last-seen is kept to the minute and such touches skip the UPDATE (and its lock).
-  const { rows: current } = await sql<{ id: number; first_seen_at: Date | null; last_seen_at: Date | null }>`
-    SELECT id, first_seen_at, last_seen_at FROM profiles WHERE workspace_id = ${workspaceId} AND id = ANY(${all}::bigint[])`.execute(trx);
-  const held = new Map(current.map((r) => [r.id, r]));
-  const ids = all.filter((id) => {
-    const agg = byProfile.get(id)!;
-    const row = held.get(id);
-    if (!row) return false;
-    if (Object.keys(agg.traits).length > 0 || !row.first_seen_at || !row.last_seen_at) return true;
-    return agg.first < row.first_seen_at.getTime() || agg.last > row.last_seen_at.getTime() + LAST_SEEN_PRECISION_MS;
-  });
-  const aggs = ids.map((id) => byProfile.get(id)!);
-  if (ids.length) {
-    // Lock the rows in id order first: the UPDATE below locks them in whatever order its plan visits them (heap
-    // order under a hash join), and two concurrent batches with different plans deadlocked on shared profiles.
-    await sql`SELECT id FROM profiles WHERE workspace_id = ${workspaceId} AND id = ANY(${ids}::bigint[]) ORDER BY id FOR UPDATE`.execute(trx);
-    await sql`
-      UPDATE profiles p SET
-        traits = siyu_newer_traits(p.traits, p.trait_times, x.traits, x.times),
-        trait_times = siyu_newer_trait_times(p.trait_times, x.times),
-        first_seen_at = least(p.first_seen_at, x.f),
-        last_seen_at = greatest(p.last_seen_at, x.l),
-        updated_at = now()
-      FROM unnest(${ids}::bigint[], ${aggs.map((a) => JSON.stringify(a.traits))}::jsonb[], ${aggs.map((a) => JSON.stringify(a.times))}::jsonb[],
-                  ${aggs.map((a) => new Date(a.first).toISOString())}::timestamptz[], ${aggs.map((a) => new Date(a.last).toISOString())}::timestamptz[])
+  // Most events only move last-seen forward by seconds, or carry traits the profile already holds as new: rewriting
+  // the row (traits and all, and every index on it) for that is most of this statement's cost, so last-seen is kept
+  // to the minute and a row is rewritten only when first/last seen or some trait value or time would change. The
+  // rows to rewrite are locked in id order first: the UPDATE alone locks them in whatever order its plan visits them
+  // (heap order under a hash join), and two concurrent batches with different plans deadlocked on shared profiles.
+  const aggs = all.map((id) => byProfile.get(id)!);
+  await sql`
+    WITH x AS (
+      SELECT * FROM unnest(${all}::bigint[], ${aggs.map((a) => JSON.stringify(a.traits))}::jsonb[], ${aggs.map((a) => JSON.stringify(a.times))}::jsonb[],
+                           ${aggs.map((a) => new Date(a.first).toISOString())}::timestamptz[], ${aggs.map((a) => new Date(a.last).toISOString())}::timestamptz[])
         AS x(id, traits, times, f, l)
-      WHERE p.workspace_id = ${workspaceId} AND p.id = x.id`.execute(trx);
-  }
+    ), changing AS (
+      SELECT p.id FROM profiles p JOIN x ON p.id = x.id
+      WHERE p.workspace_id = ${workspaceId} AND (
+        p.first_seen_at IS NULL OR p.last_seen_at IS NULL OR x.f < p.first_seen_at
+        OR x.l > p.last_seen_at + make_interval(secs => ${LAST_SEEN_PRECISION_MS / 1000})
+        OR EXISTS (
+          SELECT 1 FROM jsonb_each_text(x.times) AS t(k, v)
+          WHERE p.trait_times ->> t.k IS NULL OR t.v::timestamptz > (p.trait_times ->> t.k)::timestamptz
+             OR (t.v::timestamptz = (p.trait_times ->> t.k)::timestamptz AND (x.traits -> t.k) IS DISTINCT FROM (p.traits -> t.k))))
+      ORDER BY p.id
+      FOR UPDATE OF p
+    )
+    UPDATE profiles p SET
+      traits = siyu_newer_traits(p.traits, p.trait_times, x.traits, x.times),
+      trait_times = siyu_newer_trait_times(p.trait_times, x.times),
+      first_seen_at = least(p.first_seen_at, x.f),
+      last_seen_at = greatest(p.last_seen_at, x.l),
+      updated_at = now()
+    FROM x JOIN changing c ON c.id = x.id
+    WHERE p.workspace_id = ${workspaceId} AND p.id = x.id`.execute(trx);
   const known = new Map<number, ProfileChangeScope>();
   for (const [id, scope] of scopes) if (scope) known.set(id, scope);
   await markProfilesChanged(trx, workspaceId, all, known);

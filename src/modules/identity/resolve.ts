@@ -51,25 +51,18 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   }
   // Sorted, so concurrent batches take unique-index locks in one order and cannot deadlock.
   const all = [...distinct.values()].sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
-  // Look up first and insert only what is missing: most traffic is from known people, and an INSERT … ON CONFLICT
-  // of an existing identifier still costs an index probe and a sequence value.
-  const rows: Row[] = await selectIdentifiers(trx, workspaceId, all);
-  const found = new Set(rows.map((r) => identifierKey(r)));
-  const missing = all.filter((i) => !found.has(identifierKey(i)));
+  // Look up and insert only what is missing, in one statement: most traffic is from known people, and an
+  // INSERT … ON CONFLICT of an existing identifier still costs an index probe and a sequence value.
+  const rows: Row[] = [];
   const createdIds = new Set<number>();
-  if (missing.length) {
-    const created = await sql<Row>`
-      INSERT INTO identifiers (workspace_id, type, value, first_seen_at)
-      SELECT ${workspaceId}, t, v, f FROM unnest(${missing.map((i) => i.type)}::text[], ${missing.map((i) => i.value)}::text[], ${missing.map((i) => i.first.toISOString())}::timestamptz[]) AS x(t, v, f)
-      ON CONFLICT (workspace_id, type, value) DO NOTHING
-      RETURNING id, type, value, profile_id`.execute(trx);
-    for (const r of created.rows) createdIds.add(r.id);
-    rows.push(...created.rows);
-    // Created meanwhile by another process's batch: read them as known identifiers.
-    if (created.rows.length < missing.length) {
-      const mine = new Set(created.rows.map((r) => identifierKey(r)));
-      rows.push(...(await selectIdentifiers(trx, workspaceId, missing.filter((i) => !mine.has(identifierKey(i))))));
-    }
+  for (const r of await lookUpOrCreateIdentifiers(trx, workspaceId, all)) {
+    rows.push(r);
+    if (r.created) createdIds.add(r.id);
+  }
+  if (rows.length < all.length) {
+    // Created meanwhile by another process's batch (ON CONFLICT DO NOTHING skipped them): read them as known.
+    const have = new Set(rows.map((r) => identifierKey(r)));
+    rows.push(...(await selectIdentifiers(trx, workspaceId, all.filter((i) => !have.has(identifierKey(i))))));
   }
   const byKey = new Map<string, Row>();
   for (const r of rows) byKey.set(identifierKey(r), r);
@@ -91,19 +84,7 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
     }
   }
   const links = [...linkByPair.values()].sort((x, y) => x.a - y.a || x.b - y.b);
-  const toWrite = await withoutSettledLinks(trx, workspaceId, links, createdIds);
-  const changed = toWrite.length
-    ? (
-        await sql<{ a: number; b: number }>`
-        INSERT INTO identity_links (workspace_id, a, b, event_time, message_id)
-        SELECT ${workspaceId}, a, b, t, m
-        FROM unnest(${toWrite.map((l) => l.a)}::bigint[], ${toWrite.map((l) => l.b)}::bigint[],
-                    ${toWrite.map((l) => new Date(l.eventTime).toISOString())}::timestamptz[], ${toWrite.map((l) => l.messageId)}::text[]) AS x(a, b, t, m)
-        ON CONFLICT (workspace_id, a, b) DO UPDATE SET event_time = excluded.event_time, message_id = excluded.message_id
-        WHERE (excluded.event_time, excluded.message_id) < (identity_links.event_time, identity_links.message_id)
-        RETURNING a, b`.execute(trx)
-      ).rows
-    : [];
+  const changed = await upsertEarliestLinks(trx, workspaceId, links);
 
   // Which new identifiers can be settled here: those whose changed links reach only other new identifiers.
   const isNew = (id: number) => createdIds.has(id);
@@ -152,19 +133,11 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
       sets.push(...result.sets);
       if (result.refused.length) await recordConflicts(trx, workspaceId, result.refused);
     }
-    const ids = await mintProfileIds(trx, sets.length);
-    sets.forEach((set, i) => set.forEach((identifierId) => settledLocally.set(identifierId, ids[i]!)));
-    newProfiles.push(...ids);
     const firstSeenOf = (id: number) => distinct.get(identifierKey(rowById.get(id)!))!.first.getTime();
     const firstSeen = sets.map((set) => new Date(Math.min(...set.map(firstSeenOf))));
-    await sql`
-      INSERT INTO profiles (workspace_id, id, first_seen_at, last_seen_at)
-      SELECT ${workspaceId}, id, f, f FROM unnest(${ids}::bigint[], ${firstSeen.map((d) => d.toISOString())}::timestamptz[]) AS x(id, f)`.execute(trx);
-    const settledIds = [...settledLocally.keys()];
-    await sql`
-      UPDATE identifiers SET profile_id = x.p, origin_profile_id = x.p
-      FROM unnest(${settledIds}::bigint[], ${settledIds.map((id) => settledLocally.get(id)!)}::bigint[]) AS x(id, p)
-      WHERE identifiers.workspace_id = ${workspaceId} AND identifiers.id = x.id`.execute(trx);
+    const ids = await createProfilesFor(trx, workspaceId, sets, firstSeen);
+    sets.forEach((set, i) => set.forEach((identifierId) => settledLocally.set(identifierId, ids[i]!)));
+    newProfiles.push(...ids);
   }
   if (pending.size) {
     const ids = [...pending].sort((x, y) => x - y);
@@ -180,6 +153,31 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   };
 }
 
+/** Reads the identifiers that exist and inserts the rest (in the given order: it is the lock order), in one statement. */
+async function lookUpOrCreateIdentifiers(
+  trx: Trx,
+  workspaceId: string,
+  ids: Array<{ type: string; value: string; first: Date }>,
+): Promise<Array<Row & { created: boolean }>> {
+  if (!ids.length) return [];
+  const { rows } = await sql<Row & { created: boolean }>`
+    WITH x AS (
+      SELECT * FROM unnest(${ids.map((i) => i.type)}::text[], ${ids.map((i) => i.value)}::text[], ${ids.map((i) => i.first.toISOString())}::timestamptz[])
+        WITH ORDINALITY AS x(t, v, f, ord)
+    ), found AS (
+      SELECT i.id, i.type, i.value, i.profile_id FROM identifiers i JOIN x ON i.type = x.t AND i.value = x.v WHERE i.workspace_id = ${workspaceId}
+    ), created AS (
+      INSERT INTO identifiers (workspace_id, type, value, first_seen_at)
+      SELECT ${workspaceId}, x.t, x.v, x.f FROM x WHERE NOT EXISTS (SELECT 1 FROM found WHERE found.type = x.t AND found.value = x.v) ORDER BY x.ord
+      ON CONFLICT (workspace_id, type, value) DO NOTHING
+      RETURNING id, type, value, profile_id
+    )
+    SELECT id, type, value, profile_id, false AS created FROM found
+    UNION ALL
+    SELECT id, type, value, profile_id, true FROM created`.execute(trx);
+  return rows;
+}
+
 async function selectIdentifiers(trx: Trx, workspaceId: string, ids: Array<{ type: string; value: string }>): Promise<Row[]> {
   if (!ids.length) return [];
   const { rows } = await sql<Row>`
@@ -190,25 +188,50 @@ async function selectIdentifiers(trx: Trx, workspaceId: string, ids: Array<{ typ
 }
 
 /**
- * Drops links between known identifiers whose stored evidence is already earlier: the upsert would change nothing,
- * but ON CONFLICT DO UPDATE locks the existing row even when its WHERE is false, so concurrent batches of the same
- * people queued behind each other until commit. Links only ever get earlier (deletes hold the exclusive identity
- * lock), so a link seen as earlier here stays so. Ties on time are left to the upsert (text order is the database's).
+ * Writes each link's earliest evidence; returns the pairs that changed. Links whose stored evidence is already as
+ * early are left out by the statement itself: ON CONFLICT DO UPDATE locks the existing row even when its WHERE is
+ * false, so without the NOT EXISTS concurrent batches of the same people would queue behind each other until commit.
+ * Links only ever get earlier (deletes hold the exclusive identity lock), so a link seen as earlier stays so.
+ * Rows go in the caller's (sorted) order, so concurrent batches take index locks in one order.
  */
-async function withoutSettledLinks(trx: Trx, workspaceId: string, links: PartitionLink[], createdIds: Set<number>): Promise<PartitionLink[]> {
-  const known = links.filter((l) => !createdIds.has(l.a) && !createdIds.has(l.b));
-  if (!known.length) return links;
-  const { rows } = await sql<{ a: number; b: number; event_time: Date; message_id: string }>`
-    SELECT l.a, l.b, l.event_time, l.message_id FROM identity_links l
-    JOIN unnest(${known.map((l) => l.a)}::bigint[], ${known.map((l) => l.b)}::bigint[]) AS x(a, b) ON l.a = x.a AND l.b = x.b
-    WHERE l.workspace_id = ${workspaceId}`.execute(trx);
-  const stored = new Map(rows.map((r) => [`${r.a}:${r.b}`, r]));
-  return links.filter((l) => {
-    const s = stored.get(`${l.a}:${l.b}`);
-    if (!s) return true;
-    const t = s.event_time.getTime();
-    return !(t < l.eventTime || (t === l.eventTime && s.message_id === l.messageId));
-  });
+async function upsertEarliestLinks(trx: Trx, workspaceId: string, links: PartitionLink[]): Promise<Array<{ a: number; b: number }>> {
+  if (!links.length) return [];
+  const { rows } = await sql<{ a: number; b: number }>`
+    INSERT INTO identity_links (workspace_id, a, b, event_time, message_id)
+    SELECT ${workspaceId}, x.a, x.b, x.t, x.m
+    FROM unnest(${links.map((l) => l.a)}::bigint[], ${links.map((l) => l.b)}::bigint[],
+                ${links.map((l) => new Date(l.eventTime).toISOString())}::timestamptz[], ${links.map((l) => l.messageId)}::text[]) WITH ORDINALITY AS x(a, b, t, m, ord)
+    WHERE NOT EXISTS (
+      SELECT 1 FROM identity_links l
+      WHERE l.workspace_id = ${workspaceId} AND l.a = x.a AND l.b = x.b AND (l.event_time, l.message_id) <= (x.t, x.m))
+    ORDER BY x.ord
+    ON CONFLICT (workspace_id, a, b) DO UPDATE SET event_time = excluded.event_time, message_id = excluded.message_id
+    WHERE (excluded.event_time, excluded.message_id) < (identity_links.event_time, identity_links.message_id)
+    RETURNING a, b`.execute(trx);
+  return rows;
+}
+
+/**
+ * Mints one profile per set of brand-new identifiers, inserts the profiles and points the identifiers at them: one
+ * statement. Returns the profile ids in the order of `sets`.
+ */
+async function createProfilesFor(trx: Trx, workspaceId: string, sets: number[][], firstSeen: Date[]): Promise<number[]> {
+  if (!sets.length) return [];
+  const members = sets.flatMap((set, k) => set.map((id) => [id, k + 1] as const));
+  const { rows } = await sql<{ ord: number; id: number }>`
+    WITH minted AS MATERIALIZED (
+      SELECT x.ord, nextval('profile_id_seq') AS id, x.f
+      FROM unnest(${firstSeen.map((d) => d.toISOString())}::timestamptz[]) WITH ORDINALITY AS x(f, ord)
+      ORDER BY x.ord
+    ), created AS (
+      INSERT INTO profiles (workspace_id, id, first_seen_at, last_seen_at) SELECT ${workspaceId}, id, f, f FROM minted
+    ), pointed AS (
+      UPDATE identifiers SET profile_id = m.id, origin_profile_id = m.id
+      FROM unnest(${members.map(([id]) => id)}::bigint[], ${members.map(([, k]) => k)}::bigint[]) AS y(iid, ord) JOIN minted m ON m.ord = y.ord
+      WHERE identifiers.workspace_id = ${workspaceId} AND identifiers.id = y.iid
+    )
+    SELECT ord, id FROM minted ORDER BY ord`.execute(trx);
+  return rows.map((r) => Number(r.id));
 }
 
 export async function mintProfileIds(trx: Trx, n: number): Promise<number[]> {

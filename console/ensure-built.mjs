@@ -30,6 +30,9 @@ function build(quiet) {
   const vite = path.join(here, '..', 'node_modules', 'vite', 'bin', 'vite.js');
   const result = spawnSync(process.execPath, [vite, 'build', '--config', path.join(here, 'vite.config.ts'), '--logLevel', quiet ? 'error' : 'warn'], {
     stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    // Under Vitest NODE_ENV is 'test', which Vite keeps: the bundle would carry React's development build (slower,
+    // double effects under StrictMode), and stay in dist/ for `npm start` and the bench.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (result.status !== 0) throw new Error(`the console build failed (exit ${result.status})`);
   return true;

@@ -8,6 +8,7 @@
  */
 import { sql } from 'kysely';
 import { openDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { wireModules } from '../src/modules/wiring.js';
 import { markProfilesChanged, type ProfileChangeScope } from '../src/modules/identity/index.js';
 import { processProfileChanges } from '../src/modules/segments/index.js';
@@ -26,6 +27,7 @@ async function main() {
   const database = await openDatabase({ url: PG_URL, schema: 'siyu_bench_realtime', poolSize: 4 });
   const db = database.db;
   try {
+    await migrateToLatest(db);
     const ws = (await db.selectFrom('workspaces').select('id').executeTakeFirstOrThrow()).id;
     await sql`DELETE FROM profile_changes WHERE workspace_id = ${ws}`.execute(db);
     log(`re-deciding ${n} profiles in batches of ${limit}; ${await machineLoad()}`);

@@ -122,7 +122,12 @@ export async function setTraits(db: Db, workspaceId: string, profileId: number, 
 }
 
 export async function markChanged(db: Db, workspaceId: string, profileId: number): Promise<void> {
-  await db.insertInto('profile_changes').values({ workspace_id: workspaceId, profile_id: profileId }).onConflict((oc) => oc.doNothing()).execute();
+  // As every writer of the feed: DO UPDATE (a row queued with a narrower scope becomes "everything", migration 0101).
+  await db
+    .insertInto('profile_changes')
+    .values({ workspace_id: workspaceId, profile_id: profileId })
+    .onConflict((oc) => oc.columns(['workspace_id', 'profile_id']).doUpdateSet({ changed_at: sql`now()` }))
+    .execute();
 }
 
 async function firstIdentifier(db: Db, workspaceId: string, profileId: number): Promise<number> {

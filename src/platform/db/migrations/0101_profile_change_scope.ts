@@ -7,6 +7,8 @@ import { sql, type Kysely } from 'kysely';
  * write (and merge it with the row's: `everything OR …`, names united); any other write — an insert or an
  * `ON CONFLICT … SET changed_at = now()` that does not set `scoped` — widens the row to everything (trigger), so
  * the many writers that only queue a profile stay correct without knowing about scopes. `scoped` is never stored true.
+ * A writer must therefore queue with DO UPDATE, never DO NOTHING (already the rule, for locking: see
+ * markProfilesChanged): a DO NOTHING on a narrow row fires no trigger and would leave the row narrow.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   for (const table of ['profile_changes', 'profile_change_claims']) {

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
 import { COUNTED_ORDER_STATUSES } from '../rules/index.js';
 import { RFM_CLASS_LABELS, type RfmReport } from './schema.js';
+import { inBulkTransaction } from './bulk.js';
 import { getLifecycleSettings } from './settings.js';
 
 /**
@@ -19,13 +20,17 @@ import { getLifecycleSettings } from './settings.js';
 export async function computeRfm(db: Kysely<DB>, workspaceId: string, referenceDate: Date): Promise<{ profiles: number }> {
   const settings = (await getLifecycleSettings(db, workspaceId)).rfm;
   const windowStart = new Date(referenceDate.getTime() - settings.windowDays * 86_400_000);
-  // Every dimension as "higher is better": recency as minus the days.
-  const dims = sql`(VALUES ('r', -x.r_days::numeric), ('f', x.f::numeric), ('m', x.m)) AS d(dim, v)`;
-  const cut = (dim: string, k: number) =>
-    sql`min(v) FILTER (WHERE dim = ${dim} AND cum >= (n * ${k} + 4) / 5)`.as(`${dim}${k}`);
-  const score = (dim: string, value: unknown) =>
-    sql`(1 + (${value} > c.${sql.raw(dim)}1)::int + (${value} > c.${sql.raw(dim)}2)::int + (${value} > c.${sql.raw(dim)}3)::int + (${value} > c.${sql.raw(dim)}4)::int)::smallint`;
-  const { rows } = await sql<{ n: number }>`
+  // Every dimension as "higher is better" (recency as minus the days), its distinct values with running counts.
+  const running = (dim: string, value: string, column: string) =>
+    sql`SELECT ${dim} AS dim, v, sum(c) OVER (ORDER BY v) AS cum
+      FROM (SELECT ${sql.raw(value)} AS v, count(*) AS c FROM measured GROUP BY ${sql.ref(column)}) counts`;
+  const cut = (dim: string, k: number) => sql`min(v) FILTER (WHERE dim = ${dim} AND cum >= (n * ${k} + 4) / 5)`.as(`${dim}${k}`);
+  const score = (dim: string, value: string) => {
+    const above = [1, 2, 3, 4].map((k) => sql`(${sql.raw(value)} > c.${sql.raw(`${dim}${k}`)})::int`);
+    return sql`(1 + ${sql.join(above, sql` + `)})::smallint`;
+  };
+  const values = ['recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score', 'class8'] as const;
+  const { rows } = await inBulkTransaction(db, (trx) => sql<{ n: number }>`
     WITH base AS (
       SELECT o.profile_id, max(o.ordered_at) AS last_at,
         count(*) FILTER (WHERE o.ordered_at >= ${windowStart})::int AS f,
@@ -36,38 +41,37 @@ export async function computeRfm(db: Kysely<DB>, workspaceId: string, referenceD
     ),
     measured AS MATERIALIZED (SELECT profile_id, floor(extract(epoch FROM (${referenceDate}::timestamptz - last_at)) / 86400)::int AS r_days, f, m FROM base),
     stats AS (SELECT avg(r_days) AS ar, avg(f) AS af, avg(m) AS am, count(*) AS n FROM measured),
-    counts AS (SELECT d.dim, d.v, count(*) AS c FROM measured x CROSS JOIN LATERAL ${dims} GROUP BY 1, 2),
-    running AS (SELECT dim, v, sum(c) OVER (PARTITION BY dim ORDER BY v) AS cum FROM counts),
-    cuts AS (
-      SELECT ${sql.join(['r', 'f', 'm'].flatMap((d) => [1, 2, 3, 4].map((k) => cut(d, k))))}
-      FROM running CROSS JOIN stats
-    ),
+    running AS (${running('r', '-r_days::numeric', 'r_days')} UNION ALL ${running('f', 'f::numeric', 'f')} UNION ALL ${running('m', 'm', 'm')}),
+    cuts AS (SELECT ${sql.join(['r', 'f', 'm'].flatMap((d) => [1, 2, 3, 4].map((k) => cut(d, k))))} FROM running CROSS JOIN stats),
     scored AS (
-      SELECT x.profile_id, x.r_days, x.f, x.m,
-        ${score('r', sql`-x.r_days`)} AS r_score, ${score('f', sql`x.f`)} AS f_score, ${score('m', sql`x.m`)} AS m_score,
+      SELECT x.profile_id, x.r_days AS recency_days, x.f AS frequency, x.m AS monetary,
+        ${score('r', '-x.r_days')} AS r_score, ${score('f', 'x.f')} AS f_score, ${score('m', 'x.m')} AS m_score,
         (CASE WHEN x.m >= s.am THEN 'important_' ELSE 'general_' END) ||
         (CASE WHEN x.r_days <= s.ar AND x.f >= s.af THEN 'value' WHEN x.r_days <= s.ar THEN 'develop' WHEN x.f >= s.af THEN 'retain' ELSE 'winback' END) AS class8
       FROM measured x CROSS JOIN stats s CROSS JOIN cuts c
     ),
-    -- Only differences are written: rows of profiles without counted orders any more go, changed rows are updated
-    -- (an update keeps the workspace key, so no foreign-key check), new ones inserted in key order.
+    -- Only differences are written. One pass over the stored rows finds them (with each row's address, so the
+    -- update and delete below go straight to it): rows of profiles without counted orders any more go, changed
+    -- rows are updated (keeping the workspace key, so no foreign-key check), new ones inserted in key order.
+    diff AS MATERIALIZED (
+      SELECT s.*, r.ctid AS row_id FROM scored s
+      FULL JOIN (SELECT ctid, * FROM profile_rfm WHERE workspace_id = ${workspaceId}) r ON r.profile_id = s.profile_id
+      WHERE s.profile_id IS NULL OR r.profile_id IS NULL
+        OR (${sql.join(values.map((v) => sql.ref(`r.${v}`)))}) IS DISTINCT FROM (${sql.join(values.map((v) => sql.ref(`s.${v}`)))})
+    ),
     gone AS (
-      DELETE FROM profile_rfm r WHERE r.workspace_id = ${workspaceId} AND NOT EXISTS (SELECT 1 FROM measured x WHERE x.profile_id = r.profile_id)
+      DELETE FROM profile_rfm r WHERE r.ctid = ANY(ARRAY(SELECT row_id FROM diff WHERE profile_id IS NULL)) AND r.workspace_id = ${workspaceId}
     ),
     updated AS (
-      UPDATE profile_rfm r SET recency_days = s.r_days, frequency = s.f, monetary = s.m, r_score = s.r_score, f_score = s.f_score,
-        m_score = s.m_score, class8 = s.class8, computed_at = ${referenceDate}
-      FROM scored s WHERE r.workspace_id = ${workspaceId} AND r.profile_id = s.profile_id
-        AND (r.recency_days, r.frequency, r.monetary, r.r_score, r.f_score, r.m_score, r.class8)
-          IS DISTINCT FROM (s.r_days, s.f, s.m, s.r_score, s.f_score, s.m_score, s.class8)
+      UPDATE profile_rfm r SET ${sql.join(values.map((v) => sql`${sql.ref(v)} = ${sql.ref(`d.${v}`)}`))}, computed_at = ${referenceDate}
+      FROM diff d WHERE d.profile_id IS NOT NULL AND r.ctid = d.row_id AND r.workspace_id = ${workspaceId}
     ),
     inserted AS (
-      INSERT INTO profile_rfm (workspace_id, profile_id, recency_days, frequency, monetary, r_score, f_score, m_score, class8, computed_at)
-      SELECT ${workspaceId}, s.profile_id, s.r_days, s.f, s.m, s.r_score, s.f_score, s.m_score, s.class8, ${referenceDate} FROM scored s
-      WHERE NOT EXISTS (SELECT 1 FROM profile_rfm r WHERE r.workspace_id = ${workspaceId} AND r.profile_id = s.profile_id)
-      ORDER BY s.profile_id
+      INSERT INTO profile_rfm (workspace_id, profile_id, ${sql.join(values.map((v) => sql.ref(v)))}, computed_at)
+      SELECT ${workspaceId}, profile_id, ${sql.join(values.map((v) => sql.ref(v)))}, ${referenceDate} FROM diff
+      WHERE row_id IS NULL ORDER BY profile_id
     )
-    SELECT count(*)::int AS n FROM measured`.execute(db);
+    SELECT count(*)::int AS n FROM measured`.execute(trx));
   return { profiles: rows[0]?.n ?? 0 };
 }
 

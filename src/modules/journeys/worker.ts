@@ -8,8 +8,6 @@ import { consumeEvents, consumeTagChanges, runSchedules } from './triggers.js';
 
 /** Positions due within this long are moved ahead of an older backlog. */
 const FRESH_LANE_MS = 1_000;
-/** The sender claims from the start of the outbox (not from its cursor) at least this often. */
-const FULL_CLAIM_EVERY_MS = 5_000;
 
 export interface JourneyPassOptions {
   publicUrl: string;
@@ -117,21 +115,10 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
     const unrecorded = createCallLimiter(opts.maxUnrecorded ?? 4 * (opts.sendConcurrency ?? 32));
     const recorders = createAnswerRecorders();
     const underway: Promise<void>[] = [];
-    // Claims go on from the due time of the last one (see claimOutbox); from the start when that finds nothing, and
-    // at least every few seconds (rows a dead sender left behind the cursor, rows a slow mover committed late).
-    let from: Date | undefined;
-    let fromStartAt = 0;
     try {
       for (;;) {
         const last = movesDone;
-        if (Date.now() - fromStartAt > FULL_CLAIM_EVERY_MS) from = undefined;
-        if (from === undefined) fromStartAt = Date.now();
-        let rows = await claimOutbox(db, now(), opts.sendBatch ?? 256, leaseMs, opts.workspaceId, from);
-        if (rows.length === 0 && from !== undefined) {
-          fromStartAt = Date.now();
-          rows = await claimOutbox(db, now(), opts.sendBatch ?? 256, leaseMs, opts.workspaceId);
-        }
-        from = rows.length ? new Date(Math.max(...rows.map((r) => new Date(r.due_at).getTime()))) : undefined;
+        const rows = await claimOutbox(db, now(), opts.sendBatch ?? 256, leaseMs, opts.workspaceId);
         if (rows.length === 0) {
           if (last) break;
           await Promise.race([moving, new Promise((r) => setTimeout(r, 25))]);

@@ -5,6 +5,8 @@ import type { Db } from '../../src/platform/db/database.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { mid, sendBatch } from '../support/ingest.js';
+import { DEFAULT_OVERVIEW_DAYS, startOverviewRollupWarmer } from '../../src/modules/analytics/index.js';
+import { overviewDays } from '../../src/modules/analytics/rollup.js';
 
 type Series = Array<{ day: string; value: number }>;
 interface Overview { newMembers: Series; orders: Series; gmv: Series; events: Series }
@@ -91,5 +93,32 @@ describeEachDatabase('overview daily roll-up', (ctx) => {
     expect(await overview(60)).toEqual(await reference(db, ws.id, 60));
     await sql`UPDATE workspaces SET timezone = 'America/Los_Angeles' WHERE id = ${ws.id}`.execute(db);
     expect(await overview()).toEqual(await reference(db, ws.id, 7));
+  });
+
+  it('is built ahead of the first visitor by the warmer, for the default period, and again once a day has passed', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    await sendBatch(app, ws.writeKey, [{ type: 'track', userId: 'w1', event: 'Product Viewed', timestamp: new Date(Date.now() - 3 * 86_400_000).toISOString(), messageId: mid() }]);
+    const state = async () =>
+      (await sql<{ today: string; from_day: string }>`SELECT to_char(today, 'YYYY-MM-DD') AS today, to_char(from_day, 'YYYY-MM-DD') AS from_day
+        FROM overview_rollups WHERE workspace_id = ${ws.id}`.execute(db)).rows[0];
+    expect(await state()).toBeUndefined();
+    const stop = startOverviewRollupWarmer(db, { intervalMs: 50 });
+    try {
+      await expect.poll(state, { timeout: 20_000 }).toBeDefined();
+      const days = await overviewDays(db, ws.id, DEFAULT_OVERVIEW_DAYS);
+      expect(await state()).toEqual({ today: days.today, from_day: days.from_day });
+      const daily = await sql<{ n: number }>`SELECT count(*)::int AS n FROM overview_daily WHERE workspace_id = ${ws.id} AND events > 0`.execute(db);
+      expect(daily.rows[0]!.n).toBe(1);
+      // A new local day: the warmer rebuilds it without a visitor.
+      await sql`UPDATE overview_rollups SET today = today - 1 WHERE workspace_id = ${ws.id}`.execute(db);
+      await expect.poll(async () => (await state())?.today, { timeout: 20_000 }).toBe(days.today);
+    } finally {
+      await stop();
+    }
+    // What it built is what a visitor then reads.
+    const res = await app.inject({ method: 'GET', url: '/api/v1/stats/overview', headers: bearer(ws.adminToken) });
+    expect(res.statusCode, res.body).toBe(200);
+    expect((JSON.parse(res.body) as Overview).events).toEqual((await reference(db, ws.id, DEFAULT_OVERVIEW_DAYS)).events);
   });
 });

@@ -5,7 +5,7 @@ import { registerIngestRoutes } from '../../modules/ingest/index.js';
 import { registerProfileRoutes } from '../../modules/profiles/index.js';
 import { registerOrderRoutes } from '../../modules/orders/index.js';
 import { registerImportRoutes } from '../../modules/importer/index.js';
-import { registerAnalyticsRoutes } from '../../modules/analytics/index.js';
+import { registerAnalyticsRoutes, startOverviewRollupWarmer } from '../../modules/analytics/index.js';
 import { registerUserRoutes } from '../../modules/users/index.js';
 import { registerChannelRoutesAndCallbacks } from '../../modules/channels/index.js';
 import { registerTemplateRoutes } from '../../modules/templates/index.js';
@@ -17,6 +17,7 @@ import { addBackgroundStarter } from './background.js';
 
 // Work the serving process runs besides answering requests (started by `siyu serve`, never by tests).
 addBackgroundStarter(async (ctx, opts) => startRulesWorker(ctx.database.db, { log: opts.log }));
+addBackgroundStarter(async (ctx, opts) => startOverviewRollupWarmer(ctx.database.db, { log: opts.log }));
 
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */
 export async function registerModuleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {

@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
-import { notFound } from '../../platform/errors.js';
-import { dailyFigures, type DayFigures } from './rollup.js';
+import { dailyFigures, overviewDays, type DayFigures } from './rollup.js';
 
 export interface DailyPoint {
   day: string;
@@ -14,12 +13,7 @@ export interface DailyPoint {
  * workspace's time zone; a series lists the days that have any. Past days come from the daily roll-up (rollup.ts).
  */
 export async function overviewStats(db: Db, workspaceId: string, days: number) {
-  const ws = await sql<{ timezone: string; today: string; from_day: string }>`
-    SELECT timezone, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today,
-      to_char(((now() - make_interval(days => ${days})) AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS from_day
-    FROM workspaces WHERE id = ${workspaceId}`.execute(db);
-  const w = ws.rows[0];
-  if (!w) throw notFound(`workspace ${workspaceId}`);
+  const w = await overviewDays(db, workspaceId, days);
   const tz = w.timezone;
   const [totals, daily] = await Promise.all([
     sql<{ profiles: number; members: number; active30: number; reachable_wechat: number; reachable_wecom: number }>`

@@ -1,5 +1,9 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
+import { notFound } from '../../platform/errors.js';
+
+/** The overview's default period (GET /api/v1/stats/overview without `days`). */
+export const DEFAULT_OVERVIEW_DAYS = 90;
 
 export interface DayFigures {
   day: string;
@@ -32,6 +36,26 @@ export async function dailyFigures(db: Db, workspaceId: string, timezone: string
     FROM overview_daily WHERE workspace_id = ${workspaceId} AND day >= ${fromDay}::date AND day < ${today}::date ORDER BY day`.execute(db);
   const live = await liveFigures(db, workspaceId, timezone, today, state);
   return [...closed.rows.map((r) => ({ day: r.day, newMembers: r.new_members, orders: r.orders, gmv: Number(r.gmv), events: r.events })), ...live];
+}
+
+/** The workspace's time zone, its local today and the first local day of a `days`-day period ending today. */
+export async function overviewDays(db: Db, workspaceId: string, days: number): Promise<{ timezone: string; today: string; from_day: string }> {
+  const ws = await sql<{ timezone: string; today: string; from_day: string }>`
+    SELECT timezone, to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS today,
+      to_char(((now() - make_interval(days => ${days})) AT TIME ZONE timezone)::date, 'YYYY-MM-DD') AS from_day
+    FROM workspaces WHERE id = ${workspaceId}`.execute(db);
+  const w = ws.rows[0];
+  if (!w) throw notFound(`workspace ${workspaceId}`);
+  return w;
+}
+
+/**
+ * Builds a workspace's roll-up for today ahead of its first visitor: after the demo load, and by the worker after
+ * each local midnight (the first request of a day would otherwise pay one pass over the workspace's rows).
+ */
+export async function warmOverviewRollup(db: Db, workspaceId: string, days = DEFAULT_OVERVIEW_DAYS): Promise<void> {
+  const w = await overviewDays(db, workspaceId, days);
+  await freshRollup(db, workspaceId, w.timezone, w.from_day, w.today);
 }
 
 /** The roll-up for today, recomputed when missing, from an earlier day, for another time zone or a shorter window. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
 import { eventSchema, overviewStats } from './overview.js';
+import { DEFAULT_OVERVIEW_DAYS } from './rollup.js';
 
 const Series = z.array(z.object({ day: z.string(), value: z.number() }));
 
@@ -12,7 +13,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, ctx: AppContext): 
   defineRoute(
     app,
     { method: 'GET', url: '/api/v1/stats/overview', summary: 'Audience, members, orders and GMV per day for the overview dashboard', tags, auth: 'admin',
-      query: z.object({ days: z.coerce.number().int().min(1).max(366).default(90) }),
+      query: z.object({ days: z.coerce.number().int().min(1).max(366).default(DEFAULT_OVERVIEW_DAYS) }),
       response: z.object({ days: z.number(), timezone: z.string(), profiles: z.number(), members: z.number(), activeProfiles30d: z.number(),
         reachable: z.object({ wechat: z.number(), wecom: z.number() }), newMembers: Series, orders: Series, gmv: Series, events: Series }) },
     ({ workspaceId, query }) => overviewStats(db, workspaceId, query.days),

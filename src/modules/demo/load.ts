@@ -6,6 +6,7 @@ import { upsertOrders } from '../orders/index.js';
 import { createKey, createWorkspace, listWorkspaces } from '../workspaces/index.js';
 import { createUser } from '../users/index.js';
 import { backfillLifecycle, computeRfm, DEFAULT_SETTINGS, saveLifecycleSettings } from '../lifecycle/index.js';
+import { warmOverviewRollup } from '../analytics/index.js';
 import { loadDemoJourneys } from './journeys.js';
 import { BRAND, DEMO_AIPL_EVENTS, GUIDES, STORES } from './catalogue.js';
 import { generateMembers, generateProspects } from './generate.js';
@@ -98,6 +99,8 @@ export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
   await backfillLifecycle(db, ws.id, new Date(now), { days: LIFECYCLE_DAYS });
   await computeRfm(db, ws.id, new Date(now));
   if (!(await db.selectFrom('journeys').select('id').where('workspace_id', '=', ws.id).executeTakeFirst())) await loadDemoJourneys(db, ws.id, new Date(now));
+  // The overview's daily roll-up, so the first visitor does not wait for it.
+  await warmOverviewRollup(db, ws.id);
   await sql`UPDATE workspaces SET settings = settings || '{"demoComplete": true}'::jsonb WHERE id = ${ws.id}`.execute(db);
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE workspace_id = ${ws.id}`.execute(db);
   return { workspaceId: ws.id, members: totalMembers, events: rows[0]?.n ?? 0, orders: progress.orders, ...keys, login: DEMO_LOGIN };

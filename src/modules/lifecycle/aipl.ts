@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
 import { COUNTED_ORDER_STATUSES, dayIn, workspaceContext } from '../rules/index.js';
 import type { AiplReport, LifecycleSettings } from './schema.js';
+import { refreshWorkspaceStages } from './aipl-workspace.js';
 import { getLifecycleSettings } from './settings.js';
 
 export const STAGES = ['A', 'I', 'P', 'L'] as const;
@@ -19,13 +20,13 @@ export function stageLevels(settings: LifecycleSettings['aipl']) {
 /**
  * AIPL: a profile's stage is the highest it qualifies for within the window (events mapped to stages; one counted
  * order makes P, `repurchaseOrders` of them make L). Computed set-based, for given profiles (real time) or the whole
- * workspace (daily); only changes are written, each with a history row, so flows can be reported.
+ * workspace (daily, `refreshWorkspaceStages`); only changes are written, each with a history row, so flows can be reported.
  */
 export async function refreshStages(db: Kysely<DB>, workspaceId: string, now: Date, profileIds?: number[]): Promise<{ changed: number }> {
-  if (profileIds && profileIds.length === 0) return { changed: 0 };
+  if (!profileIds) return refreshWorkspaceStages(db, workspaceId, now);
+  if (profileIds.length === 0) return { changed: 0 };
   const settings = (await getLifecycleSettings(db, workspaceId)).aipl;
   const since = new Date(now.getTime() - settings.windowDays * 86_400_000);
-  const only = (column: string) => (profileIds ? sql`AND ${sql.ref(column)} = ANY(${profileIds}::bigint[])` : sql``);
   const { eventName, eventLevel, names } = stageLevels(settings);
   const level = sql`max(${eventLevel})`;
   const eventFilter = sql`e."timestamp" >= ${since} AND e."timestamp" <= ${now} AND ${eventName} = ANY(${names}::text[])`;
@@ -33,8 +34,7 @@ export async function refreshStages(db: Kysely<DB>, workspaceId: string, now: Da
   const orderLevel = sql`CASE WHEN count(*) >= ${settings.repurchaseOrders} THEN 4 ELSE 3 END`;
   // For a few profiles, look each one up through its (profile, time) index: a plain `profile_id = ANY(…)` let the
   // planner scan the whole window by event name instead, which grows with the workspace, not with the batch.
-  const levels = profileIds
-    ? sql`
+  const levels = sql`
     ev AS (
       SELECT x.pid AS profile_id, l.lvl FROM unnest(${profileIds}::bigint[]) AS x(pid)
       CROSS JOIN LATERAL (SELECT ${level} AS lvl FROM events e WHERE e.workspace_id = ${workspaceId} AND e.profile_id = x.pid AND ${eventFilter}) l
@@ -44,24 +44,13 @@ export async function refreshStages(db: Kysely<DB>, workspaceId: string, now: Da
       SELECT x.pid AS profile_id, l.lvl FROM unnest(${profileIds}::bigint[]) AS x(pid)
       CROSS JOIN LATERAL (SELECT ${orderLevel} AS lvl, count(*) AS n FROM orders o WHERE o.workspace_id = ${workspaceId} AND o.profile_id = x.pid AND ${orderFilter}) l
       WHERE l.n > 0
-    ),`
-    : sql`
-    ev AS (
-      SELECT e.profile_id, ${level} AS lvl
-      FROM events e WHERE e.workspace_id = ${workspaceId} AND e.profile_id IS NOT NULL AND ${eventFilter}
-      GROUP BY e.profile_id
-    ),
-    ord AS (
-      SELECT o.profile_id, ${orderLevel} AS lvl
-      FROM orders o WHERE o.workspace_id = ${workspaceId} AND o.profile_id IS NOT NULL AND ${orderFilter}
-      GROUP BY o.profile_id
     ),`;
   const { rows } = await sql<{ changed: number }>`
     WITH ${levels}
     lv AS (SELECT profile_id, max(lvl) AS lvl FROM (SELECT * FROM ev UNION ALL SELECT * FROM ord) x GROUP BY profile_id),
     target AS (
       SELECT p.id AS profile_id, (ARRAY['A','I','P','L'])[lv.lvl] AS stage FROM profiles p LEFT JOIN lv ON lv.profile_id = p.id
-      WHERE p.workspace_id = ${workspaceId} AND p.merged_into IS NULL ${only('p.id')}
+      WHERE p.workspace_id = ${workspaceId} AND p.merged_into IS NULL AND p.id = ANY(${profileIds}::bigint[])
     ),
     changed AS (
       SELECT t.profile_id, cur.stage AS from_stage, t.stage AS to_stage FROM target t

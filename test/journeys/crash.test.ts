@@ -86,7 +86,8 @@ describe.skipIf(!testDatabaseKinds().includes('postgres'))('journey workers kill
     const pendingSends = async () => Number((await database.db.selectFrom('journey_outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).where('status', '<>', 'done').executeTakeFirstOrThrow()).n);
 
     let killsMidRun = 0;
-    const deadline = Date.now() + 150_000;
+    // Generous: beside other suites on a loaded machine, 150 s was not always enough for the survivors to finish.
+    const deadline = Date.now() + 300_000;
     try {
       while (Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 1_000));
@@ -132,5 +133,5 @@ describe.skipIf(!testDatabaseKinds().includes('postgres'))('journey workers kill
     const repeats = delivered.reduce((n, k) => n + (callsByKey.get(k)! - 1), 0);
     expect(repeats).toBeLessThanOrEqual(killsMidRun * 16);
     process.stderr.write(`crash test: ${killsMidRun} kills, ${repeats} provider calls repeated with the same key\n`);
-  }, 200_000);
+  }, 360_000);
 });

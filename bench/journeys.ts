@@ -16,10 +16,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { openDatabase, type Database } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
+import { down as stepsKeysDown } from '../src/platform/db/migrations/0254_journey_steps_keys.js';
 import { createChannelConfig, setSecretKey } from '../src/modules/channels/index.js';
 import { createTemplate } from '../src/modules/templates/index.js';
 import { advanceDue, claimOutbox, createJourney, deliverOutboxRow, enterManually, publishJourney, runJourneyPass } from '../src/modules/journeys/index.js';
@@ -42,6 +44,13 @@ const BATCH = arg('batch', 256);
 const TIMERS = arg('timers', 0);
 /** How people enter the fan-out journey: `segment` (a rule segment is created; its Segment Entered events enter them) or `manual`. */
 const ENTRY = process.argv.includes('--entry') ? process.argv[process.argv.indexOf('--entry') + 1] : 'segment';
+/**
+ * `--old`: the code before session 5 for A/B runs in one checkout: journey_steps with its four indexes (migration
+ * 0254 rolled back in the bench's own schema) and no hand-off of outbox rows from the mover to the sender.
+ */
+const OLD = flag('old');
+/** Progress on stderr every this many seconds (0: none); default 30 from 100,000 profiles. */
+const PROGRESS = arg('progress', PROFILES >= 100_000 ? 30 : 0);
 
 /** `--timings`: every SQL statement timed by wrapping pg's Client.query (label: verb + first table), printed at the end. */
 const timings = new Map<string, { n: number; ms: number }>();
@@ -114,8 +123,12 @@ async function baseline(url: string, n: number, via: 'fetch' | 'http'): Promise<
 
 async function setup(database: Database, url: string, profiles: number) {
   await migrateToLatest(database.db);
+  if (OLD) await stepsKeysDown(database.db as never);
   const ws = (await createWorkspace(database.db, { name: 'bench' })).id;
-  await sql`INSERT INTO profiles (workspace_id, id, traits) SELECT ${ws}, g, '{"cohort": "fanout"}'::jsonb FROM generate_series(1, ${profiles}) g`.execute(database.db);
+  // Set-based, 250,000 people per statement (a 1,000,000 seed takes a minute or so, not one huge transaction).
+  for (let from = 1; from <= profiles; from += 250_000) {
+    await sql`INSERT INTO profiles (workspace_id, id, traits) SELECT ${ws}, g, '{"cohort": "fanout"}'::jsonb FROM generate_series(${from}::int, ${Math.min(profiles, from + 249_999)}::int) g`.execute(database.db);
+  }
   await sql`ANALYZE profiles`.execute(database.db); // a live database of that many people has statistics
   const channel = await createChannelConfig(database.db, ws, { provider: 'webhook', name: 'sink', enabled: true, settings: { url, timeoutMs: 5_000, maxAttempts: 1, backoffMs: 0 }, secrets: { signingSecret: 's' } });
   const template = await createTemplate(database.db, ws, { name: 'hook', channel: 'webhook', parts: { body: '{"profileId": {{ profile.id | json }}}' } });
@@ -156,6 +169,7 @@ async function fanOut(database: Database, ws: string, sendNode: Record<string, u
   const trigger = segment ? { type: 'segment_entered', segmentId: segment.id } : { type: 'manual' };
   const journey = await journeyOf(database, ws, perRow ? 'fan-out per row' : 'fan-out', { trigger, start: 'send', nodes: [{ id: 'send', type: 'send', ...sendNode }] });
   const start = performance.now();
+  const phases: { allEnteredAt?: number; allMovedAt?: number } = {};
   if (segment) await updateSegment(database.db, ws, segment.id, { rule: cohort('fanout') });
   else await enterAll(database, ws, journey.id, ids);
   const entered = performance.now();
@@ -172,9 +186,24 @@ async function fanOut(database: Database, ws: string, sendNode: Record<string, u
     }
   } else {
     let idleSince: number | undefined;
+    // Live counters of the pass under way (a 1,000,000 run is one long pass): progress lines, and when each phase ended.
+    let current = { events: 0, moved: 0, sent: 0 };
+    let events = 0;
+    const sample = () => {
+      const at = +((performance.now() - start) / 1000).toFixed(1);
+      const now = { events: events + current.events, moved: moved + current.moved, sent: sent + current.sent };
+      if (phases.allEnteredAt === undefined && now.events >= ids.length) phases.allEnteredAt = at;
+      if (phases.allMovedAt === undefined && now.moved >= ids.length) phases.allMovedAt = at;
+      return { at, ...now };
+    };
+    const sampler = setInterval(sample, 500);
+    const printer = PROGRESS > 0 ? setInterval(() => process.stderr.write(`progress ${JSON.stringify(sample())} load ${(loadavg()[0] ?? 0).toFixed(1)}\n`), PROGRESS * 1000) : undefined;
     while (sent < ids.length) {
       const t = performance.now();
-      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws });
+      current = { events: 0, moved: 0, sent: 0 };
+      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws, handoff: !OLD, counts: current });
+      current = { events: 0, moved: 0, sent: 0 };
+      events += c.events;
       moved += c.moved;
       sent += c.sent;
       passes.push({ ...c, seconds: +((performance.now() - t) / 1000).toFixed(2) });
@@ -184,11 +213,14 @@ async function fanOut(database: Database, ws: string, sendNode: Record<string, u
       if (idleSince !== undefined && Date.now() - idleSince > 120_000) break;
       if (idleSince !== undefined) await new Promise((r) => setTimeout(r, 50));
     }
+    clearInterval(sampler);
+    clearInterval(printer);
+    sample();
   }
   const seconds = (performance.now() - start) / 1000;
   const recorded = await database.db.selectFrom('channel_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).where('status', '=', 'sent')
     .where(sql<boolean>`context->>'journeyId' = ${journey.id}`).executeTakeFirstOrThrow();
-  return { entry: bySegment ? 'segment' : 'manual', [bySegment ? 'segmentSeconds' : 'entrySeconds']: +((entered - start) / 1000).toFixed(2), entered: Number((await database.db.selectFrom('journey_entries').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).where('journey_id', '=', journey.id).executeTakeFirstOrThrow()).n), seconds: +seconds.toFixed(2), moved, sent, recordedSent: Number(recorded.n), stepsPerSecond: Math.round((moved + sent) / seconds), sendsPerSecond: Math.round(sent / seconds), passes: passes.slice(0, 5) };
+  return { entry: bySegment ? 'segment' : 'manual', [bySegment ? 'segmentSeconds' : 'entrySeconds']: +((entered - start) / 1000).toFixed(2), entered: Number((await database.db.selectFrom('journey_entries').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', ws).where('journey_id', '=', journey.id).executeTakeFirstOrThrow()).n), seconds: +seconds.toFixed(2), moved, sent, recordedSent: Number(recorded.n), stepsPerSecond: Math.round((moved + sent) / seconds), sendsPerSecond: Math.round(sent / seconds), phases, passes: passes.slice(0, 5) };
 }
 
 async function timers(database: Database, ws: string, n: number) {
@@ -237,8 +269,9 @@ async function main() {
   const schema = `siyu_bench_journeys_${process.pid}`;
   const database = await openDatabase({ url: process.env.SIYU_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schema, poolSize: 8 });
   try {
+    const t0 = performance.now();
     const { ws, channel, template } = await setup(database, sink.url, PROFILES);
-    const out: Record<string, unknown> = { profiles: PROFILES, baselinePosts: BASELINE_POSTS, entry: ENTRY, concurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, batch: BATCH };
+    const out: Record<string, unknown> = { profiles: PROFILES, code: OLD ? 'old' : 'new', baselinePosts: BASELINE_POSTS, entry: ENTRY, concurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, batch: BATCH, setupSeconds: +((performance.now() - t0) / 1000).toFixed(1), loadAtStart: loadavg().map((l) => +l.toFixed(1)) };
     if (PROFILES > 0) {
       const fetchBaseline = await baseline(sink.url, BASELINE_POSTS, 'fetch');
       const baselinePerSecond = await baseline(sink.url, BASELINE_POSTS, 'http');
@@ -254,6 +287,7 @@ async function main() {
       }
     }
     if (TIMERS > 0) out.timers = await timers(database, ws, TIMERS);
+    out.loadAtEnd = loadavg().map((l) => +l.toFixed(1));
     if (timings.size) out.statements = Object.fromEntries([...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25).map(([k, v]) => [k, `${v.n} × ${(v.ms / v.n).toFixed(1)} ms = ${Math.round(v.ms)} ms`]));
     console.log(JSON.stringify(out, null, 2));
   } finally {

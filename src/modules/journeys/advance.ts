@@ -2,7 +2,19 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/schema.js';
 import { effectKey, ruleHolds, runNode, type EntryState, type MoveContext, type OutboxIntent } from './nodes.js';
+import type { OutboxRow } from './sender.js';
 import { loadDefinition } from './service.js';
+
+/**
+ * The mover's outbox rows handed straight to a sender in the same process: written already claimed (`in_flight`,
+ * attempt 1, leased until `leaseUntil`) and given to `take` once the chunk has committed, so the sender does not
+ * claim them again (one UPDATE and a walk of the due index fewer per row). Rows are durable before any call, as
+ * with a claim; if the process dies, they are claimed by another sender once the lease runs out.
+ */
+export interface OutboxHandoff {
+  leaseUntil: Date;
+  take(rows: OutboxRow[]): void;
+}
 
 /** A person moves through at most this many nodes per claim (graphs have no cycles; this bounds a chunk's work). */
 const MAX_NODES_PER_CLAIM = 64;
@@ -39,11 +51,12 @@ interface StepRow {
  * one due later fires at its own time (the claim passes over a paused journey's overdue people each time). A worker
  * killed mid-chunk leaves the rows as they were, to be claimed again. PostgreSQL workers claim with SKIP LOCKED and so share the work.
  */
-export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: string, freshWithinMs?: number): Promise<number> {
+export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: string, freshWithinMs?: number, handoff?: OutboxHandoff): Promise<number> {
   // The fresh lane (freshWithinMs) takes only positions that fell due in the last moments, so a timer due now is not
   // queued behind a backlog of older ones (100,000 people released from the same minute).
   const fresh = freshWithinMs === undefined ? sql`` : sql`AND due_at > ${new Date(now.getTime() - freshWithinMs)}`;
-  return db.transaction().execute(async (trx) => {
+  let handed: OutboxRow[] = [];
+  const moved = await db.transaction().execute(async (trx) => {
     const { rows } = await sql<{
       workspace_id: string; id: number; journey_id: string; version: number; profile_id: number; node_id: string; node_since: Date;
       arrived: boolean; matched_event: Record<string, unknown> | null; trigger: Record<string, unknown>; entered_at: Date;
@@ -117,9 +130,11 @@ export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: s
       };
       await moveOne(def, entry, ctx, { step, finish, wait: (u) => updates.push({ ...base, ...u }), outbox: (intent) => outbox.push({ entry: { ...entry }, intent }) });
     }
-    await writeChunk(trx, updates, steps, outbox, now);
+    handed = await writeChunk(trx, updates, steps, outbox, now, handoff?.leaseUntil);
     return rows.length;
   });
+  if (handoff && handed.length) handoff.take(handed);
+  return moved;
 }
 
 interface Sinks {
@@ -159,7 +174,8 @@ async function moveOne(def: Awaited<ReturnType<typeof loadDefinition>>, entry: E
   sinks.wait({ node_id: entry.nodeId, status: 'active', due_at: ctx.now.toISOString(), node_since: ctx.now.toISOString(), arrived: false, wait_event: null, exit_reason: null, finished_at: null });
 }
 
-async function writeChunk(trx: Transaction<DB>, updates: EntryUpdate[], steps: StepRow[], outbox: Array<{ entry: EntryState; intent: OutboxIntent }>, now: Date): Promise<void> {
+/** Writes a chunk's moves; with `claimedUntil`, its outbox rows are written claimed and returned (see OutboxHandoff). */
+async function writeChunk(trx: Transaction<DB>, updates: EntryUpdate[], steps: StepRow[], outbox: Array<{ entry: EntryState; intent: OutboxIntent }>, now: Date, claimedUntil?: Date): Promise<OutboxRow[]> {
   if (updates.length) {
     await sql`UPDATE journey_entries e SET node_id = u.node_id, status = u.status, due_at = u.due_at, node_since = u.node_since, arrived = u.arrived,
         wait_event = u.wait_event, exit_reason = u.exit_reason, converted = u.converted, finished_at = u.finished_at, matched_event = NULL
@@ -178,10 +194,17 @@ async function writeChunk(trx: Transaction<DB>, updates: EntryUpdate[], steps: S
       ws: entry.workspaceId, key: effectKey(entry), entry_id: entry.id, journey_id: entry.journeyId, version: entry.version, profile_id: entry.profileId,
       node_id: entry.nodeId, kind: intent.kind, channel: intent.channel, marketing: intent.marketing, payload: intent.payload, due_at: intent.dueAt.toISOString(),
     }));
-    await sql`INSERT INTO journey_outbox (workspace_id, idempotency_key, entry_id, journey_id, version, profile_id, node_id, kind, channel, marketing, payload, due_at, created_at)
-      SELECT o.ws, o.key, o.entry_id, o.journey_id, o.version, o.profile_id, o.node_id, o.kind, o.channel, o.marketing, o.payload, o.due_at, ${now}
+    // Claimed only when due (a row due later waits for the claim as before).
+    const claimed = claimedUntil ? sql`CASE WHEN o.due_at <= ${now} THEN 'in_flight' ELSE 'pending' END` : sql`'pending'`;
+    const { rows: written } = await sql<OutboxRow>`INSERT INTO journey_outbox (workspace_id, idempotency_key, entry_id, journey_id, version, profile_id, node_id, kind, channel, marketing, payload, due_at, created_at, status, attempts, lease_until)
+      SELECT o.ws, o.key, o.entry_id, o.journey_id, o.version, o.profile_id, o.node_id, o.kind, o.channel, o.marketing, o.payload, o.due_at, ${now}, s.status,
+        CASE WHEN s.status = 'in_flight' THEN 1 ELSE 0 END, CASE WHEN s.status = 'in_flight' THEN ${claimedUntil ?? null}::timestamptz END
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS o(ws text, key text, entry_id bigint, journey_id text, version int, profile_id bigint, node_id text,
         kind text, channel text, marketing boolean, payload jsonb, due_at timestamptz)
-      ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`.execute(trx);
+        CROSS JOIN LATERAL (SELECT ${claimed} AS status) s
+      ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
+      ${claimedUntil ? sql`RETURNING *` : sql``}`.execute(trx);
+    return claimedUntil ? written.filter((r) => r.status === 'in_flight') : [];
   }
+  return [];
 }

@@ -1,9 +1,9 @@
 import type { Db } from '../../platform/db/database.js';
 import { createAnswerRecorders, createCallLimiter } from '../channels/index.js';
-import { advanceDue } from './advance.js';
+import { advanceDue, type OutboxHandoff } from './advance.js';
 import { liveJourneys } from './entries.js';
 import { deliverOutboxBatch } from './batch-sender.js';
-import { claimOutbox, renewLease } from './sender.js';
+import { claimOutbox, renewLease, type OutboxRow } from './sender.js';
 import { consumeEvents, consumeTagChanges, runSchedules } from './triggers.js';
 
 /** Positions due within this long are moved ahead of an older backlog. */
@@ -33,6 +33,10 @@ export interface JourneyPassOptions {
   workspaceId?: string;
   /** Run date and cron triggers in this pass. */
   schedules?: boolean;
+  /** Hand the mover's outbox rows straight to this pass's sender (see OutboxHandoff). Default true. */
+  handoff?: boolean;
+  /** Counters the pass adds to as it goes (a caller may watch a long pass); also returned. */
+  counts?: PassCounts;
 }
 
 export interface PassCounts {
@@ -49,7 +53,7 @@ export interface PassCounts {
 export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<PassCounts> {
   const now = opts.now ?? (() => new Date());
   const chunk = opts.chunk ?? 500;
-  const counts: PassCounts = { events: 0, moved: 0, sent: 0 };
+  const counts: PassCounts = opts.counts ?? { events: 0, moved: 0, sent: 0 };
   const live = await liveJourneys(db, opts.workspaceId);
   const workspaces = [...new Set(live.map((j) => j.workspaceId))];
   // Each workspace's first batch of events and tag changes is handled before anything moves (a goal or exit event
@@ -88,7 +92,26 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
   })();
   triggering.catch(() => undefined); // awaited below
   // Moving positions (database work) and delivering the outbox (mostly waiting on providers) run side by side: the
-  // sender keeps claiming while the mover is still writing outbox rows, and stops once both are out of work.
+  // sender keeps taking work while the mover is still writing outbox rows, and stops once both are out of work. The
+  // mover writes the rows it makes already claimed and hands them to this sender (OutboxHandoff) while the sender
+  // has fewer than `handoffLimit` of them waiting; beyond that, or from other processes, rows go through the claim.
+  const leaseMs = opts.leaseMs ?? 60_000;
+  const sendBatch = opts.sendBatch ?? 256;
+  const handoffLimit = Math.max(2 * chunk, 4 * sendBatch);
+  const handed: Array<{ rows: OutboxRow[]; at: number }> = [];
+  let handedCount = 0;
+  let wakeSender: (() => void) | undefined;
+  const handoff = (): OutboxHandoff | undefined =>
+    opts.handoff === false || handedCount >= handoffLimit
+      ? undefined
+      : {
+          leaseUntil: new Date(now().getTime() + leaseMs),
+          take: (rows) => {
+            for (let i = 0; i < rows.length; i += sendBatch) handed.push({ rows: rows.slice(i, i + sendBatch), at: Date.now() });
+            handedCount += rows.length;
+            wakeSender?.();
+          },
+        };
   let movesDone = false;
   const moving = (async () => {
     try {
@@ -96,8 +119,8 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
       // stops at a short chunk once the triggers are done (else it waits for more people to enter).
       for (;;) {
         const entering = !triggersDone;
-        counts.moved += await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS);
-        const n = await advanceDue(db, now(), chunk, opts.workspaceId);
+        counts.moved += await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS, handoff());
+        const n = await advanceDue(db, now(), chunk, opts.workspaceId, undefined, handoff());
         counts.moved += n;
         if (n === chunk) continue;
         if (!entering) break;
@@ -105,10 +128,10 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
       }
     } finally {
       movesDone = true;
+      wakeSender?.();
     }
   })();
   const sending = (async () => {
-    const leaseMs = opts.leaseMs ?? 60_000;
     // One bound on provider calls for the sender as a whole; two batches under way, so the next one is claimed,
     // loaded and checked while the previous one's last calls finish.
     const limiter = createCallLimiter(opts.sendConcurrency ?? 32);
@@ -118,10 +141,15 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
     try {
       for (;;) {
         const last = movesDone;
-        const rows = await claimOutbox(db, now(), opts.sendBatch ?? 256, leaseMs, opts.workspaceId);
+        const given = handed.shift();
+        if (given) handedCount -= given.rows.length;
+        // A handed batch that waited a third of its lease is left to the claim once the lease runs out (it is not
+        // renewed from here, so another sender may take it over by then).
+        if (given && Date.now() - given.at > leaseMs / 3) continue;
+        const rows = given ? given.rows : await claimOutbox(db, now(), sendBatch, leaseMs, opts.workspaceId);
         if (rows.length === 0) {
-          if (last) break;
-          await Promise.race([moving, new Promise((r) => setTimeout(r, 25))]);
+          if (last && handed.length === 0) break;
+          await Promise.race([moving, new Promise<void>((r) => ((wakeSender = r), setTimeout(r, 25)))]);
           continue;
         }
         const batch = withLease(db, rows, leaseMs, now, () => deliverOutboxBatch(db, opts.publicUrl, rows, { limiter, unrecorded, recorders }));

@@ -58,7 +58,10 @@ async function main(): Promise<void> {
         await sql`DELETE FROM ${sql.table(table)} WHERE workspace_id = ${row.id}`.execute(database.db).catch((err: Error) => console.log(`  (not cleared: ${table}: ${err.message})`));
       }
       await sql`DELETE FROM events WHERE workspace_id = ${row.id} AND event IN ('Segment Entered', 'Segment Exited')`.execute(database.db);
-      await sql`VACUUM ANALYZE`.execute(database.db);
+      // Only this schema's tables (search_path): a bare VACUUM would also read every other schema in the database.
+      for (const table of ['events', 'orders', 'profiles', 'identifiers', 'segment_members', 'tag_assignments', 'profile_lifecycle', 'lifecycle_history', 'profile_rfm']) {
+        await sql`VACUUM ANALYZE ${sql.table(table)}`.execute(database.db);
+      }
     }
   }
   if (!ws) {

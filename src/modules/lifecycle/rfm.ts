@@ -1,8 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
-import { COUNTED_ORDER_STATUSES } from '../rules/index.js';
+import { COUNTED_ORDER_STATUSES, inBatchTransaction } from '../rules/index.js';
 import { RFM_CLASS_LABELS, type RfmReport } from './schema.js';
-import { inBulkTransaction } from './bulk.js';
 import { getLifecycleSettings } from './settings.js';
 
 /**
@@ -30,7 +29,7 @@ export async function computeRfm(db: Kysely<DB>, workspaceId: string, referenceD
     return sql`(1 + ${sql.join(above, sql` + `)})::smallint`;
   };
   const values = ['recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score', 'class8'] as const;
-  const { rows } = await inBulkTransaction(db, (trx) => sql<{ n: number }>`
+  const { rows } = await inBatchTransaction(db, (trx) => sql<{ n: number }>`
     WITH base AS (
       SELECT o.profile_id, max(o.ordered_at) AS last_at,
         count(*) FILTER (WHERE o.ordered_at >= ${windowStart})::int AS f,

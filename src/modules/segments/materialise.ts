@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
 import { appendProfileEvents, type ProfileEventInput } from '../profiles/index.js';
-import { compileRule, parseRule, workspaceContext } from '../rules/index.js';
+import { compileRule, inBatchTransaction, parseRule, stageQuery, workspaceContext } from '../rules/index.js';
 
 /**
  * Segment membership is materialised in segment_members. Entering and leaving are recorded as `Segment Entered` /
@@ -24,30 +24,46 @@ function insertSegmentEventsDirectly(workspaceId: string, segmentId: string, seg
     ON CONFLICT DO NOTHING`;
 }
 
-/** Brings a segment's members to `desired` (a query of profile_id) with entered/exited events; returns counts. */
+/**
+ * Brings a segment's members to `desired` (a query of profile_id) with entered/exited events; returns counts.
+ *
+ * Two steps in one transaction: the difference between `desired` and the stored members is staged first by a
+ * read-only statement (stageQuery: it may use parallel workers, and it is where the events and orders are read), then
+ * only those rows are written. A member inserted or removed by the real-time evaluator in between is skipped (ON
+ * CONFLICT / RETURNING), so no event is recorded twice.
+ */
 async function syncMembers(db: Kysely<DB>, workspaceId: string, segmentId: string, desired: RawBuilder<unknown>, now: Date) {
   const segment = await db.selectFrom('segments').select('name').where('workspace_id', '=', workspaceId).where('id', '=', segmentId).executeTakeFirstOrThrow();
-  const { rows } = await sql<{ entered: number; exited: number }>`
-    WITH desired AS (${desired}),
-    removed AS (
-      DELETE FROM segment_members sm WHERE sm.workspace_id = ${workspaceId} AND sm.segment_id = ${segmentId}
-        AND NOT EXISTS (SELECT 1 FROM desired d WHERE d.profile_id = sm.profile_id)
-      RETURNING sm.profile_id
-    ),
-    added AS (
-      INSERT INTO segment_members (workspace_id, segment_id, profile_id, origin_profile_id, entered_at)
-      SELECT DISTINCT ${workspaceId}, ${segmentId}, d.profile_id, d.profile_id, ${now}::timestamptz FROM desired d
-      WHERE NOT EXISTS (SELECT 1 FROM segment_members sm WHERE sm.workspace_id = ${workspaceId} AND sm.segment_id = ${segmentId} AND sm.profile_id = d.profile_id)
-      RETURNING profile_id
-    ),
-    changes AS (
-      SELECT DISTINCT profile_id, ${SEGMENT_EXITED}::text AS event FROM removed
-      UNION ALL SELECT profile_id, ${SEGMENT_ENTERED}::text FROM added
-    ),
-    recorded AS (${insertSegmentEventsDirectly(workspaceId, segmentId, segment.name, 'changes', now)})
-    SELECT (SELECT count(*) FROM added)::int AS entered, (SELECT count(DISTINCT profile_id) FROM removed)::int AS exited`.execute(db);
-  await updateSize(db, workspaceId, segmentId, now);
-  return rows[0] ?? { entered: 0, exited: 0 };
+  const result = await inBatchTransaction(db, async (trx) => {
+    const diff = await stageQuery(trx, 'segment_diff', sql`
+      SELECT COALESCE(d.profile_id, c.profile_id) AS profile_id, d.profile_id IS NOT NULL AS enters
+      FROM (${desired}) d
+      FULL JOIN (SELECT DISTINCT profile_id FROM segment_members WHERE workspace_id = ${workspaceId} AND segment_id = ${segmentId}) c
+        ON c.profile_id = d.profile_id
+      WHERE d.profile_id IS NULL OR c.profile_id IS NULL`);
+    const { rows } = await sql<{ entered: number; exited: number }>`
+      WITH removed AS (
+        DELETE FROM segment_members sm USING ${sql.raw(diff)} x
+        WHERE sm.workspace_id = ${workspaceId} AND sm.segment_id = ${segmentId} AND sm.profile_id = x.profile_id AND NOT x.enters
+        RETURNING sm.profile_id
+      ),
+      added AS (
+        INSERT INTO segment_members (workspace_id, segment_id, profile_id, origin_profile_id, entered_at)
+        SELECT ${workspaceId}, ${segmentId}, x.profile_id, x.profile_id, ${now}::timestamptz FROM ${sql.raw(diff)} x WHERE x.enters
+        ORDER BY x.profile_id
+        ON CONFLICT DO NOTHING
+        RETURNING profile_id
+      ),
+      changes AS (
+        SELECT DISTINCT profile_id, ${SEGMENT_EXITED}::text AS event FROM removed
+        UNION ALL SELECT profile_id, ${SEGMENT_ENTERED}::text FROM added
+      ),
+      recorded AS (${insertSegmentEventsDirectly(workspaceId, segmentId, segment.name, 'changes', now)})
+      SELECT (SELECT count(*) FROM added)::int AS entered, (SELECT count(DISTINCT profile_id) FROM removed)::int AS exited`.execute(trx);
+    await updateSize(trx, workspaceId, segmentId, now);
+    return rows[0] ?? { entered: 0, exited: 0 };
+  });
+  return result;
 }
 
 export async function updateSize(db: Kysely<DB>, workspaceId: string, segmentId: string, now: Date): Promise<void> {

@@ -41,6 +41,7 @@ const UNRECORDED = arg('unrecorded', 4 * CONCURRENCY);
 /** POSTs per baseline (a rate: at most 20,000 unless told, so a 1,000,000 run does not spend its time on baselines). */
 const BASELINE_POSTS = arg('baseline-posts', Math.min(PROFILES, 20_000));
 const BATCH = arg('batch', 256);
+const UNDERWAY = arg('underway', 2);
 const TIMERS = arg('timers', 0);
 /** How people enter the fan-out journey: `segment` (a rule segment is created; its Segment Entered events enter them) or `manual`. */
 const ENTRY = process.argv.includes('--entry') ? process.argv[process.argv.indexOf('--entry') + 1] : 'segment';
@@ -201,7 +202,7 @@ async function fanOut(database: Database, ws: string, sendNode: Record<string, u
     while (sent < ids.length) {
       const t = performance.now();
       current = { events: 0, moved: 0, sent: 0 };
-      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws, handoff: !OLD, counts: current });
+      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws, handoff: !OLD, counts: current, sendBatchesUnderway: UNDERWAY });
       current = { events: 0, moved: 0, sent: 0 };
       events += c.events;
       moved += c.moved;
@@ -271,7 +272,7 @@ async function main() {
   try {
     const t0 = performance.now();
     const { ws, channel, template } = await setup(database, sink.url, PROFILES);
-    const out: Record<string, unknown> = { profiles: PROFILES, code: OLD ? 'old' : 'new', baselinePosts: BASELINE_POSTS, entry: ENTRY, concurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, batch: BATCH, setupSeconds: +((performance.now() - t0) / 1000).toFixed(1), loadAtStart: loadavg().map((l) => +l.toFixed(1)) };
+    const out: Record<string, unknown> = { profiles: PROFILES, code: OLD ? 'old' : 'new', baselinePosts: BASELINE_POSTS, entry: ENTRY, concurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, batch: BATCH, underway: UNDERWAY, setupSeconds: +((performance.now() - t0) / 1000).toFixed(1), loadAtStart: loadavg().map((l) => +l.toFixed(1)) };
     if (PROFILES > 0) {
       const fetchBaseline = await baseline(sink.url, BASELINE_POSTS, 'fetch');
       const baselinePerSecond = await baseline(sink.url, BASELINE_POSTS, 'http');

@@ -29,6 +29,11 @@ export interface JourneyPassOptions {
    * another sender takes it over. Default 256.
    */
   sendBatch?: number;
+  /**
+   * Claimed batches under way at once (each loads, checks and records its rows while the others' calls run): more
+   * hide more database latency behind the calls. Default 2.
+   */
+  sendBatchesUnderway?: number;
   /** Only this workspace's work (tests, operator tools); default: every workspace. */
   workspaceId?: string;
   /** Run date and cron triggers in this pass. */
@@ -132,8 +137,8 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
     }
   })();
   const sending = (async () => {
-    // One bound on provider calls for the sender as a whole; two batches under way, so the next one is claimed,
-    // loaded and checked while the previous one's last calls finish.
+    // One bound on provider calls for the sender as a whole; several batches under way (sendBatchesUnderway), so the
+    // next one is claimed, loaded and checked while the previous one's last calls finish.
     const limiter = createCallLimiter(opts.sendConcurrency ?? 32);
     const unrecorded = createCallLimiter(opts.maxUnrecorded ?? 4 * (opts.sendConcurrency ?? 32));
     const recorders = createAnswerRecorders();
@@ -156,7 +161,7 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
         batch.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
         underway.push(batch);
         counts.sent += rows.length;
-        if (underway.length >= 2) await underway.shift();
+        if (underway.length >= (opts.sendBatchesUnderway ?? 2)) await underway.shift();
       }
     } finally {
       await Promise.allSettled(underway);

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { createSegment, processAllProfileChanges, processProfileChanges } from '../../src/modules/segments/index.js';
 import { describeEachDatabase } from '../support/databases.js';
+import { markProfilesChanged } from '../../src/modules/identity/index.js';
 import { newTestWorkspace, seedProfile, setTraits } from '../rules/seed.js';
 
 const goldRule = { version: 1 as const, condition: { kind: 'trait' as const, trait: 'plan', type: 'string' as const, op: 'eq' as const, value: 'gold' } };
@@ -35,4 +36,21 @@ describeEachDatabase('profile change feed claims', (ctx) => {
     const claims = await db.selectFrom('profile_change_claims').select('claim').where('workspace_id', '=', ws.id).execute();
     expect(claims).toEqual([{ claim: 'busy-worker' }]);
   });
+
+  it('a claim takes at most its limit, even of profiles queued in the same statement (same queue time)', async () => {
+    const { db } = ctx.database;
+    const ws = await newTestWorkspace(ctx.database);
+    const ids: number[] = [];
+    for (let i = 0; i < 30; i++) ids.push(await seedProfile(db, ws.id, { traits: { plan: 'silver' } }));
+    await db.deleteFrom('profile_changes').where('workspace_id', '=', ws.id).execute();
+    await db.transaction().execute((trx) => markProfilesChanged(trx, ws.id, ids));
+    const taken: number[] = [];
+    for (;;) {
+      const { profiles } = await processProfileChanges(db, ws.id, { limit: 7 });
+      if (profiles === 0) break;
+      taken.push(profiles);
+    }
+    expect(taken).toEqual([7, 7, 7, 7, 2]);
+  });
 });
+

@@ -7,6 +7,8 @@ import type { Condition } from './schema.js';
 export interface ConditionNeeds {
   /** Event names read by event / event_aggregate / event_time leaves. */
   events: Set<string>;
+  /** Some event leaf reads properties (a property filter, or an aggregate of a property). */
+  eventProperties: boolean;
   /** Trait and consent leaves (consent is the trait `consents.<channel>`). */
   traits: boolean;
   /** order / order_time / bought leaves. */
@@ -23,7 +25,7 @@ export interface ConditionNeeds {
 }
 
 export function emptyNeeds(): ConditionNeeds {
-  return { events: new Set(), traits: false, orders: false, items: false, identifiers: false, tags: new Set(), segments: new Set(), stage: false, rfm: false };
+  return { events: new Set(), eventProperties: false, traits: false, orders: false, items: false, identifiers: false, tags: new Set(), segments: new Set(), stage: false, rfm: false };
 }
 
 export function needsOf(condition: Condition, into: ConditionNeeds = emptyNeeds()): ConditionNeeds {
@@ -44,6 +46,7 @@ export function needsOf(condition: Condition, into: ConditionNeeds = emptyNeeds(
       case 'event_aggregate':
       case 'event_time':
         into.events.add(c.event);
+        if (c.kind === 'event_aggregate' || (c.where?.length ?? 0) > 0) into.eventProperties = true;
         return;
       case 'order':
       case 'order_time':

@@ -48,6 +48,11 @@ export interface StateSelection {
   parts: Partial<Record<StatePart, number[]>>;
   tagIds?: string[];
   segmentIds?: string[];
+  /** Narrower still: per profile, the only tags (segments) whose rows to read (each pair looked up by its key). */
+  tagsOf?: ReadonlyMap<number, string[]>;
+  segmentsOf?: ReadonlyMap<number, string[]>;
+  /** false: no condition read reads event properties (ConditionNeeds.eventProperties): events come with null properties. */
+  eventProperties?: boolean;
 }
 
 /**
@@ -101,11 +106,13 @@ export async function loadProfileStates(
     // named kinds in the workspace by (event, time) instead, a cost that grew with the workspace, not the batch.
     when(idsOf.events, (ids) =>
       sql<{ profile_id: number; event: string | null; timestamp: Date; properties: Record<string, unknown> | null }>`
-          SELECT x.pid AS profile_id, e.event, e."timestamp", e.properties FROM unnest(${ids}::bigint[]) AS x(pid)
+          SELECT x.pid AS profile_id, e.event, e."timestamp", ${only?.eventProperties === false ? sql`NULL::jsonb` : sql`e.properties`} AS properties
+          FROM unnest(${ids}::bigint[]) AS x(pid)
           CROSS JOIN LATERAL (
-            SELECT event, "timestamp", properties FROM events
+            SELECT event, "timestamp" ${only?.eventProperties === false ? sql`` : sql`, properties`} FROM events
             WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND event = ANY(${names}::text[]) AND "timestamp" <= ${now}
               ${eventsSince ? sql`AND "timestamp" >= ${eventsSince}` : sql``}
+            OFFSET 0
           ) e`
         .execute(db)
         .then((r) => r.rows),
@@ -114,7 +121,7 @@ export async function loadProfileStates(
       sql<{ order_id: string; profile_id: number; ordered_at: Date; status: string; paid_amount: number; refunded_amount: number; store_id: string | null; channel: string | null }>`
       SELECT o.order_id, x.pid AS profile_id, o.ordered_at, o.status, o.paid_amount, o.refunded_amount, o.store_id, o.channel
       FROM unnest(${ids}::bigint[]) AS x(pid)
-      CROSS JOIN LATERAL (SELECT * FROM orders WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND ordered_at <= ${now}) o`
+      CROSS JOIN LATERAL (SELECT * FROM orders WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND ordered_at <= ${now} OFFSET 0) o`
         .execute(db)
         .then((r) => r.rows),
     ),
@@ -122,20 +129,39 @@ export async function loadProfileStates(
       sql<{ order_id: string; sku: string; category: string | null; quantity: number; refunded_quantity: number }>`
       SELECT i.order_id, i.sku, i.category, i.quantity, i.refunded_quantity
       FROM unnest(${ids}::bigint[]) AS x(pid)
-      CROSS JOIN LATERAL (SELECT order_id FROM orders WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND ordered_at <= ${now}) o
-      JOIN order_items i ON i.workspace_id = ${workspaceId} AND i.order_id = o.order_id`
+      CROSS JOIN LATERAL (SELECT order_id FROM orders WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND ordered_at <= ${now} OFFSET 0) o
+      CROSS JOIN LATERAL (SELECT * FROM order_items WHERE workspace_id = ${workspaceId} AND order_id = o.order_id OFFSET 0) i`
         .execute(db)
         .then((r) => r.rows),
     ),
+    // Memberships through each profile's own keys: with `profile_id IN (…) AND tag_id IN (…)` the planner read
+    // every member of the named tags (42k rows for 500 profiles × 11 tags at 20k profiles) and filtered them. With
+    // pairs, each (profile, tag) is one probe of the covering (workspace, profile, tag) index and only rows that
+    // exist are visited. `OFFSET 0` keeps each lookup a lookup: flattened into a join, the planner preferred to hash
+    // the workspace's whole tag_assignments (265k rows at 20k profiles) as soon as it knew a batch had 5,000 pairs.
     when(idsOf.tags, (ids) => {
-      let q = db.selectFrom('tag_assignments').select(['profile_id', 'tag_id', 'value']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids);
-      if (only?.tagIds) q = q.where('tag_id', 'in', only.tagIds.length ? only.tagIds : ['']);
-      return q.execute();
+      const pairs = only?.tagsOf ? pairsOf(ids, only.tagsOf) : undefined;
+      return sql<{ profile_id: number; tag_id: string; value: string }>`
+      SELECT x.pid AS profile_id, t.tag_id, t.value FROM ${pairs ? sql`unnest(${pairs.ids}::bigint[], ${pairs.keys}::text[]) AS x(pid, key)` : sql`unnest(${ids}::bigint[]) AS x(pid)`}
+      CROSS JOIN LATERAL (
+        SELECT tag_id, value FROM tag_assignments WHERE workspace_id = ${workspaceId} AND profile_id = x.pid
+          ${pairs ? sql`AND tag_id = x.key` : only?.tagIds ? sql`AND tag_id = ANY(${only.tagIds}::text[])` : sql``}
+        OFFSET 0
+      ) t`
+        .execute(db)
+        .then((r) => r.rows);
     }),
     when(idsOf.segments, (ids) => {
-      let q = db.selectFrom('segment_members').select(['profile_id', 'segment_id']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids);
-      if (only?.segmentIds) q = q.where('segment_id', 'in', only.segmentIds.length ? only.segmentIds : ['']);
-      return q.execute();
+      const pairs = only?.segmentsOf ? pairsOf(ids, only.segmentsOf) : undefined;
+      return sql<{ profile_id: number; segment_id: string }>`
+      SELECT x.pid AS profile_id, m.segment_id FROM ${pairs ? sql`unnest(${pairs.ids}::bigint[], ${pairs.keys}::text[]) AS x(pid, key)` : sql`unnest(${ids}::bigint[]) AS x(pid)`}
+      CROSS JOIN LATERAL (
+        SELECT segment_id FROM segment_members WHERE workspace_id = ${workspaceId} AND profile_id = x.pid
+          ${pairs ? sql`AND segment_id = x.key` : only?.segmentIds ? sql`AND segment_id = ANY(${only.segmentIds}::text[])` : sql``}
+        OFFSET 0
+      ) m`
+        .execute(db)
+        .then((r) => r.rows);
     }),
     when(idsOf.stage, (ids) => db.selectFrom('profile_lifecycle').select(['profile_id', 'stage']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute()),
     when(idsOf.rfm, (ids) =>
@@ -187,4 +213,16 @@ export async function loadProfileStates(
     if (state) state.rfm = { r: r.r_score, f: r.f_score, m: r.m_score, class8: r.class8 };
   }
   return states;
+}
+
+/** (profile, key) pairs as two parallel arrays, for the profiles given. */
+function pairsOf(ids: number[], keysOf: ReadonlyMap<number, string[]>): { ids: number[]; keys: string[] } {
+  const out = { ids: [] as number[], keys: [] as string[] };
+  for (const id of ids) {
+    for (const key of keysOf.get(id) ?? []) {
+      out.ids.push(id);
+      out.keys.push(key);
+    }
+  }
+  return out;
 }

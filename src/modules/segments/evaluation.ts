@@ -17,7 +17,11 @@ export { evaluateProfiles } from './realtime.js';
 const STALE_CLAIM_MS = 10 * 60_000;
 
 /**
- * Takes up to `limit` profiles off the change feed and re-evaluates them. The claim (moving the rows to
+ * Takes up to `limit` profiles off the change feed and re-evaluates them. The profiles are picked once (a
+ * materialised CTE): as `profile_id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`, with the feed's statistics from
+ * when it was empty, the planner re-ran the subquery for every feed row (nested-loop semi join), so the LIMIT did not
+ * hold (a claim took the whole backlog) and the claim cost grew with the square of the backlog (2.2 s for 2,000).
+ * The picked rows are locked, so their row addresses are deleted directly. The claim (moving the rows to
  * profile_change_claims) is its own short transaction, so ingest, which writes the feed, never waits for an
  * evaluation; a change that arrives while a profile is being evaluated goes back on the feed and is evaluated
  * again. The evaluation and the claim's release commit together; if the evaluation fails the profiles go back
@@ -31,10 +35,12 @@ export async function processProfileChanges(
 ): Promise<{ profiles: number; changes: number; decisions: number }> {
   const claim = crypto.randomUUID();
   const { rows } = await sql<{ profile_id: number; everything: boolean; event_names: string[]; traits_changed: boolean }>`
-    WITH taken AS (
-      DELETE FROM profile_changes WHERE workspace_id = ${workspaceId} AND profile_id IN (
-        SELECT profile_id FROM profile_changes WHERE workspace_id = ${workspaceId} ORDER BY changed_at LIMIT ${opts.limit ?? 500} FOR UPDATE SKIP LOCKED
-      ) RETURNING profile_id, everything, event_names, traits_changed
+    WITH picked AS MATERIALIZED (
+      SELECT ctid FROM profile_changes WHERE workspace_id = ${workspaceId} ORDER BY changed_at LIMIT ${opts.limit ?? 500} FOR UPDATE SKIP LOCKED
+    ),
+    taken AS (
+      DELETE FROM profile_changes WHERE ctid = ANY(ARRAY(SELECT ctid FROM picked))
+      RETURNING profile_id, everything, event_names, traits_changed
     )
     INSERT INTO profile_change_claims (workspace_id, claim, profile_id, everything, event_names, traits_changed)
     SELECT ${workspaceId}, ${claim}, profile_id, everything, event_names, traits_changed FROM taken
@@ -43,6 +49,8 @@ export async function processProfileChanges(
   const changed: ProfileChange[] = rows.map((r) => ({ profileId: r.profile_id, everything: r.everything, events: r.event_names, traits: r.traits_changed }));
   try {
     return await db.transaction().execute(async (trx) => {
+      // Shared with other real-time passes; the daily pass's steps take it exclusively, one step at a time.
+      await sql`SELECT pg_advisory_xact_lock_shared(hashtext(${rulesLockKey(workspaceId)}))`.execute(trx);
       const { changes, decisions } = await evaluateProfiles(trx, workspaceId, changed, opts.now ?? new Date());
       await sql`DELETE FROM profile_change_claims WHERE workspace_id = ${workspaceId} AND claim = ${claim}`.execute(trx);
       return { profiles: rows.length, changes, decisions };
@@ -117,10 +125,33 @@ async function recomputeOwner(db: Db, workspaceId: string, key: string, now: Dat
   else await recomputeRuleSegment(db, workspaceId, id, now);
 }
 
-/** The daily pass: stages (and their daily counts), RFM, then every rule tag and segment in dependency order. */
+const rulesLockKey = (workspaceId: string) => `siyu-rules:${workspaceId}`;
+
+/**
+ * Runs one step of the daily pass in its own transaction, holding the workspace's rules lock exclusively: a real-time
+ * pass (which holds it shared for its whole transaction) is never under way at the same time as the step, so a
+ * whole-workspace statement cannot write an answer from a snapshot older than a real-time decision committed
+ * meanwhile (or miss its row). Real-time work waits for one step (one statement), not for the whole pass.
+ */
+async function exclusiveStep(db: Db, workspaceId: string, step: (trx: Db) => Promise<unknown>): Promise<void> {
+  const run = async (trx: Db) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${rulesLockKey(workspaceId)}))`.execute(trx);
+    await step(trx);
+  };
+  if (db.isTransaction) await run(db);
+  else await db.transaction().execute(run);
+}
+
+/**
+ * The daily pass: stages (and their daily counts), RFM, then every rule tag and segment in dependency order. The
+ * rules worker runs it in a loop of its own, beside the real-time loop; each step excludes real-time passes only
+ * while it runs.
+ */
 export async function runDailyPass(db: Db, workspaceId: string, now = new Date()): Promise<void> {
-  await refreshStages(db, workspaceId, now);
-  await snapshotDailyCounts(db, workspaceId, now);
-  await computeRfm(db, workspaceId, now);
-  for (const owner of await ruleOwners(db, workspaceId)) await recomputeOwner(db, workspaceId, owner.key, now);
+  await exclusiveStep(db, workspaceId, async (trx) => {
+    await refreshStages(trx, workspaceId, now);
+    await snapshotDailyCounts(trx, workspaceId, now);
+  });
+  await exclusiveStep(db, workspaceId, (trx) => computeRfm(trx, workspaceId, now));
+  for (const owner of await ruleOwners(db, workspaceId)) await exclusiveStep(db, workspaceId, (trx) => recomputeOwner(trx, workspaceId, owner.key, now));
 }

@@ -134,6 +134,8 @@ export async function evaluateProfiles(
   // Load only what the affected owners read (and their own current membership), for the profiles that need it.
   const parts: Record<StatePart, number[]> = { identifiers: [], events: [], orders: [], items: [], tags: [], segments: [], stage: [], rfm: [] };
   const reads = emptyNeeds();
+  const tagsOf = new Map<number, string[]>();
+  const segmentsOf = new Map<number, string[]>();
   const conditions = new Set<Owner>();
   for (const [profileId, affected] of plan) {
     const n = emptyNeeds();
@@ -149,9 +151,12 @@ export async function evaluateProfiles(
     if (n.items) parts.items.push(profileId);
     if (n.tags.size) parts.tags.push(profileId);
     if (n.segments.size) parts.segments.push(profileId);
+    tagsOf.set(profileId, [...n.tags]);
+    segmentsOf.set(profileId, [...n.segments]);
     if (n.stage) parts.stage.push(profileId);
     if (n.rfm) parts.rfm.push(profileId);
     n.events.forEach((e) => reads.events.add(e));
+    reads.eventProperties ||= n.eventProperties;
     n.tags.forEach((t) => reads.tags.add(t));
     n.segments.forEach((s) => reads.segments.add(s));
   }
@@ -160,6 +165,9 @@ export async function evaluateProfiles(
     parts,
     tagIds: [...reads.tags],
     segmentIds: [...reads.segments],
+    tagsOf,
+    segmentsOf,
+    eventProperties: reads.eventProperties,
   });
   const tagChanges: RuleTagChange[] = [];
   const segmentChanges: SegmentChange[] = [];

@@ -6,6 +6,7 @@ import * as m0004 from './0004_profile_change_claims.js';
 import * as m0005 from './0005_profile_view_function.js';
 import * as m0100 from './0100_tags_segments_lifecycle.js';
 import * as m0101 from './0101_profile_change_scope.js';
+import * as m0102 from './0102_realtime_profile_lookups.js';
 import * as m0120 from './0120_rules_window_indexes.js';
 import * as m0200 from './0200_channels.js';
 import * as m0201 from './0201_templates.js';
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   '0005_profile_view_function': m0005,
   '0100_tags_segments_lifecycle': m0100,
   '0101_profile_change_scope': m0101,
+  '0102_realtime_profile_lookups': m0102,
   '0120_rules_window_indexes': m0120,
   '0200_channels': m0200,
   '0201_templates': m0201,

@@ -9,7 +9,9 @@ import { compileRule, inBatchTransaction, parseRule, stageQuery, workspaceContex
  *
  * A full recompute inserts its events directly (insertSegmentEventsDirectly) rather than through the profiles module's
  * appendProfileEvents: it moves up to the whole workspace at once and must stay one set-based statement; those events
- * are attached to the profile's oldest identifier. Real-time changes use appendProfileEvents (applySegmentChanges).
+ * are attached to the profile's oldest identifier, and inserted in profile order so that the events' indexes keyed by
+ * profile are written in order rather than at random (a first materialisation may record thousands at once).
+ * Real-time changes use appendProfileEvents (applySegmentChanges).
  */
 export const SEGMENT_ENTERED = 'Segment Entered';
 export const SEGMENT_EXITED = 'Segment Exited';
@@ -21,6 +23,7 @@ function insertSegmentEventsDirectly(workspaceId: string, segmentId: string, seg
       COALESCE((SELECT min(i.id) FROM identifiers i WHERE i.workspace_id = ${workspaceId} AND i.profile_id = c.profile_id), 0),
       c.profile_id, ${now}, ${now}, jsonb_build_object('segment_id', ${segmentId}::text, 'segment_name', ${segmentName}::text)
     FROM ${sql.raw(changes)} c
+    ORDER BY c.profile_id
     ON CONFLICT DO NOTHING`;
 }
 

@@ -7,7 +7,7 @@
  *
  * On PostgreSQL it works in its own schema (siyu_bench_rules, or BENCH_RULES_SCHEMA), dropped first; with --reuse a workspace seeded by an
  * earlier run with the same --profiles is kept (seeding 1M profiles takes many minutes), its rules and derived rows
- * dropped, and only the measurements run. --seed-only stops after seeding; --realtime 0 stops before the real-time
+ * dropped, and only the measurements run (if there is none, it stops: --reuse never drops the schema). --seed-only stops after seeding; --realtime 0 stops before the real-time
  * part (defining its 70 rules alone takes minutes at 1M profiles). The baseline, measured in the same run,
  * is one sequential count over the workspace's events: every figure is also given as a multiple of it.
  */
@@ -65,6 +65,9 @@ async function main(): Promise<void> {
     }
   }
   if (!ws) {
+    // --reuse never reseeds: dropping a schema whose seed is still running (or was made with another --profiles)
+    // would throw away up to an hour of seeding.
+    if (url && reuse) throw new Error(`--reuse: no workspace "bench ${profiles}" with ${profiles} profiles in schema ${schema}; run without --reuse to seed`);
     if (url) {
       await database.close();
       const pg = await import('pg');

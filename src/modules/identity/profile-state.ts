@@ -165,5 +165,10 @@ export async function markProfilesChanged(trx: Trx, workspaceId: string, profile
       everything = c.everything OR excluded.everything,
       event_names = ARRAY(SELECT DISTINCT n FROM unnest(c.event_names || excluded.event_names) AS n),
       traits_changed = c.traits_changed OR excluded.traits_changed,
-      scoped = true`.execute(trx);
+      scoped = true
+    -- A queued row that already covers this change is left as it is (no new row version, no trigger, no WAL but the
+    -- lock): DO UPDATE locks the row even when this is false, which is what the evaluator's SKIP LOCKED relies on.
+    -- It keeps its first queue time, so a busy profile is not pushed back behind quieter ones.
+    WHERE NOT (c.everything OR (NOT excluded.everything AND excluded.event_names <@ c.event_names
+                                AND (c.traits_changed OR NOT excluded.traits_changed)))`.execute(trx);
 }

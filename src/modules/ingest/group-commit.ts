@@ -33,11 +33,21 @@ const MAX_MESSAGES_PER_FLUSH = 4_000;
  */
 export class GroupCommit {
   private readonly queues = new WeakMap<Db, Map<string, WorkspaceQueue>>();
+  private readonly limits = new WeakMap<Db, number>();
 
   constructor(
     private readonly store: StoreFn,
     private readonly maxInFlight: number = Math.max(1, Number(process.env.SIYU_INGEST_PARALLEL ?? 1)),
   ) {}
+
+  /**
+   * How many flushes of one workspace may be under way at once on `db`. One flush keeps one database backend busy;
+   * on PostgreSQL a second one lets the database use a second core while the first waits on its commit or on the
+   * server. Each flush is still its own transaction: a request is answered once the flush carrying it committed.
+   */
+  setMaxInFlight(db: Db, flushes: number): void {
+    this.limits.set(db, Math.max(1, Math.floor(flushes)));
+  }
 
   submit(db: Db, workspaceId: string, messages: PreparedMessage[]): Promise<IngestResult> {
     let byWorkspace = this.queues.get(db);
@@ -51,7 +61,8 @@ export class GroupCommit {
   }
 
   private pump(db: Db, workspaceId: string, q: WorkspaceQueue, byWorkspace: Map<string, WorkspaceQueue>): void {
-    while (q.inFlight < this.maxInFlight && q.waiting.length) {
+    const maxInFlight = this.limits.get(db) ?? this.maxInFlight;
+    while (q.inFlight < maxInFlight && q.waiting.length) {
       const group: Waiter[] = [];
       let size = 0;
       while (q.waiting.length && (group.length === 0 || size + q.waiting[0]!.messages.length <= MAX_MESSAGES_PER_FLUSH)) {

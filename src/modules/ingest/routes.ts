@@ -6,7 +6,7 @@ import { defineRoute } from '../../platform/http/route.js';
 import { zodIssuesToDetails } from '../../platform/http/validation.js';
 import { fastBatchEnvelopeOk } from './fast-validate.js';
 import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestResponse, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, PageMessage, ScreenMessage, TrackMessage } from './schema.js';
-import { ingestMessages } from './service.js';
+import { ingestMessages, setIngestParallelism } from './service.js';
 
 /**
  * Segment's HTTP tracking API. Bodies are read raw so size limits and malformed JSON get Segment-style 400s with
@@ -14,6 +14,9 @@ import { ingestMessages } from './service.js';
  */
 export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { db } = ctx.database;
+  // PostgreSQL: two flushes at once, so the database works on one while the other commits (2 cores here). PGlite
+  // has one connection: a second flush would only queue, and split the requests that could have shared the first.
+  setIngestParallelism(db, ctx.database.kind === 'postgres' ? 2 : 1);
   // Two info lines per request (Fastify's request log) cost CPU on the hottest path: ingest logs warnings and errors
   // only, unless LOG_LEVEL asks for debug or trace.
   const logLevel = process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace' ? process.env.LOG_LEVEL : 'warn';

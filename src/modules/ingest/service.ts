@@ -11,6 +11,14 @@ export type { IngestResult } from './group-commit.js';
 const groupCommit = new GroupCommit(storeMessagesReturningInserted);
 
 /**
+ * How many flushes of one workspace may run at once on this database (see GroupCommit.setMaxInFlight). The server
+ * sets it from the database kind; SIYU_INGEST_PARALLEL overrides it.
+ */
+export function setIngestParallelism(db: Db, flushes: number): void {
+  groupCommit.setMaxInFlight(db, Number(process.env.SIYU_INGEST_PARALLEL ?? flushes));
+}
+
+/**
  * Validates and stores Segment-spec messages. All or nothing: if any message is invalid, none is stored and the
  * error lists every offending index. A resolved promise means the messages are durably committed.
  */

@@ -4,6 +4,7 @@
  * of the events table on PostgreSQL in the same run.
  *
  *   npx tsx bench/ingest.ts [--seconds 20] [--concurrency N] [--known 10000]
+ *   npx tsx bench/ingest.ts --postgres-only … | --pglite-only --concurrency N …   (one side, for A/B runs)
  *
  * PostgreSQL: schema siyu_bench (dropped first). PGlite: a fresh temporary data folder.
  */
@@ -25,6 +26,8 @@ const fixedConcurrency = arg('concurrency', 0);
 const knownPool = arg('known', 10_000);
 /** --postgres-only: skip PGlite (for quick before/after comparisons of a change). */
 const postgresOnly = process.argv.includes('--postgres-only');
+/** --pglite-only: skip PostgreSQL and the raw COPY (needs --concurrency), for before/after comparisons on PGlite. */
+const pgliteOnly = process.argv.includes('--pglite-only');
 /** --no-workers: the PostgreSQL server only answers HTTP (rule evaluation left to `siyu worker`, not started here). */
 const noWorkers = process.argv.includes('--no-workers');
 /** --cpu-prof: write V8 CPU profiles of both servers into /tmp/siyu-bench-profiles (open them in Chrome DevTools). */
@@ -96,6 +99,14 @@ async function main() {
   const loadBefore = await machineLoad();
   log(`ingest benchmark: ${seconds} s per measurement, ${BATCH} events per batch, ${knownPool} known people; ${loadBefore}`);
 
+  if (pgliteOnly) {
+    if (!fixedConcurrency) throw new Error('--pglite-only needs --concurrency N');
+    const lite = await measurePglite(fixedConcurrency);
+    const result = { date: new Date().toISOString(), machine: { before: loadBefore, after: await machineLoad() }, concurrency: fixedConcurrency, pglite: lite };
+    log(`RESULT ingest (PGlite only): ${lite.eventsPerSecond} events/s, server CPU ${lite.serverCpuMsPerBatch} ms per batch, RSS ${lite.rssMb} MB`);
+    return saveResult('ingest-pglite', result);
+  }
+
   // PostgreSQL
   log('PostgreSQL: resetting schema siyu_bench, creating a workspace, starting siyu serve --no-demo');
   await resetSchema(SCHEMA);
@@ -142,7 +153,25 @@ async function main() {
     return saveResult('ingest-postgres', result);
   }
 
-  // PGlite
+  const lite = await measurePglite(concurrency);
+  const result = {
+    date: new Date().toISOString(),
+    machine: { before: loadBefore, after: await machineLoad() },
+    batchSize: BATCH, knownPool, seconds, concurrency, sweep,
+    postgres: { events: pgResult.events, seconds: round(pgResult.ms / 1000, 1), eventsPerSecond: round(pgResult.eventsPerSecond), failed: pgResult.failed, serverCpuMsPerBatch: round(pgResult.serverCpuMsPerBatch, 1) },
+    pglite: lite,
+    rawCopy: { rows: copy.rows, seconds: round(copy.ms / 1000, 2), rowsPerSecond: round(copy.rowsPerSecond) },
+    ratios: {
+      pgliteToPostgres: round(lite.eventsPerSecond / pgResult.eventsPerSecond, 2),
+      postgresToRawCopy: round(pgResult.eventsPerSecond / copy.rowsPerSecond, 3),
+    },
+  };
+  log(`RESULT ingest: PostgreSQL ${result.postgres.eventsPerSecond} events/s, PGlite ${result.pglite.eventsPerSecond} events/s (×${result.ratios.pgliteToPostgres}), raw COPY ${result.rawCopy.rowsPerSecond} rows/s (PostgreSQL ingest = ×${result.ratios.postgresToRawCopy} of it)`);
+  saveResult('ingest', result);
+}
+
+/** PGlite: a fresh data folder, the same traffic at the same concurrency. */
+async function measurePglite(concurrency: number) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-bench-pglite-'));
   log(`PGlite: fresh data folder ${dataDir}, starting siyu serve --no-demo, creating a workspace through it`);
   const liteEnv = siyuEnv({ dataDir });
@@ -164,21 +193,7 @@ async function main() {
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-
-  const result = {
-    date: new Date().toISOString(),
-    machine: { before: loadBefore, after: await machineLoad() },
-    batchSize: BATCH, knownPool, seconds, concurrency, sweep,
-    postgres: { events: pgResult.events, seconds: round(pgResult.ms / 1000, 1), eventsPerSecond: round(pgResult.eventsPerSecond), failed: pgResult.failed, serverCpuMsPerBatch: round(pgResult.serverCpuMsPerBatch, 1) },
-    pglite: { events: liteResult.events, seconds: round(liteResult.ms / 1000, 1), eventsPerSecond: round(liteResult.eventsPerSecond), failed: liteResult.failed, serverCpuMsPerBatch: round(liteResult.serverCpuMsPerBatch, 1), rssMb: round(liteRss) },
-    rawCopy: { rows: copy.rows, seconds: round(copy.ms / 1000, 2), rowsPerSecond: round(copy.rowsPerSecond) },
-    ratios: {
-      pgliteToPostgres: round(liteResult.eventsPerSecond / pgResult.eventsPerSecond, 2),
-      postgresToRawCopy: round(pgResult.eventsPerSecond / copy.rowsPerSecond, 3),
-    },
-  };
-  log(`RESULT ingest: PostgreSQL ${result.postgres.eventsPerSecond} events/s, PGlite ${result.pglite.eventsPerSecond} events/s (×${result.ratios.pgliteToPostgres}), raw COPY ${result.rawCopy.rowsPerSecond} rows/s (PostgreSQL ingest = ×${result.ratios.postgresToRawCopy} of it)`);
-  saveResult('ingest', result);
+  return { events: liteResult.events, seconds: round(liteResult.ms / 1000, 1), eventsPerSecond: round(liteResult.eventsPerSecond), failed: liteResult.failed, serverCpuMsPerBatch: round(liteResult.serverCpuMsPerBatch, 1), rssMb: round(liteRss) };
 }
 
 main().catch((err) => {

@@ -42,6 +42,7 @@ const UNRECORDED = arg('unrecorded', 4 * CONCURRENCY);
 const BASELINE_POSTS = arg('baseline-posts', Math.min(PROFILES, 20_000));
 const BATCH = arg('batch', 256);
 const UNDERWAY = arg('underway', 2);
+const MOVERS = arg('movers', 1);
 const TIMERS = arg('timers', 0);
 /** How people enter the fan-out journey: `segment` (a rule segment is created; its Segment Entered events enter them) or `manual`. */
 const ENTRY = process.argv.includes('--entry') ? process.argv[process.argv.indexOf('--entry') + 1] : 'segment';
@@ -198,11 +199,19 @@ async function fanOut(database: Database, ws: string, sendNode: Record<string, u
       return { at, ...now };
     };
     const sampler = setInterval(sample, 500);
+    // Interrupted (SIGINT) before the end: what was reached, the phases and the statements so far; the schema is left
+    // for the operator to drop (DROP SCHEMA siyu_bench_journeys_<pid> CASCADE).
+    process.once('SIGINT', () => {
+      const reached = sample();
+      const statements = Object.fromEntries([...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25).map(([k, v]) => [k, `${v.n} × ${(v.ms / v.n).toFixed(1)} ms = ${Math.round(v.ms)} ms`]));
+      console.log(JSON.stringify({ interrupted: true, reached, stepsPerSecond: Math.round((reached.moved + reached.sent) / reached.at), phases, loadAtEnd: loadavg().map((l) => +l.toFixed(1)), statements }, null, 2));
+      process.exit(130);
+    });
     const printer = PROGRESS > 0 ? setInterval(() => process.stderr.write(`progress ${JSON.stringify(sample())} load ${(loadavg()[0] ?? 0).toFixed(1)}\n`), PROGRESS * 1000) : undefined;
     while (sent < ids.length) {
       const t = performance.now();
       current = { events: 0, moved: 0, sent: 0 };
-      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws, handoff: !OLD, counts: current, sendBatchesUnderway: UNDERWAY });
+      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws, handoff: !OLD, counts: current, sendBatchesUnderway: UNDERWAY, movers: MOVERS });
       current = { events: 0, moved: 0, sent: 0 };
       events += c.events;
       moved += c.moved;
@@ -272,7 +281,7 @@ async function main() {
   try {
     const t0 = performance.now();
     const { ws, channel, template } = await setup(database, sink.url, PROFILES);
-    const out: Record<string, unknown> = { profiles: PROFILES, code: OLD ? 'old' : 'new', baselinePosts: BASELINE_POSTS, entry: ENTRY, concurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, batch: BATCH, underway: UNDERWAY, setupSeconds: +((performance.now() - t0) / 1000).toFixed(1), loadAtStart: loadavg().map((l) => +l.toFixed(1)) };
+    const out: Record<string, unknown> = { profiles: PROFILES, code: OLD ? 'old' : 'new', baselinePosts: BASELINE_POSTS, entry: ENTRY, concurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, batch: BATCH, underway: UNDERWAY, movers: MOVERS, setupSeconds: +((performance.now() - t0) / 1000).toFixed(1), loadAtStart: loadavg().map((l) => +l.toFixed(1)) };
     if (PROFILES > 0) {
       const fetchBaseline = await baseline(sink.url, BASELINE_POSTS, 'fetch');
       const baselinePerSecond = await baseline(sink.url, BASELINE_POSTS, 'http');

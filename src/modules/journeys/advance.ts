@@ -51,20 +51,36 @@ interface StepRow {
  * one due later fires at its own time (the claim passes over a paused journey's overdue people each time). A worker
  * killed mid-chunk leaves the rows as they were, to be claimed again. PostgreSQL workers claim with SKIP LOCKED and so share the work.
  */
-export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: string, freshWithinMs?: number, handoff?: OutboxHandoff): Promise<number> {
+/**
+ * A low-water mark for a run of claims: `from` starts the walk of the due index there (every position due before it
+ * was claimed by an earlier chunk, is locked by another worker, or is paused); each claim sets `last` to the latest
+ * due time it took. Index entries of positions already moved stay in the due index until vacuum can remove them (not
+ * while any transaction in the cluster is older than them), and a walk from the start reads them all again each chunk.
+ */
+export interface DueFloor {
+  from?: Date;
+  last?: Date;
+}
+
+export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: string, freshWithinMs?: number, handoff?: OutboxHandoff, floor?: DueFloor): Promise<number> {
   // The fresh lane (freshWithinMs) takes only positions that fell due in the last moments, so a timer due now is not
   // queued behind a backlog of older ones (100,000 people released from the same minute).
   const fresh = freshWithinMs === undefined ? sql`` : sql`AND due_at > ${new Date(now.getTime() - freshWithinMs)}`;
+  // Paused journeys are a list read once per claim (an InitPlan), not a join: planned as an anti-join, the claim
+  // read and sorted every due position to keep 1,000 (800,000 due: 14.7 s and a 245 MB sort on disk per chunk); as
+  // a filter the due index is walked in order and the walk stops at the limit.
   let handed: OutboxRow[] = [];
   const moved = await db.transaction().execute(async (trx) => {
     const { rows } = await sql<{
       workspace_id: string; id: number; journey_id: string; version: number; profile_id: number; node_id: string; node_since: Date;
-      arrived: boolean; matched_event: Record<string, unknown> | null; trigger: Record<string, unknown>; entered_at: Date;
-    }>`SELECT workspace_id, id, journey_id, version, profile_id, node_id, node_since, arrived, matched_event, trigger, entered_at
-      FROM journey_entries e WHERE status = 'active' AND due_at <= ${now} ${fresh} ${workspaceId ? sql`AND workspace_id = ${workspaceId}` : sql``}
-        AND NOT EXISTS (SELECT 1 FROM journeys j WHERE j.workspace_id = e.workspace_id AND j.id = e.journey_id AND j.status = 'paused')
+      arrived: boolean; matched_event: Record<string, unknown> | null; trigger: Record<string, unknown>; entered_at: Date; due_at: Date;
+    }>`SELECT workspace_id, id, journey_id, version, profile_id, node_id, node_since, arrived, matched_event, trigger, entered_at, due_at
+      FROM journey_entries e WHERE status = 'active' AND due_at <= ${now} ${fresh} ${floor?.from ? sql`AND due_at >= ${floor.from}` : sql``}
+        ${workspaceId ? sql`AND workspace_id = ${workspaceId}` : sql``}
+        AND NOT (e.workspace_id || '/' || e.journey_id = ANY (ARRAY(SELECT workspace_id || '/' || id FROM journeys WHERE status = 'paused')))
       ORDER BY due_at LIMIT ${limit} FOR UPDATE OF e SKIP LOCKED`.execute(trx);
     if (rows.length === 0) return 0;
+    if (floor) floor.last = rows.map((r) => r.due_at).reduce((a, b) => (a > b ? a : b));
 
     const workspaces = [...new Set(rows.map((r) => r.workspace_id))];
     const zones = new Map((await trx.selectFrom('workspaces').select(['id', 'timezone']).where('id', 'in', workspaces).execute()).map((w) => [w.id, w.timezone]));

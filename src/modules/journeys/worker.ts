@@ -1,6 +1,6 @@
 import type { Db } from '../../platform/db/database.js';
 import { createAnswerRecorders, createCallLimiter } from '../channels/index.js';
-import { advanceDue, type OutboxHandoff } from './advance.js';
+import { advanceDue, type DueFloor, type OutboxHandoff } from './advance.js';
 import { liveJourneys } from './entries.js';
 import { deliverOutboxBatch } from './batch-sender.js';
 import { claimOutbox, renewLease, type OutboxRow } from './sender.js';
@@ -8,6 +8,8 @@ import { consumeEvents, consumeTagChanges, runSchedules } from './triggers.js';
 
 /** Positions due within this long are moved ahead of an older backlog. */
 const FRESH_LANE_MS = 1_000;
+/** A mover walks the due index from its start at least every this many chunks (see DueFloor). */
+const FULL_WALK_EVERY = 20;
 
 export interface JourneyPassOptions {
   publicUrl: string;
@@ -15,6 +17,8 @@ export interface JourneyPassOptions {
   now?: () => Date;
   /** Positions moved per transaction. */
   chunk?: number;
+  /** Chunks moved at once (each its own transaction; they share the due positions through SKIP LOCKED). Default 1. */
+  movers?: number;
   /** How long a claimed outbox row is left alone before another sender may take it over. */
   leaseMs?: number;
   /** Provider calls in flight at once. Default 32. */
@@ -118,19 +122,31 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
           },
         };
   let movesDone = false;
+  // Oldest first; before each chunk of the backlog, a small chunk of what fell due in the last second (first mover
+  // only). A mover stops at a short chunk once the triggers are done (else it waits for more people to enter).
+  // Several movers (`movers`) share the backlog through SKIP LOCKED, as workers in several processes do.
+  // After a full chunk the next one walks the due index from the last due time taken (DueFloor); every
+  // FULL_WALK_EVERY chunks, and after a short one, from the start (a paused journey resumed, a position another
+  // worker had locked and let go).
+  const mover = async (fresh: boolean) => {
+    const floor: DueFloor = {};
+    for (let i = 1; ; i++) {
+      const entering = !triggersDone;
+      // (`counts.moved += await …` would read the counter before the await: movers running side by side lose counts.)
+      const f = fresh ? await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS, handoff()) : 0;
+      floor.from = i % FULL_WALK_EVERY === 0 ? undefined : floor.from;
+      const n = await advanceDue(db, now(), chunk, opts.workspaceId, undefined, handoff(), floor);
+      counts.moved += f + n;
+      floor.from = n === chunk ? floor.last : undefined;
+      if (n === chunk) continue;
+      if (!entering) break;
+      await Promise.race([triggering, new Promise((r) => setTimeout(r, 25))]);
+    }
+  };
   const moving = (async () => {
     try {
-      // Oldest first; before each chunk of the backlog, a small chunk of what fell due in the last second. The mover
-      // stops at a short chunk once the triggers are done (else it waits for more people to enter).
-      for (;;) {
-        const entering = !triggersDone;
-        counts.moved += await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS, handoff());
-        const n = await advanceDue(db, now(), chunk, opts.workspaceId, undefined, handoff());
-        counts.moved += n;
-        if (n === chunk) continue;
-        if (!entering) break;
-        await Promise.race([triggering, new Promise((r) => setTimeout(r, 25))]);
-      }
+      const ends = await Promise.allSettled(Array.from({ length: Math.max(1, opts.movers ?? 1) }, (_, i) => mover(i === 0)));
+      for (const e of ends) if (e.status === 'rejected') throw e.reason;
     } finally {
       movesDone = true;
       wakeSender?.();

@@ -19,10 +19,10 @@ export default defineConfig({
     chunkSizeWarningLimit: 1500,
     rollupOptions: {
       output: {
-        // ECharts gets a chunk of its own (loaded with the first chart); everything else is split by Rollup along
-        // the lazily loaded pages, so the first screen evaluates only what it shows.
+        // Everything but React is split by Rollup along the lazily loaded pages, so the first screen evaluates only
+        // what it shows. ECharts is not forced into one chunk: the overview's charts chunk then carries only the
+        // charts it draws (no heatmap or visualMap, which the segment pages add in their own chunk).
         manualChunks(id) {
-          if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'charts';
           if (/node_modules\/(react|react-dom|scheduler)\//.test(id)) return 'react';
           return undefined;
         },

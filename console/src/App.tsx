@@ -1,13 +1,12 @@
-import AntApp from 'antd/es/app';
 import ConfigProvider from 'antd/es/config-provider';
 import Skeleton from 'antd/es/skeleton';
 import Spin from 'antd/es/spin';
-import enUS from 'antd/es/locale/en_US';
-import zhCN from 'antd/es/locale/zh_CN';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { lazy, Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
+import { FeedbackProvider } from './feedback';
+import { antdLocale } from './i18n';
 import { AppLayout } from './layout/AppLayout';
 import { routes } from './routes';
 import { matchPath, navigate, useLocation } from './router';
@@ -30,12 +29,12 @@ export function App() {
     dayjs.locale(zh ? 'zh-cn' : 'en');
   }, [zh]);
   return (
-    <ConfigProvider locale={zh ? zhCN : enUS} theme={theme}>
-      <AntApp>
+    <ConfigProvider locale={antdLocale(i18n.language)} theme={theme}>
+      <FeedbackProvider>
         <SessionProvider>
           <Screens />
         </SessionProvider>
-      </AntApp>
+      </FeedbackProvider>
     </ConfigProvider>
   );
 }

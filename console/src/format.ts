@@ -21,22 +21,28 @@ function formatters(language: string, timeZone: string | undefined): Format {
   return format;
 }
 
+/** Built on first use: a first screen that shows no time or share builds neither (each costs ms, more when cold). */
+const lazily = <T,>(make: () => T) => {
+  let value: T | undefined;
+  return () => (value ??= make());
+};
+
 function makeFormatters(language: string, timeZone: string | undefined) {
-  const dateTime = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone });
-  const date = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone });
-  const number = new Intl.NumberFormat(language);
-  const money = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol' });
-  const moneyWhole = new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', maximumFractionDigits: 0 });
-  const percent = new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 });
+  const dateTime = lazily(() => new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone }));
+  const date = lazily(() => new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone }));
+  const number = lazily(() => new Intl.NumberFormat(language));
+  const money = lazily(() => new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol' }));
+  const moneyWhole = lazily(() => new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', maximumFractionDigits: 0 }));
+  const percent = lazily(() => new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 }));
   const toDate = (v: string | number | Date) => (v instanceof Date ? v : new Date(v));
   return {
-    dateTime: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : dateTime.format(toDate(v))),
-    date: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : date.format(toDate(v))),
-    number: (v: number | null | undefined) => (v === null || v === undefined ? '—' : number.format(v)),
-    money: (v: number | null | undefined) => (v === null || v === undefined ? '—' : money.format(v)),
+    dateTime: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : dateTime().format(toDate(v))),
+    date: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : date().format(toDate(v))),
+    number: (v: number | null | undefined) => (v === null || v === undefined ? '—' : number().format(v)),
+    money: (v: number | null | undefined) => (v === null || v === undefined ? '—' : money().format(v)),
     /** A share (0.25 → 25%). */
-    percent: (v: number | null | undefined) => (v === null || v === undefined ? '—' : percent.format(v)),
+    percent: (v: number | null | undefined) => (v === null || v === undefined ? '—' : percent().format(v)),
     /** Whole yuan, for headline figures. */
-    moneyWhole: (v: number | null | undefined) => (v === null || v === undefined ? '—' : moneyWhole.format(v)),
+    moneyWhole: (v: number | null | undefined) => (v === null || v === undefined ? '—' : moneyWhole().format(v)),
   };
 }

@@ -176,8 +176,8 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
 
   async function switchLanguage(label: 'English' | '简体中文') {
     await page.getByTestId('language-switch').click();
-    await page.locator('.ant-select-dropdown:visible').getByTitle(label).click();
-    await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'detached' });
+    await page.locator('.ant-dropdown:visible').getByRole('menuitem', { name: label }).click();
+    await page.locator('.ant-dropdown:visible').waitFor({ state: 'detached' });
   }
 
   async function ingestCustomer() {

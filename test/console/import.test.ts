@@ -85,7 +85,7 @@ describe.skipIf(!runBrowser)('console import page in a browser', { timeout: 180_
 
     // The same page in Chinese.
     await page.getByTestId('language-switch').click();
-    await page.locator('.ant-select-dropdown:visible').getByTitle('简体中文').click();
+    await page.locator('.ant-dropdown:visible').getByRole('menuitem', { name: '简体中文' }).click();
     await page.getByRole('heading', { name: '数据导入' }).waitFor();
     await page.getByText('最近的导入').waitFor();
   });

@@ -73,8 +73,8 @@ describe.skipIf(!runBrowser)('console loyalty in a browser', { timeout: 180_000 
     scope.locator('.ant-select', { has: page.getByRole('combobox', { name }) }).click();
   async function switchLanguage(label: 'English' | '简体中文') {
     await page.getByTestId('language-switch').click();
-    await page.locator('.ant-select-dropdown:visible').getByTitle(label).click();
-    await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'detached' });
+    await page.locator('.ant-dropdown:visible').getByRole('menuitem', { name: label }).click();
+    await page.locator('.ant-dropdown:visible').waitFor({ state: 'detached' });
   }
   const messagesGone = () => page.locator('.ant-message-notice').first().waitFor({ state: 'detached' });
 

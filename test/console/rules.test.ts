@@ -289,12 +289,12 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
     const rule = await page.evaluate(() => document.querySelectorAll('[data-testid="rule-condition"]').length);
     expect(rule).toBe(3);
     await page.getByTestId('language-switch').click();
-    await page.locator('.ant-select-dropdown:visible').getByTitle('简体中文').click();
+    await page.locator('.ant-dropdown:visible').getByRole('menuitem', { name: '简体中文' }).click();
     await page.getByText('不满足以下条件').waitFor();
-    await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'detached' });
+    await page.locator('.ant-dropdown:visible').waitFor({ state: 'detached' });
     await page.screenshot({ path: screenshotPath('segment-builder-zh'), fullPage: true });
     await page.getByTestId('language-switch').click();
-    await page.locator('.ant-select-dropdown:visible').getByTitle('English').click();
+    await page.locator('.ant-dropdown:visible').getByRole('menuitem', { name: 'English' }).click();
     await page.getByText('None of this holds').waitFor();
 
     await page.goto(`${base}/tags?tab=overlap`);

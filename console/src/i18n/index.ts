@@ -1,6 +1,7 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import { en } from './en';
+import zhLocale from 'antd/es/locale/zh_CN';
+import type { Locale } from 'antd/es/locale';
 import { zhCN } from './zh-CN';
 
 export const LANGUAGES = ['zh-CN', 'en'] as const;
@@ -17,14 +18,34 @@ function rememberedLanguage(): Language {
   return 'zh-CN';
 }
 
+// Only the active language's texts come with the first screen: zh-CN (the default and the fallback) is built in,
+// English (its texts and antd's en_US locale, ~40 kB) is a chunk of its own, fetched when it is chosen.
+const antdLocales: Partial<Record<Language, Locale>> = { 'zh-CN': zhLocale };
+let english: Promise<void> | undefined;
+function loadLanguage(language: Language): Promise<void> {
+  if (language !== 'en') return Promise.resolve();
+  english ??= import('./english').then((m) => {
+    i18n.addResourceBundle('en', 'translation', m.en, true, true);
+    antdLocales.en = m.antdLocale;
+  });
+  return english;
+}
+
+/** antd's texts (pagination, pickers, empty states) for a language. */
+export const antdLocale = (language: string): Locale => antdLocales[language as Language] ?? zhLocale;
+
+const initial = rememberedLanguage();
 void i18n.use(initReactI18next).init({
-  resources: { 'zh-CN': { translation: zhCN }, en: { translation: en } },
-  lng: rememberedLanguage(),
+  resources: { 'zh-CN': { translation: zhCN } },
+  lng: initial,
   fallbackLng: 'zh-CN',
   interpolation: { escapeValue: false }, // React escapes
   returnNull: false,
 });
-document.documentElement.lang = i18n.language;
+document.documentElement.lang = initial;
+
+/** Resolves when the remembered language's texts are in: main.tsx renders after it. */
+export const i18nReady: Promise<void> = loadLanguage(initial);
 
 export function setLanguage(language: Language): void {
   try {
@@ -32,8 +53,10 @@ export function setLanguage(language: Language): void {
   } catch {
     // not remembered, still switched
   }
-  document.documentElement.lang = language;
-  void i18n.changeLanguage(language);
+  void loadLanguage(language).then(() => {
+    document.documentElement.lang = language;
+    return i18n.changeLanguage(language);
+  });
 }
 
 export default i18n;

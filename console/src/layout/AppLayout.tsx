@@ -1,12 +1,12 @@
+import DownOutlined from '@ant-design/icons/es/icons/DownOutlined';
+import GlobalOutlined from '@ant-design/icons/es/icons/GlobalOutlined';
 import LogoutOutlined from '@ant-design/icons/es/icons/LogoutOutlined';
 import UserOutlined from '@ant-design/icons/es/icons/UserOutlined';
-import Avatar from 'antd/es/avatar';
-import Dropdown from 'antd/es/dropdown';
+import Avatar from 'antd/es/avatar/Avatar'; // not the index: AvatarGroup brings Popover
+import Dropdown from 'antd/es/dropdown/dropdown'; // not the index: Dropdown.Button brings Button and Space.Compact
 import Layout from 'antd/es/layout';
 import Menu from 'antd/es/menu';
-import Select from 'antd/es/select';
 import Space from 'antd/es/space';
-import Typography from 'antd/es/typography';
 import type { MenuProps } from 'antd/es/menu';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -15,18 +15,20 @@ import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
 import { menu, selectedKey, type MenuEntry } from './menu';
 
+/** The language menu (antd Dropdown, already on the first screen for the user menu: no Select in the first chunk). */
 export function LanguageSwitch() {
   const { t, i18n } = useTranslation();
+  const items = LANGUAGES.map((l) => ({ key: l, label: t(`language.${l}`) }));
   return (
-    <Select
-      aria-label={t('common.language')}
-      data-testid="language-switch"
-      size="small"
-      value={i18n.language as Language}
-      onChange={(value: Language) => setLanguage(value)}
-      options={LANGUAGES.map((l) => ({ value: l, label: t(`language.${l}`) }))}
-      style={{ width: 110 }}
-    />
+    <Dropdown trigger={['click']} menu={{ items, selectable: true, selectedKeys: [i18n.language], onClick: ({ key }) => setLanguage(key as Language) }}>
+      <a onClick={(e) => e.preventDefault()} href="#language" role="button" aria-label={t('common.language')} data-testid="language-switch" style={{ whiteSpace: 'nowrap' }}>
+        <Space size={4}>
+          <GlobalOutlined />
+          {t(`language.${i18n.language as Language}`)}
+          <DownOutlined style={{ fontSize: 10 }} />
+        </Space>
+      </a>
+    </Dropdown>
   );
 }
 
@@ -66,7 +68,7 @@ export function AppLayout({ children }: { children: ReactNode }) {
       </Layout.Sider>
       <Layout>
         <Layout.Header style={{ background: '#fff', padding: '0 24px', display: 'flex', alignItems: 'center', justifyContent: 'space-between', borderBottom: '1px solid #f0f0f0' }}>
-          <Typography.Text strong data-testid="workspace-name">{me!.workspace.name}</Typography.Text>
+          <strong data-testid="workspace-name" style={{ fontWeight: 600 }}>{me!.workspace.name}</strong>
           <Space size="middle">
             <LanguageSwitch />
             <Dropdown menu={{ items: userMenu }} trigger={['click']}>

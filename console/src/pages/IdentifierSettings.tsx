@@ -1,8 +1,9 @@
-import { App, Card, InputNumber, Table, Tag, Typography } from 'antd';
+import { Card, InputNumber, Table, Tag, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { api, useApi, type ApiError } from '../api';
 import { errorText, Loaded } from '../components/States';
 import { useSession } from '../session';
+import { useFeedback } from '../feedback';
 
 interface IdentifierSetting {
   type: string;
@@ -14,7 +15,7 @@ interface IdentifierSetting {
 /** OneID settings: which identifier wins (priority) and how many of a type one person may have (limit). */
 export function IdentifierSettingsPage() {
   const { t } = useTranslation();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const state = useApi<{ data: IdentifierSetting[] }>('/api/v1/identifier-settings');
 

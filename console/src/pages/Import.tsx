@@ -1,4 +1,4 @@
-import { Alert, App, Button, Card, Progress, Radio, Space, Statistic, Table, Tag, Typography, Upload } from 'antd';
+import { Alert, Button, Card, Progress, Radio, Space, Statistic, Table, Tag, Typography, Upload } from 'antd';
 import { DownloadOutlined, InboxOutlined, UploadOutlined } from '@ant-design/icons';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -6,6 +6,7 @@ import { ApiError, api, useApi } from '../api';
 import { errorText } from '../components/States';
 import { useFormat } from '../format';
 import { useSession } from '../session';
+import { useFeedback } from '../feedback';
 
 type Kind = 'members' | 'orders';
 
@@ -59,7 +60,7 @@ function uploadFile(kind: Kind, file: File, onProgress: (percent: number) => voi
 export function ImportPage() {
   const { t } = useTranslation();
   const format = useFormat();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const [kind, setKind] = useState<Kind>('members');
   const [file, setFile] = useState<File>();

@@ -1,4 +1,4 @@
-import { App, Alert, Button, Card, Form, Input, Modal, Popconfirm, Radio, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Modal, Popconfirm, Radio, Space, Table, Tag, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -6,6 +6,7 @@ import { api, useApi, type ApiError } from '../api';
 import { errorText, Loaded } from '../components/States';
 import { useFormat } from '../format';
 import { useSession } from '../session';
+import { useFeedback } from '../feedback';
 
 interface ApiKey {
   id: string;
@@ -21,7 +22,7 @@ interface ApiKey {
 export function KeysPage() {
   const { t } = useTranslation();
   const format = useFormat();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const state = useApi<{ data: ApiKey[] }>('/api/v1/keys');
   const [creating, setCreating] = useState(false);

@@ -1,12 +1,11 @@
-import Card from 'antd/es/card';
 import Col from 'antd/es/col';
 import Row from 'antd/es/row';
 import Skeleton from 'antd/es/skeleton';
-import Typography from 'antd/es/typography';
 import { lazy, Suspense, useMemo, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Panel } from '../components/Panel';
 import { useApi, type ApiState } from '../api';
-import { ErrorState, NotAvailable } from '../components/States';
+import { MutedText, PageTitle } from '../components/Heading';
 import { Link } from '../router';
 import type { AiplReport, RfmReport } from './charts';
 import { TopJourneysTable, type TopJourney } from './OverviewJourneys';
@@ -15,6 +14,9 @@ import { OverviewStatsSection, type OverviewStats } from './OverviewStats';
 /** ECharts is large: it loads only when a chart is on screen. */
 const AiplCharts = lazy(() => import('./charts').then((m) => ({ default: m.AiplCharts })));
 const RfmChart = lazy(() => import('./charts').then((m) => ({ default: m.RfmChart })));
+// Error states (antd Alert, Result, Button) load only when one is shown.
+const ErrorState = lazy(() => import('../components/States').then((m) => ({ default: m.ErrorState })));
+const NotAvailable = lazy(() => import('../components/States').then((m) => ({ default: m.NotAvailable })));
 
 const DAY_MS = 86_400_000;
 
@@ -36,7 +38,7 @@ export function OverviewPage() {
 
   const section = <T,>(state: ApiState<T>, render: (data: T) => ReactNode) => {
     if (state.error?.missingRoute) return null;
-    if (state.error) return <ErrorState error={state.error} onRetry={state.reload} />;
+    if (state.error) return <Suspense fallback={null}><ErrorState error={state.error} onRetry={state.reload} /></Suspense>;
     if (state.data === undefined) return <Skeleton active />;
     return render(state.data);
   };
@@ -44,31 +46,31 @@ export function OverviewPage() {
 
   return (
     <>
-      <Typography.Title level={3}>{t('overview.title')}</Typography.Title>
+      <PageTitle>{t('overview.title')}</PageTitle>
       {allMissing ? (
-        <NotAvailable feature={t('overview.title')} />
+        <Suspense fallback={null}><NotAvailable feature={t('overview.title')} /></Suspense>
       ) : (
         <Row gutter={[16, 16]}>
           {section(stats, (data) => <OverviewStatsSection data={data} />)}
           {!aipl.error?.missingRoute && (
             <Col xs={24} xl={14}>
-              <Card title={`${t('overview.aipl')} · ${t('overview.aiplFlow')}`} extra={t('overview.period')} data-testid="aipl">
+              <Panel title={`${t('overview.aipl')} · ${t('overview.aiplFlow')}`} extra={t('overview.period')} data-testid="aipl">
                 {section(aipl, (report) => (report.daily.length ? chart(<AiplCharts report={report} />) : <NoDataText />))}
-              </Card>
+              </Panel>
             </Col>
           )}
           {!rfm.error?.missingRoute && (
             <Col xs={24} xl={10}>
-              <Card title={t('overview.rfm')} data-testid="rfm">
+              <Panel title={t('overview.rfm')} data-testid="rfm">
                 {section(rfm, (report) => (report.classes.some((c) => c.profiles > 0) ? chart(<RfmChart report={report} />) : <NoDataText />))}
-              </Card>
+              </Panel>
             </Col>
           )}
           {!journeys.error?.missingRoute && (
             <Col xs={24} xl={14}>
-              <Card title={t('journeys.top.title')} extra={<Link to="/journeys">{t('journeys.top.all')}</Link>} data-testid="top-journeys">
+              <Panel title={t('journeys.top.title')} extra={<Link to="/journeys">{t('journeys.top.all')}</Link>} data-testid="top-journeys">
                 {section(journeys, (report) => <TopJourneysTable rows={report.data} />)}
-              </Card>
+              </Panel>
             </Col>
           )}
         </Row>
@@ -79,5 +81,5 @@ export function OverviewPage() {
 
 function NoDataText() {
   const { t } = useTranslation();
-  return <Typography.Text type="secondary">{t('common.noData')}</Typography.Text>;
+  return <MutedText>{t('common.noData')}</MutedText>;
 }

@@ -1,8 +1,8 @@
-import Typography from 'antd/es/typography';
 import type { CSSProperties } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from '../router';
 import { useFormat } from '../format';
+import { MutedText } from '../components/Heading';
 
 /** `GET /api/v1/reports/journeys` (src/modules/journeys). */
 export interface TopJourney {
@@ -24,7 +24,7 @@ const right = (style: CSSProperties): CSSProperties => ({ ...style, textAlign: '
 export function TopJourneysTable({ rows }: { rows: TopJourney[] }) {
   const { t } = useTranslation();
   const format = useFormat();
-  if (rows.length === 0) return <Typography.Text type="secondary">{t('journeys.top.none')}</Typography.Text>;
+  if (rows.length === 0) return <MutedText>{t('journeys.top.none')}</MutedText>;
   return (
     <table style={{ width: '100%', borderCollapse: 'collapse', fontSize: 14 }}>
       <thead>

@@ -1,9 +1,9 @@
-import Card from 'antd/es/card';
 import Col from 'antd/es/col';
 import Skeleton from 'antd/es/skeleton';
 import Statistic from 'antd/es/statistic';
 import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Panel } from '../components/Panel';
 import { useFormat } from '../format';
 import type { TrendPoint } from './charts';
 
@@ -43,24 +43,24 @@ export function OverviewStatsSection({ data }: { data: OverviewStats }) {
     <>
       {cards.map((c) => (
         <Col key={c.key} xs={12} md={8} xl={Math.max(3, Math.floor(24 / cards.length))}>
-          <Card size="small">
+          <Panel size="small">
             <Statistic title={c.title} value={c.value} valueStyle={{ fontSize: 22 }}
               formatter={(v) => (c.money ? format.moneyWhole(Number(v)) : format.number(Number(v)))} />
-          </Card>
+          </Panel>
         </Col>
       ))}
       {trend.length > 0 && (
         <Col xs={24} xl={14}>
-          <Card title={t('overview.trend')}>
+          <Panel title={t('overview.trend')}>
             <Suspense fallback={<Skeleton active />}><TrendChart points={trend} /></Suspense>
-          </Card>
+          </Panel>
         </Col>
       )}
       {(data.newMembers ?? []).length > 0 && (
         <Col xs={24} xl={10}>
-          <Card title={t('overview.newMembers')}>
+          <Panel title={t('overview.newMembers')}>
             <Suspense fallback={<Skeleton active />}><DailyLine points={data.newMembers!} label={t('overview.newMembers')} /></Suspense>
-          </Card>
+          </Panel>
         </Col>
       )}
     </>

@@ -1,4 +1,4 @@
-import { App, Alert, Button, Card, Col, Descriptions, Popconfirm, Row, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Col, Descriptions, Popconfirm, Row, Space, Table, Tag, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { api, useApi, type ApiError } from '../api';
 import { errorText, Loaded } from '../components/States';
@@ -10,6 +10,7 @@ import { profileName, valueText } from './profileText';
 import { ProfileExtras } from './ProfileExtras';
 import { ProfileLoyalty } from './ProfileLoyalty';
 import { Timeline } from './Timeline';
+import { useFeedback } from '../feedback';
 
 export interface ProfileView {
   id: number;
@@ -28,7 +29,7 @@ export interface ProfileView {
 export function ProfilePage({ params }: PageProps) {
   const { t } = useTranslation();
   const format = useFormat();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const state = useApi<ProfileView>(`/api/v1/profiles/${encodeURIComponent(params.id ?? '')}`);
 

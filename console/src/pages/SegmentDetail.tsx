@@ -1,5 +1,5 @@
 import { CameraOutlined, DownloadOutlined, EditOutlined, ReloadOutlined } from '@ant-design/icons';
-import { App, Button, Card, Descriptions, Modal, Popconfirm, Segmented, Select, Skeleton, Space, Table, Tag, Typography } from 'antd';
+import { Button, Card, Descriptions, Modal, Popconfirm, Segmented, Select, Skeleton, Space, Table, Tag, Typography } from 'antd';
 import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, useApi, type ApiError } from '../api';
@@ -12,6 +12,7 @@ import { useSession } from '../session';
 import { profileName } from './profileText';
 import type { Segment } from './Segments';
 import { StaticSegmentModal } from './StaticSegment';
+import { useFeedback } from '../feedback';
 
 const SegmentTrendChart = lazy(() => import('./ruleCharts').then((m) => ({ default: m.SegmentTrendChart })));
 
@@ -37,7 +38,7 @@ export function SegmentDetailPage({ params }: PageProps) {
 function SegmentDetail({ segment, reload }: { segment: Segment; reload: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const [exporting, setExporting] = useState(false);
   const [busy, setBusy] = useState(false);

@@ -1,4 +1,4 @@
-import { App, Alert, Button, Card, Form, Input, Space, Spin, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Space, Spin, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, useApi } from '../api';
@@ -8,6 +8,7 @@ import type { PageProps } from '../routes';
 import { navigate } from '../router';
 import { useSession } from '../session';
 import type { Segment } from './Segments';
+import { useFeedback } from '../feedback';
 
 /** Create a rule segment, or change one's name, description and rule, with the builder and its live estimate. */
 export function SegmentEditPage({ params }: PageProps) {
@@ -29,7 +30,7 @@ interface Values {
 
 function SegmentForm({ segment }: { segment?: Segment }) {
   const { t } = useTranslation();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const [form] = Form.useForm<Values>();
   const [rule, setRule] = useState<Rule>(() => (segment ? editableRule(segment.rule) : emptyRule()));

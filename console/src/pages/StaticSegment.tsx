@@ -1,5 +1,5 @@
 import { UploadOutlined } from '@ant-design/icons';
-import { App, Button, Form, Input, Modal, Typography, Upload } from 'antd';
+import { Button, Form, Input, Modal, Typography, Upload } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../api';
@@ -7,6 +7,7 @@ import { errorText } from '../components/States';
 import { useFormat } from '../format';
 import { navigate } from '../router';
 import type { Segment } from './Segments';
+import { useFeedback } from '../feedback';
 
 const MAX_CSV = 20_000_000;
 
@@ -17,7 +18,7 @@ const MAX_CSV = 20_000_000;
 export function StaticSegmentModal({ open, onClose, snapshotOf }: { open: boolean; onClose: () => void; snapshotOf?: Segment }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const [form] = Form.useForm<{ name: string; description?: string }>();
   const [file, setFile] = useState<File>();
   const [busy, setBusy] = useState(false);

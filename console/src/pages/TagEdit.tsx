@@ -1,4 +1,4 @@
-import { App, Alert, Button, Card, Form, Input, Radio, Select, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Radio, Select, Space, Table, Tag, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, useApi } from '../api';
@@ -10,6 +10,7 @@ import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
 import { TagManualCard } from './TagManual';
 import type { TagGroup, TagRow } from './Tags';
+import { useFeedback } from '../feedback';
 
 /** A new tag (manual or rule), or one tag: edit, its rule with live estimate, manual tagging, history. */
 export function TagEditPage({ params }: PageProps) {
@@ -41,7 +42,7 @@ interface Values {
 function TagForm({ tag, groups, onSaved }: { tag?: TagRow; groups: TagGroup[]; onSaved: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const { search } = useLocation();
   const [form] = Form.useForm<Values>();

@@ -1,11 +1,12 @@
 import { InboxOutlined } from '@ant-design/icons';
-import { App, Alert, Button, Card, Col, Form, Input, Row, Select, Space, Typography, Upload } from 'antd';
+import { Alert, Button, Card, Col, Form, Input, Row, Select, Space, Typography, Upload } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../api';
 import { errorText } from '../components/States';
 import { useFormat } from '../format';
 import type { TagRow } from './Tags';
+import { useFeedback } from '../feedback';
 
 const LOOKUP_TYPES = ['profile_id', 'phone', 'email', 'member_no', 'userId', 'wechat_unionid', 'wechat_openid', 'wecom_external_userid'];
 const MAX_CSV = 20_000_000;
@@ -20,7 +21,7 @@ interface ImportResult {
 export function TagManualCard({ tag, onChanged }: { tag: TagRow; onChanged: () => void }) {
   const { t } = useTranslation();
   const format = useFormat();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const [form] = Form.useForm<{ by: string; key: string; value?: string }>();
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<ImportResult>();

@@ -1,5 +1,5 @@
 import { PlusOutlined } from '@ant-design/icons';
-import { App, Button, Card, Col, Form, Input, Menu, Modal, Popconfirm, Row, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
+import { Button, Card, Col, Form, Input, Menu, Modal, Popconfirm, Row, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
 import type { SorterResult } from 'antd/es/table/interface';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -9,6 +9,7 @@ import { useFormat } from '../format';
 import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
 import { OverlapPanel } from './Overlap';
+import { useFeedback } from '../feedback';
 
 export interface TagGroup {
   id: string;
@@ -59,7 +60,7 @@ type Sort = 'createdAt' | 'name' | 'size';
 function TagsTab() {
   const { t } = useTranslation();
   const format = useFormat();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const groups = useApi<{ data: TagGroup[] }>('/api/v1/tag-groups');
   const [groupId, setGroupId] = useState<string>();
@@ -188,7 +189,7 @@ function TagsTab() {
 
 function NewGroupModal({ open, onClose, onCreated }: { open: boolean; onClose: () => void; onCreated: () => void }) {
   const { t } = useTranslation();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const [form] = Form.useForm<{ name: string; category: string; description?: string }>();
   const create = async (values: { name: string; category: string; description?: string }) => {
     try {

@@ -1,4 +1,4 @@
-import { App, Alert, Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Tag, Typography } from 'antd';
 import { UserAddOutlined } from '@ant-design/icons';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -6,6 +6,7 @@ import { api, useApi, type ApiError } from '../api';
 import { errorText, Loaded } from '../components/States';
 import { useFormat } from '../format';
 import { useSession, type Role } from '../session';
+import { useFeedback } from '../feedback';
 
 interface User {
   id: string;
@@ -23,7 +24,7 @@ const statusColor = { active: 'green', invited: 'gold', disabled: 'default' } as
 export function TeamPage() {
   const { t } = useTranslation();
   const format = useFormat();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { me } = useSession();
   const owner = me?.role === 'owner';
   const state = useApi<{ data: User[] }>('/api/v1/users');

@@ -1,6 +1,6 @@
 import { CheckCircleOutlined, PauseCircleOutlined, SaveOutlined, SendOutlined, TeamOutlined, WarningOutlined } from '@ant-design/icons';
 import { ReactFlowProvider } from '@xyflow/react';
-import { Alert, App, Button, Card, Input, Space, Spin, Switch, Tag, Tooltip, Typography } from 'antd';
+import { Alert, Button, Card, Input, Space, Spin, Switch, Tag, Tooltip, Typography } from 'antd';
 import { useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, useApi } from '../../api';
@@ -15,6 +15,7 @@ import { connect, defaultNode, editableDefinition, emptyDefinition, freeBranch, 
 import { PathDrawer, type JourneyPath } from './PathDrawer';
 import { PickerContext } from './SchemaForm';
 import { SidePanel } from './SidePanel';
+import { useFeedback } from '../../feedback';
 
 export const statusColors = { draft: 'default', published: 'green', paused: 'orange', archived: 'default' } as const;
 
@@ -35,7 +36,7 @@ export function JourneyEditorPage({ params }: PageProps) {
 
 function Editor({ schema, journey, onSaved }: { schema: JourneySchema; journey?: Journey; onSaved?: () => void }) {
   const { t } = useTranslation();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const { search } = useLocation();
   const pickers = usePickers();

@@ -1,5 +1,5 @@
 import { AppstoreAddOutlined, PlusOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, Form, Input, List, Modal, Select, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, List, Modal, Select, Space, Table, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, useApi } from '../../api';
@@ -9,6 +9,7 @@ import { Link, navigate } from '../../router';
 import { useSession } from '../../session';
 import type { Journey } from './data';
 import { statusColors } from './JourneyEditor';
+import { useFeedback } from '../../feedback';
 
 interface Totals {
   journeyId: string;
@@ -77,7 +78,7 @@ export function JourneysPage() {
 /** "Create from template": a built-in lifecycle journey installed as a draft, its messages on a chosen channel. */
 function TemplateModal({ onClose }: { onClose: () => void }) {
   const { t, i18n } = useTranslation();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const templates = useApi<{ data: { key: string; name: string; description: string }[] }>('/api/v1/journey-templates');
   const channels = useApi<{ data: { id: string; name: string; channel: string }[] }>('/api/v1/channels');
   const [key, setKey] = useState<string>();

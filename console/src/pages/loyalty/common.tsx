@@ -1,9 +1,9 @@
 import type { FormInstance } from 'antd';
-import { App } from 'antd';
 import { useCallback, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi, type ApiError } from '../../api';
 import { errorText } from '../../components/States';
+import { useFeedback } from '../../feedback';
 
 /** What the loyalty admin API answers (src/modules/loyalty), as the console reads it. */
 export interface TierBenefits {
@@ -167,7 +167,7 @@ export function namePathOf(path: string): (string | number)[] {
  */
 export function useAction() {
   const { t } = useTranslation();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   return useCallback(
     async <T,>(work: () => Promise<T>, done?: string, form?: FormInstance): Promise<T | undefined> => {
       try {

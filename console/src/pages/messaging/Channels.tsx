@@ -1,5 +1,5 @@
 import { ApiOutlined, PlusOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Drawer, Form, Input, InputNumber, Select, Space, Switch, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Drawer, Form, Input, InputNumber, Select, Space, Switch, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, useApi } from '../../api';
@@ -7,6 +7,7 @@ import { errorText, Loaded } from '../../components/States';
 import { useFormat } from '../../format';
 import { useSession } from '../../session';
 import type { JsonSchema } from '../journeys/model';
+import { useFeedback } from '../../feedback';
 
 export interface ChannelConfig {
   id: string;
@@ -69,7 +70,7 @@ function ChannelDrawer({ config, providers, readOnly, onClose, onSaved }: {
   onSaved: (c: ChannelConfig) => void;
 }) {
   const { t, i18n } = useTranslation();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const [provider, setProvider] = useState(config?.provider ?? 'smtp');
   const [name, setName] = useState(config?.name ?? '');
   const [enabled, setEnabled] = useState(config?.enabled ?? true);

@@ -1,5 +1,5 @@
 import { DeleteOutlined, PlusOutlined, SaveOutlined, SendOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, Col, Form, Input, Modal, Row, Select, Space, Typography } from 'antd';
+import { Alert, Button, Card, Col, Form, Input, Modal, Row, Select, Space, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, useApi } from '../../api';
@@ -9,6 +9,7 @@ import type { PageProps } from '../../routes';
 import { useSession } from '../../session';
 import { PreviewPane, type Rendered } from './Preview';
 import { ProfilePicker } from './ProfilePicker';
+import { useFeedback } from '../../feedback';
 
 export const CHANNELS = ['email', 'sms', 'wechat', 'wecom', 'webhook'] as const;
 export interface Template {
@@ -61,7 +62,7 @@ function Editor({ template, initial, onSaved, profileId, setProfileId }: {
   setProfileId: (id: number | undefined) => void;
 }) {
   const { t } = useTranslation();
-  const { message } = App.useApp();
+  const { message } = useFeedback();
   const { canWrite } = useSession();
   const [name, setName] = useState(initial.name);
   const [parts, setParts] = useState<Record<string, unknown>>(initial.parts);

@@ -3,10 +3,14 @@
  * events go to people who do not hold the probe tag yet; each probe's latency is from its 200 (the event committed)
  * to the moment its rule tag is in the database. 50 rule tags and 20 segments are defined besides the probe tag.
  *
- *   npx tsx bench/realtime.ts [--profiles 20000] [--rates 500,1000,2000] [--seconds 20] [--probes 5]
+ *   npx tsx bench/realtime.ts [--profiles 20000] [--rates 500,1000,2000] [--seconds 20] [--probes 5] [--split]
  *
  * Schema siyu_bench_realtime (dropped first). --probes = probe events per second (each to a fresh person).
+ * --split: ingest in `siyu serve --no-workers` and the rules worker in `siyu worker`, so each rate also reports the
+ * CPU seconds of each process and of its PostgreSQL backends (where the machine's CPU goes).
  */
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import { sql } from 'kysely';
 import { openDatabase } from '../src/platform/db/database.js';
@@ -19,7 +23,7 @@ import { createTag, createTagGroup } from '../src/modules/tags/index.js';
 import { basicAuth, percentile } from './lib/load.js';
 import { resetSchema, withClient } from './lib/pg.js';
 import { log, machineLoad, round, saveResult } from './lib/results.js';
-import { PG_URL, siyuEnv, startServer } from './lib/server.js';
+import { PG_URL, siyuEnv, startSiyu, type SiyuProcess } from './lib/server.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,6 +33,52 @@ const profiles = Number(arg('profiles', '20000'));
 const rates = arg('rates', '500,1000,2000').split(',').map(Number);
 const seconds = Number(arg('seconds', '20'));
 const probesPerSecond = Number(arg('probes', '5'));
+const split = process.argv.includes('--split');
+
+/** CPU seconds (user + system) of a process, 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The PostgreSQL backends serving a process: its sockets to port 5432, matched to backends by client port. */
+async function backendsOf(pid: number): Promise<number[]> {
+  const ports = execSync('ss -tnp', { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(`pid=${pid},`) && /:5432\s/.test(l))
+    .map((l) => Number(l.trim().split(/\s+/)[3]!.split(':').at(-1)));
+  if (ports.length === 0) return [];
+  return withClient(SCHEMA, async (c) => (await c.query('SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])', [ports])).rows.map((r: { pid: number }) => r.pid));
+}
+
+/** CPU used by each process and its backends between start() and the returned stop(). */
+async function cpuWindow(procs: Record<string, SiyuProcess>) {
+  const seen = new Map<string, { pid: number; backends: number[]; start: number; startPg: Map<number, number> }>();
+  for (const [name, p] of Object.entries(procs)) {
+    const backends = await backendsOf(p.child.pid!);
+    seen.set(name, { pid: p.child.pid!, backends, start: cpuSeconds(p.child.pid!), startPg: new Map(backends.map((b) => [b, cpuSeconds(b)])) });
+  }
+  const machine = () => fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const m0 = machine();
+  const t0 = performance.now();
+  return async () => {
+    const out: Record<string, { process: number; postgres: number }> = {};
+    for (const [name, s] of seen) {
+      // Backends opened during the window are counted from zero (they started in it).
+      const now = await backendsOf(s.pid);
+      let pg = 0;
+      for (const b of new Set([...s.backends, ...now])) pg += cpuSeconds(b) - (s.startPg.get(b) ?? 0);
+      out[name] = { process: round(cpuSeconds(s.pid) - s.start, 1), postgres: round(pg, 1) };
+    }
+    const m1 = machine();
+    const busy = (v: number[]) => v.reduce((a, b) => a + b, 0) - v[3]! - v[4]!;
+    return { seconds: round((performance.now() - t0) / 1000, 1), machineBusy: round((busy(m1) - busy(m0)) / 100, 1), ...out };
+  };
+}
 const SCHEMA = 'siyu_bench_realtime';
 const EVENTS = ['Product Viewed', 'Product Added', 'App Opened', 'Ad Clicked', 'Product Reviewed'];
 
@@ -165,7 +215,12 @@ async function main() {
   const loadBefore = await machineLoad();
   log(`real-time rules benchmark: ${profiles} profiles, rates ${rates.join(', ')} events/s, ${seconds} s each, ${probesPerSecond} probes/s; ${loadBefore}`);
   const { ws, probeTagId } = await setUp();
-  const server = await startServer(siyuEnv({ schema: SCHEMA }), { port: 3921 });
+  // Started by hand rather than with startServer: on a loaded machine (load 40) loading the sources took over 120 s.
+  const server = startSiyu(['serve', '--port', '3921', '--host', '127.0.0.1', '--no-demo', ...(split ? ['--no-workers'] : [])], siyuEnv({ schema: SCHEMA }));
+  await server.waitFor(/Siyu is serving/, 600_000);
+  const worker = split ? startSiyu(['worker'], siyuEnv({ schema: SCHEMA })) : undefined;
+  if (worker) await worker.waitFor(/^ready$/, 600_000);
+  const procs: Record<string, SiyuProcess> = worker ? { ingest: server, worker } : { server };
   const results = [];
   try {
     let probe = 0;
@@ -174,9 +229,12 @@ async function main() {
     const warm = await runRate(0, { ...ctx, warmUp: true });
     log(`  warm-up (no load, ${warm.probes} probes): tagged ${warm.probesTagged}, p50 ${warm.p50} ms, max ${warm.max} ms`);
     for (const rate of rates) {
+      const cpu = await cpuWindow(procs);
       const r = await runRate(rate, ctx);
+      const used = await cpu();
       log(`  target ${rate} events/s: achieved ${r.achievedRate}/s (${r.failed} failed); probes tagged ${r.probesTagged}/${r.probes}: p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms`);
-      results.push(r);
+      log(`    CPU seconds in ${used.seconds} s (2 cores = ${round(2 * used.seconds)}): ${JSON.stringify(used)}; ${await machineLoad()}`);
+      results.push({ ...r, cpu: used });
       // Let the evaluator catch up before the next rate, so rates do not inherit each other's backlog.
       for (let i = 0; i < 120; i++) {
         const left = await withClient(SCHEMA, async (c) => (await c.query('SELECT count(*)::int AS n FROM profile_changes')).rows[0].n as number);
@@ -185,6 +243,7 @@ async function main() {
       }
     }
   } finally {
+    await worker?.stop();
     await server.stop();
   }
   const result = { date: new Date().toISOString(), machine: { before: loadBefore, after: await machineLoad() }, profiles, seconds, probesPerSecond, rates: results };

@@ -215,8 +215,11 @@ export async function loadProfileStates(
   return states;
 }
 
-/** (profile, key) pairs as two parallel arrays, for the profiles given. */
-function pairsOf(ids: number[], keysOf: ReadonlyMap<number, string[]>): { ids: number[]; keys: string[] } {
+/**
+ * (profile, key) pairs as two parallel arrays, for the profiles given; undefined when they ask for many keys each
+ * (e.g. everything changed): then one range per profile, filtered, reads less than a probe per key.
+ */
+function pairsOf(ids: number[], keysOf: ReadonlyMap<number, string[]>): { ids: number[]; keys: string[] } | undefined {
   const out = { ids: [] as number[], keys: [] as string[] };
   for (const id of ids) {
     for (const key of keysOf.get(id) ?? []) {
@@ -224,5 +227,6 @@ function pairsOf(ids: number[], keysOf: ReadonlyMap<number, string[]>): { ids: n
       out.keys.push(key);
     }
   }
-  return out;
+  return out.ids.length > MAX_PROBES_PER_PROFILE * ids.length ? undefined : out;
 }
+const MAX_PROBES_PER_PROFILE = 16;

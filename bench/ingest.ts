@@ -191,7 +191,7 @@ async function measurePglite(concurrency: number) {
       await liteServer.stop();
     }
   } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); // the server may still be closing files
   }
   return { events: liteResult.events, seconds: round(liteResult.ms / 1000, 1), eventsPerSecond: round(liteResult.eventsPerSecond), failed: liteResult.failed, serverCpuMsPerBatch: round(liteResult.serverCpuMsPerBatch, 1), rssMb: round(liteRss) };
 }

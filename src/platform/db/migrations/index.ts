@@ -9,6 +9,7 @@ import * as m0100 from './0100_tags_segments_lifecycle.js';
 import * as m0101 from './0101_profile_change_scope.js';
 import * as m0102 from './0102_realtime_profile_lookups.js';
 import * as m0120 from './0120_rules_window_indexes.js';
+import * as m0121 from './0121_rules_rows_without_workspace_fk.js';
 import * as m0200 from './0200_channels.js';
 import * as m0201 from './0201_templates.js';
 import * as m0250 from './0250_journeys.js';
@@ -16,6 +17,7 @@ import * as m0251 from './0251_journey_cursor_gaps.js';
 import * as m0252 from './0252_journey_layout.js';
 import * as m0253 from './0253_journey_entry_origin.js';
 import * as m0254 from './0254_journey_steps_keys.js';
+import * as m0255 from './0255_journey_rows_without_workspace_fk.js';
 import * as m0401 from './0401_console_users.js';
 import * as m0300 from './0300_points.js';
 import * as m0301 from './0301_coupons.js';
@@ -39,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '0101_profile_change_scope': m0101,
   '0102_realtime_profile_lookups': m0102,
   '0120_rules_window_indexes': m0120,
+  '0121_rules_rows_without_workspace_fk': m0121,
   '0200_channels': m0200,
   '0201_templates': m0201,
   '0250_journeys': m0250,
@@ -46,6 +49,7 @@ export const migrations: Record<string, Migration> = {
   '0252_journey_layout': m0252,
   '0253_journey_entry_origin': m0253,
   '0254_journey_steps_keys': m0254,
+  '0255_journey_rows_without_workspace_fk': m0255,
   '0401_console_users': m0401,
   '0300_points': m0300,
   '0301_coupons': m0301,

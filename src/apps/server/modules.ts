@@ -16,7 +16,7 @@ import { registerConsole } from './console.js';
 import { addBackgroundStarter } from './background.js';
 
 // Work the serving process runs besides answering requests (started by `siyu serve`, never by tests).
-addBackgroundStarter(async (ctx, opts) => startRulesWorker(ctx.database.db, { log: opts.log }));
+addBackgroundStarter(async (ctx, opts) => startRulesWorker(ctx.database.db, { log: opts.log, pairsOnly: ctx.database.kind === 'pglite' }));
 addBackgroundStarter(async (ctx, opts) => startOverviewRollupWarmer(ctx.database.db, { log: opts.log }));
 
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */

@@ -31,7 +31,7 @@ const STALE_CLAIM_MS = 10 * 60_000;
 export async function processProfileChanges(
   db: Db,
   workspaceId: string,
-  opts: { now?: Date; limit?: number } = {},
+  opts: { now?: Date; limit?: number; pairsOnly?: boolean } = {},
 ): Promise<{ profiles: number; changes: number; decisions: number }> {
   const claim = crypto.randomUUID();
   const { rows } = await sql<{ profile_id: number; everything: boolean; event_names: string[]; traits_changed: boolean }>`
@@ -51,7 +51,7 @@ export async function processProfileChanges(
     return await db.transaction().execute(async (trx) => {
       // Shared with other real-time passes; the daily pass's steps take it exclusively, one step at a time.
       await sql`SELECT pg_advisory_xact_lock_shared(hashtext(${rulesLockKey(workspaceId)}))`.execute(trx);
-      const { changes, decisions } = await evaluateProfiles(trx, workspaceId, changed, opts.now ?? new Date());
+      const { changes, decisions } = await evaluateProfiles(trx, workspaceId, changed, opts.now ?? new Date(), { pairsOnly: opts.pairsOnly });
       await sql`DELETE FROM profile_change_claims WHERE workspace_id = ${workspaceId} AND claim = ${claim}`.execute(trx);
       return { profiles: rows.length, changes, decisions };
     });
@@ -85,7 +85,7 @@ export async function releaseStaleClaims(db: Db, now: Date = new Date()): Promis
 }
 
 /** Drains the change feed of every workspace once (the background worker calls this in a loop). */
-export async function processAllProfileChanges(db: Db, opts: { now?: Date; limit?: number; workspaceId?: string } = {}): Promise<number> {
+export async function processAllProfileChanges(db: Db, opts: { now?: Date; limit?: number; workspaceId?: string; pairsOnly?: boolean } = {}): Promise<number> {
   await releaseStaleClaims(db);
   let q = db.selectFrom('profile_changes').select('workspace_id').distinct();
   if (opts.workspaceId) q = q.where('workspace_id', '=', opts.workspaceId);

@@ -113,6 +113,7 @@ export async function evaluateProfiles(
   workspaceId: string,
   changed: Array<number | ProfileChange>,
   now: Date,
+  opts: { pairsOnly?: boolean } = {},
 ): Promise<{ changes: number; decisions: number }> {
   const changes = changed.map((c) => (typeof c === 'number' ? everything(c) : c));
   if (changes.length === 0) return { changes: 0, decisions: 0 };
@@ -168,6 +169,7 @@ export async function evaluateProfiles(
     tagsOf,
     segmentsOf,
     eventProperties: reads.eventProperties,
+    pairsOnly: opts.pairsOnly,
   });
   const tagChanges: RuleTagChange[] = [];
   const segmentChanges: SegmentChange[] = [];

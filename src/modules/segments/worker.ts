@@ -11,12 +11,12 @@ import { processAllProfileChanges, runDailyPass } from './evaluation.js';
  */
 export function startRulesWorker(
   db: Db,
-  opts: { intervalMs?: number; log?: (message: string) => void; /** limit to one workspace (tests) */ workspaceId?: string } = {},
+  opts: { intervalMs?: number; log?: (message: string) => void; /** limit to one workspace (tests) */ workspaceId?: string; /** the embedded database: see StateSelection.pairsOnly */ pairsOnly?: boolean } = {},
 ): () => Promise<void> {
   let stopped = false;
   const lastDaily = new Map<string, string>();
   const realTime = async () => {
-    await processAllProfileChanges(db, { workspaceId: opts.workspaceId });
+    await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly });
   };
   const daily = async () => {
     let q = db.selectFrom('workspaces').select(['id', 'timezone']);
@@ -26,7 +26,9 @@ export function startRulesWorker(
       const today = dayIn(new Date(), ws.timezone);
       if (lastDaily.get(ws.id) === today) continue;
       lastDaily.set(ws.id, today);
+      const started = performance.now();
       await runDailyPass(db, ws.id);
+      opts.log?.(`rules worker: daily pass of ${ws.id} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
   };
   const loops = [loop(realTime), loop(daily)];

@@ -147,11 +147,16 @@ async function exclusiveStep(db: Db, workspaceId: string, step: (trx: Db) => Pro
  * rules worker runs it in a loop of its own, beside the real-time loop; each step excludes real-time passes only
  * while it runs.
  */
-export async function runDailyPass(db: Db, workspaceId: string, now = new Date()): Promise<void> {
+export async function runDailyPass(db: Db, workspaceId: string, now = new Date(), afterStep?: () => Promise<void>): Promise<void> {
   await exclusiveStep(db, workspaceId, async (trx) => {
     await refreshStages(trx, workspaceId, now);
     await snapshotDailyCounts(trx, workspaceId, now);
   });
+  await afterStep?.();
   await exclusiveStep(db, workspaceId, (trx) => computeRfm(trx, workspaceId, now));
-  for (const owner of await ruleOwners(db, workspaceId)) await exclusiveStep(db, workspaceId, (trx) => recomputeOwner(trx, workspaceId, owner.key, now));
+  await afterStep?.();
+  for (const owner of await ruleOwners(db, workspaceId)) {
+    await exclusiveStep(db, workspaceId, (trx) => recomputeOwner(trx, workspaceId, owner.key, now));
+    await afterStep?.();
+  }
 }

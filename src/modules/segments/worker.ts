@@ -1,5 +1,6 @@
 import type { Db } from '../../platform/db/database.js';
 import { dayIn } from '../rules/index.js';
+import { claimDailyPass, finishDailyPass, releaseDailyPass, renewDailyPass } from './daily-claim.js';
 import { processAllProfileChanges, runDailyPass } from './evaluation.js';
 
 /**
@@ -7,14 +8,14 @@ import { processAllProfileChanges, runDailyPass } from './evaluation.js';
  * change feed every `intervalMs`; the daily pass (lapsing time windows, once per workspace per calendar day in the
  * workspace's time zone) runs beside it, each of its steps holding real-time passes of that workspace back only
  * while the step runs (runDailyPass). In one loop, the daily pass held real-time work for its whole length
- * (30–170 s in the benchmarks).
+ * (30–170 s in the benchmarks). The day's pass is claimed in the database (daily-claim.ts), so several serving
+ * processes, or a restarted one, run it once per workspace per day.
  */
 export function startRulesWorker(
   db: Db,
   opts: { intervalMs?: number; log?: (message: string) => void; /** limit to one workspace (tests) */ workspaceId?: string; /** the embedded database: see StateSelection.pairsOnly */ pairsOnly?: boolean } = {},
 ): () => Promise<void> {
   let stopped = false;
-  const lastDaily = new Map<string, string>();
   const realTime = async () => {
     await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly });
   };
@@ -24,10 +25,15 @@ export function startRulesWorker(
     for (const ws of await q.execute()) {
       if (stopped) return;
       const today = dayIn(new Date(), ws.timezone);
-      if (lastDaily.get(ws.id) === today) continue;
-      lastDaily.set(ws.id, today);
+      if (!(await claimDailyPass(db, ws.id, today))) continue;
       const started = performance.now();
-      await runDailyPass(db, ws.id);
+      try {
+        await runDailyPass(db, ws.id, new Date(), () => renewDailyPass(db, ws.id, today));
+      } catch (err) {
+        await releaseDailyPass(db, ws.id, today).catch(() => undefined);
+        throw err;
+      }
+      await finishDailyPass(db, ws.id, today);
       opts.log?.(`rules worker: daily pass of ${ws.id} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
   };

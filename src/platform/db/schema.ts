@@ -599,6 +599,16 @@ export interface SegmentMembersTable {
   origin_profile_id: number;
   entered_at: DefaultTimestamp;
 }
+/** One row per workspace: the last daily pass claimed (migration 0122), shared by every rules worker process. */
+export interface RulesDailyRunsTable {
+  workspace_id: string;
+  /** The calendar day (YYYY-MM-DD, workspace time zone) of the last claimed pass. */
+  day: string;
+  status: 'running' | 'done';
+  /** A running pass whose lease lapsed (its process died) may be claimed again. */
+  lease_until: Date;
+  updated_at: DefaultTimestamp;
+}
 export interface LifecycleSettingsTable {
   workspace_id: string;
   aipl: Json<unknown>;
@@ -755,6 +765,7 @@ export interface DB {
   tag_history: TagHistoryTable;
   segments: SegmentsTable;
   segment_members: SegmentMembersTable;
+  rules_daily_runs: RulesDailyRunsTable;
   lifecycle_settings: LifecycleSettingsTable;
   profile_lifecycle: ProfileLifecycleTable;
   lifecycle_history: LifecycleHistoryTable;

@@ -26,6 +26,7 @@ import * as m0302 from './0302_members.js';
 import * as m0303 from './0303_points_functions.js';
 import * as m0304 from './0304_points_batch.js';
 import * as m0402 from './0402_overview_daily.js';
+import * as m0403 from './0403_orders_drop_duplicate_time_index.js';
 
 /**
  * Every migration, in order. Ranges keep parallel work apart: 00xx data center, 01xx rules, 02xx journeys and
@@ -59,4 +60,5 @@ export const migrations: Record<string, Migration> = {
   '0303_points_functions': m0303,
   '0304_points_batch': m0304,
   '0402_overview_daily': m0402,
+  '0403_orders_drop_duplicate_time_index': m0403,
 };

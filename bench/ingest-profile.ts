@@ -7,6 +7,7 @@
  *   npx tsx bench/ingest-profile.ts --pglite                                 # in-memory PGlite
  *   npx tsx bench/ingest-profile.ts --import [--batches 10]                  # member import chunks (2,000 rows each)
  */
+import fs from 'node:fs';
 import pg from 'pg';
 import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
@@ -46,8 +47,17 @@ const label = (text: string) => {
   return m ? `${m[1]!.startsWith('SELECT') ? 'SELECT' : m[1]} ${m[2] ?? ''}`.trim() + (t.includes('pg_advisory') ? ' (advisory lock)' : '') : t.slice(0, 40);
 };
 
-const timings = new Map<string, { n: number; ms: number }>();
+const timings = new Map<string, { n: number; ms: number; cpuMs: number }>();
 let recording = false;
+/** The backend's own CPU time so far (ns, from /proc/<pid>/schedstat): robust on a busy machine, unlike wall time. */
+const backendCpuNs = (pid: number | undefined): number => {
+  if (!pid) return NaN;
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+};
 const origQuery = pg.Client.prototype.query as (...a: unknown[]) => unknown;
 (pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
   const first = args[0] as string | { text?: string };
@@ -55,11 +65,15 @@ const origQuery = pg.Client.prototype.query as (...a: unknown[]) => unknown;
   const result = origQuery.apply(this, args);
   if (!recording || !text || !(result instanceof Promise)) return result;
   const t0 = performance.now();
+  const pid = (this as unknown as { processID?: number }).processID;
+  const cpu0 = backendCpuNs(pid);
   return result.then((r) => {
     const key = label(text);
-    const agg = timings.get(key) ?? { n: 0, ms: 0 };
+    const agg = timings.get(key) ?? { n: 0, ms: 0, cpuMs: 0 };
     agg.n++;
     agg.ms += performance.now() - t0;
+    const cpu = (backendCpuNs(pid) - cpu0) / 1e6;
+    if (Number.isFinite(cpu)) agg.cpuMs += cpu;
     timings.set(key, agg);
     return r;
   });
@@ -114,8 +128,12 @@ async function main() {
   const total = performance.now() - started;
   recording = false;
   const sqlMs = [...timings.values()].reduce((s, t) => s + t.ms, 0);
-  const rows = [...timings.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, t]) => ({ statement: k, perBatch: +(t.n / batches).toFixed(2), msPerBatch: +(t.ms / batches).toFixed(2) }));
+  const rows = [...timings.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, t]) => ({
+    statement: k, perBatch: +(t.n / batches).toFixed(2), msPerBatch: +(t.ms / batches).toFixed(2), backendCpuUsPerEvent: +((t.cpuMs * 1000) / (batches * SIZE)).toFixed(1),
+  }));
+  const cpuMs = [...timings.values()].reduce((s, t) => s + t.cpuMs, 0);
   log(`${batches} batches of ${SIZE} on ${database.kind}: ${(total / batches).toFixed(1)} ms per batch = ${Math.round((batches * SIZE) / (total / 1000))} events/s sequential`);
+  if (cpuMs > 0) log(`  PostgreSQL backend CPU ${((cpuMs * 1000) / (batches * SIZE)).toFixed(1)} µs per event (from /proc/<pid>/schedstat)`);
   log(`  JSON.parse ${(parseMs / batches).toFixed(2)} ms, prepareMessages (zod + normalise) ${(prepareMs / batches).toFixed(2)} ms, storeMessages ${(storeMs / batches).toFixed(2)} ms (of which SQL round trips ${(sqlMs / batches).toFixed(2)} ms)`);
   console.table(rows);
   saveResult(`ingest-profile-${database.kind}`, { batches, knownPool, msPerBatch: total / batches, parseMs: parseMs / batches, prepareMs: prepareMs / batches, storeMs: storeMs / batches, sqlMs: sqlMs / batches, statements: rows });

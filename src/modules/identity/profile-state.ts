@@ -93,27 +93,31 @@ export async function applyProfileTouches(trx: Trx, workspaceId: string, touches
   }
   const all = [...byProfile.keys()].sort((x, y) => x - y);
   // Most events only move last-seen forward by seconds, or carry traits the profile already holds as new: rewriting
-  // the row (traits and all, and every index on it) for that is most of this statement's cost, so last-seen is kept
-  // to the minute and a row is rewritten only when first/last seen or some trait value or time would change. The
-  // rows to rewrite are locked in id order first: the UPDATE alone locks them in whatever order its plan visits them
-  // (heap order under a hash join), and two concurrent batches with different plans deadlocked on shared profiles.
+  // the row (traits and all) for that is most of this statement's cost, so last-seen is kept to the minute and a row
+  // is rewritten only when first/last seen or some trait value or time would change (and no index holds these
+  // columns, so a rewrite stays on its page without index entries: see migration 0007). Each touched profile is
+  // looked up by its key (a lateral probe, in id order: the rows to rewrite are locked in that order, so concurrent
+  // batches cannot deadlock on shared profiles); joined as a set, the planner hashed every profile of the workspace,
+  // twice, for a batch's few hundred. The rewrite then finds the locked rows by id again (not by ctid: a row another
+  // batch rewrote after this statement's snapshot must be found in its visible version and followed to the locked one).
   const aggs = all.map((id) => byProfile.get(id)!);
   await sql`
-    WITH x AS (
+    WITH x AS MATERIALIZED (
       SELECT * FROM unnest(${all}::bigint[], ${aggs.map((a) => JSON.stringify(a.traits))}::jsonb[], ${aggs.map((a) => JSON.stringify(a.times))}::jsonb[],
                            ${aggs.map((a) => new Date(a.first).toISOString())}::timestamptz[], ${aggs.map((a) => new Date(a.last).toISOString())}::timestamptz[])
         AS x(id, traits, times, f, l)
-    ), changing AS (
-      SELECT p.id FROM profiles p JOIN x ON p.id = x.id
-      WHERE p.workspace_id = ${workspaceId} AND (
-        p.first_seen_at IS NULL OR p.last_seen_at IS NULL OR x.f < p.first_seen_at
-        OR x.l > p.last_seen_at + make_interval(secs => ${LAST_SEEN_PRECISION_MS / 1000})
-        OR EXISTS (
-          SELECT 1 FROM jsonb_each_text(x.times) AS t(k, v)
-          WHERE p.trait_times ->> t.k IS NULL OR t.v::timestamptz > (p.trait_times ->> t.k)::timestamptz
-             OR (t.v::timestamptz = (p.trait_times ->> t.k)::timestamptz AND (x.traits -> t.k) IS DISTINCT FROM (p.traits -> t.k))))
-      ORDER BY p.id
-      FOR UPDATE OF p
+    ), changing AS MATERIALIZED (
+      SELECT c.id FROM x CROSS JOIN LATERAL (
+        SELECT p.id FROM profiles p
+        WHERE p.workspace_id = ${workspaceId} AND p.id = x.id AND (
+          p.first_seen_at IS NULL OR p.last_seen_at IS NULL OR x.f < p.first_seen_at
+          OR x.l > p.last_seen_at + make_interval(secs => ${LAST_SEEN_PRECISION_MS / 1000})
+          OR EXISTS (
+            SELECT 1 FROM jsonb_each_text(x.times) AS t(k, v)
+            WHERE p.trait_times ->> t.k IS NULL OR t.v::timestamptz > (p.trait_times ->> t.k)::timestamptz
+               OR (t.v::timestamptz = (p.trait_times ->> t.k)::timestamptz AND (x.traits -> t.k) IS DISTINCT FROM (p.traits -> t.k))))
+        FOR UPDATE OF p
+      ) c
     )
     UPDATE profiles p SET
       traits = siyu_newer_traits(p.traits, p.trait_times, x.traits, x.times),
@@ -121,8 +125,8 @@ export async function applyProfileTouches(trx: Trx, workspaceId: string, touches
       first_seen_at = least(p.first_seen_at, x.f),
       last_seen_at = greatest(p.last_seen_at, x.l),
       updated_at = now()
-    FROM x JOIN changing c ON c.id = x.id
-    WHERE p.workspace_id = ${workspaceId} AND p.id = x.id`.execute(trx);
+    FROM x
+    WHERE p.workspace_id = ${workspaceId} AND p.id = ANY(ARRAY(SELECT id FROM changing)) AND p.id = x.id`.execute(trx);
   const known = new Map<number, ProfileChangeScope>();
   for (const [id, scope] of scopes) if (scope) known.set(id, scope);
   await markProfilesChanged(trx, workspaceId, all, known);

@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
 import { identifierKey, pickAnchor, type Identifier, type IdentifierRules } from './identifiers.js';
-import { partition, type PartitionLink } from './partition.js';
+import { partition, type PartitionLink, type RefusedLink } from './partition.js';
 
 type Trx = Transaction<DB>;
 
@@ -35,9 +35,14 @@ interface Row {
 
 /**
  * Resolves a whole batch's identifiers in a few set-based statements, inside the ingest transaction:
- * upsert identifiers, record link facts (keeping each pair's earliest evidence), give brand-new people a profile
- * straight away, and leave everything that touches known identifiers in new ways to `recomputePending`.
- * Call with the workspace's shared ingest lock held (see locks.ts).
+ * look up the batch's identifiers, insert the new ones, record link facts (keeping each pair's earliest evidence),
+ * give brand-new people a profile straight away, and leave everything that touches known identifiers in new ways to
+ * `recomputePending`. Call with the workspace's shared ingest lock held (see locks.ts).
+ *
+ * Which new identifiers make up brand-new people is decided before they are inserted (their links reach only other
+ * new identifiers of the batch: OneID's answer is then known in advance, as in bulk.ts), so they are inserted with
+ * their profile id already set instead of being updated afterwards (each such update wrote a new entry in every index
+ * of `identifiers`, the profile index among them).
  */
 export async function resolveBatch(trx: Trx, workspaceId: string, items: ResolveItem[], rules: IdentifierRules): Promise<ResolveResult> {
   const distinct = new Map<string, { type: string; value: string; first: Date }>();
@@ -51,21 +56,90 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   }
   // Sorted, so concurrent batches take unique-index locks in one order and cannot deadlock.
   const all = [...distinct.values()].sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
-  // Look up and insert only what is missing, in one statement: most traffic is from known people, and an
-  // INSERT … ON CONFLICT of an existing identifier still costs an index probe and a sequence value.
-  const rows: Row[] = [];
-  const createdIds = new Set<number>();
-  for (const r of await lookUpOrCreateIdentifiers(trx, workspaceId, all)) {
-    rows.push(r);
-    if (r.created) createdIds.add(r.id);
-  }
-  if (rows.length < all.length) {
-    // Created meanwhile by another process's batch (ON CONFLICT DO NOTHING skipped them): read them as known.
-    const have = new Set(rows.map((r) => identifierKey(r)));
-    rows.push(...(await selectIdentifiers(trx, workspaceId, all.filter((i) => !have.has(identifierKey(i))))));
-  }
   const byKey = new Map<string, Row>();
-  for (const r of rows) byKey.set(identifierKey(r), r);
+  for (const r of await selectIdentifiers(trx, workspaceId, all)) byKey.set(identifierKey(r), r);
+
+  // The plan for the new identifiers, numbered in insert order (which is also the order of their ids): each record
+  // links its anchor to its other identifiers. A group of new identifiers linked to a known one waits for a
+  // recompute; any other group is partitioned here and each set becomes a new profile.
+  const fresh = all.filter((i) => !byKey.has(identifierKey(i)));
+  const freshNo = new Map<string, number>();
+  fresh.forEach((i, n) => freshNo.set(identifierKey(i), n));
+  const parent = fresh.map((_, n) => n);
+  const root = (n: number): number => {
+    while (parent[n] !== n) n = parent[n] = parent[parent[n]!]!;
+    return n;
+  };
+  const touchesKnown = new Set<number>();
+  const freshLinks = new Map<string, PartitionLink>();
+  for (const item of items) {
+    const anchorKey = identifierKey(pickAnchor(item.identifiers, rules)!);
+    const an = freshNo.get(anchorKey);
+    for (const other of item.identifiers) {
+      const otherKey = identifierKey(other);
+      if (otherKey === anchorKey) continue;
+      const on = freshNo.get(otherKey);
+      if (an === undefined && on === undefined) continue;
+      if (an === undefined || on === undefined) {
+        touchesKnown.add((an ?? on)!);
+        continue;
+      }
+      parent[root(an)] = root(on);
+      const [a, b] = an < on ? [an, on] : [on, an];
+      const link = { a, b, eventTime: item.time.getTime(), messageId: item.messageId };
+      const key = `${a}:${b}`;
+      const prev = freshLinks.get(key);
+      if (!prev || link.eventTime < prev.eventTime || (link.eventTime === prev.eventTime && link.messageId < prev.messageId)) freshLinks.set(key, link);
+    }
+  }
+  const waits = new Set<number>([...touchesKnown].map(root));
+  const components = new Map<number, number[]>(); // root → new identifiers (numbers), for groups settled here
+  fresh.forEach((_, n) => {
+    const r = root(n);
+    if (waits.has(r)) return;
+    const c = components.get(r);
+    if (c) c.push(n);
+    else components.set(r, [n]);
+  });
+  const linksOf = new Map<number, PartitionLink[]>();
+  for (const l of freshLinks.values()) {
+    const r = root(l.a);
+    if (components.has(r)) (linksOf.get(r) ?? linksOf.set(r, []).get(r)!).push(l);
+  }
+  const setOf = new Array<number | null>(fresh.length).fill(null); // new identifier → its set (1-based), if settled here
+  const sets: Array<{ members: number[]; component: number }> = [];
+  const refusedOf = new Map<number, RefusedLink[]>();
+  for (const [r, component] of components) {
+    const result = partition(component.map((n) => ({ id: n, type: fresh[n]!.type, value: fresh[n]!.value })), linksOf.get(r) ?? [], [], rules);
+    for (const set of result.sets) {
+      sets.push({ members: set, component: r });
+      for (const n of set) setOf[n] = sets.length;
+    }
+    if (result.refused.length) refusedOf.set(r, result.refused);
+  }
+
+  const createdIds = new Set<number>();
+  const inserted = await insertIdentifiers(trx, workspaceId, fresh, setOf, sets.length);
+  for (const r of inserted) {
+    byKey.set(identifierKey(r), r);
+    createdIds.add(r.id);
+  }
+  // A new identifier another writer inserted meanwhile (ON CONFLICT skipped it; this waited for its commit) is known:
+  // read it, and let the groups it belongs to wait for a recompute like any group linked to a known identifier.
+  const spoilt = new Set<number>();
+  if (inserted.length < fresh.length) {
+    const missing = fresh.filter((i) => !byKey.has(identifierKey(i)));
+    for (const r of await selectIdentifiers(trx, workspaceId, missing)) byKey.set(identifierKey(r), r);
+    for (const i of missing) spoilt.add(root(freshNo.get(identifierKey(i))!));
+    const demoted = inserted.filter((r) => r.profile_id !== null && spoilt.has(root(freshNo.get(identifierKey(r))!)));
+    if (demoted.length) {
+      await sql`
+        UPDATE identifiers SET profile_id = NULL, origin_profile_id = NULL
+        WHERE workspace_id = ${workspaceId} AND id = ANY(${demoted.map((r) => r.id)}::bigint[])`.execute(trx);
+      for (const r of demoted) r.profile_id = null;
+    }
+  }
+  const idOf = (n: number) => byKey.get(identifierKey(fresh[n]!))!.id;
 
   // Link facts: a star from each record's anchor to its other identifiers.
   const anchors: Row[] = [];
@@ -86,58 +160,34 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   const links = [...linkByPair.values()].sort((x, y) => x.a - y.a || x.b - y.b);
   const changed = await upsertEarliestLinks(trx, workspaceId, links);
 
-  // Which new identifiers can be settled here: those whose changed links reach only other new identifiers.
-  const isNew = (id: number) => createdIds.has(id);
+  // Everything not settled here waits: links that changed between identifiers other than a settled group's own,
+  // known identifiers still without a profile (left by an interrupted batch), and new ones inserted without one.
+  const settledLocally = new Map<number, number>(); // identifier id → profile id
+  for (const r of inserted) if (r.profile_id !== null) settledLocally.set(r.id, r.profile_id);
   const pending = new Set<number>();
-  const localAdjacency = new Map<number, number[]>();
   for (const { a, b } of changed) {
-    if (isNew(a) && isNew(b)) {
-      (localAdjacency.get(a) ?? localAdjacency.set(a, []).get(a)!).push(b);
-      (localAdjacency.get(b) ?? localAdjacency.set(b, []).get(b)!).push(a);
-    } else {
+    if (!settledLocally.has(a) || !settledLocally.has(b)) {
       pending.add(a);
       pending.add(b);
     }
   }
-  for (const r of rows) if (!isNew(r.id) && r.profile_id === null) pending.add(r.id); // left by an interrupted batch
-  const settledLocally = new Map<number, number>(); // identifier id → profile id
+  for (const r of byKey.values()) if (r.profile_id === null) pending.add(r.id);
+
   const newProfiles: number[] = [];
-  const visited = new Set<number>();
-  const localComponents: number[][] = [];
-  for (const id of createdIds) {
-    if (visited.has(id)) continue;
-    const component: number[] = [];
-    const stack = [id];
-    visited.add(id);
-    while (stack.length) {
-      const x = stack.pop()!;
-      component.push(x);
-      for (const y of localAdjacency.get(x) ?? []) if (!visited.has(y)) visited.add(y), stack.push(y);
-    }
-    if (component.some((x) => pending.has(x))) component.forEach((x) => pending.add(x));
-    else localComponents.push(component);
+  const profileRows: Array<{ id: number; first: Date }> = [];
+  for (const set of sets) {
+    if (spoilt.has(set.component)) continue;
+    const profileId = settledLocally.get(idOf(set.members[0]!))!;
+    newProfiles.push(profileId);
+    profileRows.push({ id: profileId, first: new Date(Math.min(...set.members.map((n) => fresh[n]!.first.getTime()))) });
   }
-  if (localComponents.length) {
-    const rowById = new Map(rows.map((r) => [r.id, r]));
-    const sets: number[][] = [];
-    const componentOf = new Map<number, number>();
-    localComponents.forEach((component, k) => component.forEach((id) => componentOf.set(id, k)));
-    const linksOf = localComponents.map((): PartitionLink[] => []);
-    for (const l of links) {
-      const k = componentOf.get(l.a);
-      if (k !== undefined && componentOf.get(l.b) === k) linksOf[k]!.push(l);
-    }
-    for (const [k, component] of localComponents.entries()) {
-      const componentLinks = linksOf[k]!;
-      const result = partition(component.map((id) => ({ id, type: rowById.get(id)!.type, value: rowById.get(id)!.value })), componentLinks, [], rules);
-      sets.push(...result.sets);
-      if (result.refused.length) await recordConflicts(trx, workspaceId, result.refused);
-    }
-    const firstSeenOf = (id: number) => distinct.get(identifierKey(rowById.get(id)!))!.first.getTime();
-    const firstSeen = sets.map((set) => new Date(Math.min(...set.map(firstSeenOf))));
-    const ids = await createProfilesFor(trx, workspaceId, sets, firstSeen);
-    sets.forEach((set, i) => set.forEach((identifierId) => settledLocally.set(identifierId, ids[i]!)));
-    newProfiles.push(...ids);
+  if (profileRows.length) {
+    await sql`
+      INSERT INTO profiles (workspace_id, id, first_seen_at, last_seen_at)
+      SELECT ${workspaceId}, x.id, x.f, x.f FROM unnest(${profileRows.map((p) => p.id)}::bigint[], ${profileRows.map((p) => p.first.toISOString())}::timestamptz[]) AS x(id, f)`.execute(trx);
+  }
+  for (const [r, refused] of refusedOf) {
+    if (!spoilt.has(r)) await recordConflicts(trx, workspaceId, refused.map((l) => ({ ...l, a: Math.min(idOf(l.a), idOf(l.b)), b: Math.max(idOf(l.a), idOf(l.b)) })));
   }
   if (pending.size) {
     const ids = [...pending].sort((x, y) => x - y);
@@ -153,28 +203,30 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   };
 }
 
-/** Reads the identifiers that exist and inserts the rest (in the given order: it is the lock order), in one statement. */
-async function lookUpOrCreateIdentifiers(
+/**
+ * Inserts new identifiers (in the given order: it is the lock order), each with the profile minted for its set when
+ * it has one, in one statement. Returns the rows inserted; one another writer inserted first is skipped.
+ */
+async function insertIdentifiers(
   trx: Trx,
   workspaceId: string,
   ids: Array<{ type: string; value: string; first: Date }>,
-): Promise<Array<Row & { created: boolean }>> {
+  setOf: Array<number | null>,
+  sets: number,
+): Promise<Row[]> {
   if (!ids.length) return [];
-  const { rows } = await sql<Row & { created: boolean }>`
-    WITH x AS (
-      SELECT * FROM unnest(${ids.map((i) => i.type)}::text[], ${ids.map((i) => i.value)}::text[], ${ids.map((i) => i.first.toISOString())}::timestamptz[])
-        WITH ORDINALITY AS x(t, v, f, ord)
-    ), found AS (
-      SELECT i.id, i.type, i.value, i.profile_id FROM identifiers i JOIN x ON i.type = x.t AND i.value = x.v WHERE i.workspace_id = ${workspaceId}
-    ), created AS (
-      INSERT INTO identifiers (workspace_id, type, value, first_seen_at)
-      SELECT ${workspaceId}, x.t, x.v, x.f FROM x WHERE NOT EXISTS (SELECT 1 FROM found WHERE found.type = x.t AND found.value = x.v) ORDER BY x.ord
-      ON CONFLICT (workspace_id, type, value) DO NOTHING
-      RETURNING id, type, value, profile_id
+  const { rows } = await sql<Row>`
+    WITH minted AS MATERIALIZED (
+      SELECT s, nextval('profile_id_seq') AS id FROM generate_series(1, ${sets}::int) AS s ORDER BY s
     )
-    SELECT id, type, value, profile_id, false AS created FROM found
-    UNION ALL
-    SELECT id, type, value, profile_id, true FROM created`.execute(trx);
+    INSERT INTO identifiers (workspace_id, type, value, first_seen_at, profile_id, origin_profile_id)
+    SELECT ${workspaceId}, x.t, x.v, x.f, m.id, m.id
+    FROM unnest(${ids.map((i) => i.type)}::text[], ${ids.map((i) => i.value)}::text[], ${ids.map((i) => i.first.toISOString())}::timestamptz[], ${setOf}::int[])
+      WITH ORDINALITY AS x(t, v, f, s, ord)
+    LEFT JOIN minted m ON m.s = x.s
+    ORDER BY x.ord
+    ON CONFLICT (workspace_id, type, value) DO NOTHING
+    RETURNING id, type, value, profile_id`.execute(trx);
   return rows;
 }
 
@@ -209,29 +261,6 @@ async function upsertEarliestLinks(trx: Trx, workspaceId: string, links: Partiti
     WHERE (excluded.event_time, excluded.message_id) < (identity_links.event_time, identity_links.message_id)
     RETURNING a, b`.execute(trx);
   return rows;
-}
-
-/**
- * Mints one profile per set of brand-new identifiers, inserts the profiles and points the identifiers at them: one
- * statement. Returns the profile ids in the order of `sets`.
- */
-async function createProfilesFor(trx: Trx, workspaceId: string, sets: number[][], firstSeen: Date[]): Promise<number[]> {
-  if (!sets.length) return [];
-  const members = sets.flatMap((set, k) => set.map((id) => [id, k + 1] as const));
-  const { rows } = await sql<{ ord: number; id: number }>`
-    WITH minted AS MATERIALIZED (
-      SELECT x.ord, nextval('profile_id_seq') AS id, x.f
-      FROM unnest(${firstSeen.map((d) => d.toISOString())}::timestamptz[]) WITH ORDINALITY AS x(f, ord)
-      ORDER BY x.ord
-    ), created AS (
-      INSERT INTO profiles (workspace_id, id, first_seen_at, last_seen_at) SELECT ${workspaceId}, id, f, f FROM minted
-    ), pointed AS (
-      UPDATE identifiers SET profile_id = m.id, origin_profile_id = m.id
-      FROM unnest(${members.map(([id]) => id)}::bigint[], ${members.map(([, k]) => k)}::bigint[]) AS y(iid, ord) JOIN minted m ON m.ord = y.ord
-      WHERE identifiers.workspace_id = ${workspaceId} AND identifiers.id = y.iid
-    )
-    SELECT ord, id FROM minted ORDER BY ord`.execute(trx);
-  return rows.map((r) => Number(r.id));
 }
 
 export async function mintProfileIds(trx: Trx, n: number): Promise<number[]> {

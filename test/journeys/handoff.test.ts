@@ -77,4 +77,43 @@ describeEachDatabase('outbox hand-off from the mover to the sender', (ctx) => {
       expect(p[0]!.steps.map((s) => s.outcome)).toEqual(['entered', 'queued', 'finished:completed', 'sent']);
     }
   });
+
+  it('a message under a claimed outbox row is recorded once, with its answer; one already on record is not sent again', async () => {
+    const db = ctx.database.db;
+    const ws = (await newWorkspace(ctx.database)).id;
+    const hook = await webhookChannel(ctx.database, ws, `${sink.url}/hook`);
+    const journey = await published(ctx.database, ws, definition(hook));
+    const ids = await profilesBatch(ctx.database, ws, Array.from({ length: 12 }, (_, i) => ({ userId: `ho-once-${i}` })));
+    await enterManually(db, ws, journey.id, ids, 'test');
+    const now = nextNoon();
+    const c = await runJourneyPass(db, { publicUrl: URL, now: () => now, chunk: 5, sendBatch: 4, workspaceId: ws, schedules: false });
+    expect(c.moved).toBe(12);
+    const deliveries = await db.selectFrom('channel_deliveries').select(['idempotency_key', 'status', 'attempts', 'created_at', 'updated_at']).where('workspace_id', '=', ws).execute();
+    expect(deliveries).toHaveLength(12);
+    for (const d of deliveries) {
+      // Written in one statement with the answer: no `sending` row before the call (the claimed outbox row was that
+      // record), so the row was never updated.
+      expect({ status: d.status, attempts: d.attempts, updated: new Date(d.updated_at).getTime() }).toEqual({ status: 'sent', attempts: 1, updated: new Date(d.created_at).getTime() });
+      expect(sink.byKey.get(d.idempotency_key)).toBeGreaterThanOrEqual(1);
+    }
+    // A sender that died after the answer was recorded but before the outbox row was: the row is claimed again and
+    // the recorded answer is used, without a call.
+    const [one] = ids;
+    const again = await published(ctx.database, ws, definition(hook), 'again');
+    await enterManually(db, ws, again.id, [one!], 'test');
+    let handed: OutboxRow[] = [];
+    await advanceDue(db, now, 10, ws, undefined, { leaseUntil: new Date(now.getTime() + 60_000), take: (rows) => (handed = rows) });
+    expect(handed).toHaveLength(1);
+    const key = handed[0]!.idempotency_key;
+    await db.insertInto('channel_deliveries').values({
+      workspace_id: ws, id: `dl_done_${ws}`, idempotency_key: key, channel_config_id: hook.channelId, channel: 'webhook', recipient: String(one), profile_id: one!,
+      status: 'sent', attempts: 1, provider_message_id: 'earlier', context: JSON.stringify({}),
+    }).execute();
+    const later = new Date(now.getTime() + 61_000);
+    expect((await runJourneyPass(db, { publicUrl: URL, now: () => later, workspaceId: ws, schedules: false })).sent).toBe(1);
+    expect(sink.byKey.get(key) ?? 0).toBe(0);
+    const [path] = await profileJourneyPaths(db, ws, one!, { journeyId: again.id });
+    expect(path!.steps.map((s) => s.outcome)).toEqual(['entered', 'queued', 'finished:completed', 'sent']);
+    expect(path!.steps[3]!.detail).toMatchObject({ deliveryId: `dl_done_${ws}`, providerMessageId: 'earlier' });
+  });
 });

@@ -17,6 +17,14 @@ export interface DeliveryRequest {
   transactional?: boolean;
   /** Copied onto the delivery and its profile events (journey id, node id, template id…). */
   context?: Record<string, unknown>;
+  /**
+   * deliverMany only: the caller holds a durable claim of its own, committed before this call, that says a call may
+   * be under way under this key (a journey outbox row `in_flight`, leased). When no delivery is on record under the
+   * key yet, it is then written once, with its answer, instead of `sending` before the call and its answer after: an
+   * attempt that dies before its answer is recorded leaves the caller's claim, which is taken again under the same key
+   * (and the same delivery id). A key already on record goes the ordinary way (retaken, or its final answer returned).
+   */
+  claimedByCaller?: boolean;
 }
 
 export interface DeliveryOutcome {

@@ -82,6 +82,9 @@ async function workspaceBatch(db: Db, publicUrl: string, ws: string, rows: Outbo
     getTemplates(db, ws, templateIds),
     loadProfilesForTemplate(db, ws, sends.map((r) => r.profile_id)),
   ]);
+  // Every request is under the claimed outbox row, committed `in_flight` and leased before any call: that row is the
+  // record that a call may be under way, so a delivery not on record yet is written once, with its answer
+  // (DeliveryRequest.claimedByCaller); a killed sender leaves the row to be claimed again under the same key.
   const deliver = (requests: DeliveryRequest[]) => deliverMany(db, ws, publicUrl, requests, { concurrency: opts.concurrency ?? 32, configs, ...(opts.limiter ? { limiter: opts.limiter } : {}), ...(opts.unrecorded ? { unrecorded: opts.unrecorded } : {}), ...(opts.recorders ? { recorders: opts.recorders } : {}) });
 
   // Webhook nodes: one transactional call each, to the node's channel.
@@ -94,7 +97,7 @@ async function workspaceBatch(db: Db, publicUrl: string, ws: string, rows: Outbo
       continue;
     }
     const message: ChannelMessage = { channel: 'webhook', payload: { ...(p.payload as Record<string, unknown>), profileId: row.profile_id, ...context } };
-    hookRequests.push({ row, request: { configId: String(p.channelId), message, recipient: { to: '-', profileId: row.profile_id }, idempotencyKey: row.idempotency_key, transactional: true, context } });
+    hookRequests.push({ row, request: { configId: String(p.channelId), message, recipient: { to: '-', profileId: row.profile_id }, idempotencyKey: row.idempotency_key, transactional: true, context, claimedByCaller: true } });
   }
 
   // Sends, first round: every message on its primary channel.
@@ -189,5 +192,5 @@ function prepareOne(
   }
   const key = via === 'fallback' ? `${row.idempotency_key}:fallback` : row.idempotency_key;
   const context = { ...contextOf(row), templateId: target.templateId };
-  return { row, channel, request: { configId: target.channelId, message, recipient: { to, profileId: profile.id }, idempotencyKey: key, transactional, context } };
+  return { row, channel, request: { configId: target.channelId, message, recipient: { to, profileId: profile.id }, idempotencyKey: key, transactional, context, claimedByCaller: true } };
 }

@@ -88,6 +88,11 @@ export async function recordOutcomes(db: Db, done: Array<{ row: OutboxRow; outco
   // the path step below keeps its result, the delivery record its call, and the outbox stays as small as the work
   // still to do (claims do not wade through a million finished rows). The rest is updated, as before.
   const finished = sql`r.status = 'done' AND NOT o.marketing`;
+  // When every row is finished (the common case) the UPDATE branch is left out: matching nothing, it still cost a
+  // bitmap scan of the due index and of the workspace's whole primary-key range, dead entries of every outbox row
+  // deleted since the last vacuum included (28 ms after 100,000 sends, growing with the bulk: at 1,000,000 the
+  // statement took 778 ms).
+  const allFinished = [...once.values()].every(({ row }, i) => rows[i]!.status === 'done' && !row.marketing);
   // One statement (its own transaction): the outbox rows recorded, and the path steps of those it did record.
   await sql`
     WITH r AS (
@@ -99,12 +104,12 @@ export async function recordOutcomes(db: Db, done: Array<{ row: OutboxRow; outco
       DELETE FROM journey_outbox o USING r WHERE ${held} AND ${finished}
       RETURNING o.workspace_id, o.idempotency_key, o.attempts
     ),
-    kept AS (
+    ${allFinished ? sql`recorded AS (SELECT * FROM gone)` : sql`kept AS (
       UPDATE journey_outbox o SET status = r.status, due_at = COALESCE(r.due_at, o.due_at), lease_until = NULL, result = r.result, updated_at = ${now}
       FROM r WHERE ${held} AND NOT (${finished})
       RETURNING o.workspace_id, o.idempotency_key, o.attempts
     ),
-    recorded AS (SELECT * FROM gone UNION ALL SELECT * FROM kept)
+    recorded AS (SELECT * FROM gone UNION ALL SELECT * FROM kept)`}
     INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at)
     SELECT r.ws, r.entry_id, r.journey_id, r.version, r.profile_id, r.node_id, r.outcome, r.detail, ${now}
     FROM r JOIN recorded d ON d.workspace_id = r.ws AND d.idempotency_key = r.key AND d.attempts = r.attempts

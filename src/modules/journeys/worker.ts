@@ -8,6 +8,8 @@ import { consumeEvents, consumeTagChanges, runSchedules } from './triggers.js';
 
 /** Positions due within this long are moved ahead of an older backlog. */
 const FRESH_LANE_MS = 1_000;
+/** While the backlog waits for the sender (backpressure), the fresh lane runs at most this often. */
+const FRESH_LANE_WAITING_MS = 200;
 /** A mover walks the due index from its start at least every this many chunks (see DueFloor). */
 const FULL_WALK_EVERY = 20;
 
@@ -128,9 +130,26 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
   // After a full chunk the next one walks the due index from the last due time taken (DueFloor); every
   // FULL_WALK_EVERY chunks, and after a short one, from the start (a paused journey resumed, a position another
   // worker had locked and let go).
+  // Backpressure: while the sender has `handoffLimit` handed rows waiting, the backlog waits too (the fresh lane goes
+  // on, so timers keep their time). Moving people into the outbox faster than they are sent only grew a backlog of
+  // pending rows that the sender then had to claim — one UPDATE and a walk of the due index per batch, slower as it
+  // grew (1,000,000 people: half a million rows waiting) — while every row handed is sent without a claim.
+  let senderDone = false;
+  let wakeMover: (() => void) | undefined;
+  const roomForMore = async (fresh: boolean) => {
+    for (let lane = 0; opts.handoff !== false && handedCount >= handoffLimit && !senderDone; ) {
+      if (fresh && Date.now() - lane >= FRESH_LANE_WAITING_MS) {
+        lane = Date.now();
+        const f = await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS, handoff());
+        counts.moved += f;
+      }
+      await new Promise<void>((r) => ((wakeMover = r), setTimeout(r, 25)));
+    }
+  };
   const mover = async (fresh: boolean) => {
     const floor: DueFloor = {};
     for (let i = 1; ; i++) {
+      await roomForMore(fresh);
       const entering = !triggersDone;
       // (`counts.moved += await …` would read the counter before the await: movers running side by side lose counts.)
       const f = fresh ? await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS, handoff()) : 0;
@@ -163,7 +182,10 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
       for (;;) {
         const last = movesDone;
         const given = handed.shift();
-        if (given) handedCount -= given.rows.length;
+        if (given) {
+          handedCount -= given.rows.length;
+          wakeMover?.();
+        }
         // A handed batch that waited a third of its lease is left to the claim once the lease runs out (it is not
         // renewed from here, so another sender may take it over by then).
         if (given && Date.now() - given.at > leaseMs / 3) continue;
@@ -180,6 +202,8 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
         if (underway.length >= (opts.sendBatchesUnderway ?? 2)) await underway.shift();
       }
     } finally {
+      senderDone = true;
+      wakeMover?.();
       await Promise.allSettled(underway);
     }
     for (const b of underway) await b;

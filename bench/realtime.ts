@@ -18,7 +18,7 @@ import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { wireModules } from '../src/modules/wiring.js';
 import { createWorkspace } from '../src/modules/workspaces/index.js';
 import { seedSyntheticData } from '../src/modules/demo/index.js';
-import { createSegment } from '../src/modules/segments/index.js';
+import { createSegment, runDailyPass } from '../src/modules/segments/index.js';
 import { createTag, createTagGroup } from '../src/modules/tags/index.js';
 import { basicAuth, percentile } from './lib/load.js';
 import { resetSchema, withClient } from './lib/pg.js';
@@ -34,6 +34,8 @@ const rates = arg('rates', '500,1000,2000').split(',').map(Number);
 const seconds = Number(arg('seconds', '20'));
 const probesPerSecond = Number(arg('probes', '5'));
 const split = process.argv.includes('--split');
+/** --setup-only: seed the schema (for bench/realtime-decide.ts and realtime-profile.ts) and stop. */
+const setupOnly = process.argv.includes('--setup-only');
 
 /** CPU seconds (user + system) of a process, 0 once it is gone. */
 function cpuSeconds(pid: number): number {
@@ -215,6 +217,17 @@ async function main() {
   const loadBefore = await machineLoad();
   log(`real-time rules benchmark: ${profiles} profiles, rates ${rates.join(', ')} events/s, ${seconds} s each, ${probesPerSecond} probes/s; ${loadBefore}`);
   const { ws, probeTagId } = await setUp();
+  if (setupOnly) {
+    // As the server's first daily pass leaves it (stages, RFM), which the rates run after.
+    const database = await openDatabase({ url: PG_URL, schema: SCHEMA, poolSize: 4 });
+    try {
+      await runDailyPass(database.db, ws.id, new Date());
+    } finally {
+      await database.close();
+    }
+    log('daily pass done');
+    return;
+  }
   // Started by hand rather than with startServer: on a loaded machine (load 40) loading the sources took over 120 s.
   const server = startSiyu(['serve', '--port', '3921', '--host', '127.0.0.1', '--no-demo', ...(split ? ['--no-workers'] : [])], siyuEnv({ schema: SCHEMA }));
   await server.waitFor(/Siyu is serving/, 600_000);

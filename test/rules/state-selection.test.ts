@@ -58,4 +58,32 @@ describeEachDatabase('loading part of a profile state', (ctx) => {
     expect([...(many.get(b)?.segments ?? [])]).toEqual(['s1']);
     expect(many.get(b)?.events).toEqual([{ event: 'view', timestamp: event.timestamp, properties: null }]);
   });
+
+  it('reads, per profile, only the event names it asks for, each from its own earliest time', async () => {
+    const db = ctx.database.db;
+    const ws = await newTestWorkspace(ctx.database);
+    const DAY = 86_400_000;
+    const at = (days: number) => new Date(NOW.getTime() - days * DAY);
+    const events = [
+      { event: 'view', timestamp: at(2) },
+      { event: 'view', timestamp: at(20) },
+      { event: 'cart', timestamp: at(5) },
+      { event: 'cart', timestamp: at(400) },
+      { event: 'buy', timestamp: at(1) },
+      { event: 'view', timestamp: new Date(NOW.getTime() + DAY) }, // after now: never read
+    ];
+    const a = await seedProfile(db, ws.id, { events });
+    const b = await seedProfile(db, ws.id, { events });
+    const eventsOf = new Map([
+      // a: views of the last 10 days and every cart; b: buys of the last 3 days only.
+      [a, new Map<string, Date | undefined>([['view', at(10)], ['cart', undefined]])],
+      [b, new Map<string, Date | undefined>([['buy', at(3)]])],
+    ]);
+    // The batch-wide names and horizon do not apply when eventsOf is given.
+    const states = await loadProfileStates(db, ws.id, [a, b], new Set(['view', 'cart', 'buy']), NOW, at(1), { parts: { events: [a, b] }, eventsOf, eventProperties: false });
+    const seen = (id: number) => (states.get(id)?.events ?? []).map((e) => `${e.event}@${(NOW.getTime() - e.timestamp.getTime()) / DAY}`).sort();
+    expect(seen(a)).toEqual(['cart@400', 'cart@5', 'view@2']);
+    expect(seen(b)).toEqual(['buy@1']);
+    expect(states.get(a)?.events.every((e) => e.properties === null)).toBe(true);
+  });
 });

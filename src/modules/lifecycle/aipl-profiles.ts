@@ -37,7 +37,14 @@ export async function raiseStagesForEvents(db: Kysely<DB>, workspaceId: string, 
   if (mapped.length === 0) return raised;
   const ids = mapped.map((a) => a.profileId);
   const stored = new Map(
-    (await db.selectFrom('profile_lifecycle').select(['profile_id', 'stage']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).execute()).map((r) => [
+    (
+      await db
+        .selectFrom('profile_lifecycle')
+        .select(['profile_id', 'stage'])
+        .where('workspace_id', '=', workspaceId)
+        .where(sql<boolean>`profile_id = ANY(${ids}::bigint[])`)
+        .execute()
+    ).map((r) => [
       r.profile_id,
       STAGES.indexOf(r.stage as (typeof STAGES)[number]) + 1,
     ]),

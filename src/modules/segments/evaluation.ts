@@ -85,19 +85,54 @@ export async function releaseStaleClaims(db: Db, now: Date = new Date()): Promis
 }
 
 /** Drains the change feed of every workspace once (the background worker calls this in a loop). */
-export async function processAllProfileChanges(db: Db, opts: { now?: Date; limit?: number; workspaceId?: string; pairsOnly?: boolean } = {}): Promise<number> {
+export async function processAllProfileChanges(db: Db, opts: DrainOptions & { workspaceId?: string } = {}): Promise<number> {
   await releaseStaleClaims(db);
   let q = db.selectFrom('profile_changes').select('workspace_id').distinct();
   if (opts.workspaceId) q = q.where('workspace_id', '=', opts.workspaceId);
   const workspaces = await q.execute();
   let total = 0;
-  for (const { workspace_id } of workspaces) {
-    for (;;) {
-      const { profiles } = await processProfileChanges(db, workspace_id, opts);
+  for (const { workspace_id } of workspaces) total += await drainWorkspace(db, workspace_id, opts);
+  return total;
+}
+
+interface DrainOptions {
+  now?: Date;
+  /** Profiles per claim (500). */
+  limit?: number;
+  /** While claims come back full (a backlog), each next claim takes twice as many, up to this (default: `limit`). */
+  maxLimit?: number;
+  /** Passes under way at once, each on its own claim (PostgreSQL; 1 on the embedded database's single connection). */
+  inFlight?: number;
+  pairsOnly?: boolean;
+}
+
+/**
+ * Drains one workspace's feed. A full claim means a backlog: the next claim doubles, up to `maxLimit`, so a pass's
+ * fixed cost (its dozen statements and their round trips) is spread over more profiles while the feed is behind, and
+ * a pass stays small (quick) when it is not. With `inFlight` > 1 that many passes run at once, each on a claim of its
+ * own (SKIP LOCKED), so one pass's round trips overlap another's work; a profile queued again while a pass has it is
+ * evaluated again later, as with several workers.
+ */
+async function drainWorkspace(db: Db, workspaceId: string, opts: DrainOptions): Promise<number> {
+  const base = opts.limit ?? 500;
+  const max = Math.max(base, opts.maxLimit ?? base);
+  let limit = base;
+  let total = 0;
+  let drained = false;
+  const lane = async () => {
+    while (!drained) {
+      const asked = limit;
+      // A failed pass (its profiles are back on the feed) stops the other lanes too: the worker's next tick starts over.
+      const { profiles } = await processProfileChanges(db, workspaceId, { now: opts.now, limit: asked, pairsOnly: opts.pairsOnly }).catch((err) => {
+        drained = true;
+        throw err;
+      });
       total += profiles;
-      if (profiles < (opts.limit ?? 500)) break;
+      if (profiles < asked) drained = true;
+      else limit = Math.min(max, limit * 2);
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.inFlight ?? 1) }, lane));
   return total;
 }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
 import { appendProfileEvents, type ProfileEventInput } from '../profiles/index.js';
-import { compileRule, inBatchTransaction, parseRule, stageQuery, workspaceContext } from '../rules/index.js';
+import { compileRule, inBatchTransaction, parseRule, stageQuery, workspaceContext, type Rule } from '../rules/index.js';
 
 /**
  * Segment membership is materialised in segment_members. Entering and leaving are recorded as `Segment Entered` /
@@ -96,49 +96,52 @@ export interface SegmentChange {
 }
 
 /**
- * Applies real-time decisions (actual changes only), in the caller's transaction. Here the few Entered / Exited
- * events go through the profiles module's appendProfileEvents (anchored on the profile's highest-priority identifier,
- * idempotent by message id); it queues the profiles again, and the next pass finds nothing more to change.
+ * Applies real-time decisions (actual changes only), in the caller's transaction: one statement moves the members
+ * of every segment and adjusts the sizes; the few Entered / Exited events then go through the profiles module's
+ * appendProfileEvents (anchored on the profile's highest-priority identifier, idempotent by message id); it queues
+ * the profiles again, and the next pass finds nothing more to change. Events follow what was written: a member
+ * another pass moved meanwhile records nothing twice.
  */
 export async function applySegmentChanges(trx: Transaction<DB>, workspaceId: string, changes: SegmentChange[], now: Date): Promise<void> {
-  const bySegment = new Map<string, SegmentChange[]>();
-  for (const c of changes) bySegment.set(c.segmentId, [...(bySegment.get(c.segmentId) ?? []), c]);
-  const events: ProfileEventInput[] = [];
-  for (const [segmentId, list] of bySegment) {
-    const segment = await trx.selectFrom('segments').select('name').where('workspace_id', '=', workspaceId).where('id', '=', segmentId).executeTakeFirstOrThrow();
-    const exited = await trx
-      .deleteFrom('segment_members')
-      .where('workspace_id', '=', workspaceId)
-      .where('segment_id', '=', segmentId)
-      .where('profile_id', 'in', [0, ...list.filter((c) => !c.holds).map((c) => c.profileId)])
-      .returning('profile_id')
-      .execute();
-    const entering = list.filter((c) => c.holds).map((c) => c.profileId);
-    const entered = entering.length
-      ? await trx
-          .insertInto('segment_members')
-          .values(entering.map((id) => ({ workspace_id: workspaceId, segment_id: segmentId, profile_id: id, origin_profile_id: id, entered_at: now })))
-          .onConflict((oc) => oc.doNothing())
-          .returning('profile_id')
-          .execute()
-      : [];
-    const record = (profileId: number, event: string) =>
-      events.push({
-        profileId,
-        event,
-        timestamp: now,
-        properties: { segment_id: segmentId, segment_name: segment.name },
-        messageId: `segment:${segmentId}:${profileId}:${event}:${now.getTime()}`,
-      });
-    for (const id of new Set(exited.map((r) => r.profile_id))) record(id, SEGMENT_EXITED);
-    for (const r of entered) record(r.profile_id, SEGMENT_ENTERED);
-    const delta = entered.length - new Set(exited.map((r) => r.profile_id)).size;
-    if (delta !== 0) await sql`UPDATE segments SET size = size + ${delta} WHERE workspace_id = ${workspaceId} AND id = ${segmentId}`.execute(trx);
-  }
+  if (changes.length === 0) return;
+  const { rows } = await sql<{ segment_id: string; profile_id: number; event: string; name: string }>`
+    WITH c AS (
+      SELECT * FROM unnest(${changes.map((c) => c.segmentId)}::text[], ${changes.map((c) => c.profileId)}::bigint[], ${changes.map((c) => c.holds)}::boolean[])
+        AS c(segment_id, profile_id, holds)
+    ),
+    exited AS (
+      DELETE FROM segment_members sm USING c
+      WHERE sm.workspace_id = ${workspaceId} AND sm.segment_id = c.segment_id AND sm.profile_id = c.profile_id AND NOT c.holds
+      RETURNING sm.segment_id, sm.profile_id
+    ),
+    entered AS (
+      INSERT INTO segment_members (workspace_id, segment_id, profile_id, origin_profile_id, entered_at)
+      SELECT ${workspaceId}, segment_id, profile_id, profile_id, ${now}::timestamptz FROM c WHERE holds
+      ON CONFLICT DO NOTHING
+      RETURNING segment_id, profile_id
+    ),
+    moved AS (
+      SELECT DISTINCT segment_id, profile_id, ${SEGMENT_EXITED}::text AS event FROM exited
+      UNION ALL SELECT segment_id, profile_id, ${SEGMENT_ENTERED}::text FROM entered
+    ),
+    sized AS (
+      UPDATE segments s SET size = s.size + d.delta
+      FROM (SELECT segment_id, sum(CASE WHEN event = ${SEGMENT_ENTERED} THEN 1 ELSE -1 END)::int AS delta FROM moved GROUP BY segment_id) d
+      WHERE s.workspace_id = ${workspaceId} AND s.id = d.segment_id AND d.delta <> 0
+    )
+    SELECT m.segment_id, m.profile_id, m.event, s.name FROM moved m JOIN segments s ON s.workspace_id = ${workspaceId} AND s.id = m.segment_id`.execute(trx);
+  const events: ProfileEventInput[] = rows.map((r) => ({
+    profileId: Number(r.profile_id),
+    event: r.event,
+    timestamp: now,
+    properties: { segment_id: r.segment_id, segment_name: r.name },
+    messageId: `segment:${r.segment_id}:${r.profile_id}:${r.event}:${now.getTime()}`,
+  }));
   await appendProfileEvents(trx, workspaceId, events);
 }
 
-export async function liveRuleSegments(db: Kysely<DB>, workspaceId: string) {
+/** The rule segments of a workspace, with their parsed rules (`parse`: e.g. a caching parser). */
+export async function liveRuleSegments(db: Kysely<DB>, workspaceId: string, parse: (rule: unknown) => Rule = parseRule) {
   const rows = await db.selectFrom('segments').select(['id', 'rule']).where('workspace_id', '=', workspaceId).where('kind', '=', 'rule').execute();
-  return rows.map((r) => ({ id: r.id, rule: parseRule(r.rule) }));
+  return rows.map((r) => ({ id: r.id, rule: parse(r.rule) }));
 }

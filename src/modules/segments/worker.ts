@@ -17,7 +17,9 @@ export function startRulesWorker(
 ): () => Promise<void> {
   let stopped = false;
   const realTime = async () => {
-    await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly });
+    // PostgreSQL: claims grow to 2,000 profiles while the feed is behind, two passes at a time. The embedded database
+    // (one connection, a WebAssembly heap that never shrinks) keeps one pass of 500.
+    await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, maxLimit: opts.pairsOnly ? 500 : 2000, inFlight: opts.pairsOnly ? 1 : 2 });
   };
   const daily = async () => {
     let q = db.selectFrom('workspaces').select(['id', 'timezone']);

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
-import { compileRule, parseRule, workspaceContext } from '../rules/index.js';
+import { compileRule, parseRule, workspaceContext, type Rule } from '../rules/index.js';
 
 /**
  * Rule tags are materialised in tag_assignments (source `rule`), with every change written to tag_history in the
@@ -50,38 +50,38 @@ export interface RuleTagChange {
   value: string;
 }
 
-/** Applies real-time decisions (only actual changes are passed in), with history, in the caller's transaction. */
+/**
+ * Applies real-time decisions (only actual changes are passed in), with history, in the caller's transaction: one
+ * statement for all of them, the rows passed as arrays (a VALUES list of thousands of rows cost more to build, send
+ * and parse than to write). History follows what was written: an add that found its row already there (another pass
+ * decided the same meanwhile) records nothing; a removal takes every origin's row of (tag, profile), each with a
+ * history row.
+ */
 export async function applyRuleTagChanges(db: Kysely<DB>, workspaceId: string, changes: RuleTagChange[], now: Date): Promise<void> {
+  if (changes.length === 0) return;
   const adds = changes.filter((c) => c.holds);
   const removes = changes.filter((c) => !c.holds);
-  if (adds.length) {
-    await db
-      .insertInto('tag_assignments')
-      .values(adds.map((c) => ({ workspace_id: workspaceId, tag_id: c.tagId, profile_id: c.profileId, origin_profile_id: c.profileId, value: c.value, source: 'rule' as const, assigned_at: now })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
-  if (removes.length) {
-    // One statement for all removals: every origin's row of (tag, profile) goes, each with a history row.
-    await sql`
-      WITH removed AS (
-        DELETE FROM tag_assignments ta USING unnest(${removes.map((c) => c.tagId)}::text[], ${removes.map((c) => c.profileId)}::bigint[]) AS r(tag_id, profile_id)
-        WHERE ta.workspace_id = ${workspaceId} AND ta.tag_id = r.tag_id AND ta.profile_id = r.profile_id
-        RETURNING ta.tag_id, ta.profile_id, ta.origin_profile_id, ta.value
-      )
-      INSERT INTO tag_history (workspace_id, tag_id, profile_id, origin_profile_id, action, value, cause, at)
-      SELECT ${workspaceId}, tag_id, profile_id, origin_profile_id, 'remove', value, 'rule', ${now} FROM removed`.execute(db);
-  }
-  if (adds.length) {
-    await db
-      .insertInto('tag_history')
-      .values(adds.map((c) => ({ workspace_id: workspaceId, tag_id: c.tagId, profile_id: c.profileId, origin_profile_id: c.profileId, action: 'apply' as const, value: c.value, cause: 'rule' as const, at: now })))
-      .execute();
-  }
+  await sql`
+    WITH added AS (
+      INSERT INTO tag_assignments (workspace_id, tag_id, profile_id, origin_profile_id, value, source, assigned_at)
+      SELECT ${workspaceId}, a.tag_id, a.profile_id, a.profile_id, a.value, 'rule', ${now}
+      FROM unnest(${adds.map((c) => c.tagId)}::text[], ${adds.map((c) => c.profileId)}::bigint[], ${adds.map((c) => c.value)}::text[]) AS a(tag_id, profile_id, value)
+      ON CONFLICT DO NOTHING
+      RETURNING tag_id, profile_id, origin_profile_id, value
+    ),
+    removed AS (
+      DELETE FROM tag_assignments ta USING unnest(${removes.map((c) => c.tagId)}::text[], ${removes.map((c) => c.profileId)}::bigint[]) AS r(tag_id, profile_id)
+      WHERE ta.workspace_id = ${workspaceId} AND ta.tag_id = r.tag_id AND ta.profile_id = r.profile_id
+      RETURNING ta.tag_id, ta.profile_id, ta.origin_profile_id, ta.value
+    )
+    INSERT INTO tag_history (workspace_id, tag_id, profile_id, origin_profile_id, action, value, cause, at)
+    SELECT ${workspaceId}, tag_id, profile_id, origin_profile_id, 'apply', value, 'rule', ${now}::timestamptz FROM added
+    UNION ALL
+    SELECT ${workspaceId}, tag_id, profile_id, origin_profile_id, 'remove', value, 'rule', ${now}::timestamptz FROM removed`.execute(db);
 }
 
-/** The live rule tags of a workspace, with their parsed rules. */
-export async function liveRuleTags(db: Kysely<DB>, workspaceId: string) {
+/** The live rule tags of a workspace, with their parsed rules (`parse`: e.g. a caching parser). */
+export async function liveRuleTags(db: Kysely<DB>, workspaceId: string, parse: (rule: unknown) => Rule = parseRule) {
   const rows = await db
     .selectFrom('tags')
     .select(['id', 'rule', 'rule_value'])
@@ -90,5 +90,5 @@ export async function liveRuleTags(db: Kysely<DB>, workspaceId: string) {
     .where('archived_at', 'is', null)
     .where('merged_into', 'is', null)
     .execute();
-  return rows.map((r) => ({ id: r.id, value: r.rule_value, rule: parseRule(r.rule) }));
+  return rows.map((r) => ({ id: r.id, value: r.rule_value, rule: parse(r.rule) }));
 }

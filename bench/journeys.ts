@@ -298,6 +298,16 @@ async function main() {
     }
     if (TIMERS > 0) out.timers = await timers(database, ws, TIMERS);
     out.loadAtEnd = loadavg().map((l) => +l.toFixed(1));
+    // Row writes in the bench's own schema (inserted + updated + deleted, per table and per person): the part of the
+    // cost that does not move with the machine's load.
+    if (PROFILES > 0) {
+      await new Promise((r) => setTimeout(r, 1_500)); // backends report their counters within a second of going idle
+      const { rows } = await sql<{ relname: string; writes: string }>`
+        SELECT relname, (n_tup_ins + n_tup_upd + n_tup_del)::text AS writes FROM pg_stat_user_tables
+        WHERE schemaname = ${schema} AND n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 2 DESC`.execute(database.db);
+      const total = rows.reduce((a, r) => a + Number(r.writes), 0);
+      out.rowWrites = { perPerson: +(total / PROFILES).toFixed(2), byTable: Object.fromEntries(rows.map((r) => [r.relname, +(Number(r.writes) / PROFILES).toFixed(2)])) };
+    }
     if (timings.size) out.statements = Object.fromEntries([...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25).map(([k, v]) => [k, `${v.n} × ${(v.ms / v.n).toFixed(1)} ms = ${Math.round(v.ms)} ms`]));
     console.log(JSON.stringify(out, null, 2));
   } finally {

@@ -37,14 +37,12 @@ export async function raiseStagesForEvents(db: Kysely<DB>, workspaceId: string, 
   if (mapped.length === 0) return raised;
   const ids = mapped.map((a) => a.profileId);
   const stored = new Map(
+    // By key, one profile at a time (see refreshStages).
     (
-      await db
-        .selectFrom('profile_lifecycle')
-        .select(['profile_id', 'stage'])
-        .where('workspace_id', '=', workspaceId)
-        .where(sql<boolean>`profile_id = ANY(${ids}::bigint[])`)
-        .execute()
-    ).map((r) => [
+      await sql<{ profile_id: number; stage: string }>`
+        SELECT x.pid AS profile_id, l.stage FROM unnest(${ids}::bigint[]) AS x(pid)
+        CROSS JOIN LATERAL (SELECT stage FROM profile_lifecycle WHERE workspace_id = ${workspaceId} AND profile_id = x.pid OFFSET 0) l`.execute(db)
+    ).rows.map((r) => [
       r.profile_id,
       STAGES.indexOf(r.stage as (typeof STAGES)[number]) + 1,
     ]),

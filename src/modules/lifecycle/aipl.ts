@@ -48,13 +48,16 @@ export async function refreshStages(db: Kysely<DB>, workspaceId: string, now: Da
   const { rows } = await sql<{ changed: number }>`
     WITH ${levels}
     lv AS (SELECT profile_id, max(lvl) AS lvl FROM (SELECT * FROM ev UNION ALL SELECT * FROM ord) x GROUP BY profile_id),
+    -- The live profiles and their stored stages are looked up by key too: joined, the planner read the workspace's
+    -- whole profiles table and profile_lifecycle (29k rows each at 20k profiles) to hash them for 500 profiles.
     target AS (
-      SELECT p.id AS profile_id, (ARRAY['A','I','P','L'])[lv.lvl] AS stage FROM profiles p LEFT JOIN lv ON lv.profile_id = p.id
-      WHERE p.workspace_id = ${workspaceId} AND p.merged_into IS NULL AND p.id = ANY(${profileIds}::bigint[])
+      SELECT x.pid AS profile_id, (ARRAY['A','I','P','L'])[lv.lvl] AS stage FROM unnest(${profileIds}::bigint[]) AS x(pid)
+      CROSS JOIN LATERAL (SELECT 1 FROM profiles p WHERE p.workspace_id = ${workspaceId} AND p.id = x.pid AND p.merged_into IS NULL OFFSET 0) p
+      LEFT JOIN lv ON lv.profile_id = x.pid
     ),
     changed AS (
       SELECT t.profile_id, cur.stage AS from_stage, t.stage AS to_stage FROM target t
-      LEFT JOIN profile_lifecycle cur ON cur.workspace_id = ${workspaceId} AND cur.profile_id = t.profile_id
+      LEFT JOIN LATERAL (SELECT stage FROM profile_lifecycle WHERE workspace_id = ${workspaceId} AND profile_id = t.profile_id OFFSET 0) cur ON true
       WHERE t.stage IS DISTINCT FROM cur.stage
     ),
     upserted AS (

@@ -112,6 +112,7 @@ async function main() {
   let storeMs = 0;
   recording = true;
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   for (const [b, body] of bodies.entries()) {
     const t0 = performance.now();
     const raw = (JSON.parse(body) as { batch: unknown[] }).batch;
@@ -126,6 +127,7 @@ async function main() {
     if (b % 50 === 49) log(`  ${b + 1}/${batches} batches`);
   }
   const total = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
   recording = false;
   const sqlMs = [...timings.values()].reduce((s, t) => s + t.ms, 0);
   const rows = [...timings.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, t]) => ({
@@ -133,6 +135,7 @@ async function main() {
   }));
   const cpuMs = [...timings.values()].reduce((s, t) => s + t.cpuMs, 0);
   log(`${batches} batches of ${SIZE} on ${database.kind}: ${(total / batches).toFixed(1)} ms per batch = ${Math.round((batches * SIZE) / (total / 1000))} events/s sequential`);
+  log(`  this process's CPU ${(((cpu.user + cpu.system) / 1000) * 1000 / (batches * SIZE)).toFixed(1)} µs per event (process.cpuUsage${usePglite ? ': PGlite runs in it' : ''})`);
   if (cpuMs > 0) log(`  PostgreSQL backend CPU ${((cpuMs * 1000) / (batches * SIZE)).toFixed(1)} µs per event (from /proc/<pid>/schedstat)`);
   log(`  JSON.parse ${(parseMs / batches).toFixed(2)} ms, prepareMessages (zod + normalise) ${(prepareMs / batches).toFixed(2)} ms, storeMessages ${(storeMs / batches).toFixed(2)} ms (of which SQL round trips ${(sqlMs / batches).toFixed(2)} ms)`);
   console.table(rows);

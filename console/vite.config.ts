@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { precompress } from './build-plugins';
+import { antdFirstScreenStyles, compileHints, precompress } from './build-plugins';
+import { theme } from './src/theme';
 
 /** The API paths the dev server hands to a Siyu server on :3000 (`npm start` or `siyu serve`). */
 const apiTarget = process.env.SIYU_API ?? 'http://127.0.0.1:3000';
@@ -9,10 +10,11 @@ const proxied = ['/api', '/v1', '/t', '/openapi.json', '/healthz'];
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  // Measured on an idle 2-core machine (docs/benchmarks.md, console section): linking antd's first-screen CSS built at
-  // build time (484 kB) and preloading the charts chunk with the app each made the overview's cold load slower
-  // (2.5 s → 3.0–3.4 s), so neither is done; precompressed assets stay.
-  plugins: [react(), precompress()],
+  // console/build-plugins.ts: the first screens' antd CSS built here instead of in the browser (334 kB, only those
+  // screens' components: an earlier 484 kB file with every state's components, measured together with a charts
+  // preload that competed with the entry chunk, had been dropped), V8 compile hints on the first screens' chunks,
+  // precompressed assets.
+  plugins: [react(), antdFirstScreenStyles(theme), compileHints(['src/pages/charts.tsx']), precompress()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { FeedbackProvider } from './feedback';
 import { antdLocale } from './i18n';
 import { AppLayout } from './layout/AppLayout';
+import { loadCharts } from './pages/loadCharts';
 import { routes } from './routes';
 import { matchPath, navigate, useLocation } from './router';
 import { SessionProvider, useSession } from './session';
@@ -20,7 +21,13 @@ const loadSignIn = () => import('./pages/SignIn');
 const SignInPage = lazy(() => loadSignIn().then((m) => ({ default: m.SignInPage })));
 const AcceptInvitePage = lazy(() => import('./pages/AcceptInvite').then((m) => ({ default: m.AcceptInvitePage })));
 const NotFoundPage = lazy(() => import('./pages/NotFound').then((m) => ({ default: m.NotFoundPage })));
-window.__siyuPrefetch?.['/api/v1/me']?.then((res) => res.status === 401 && void loadSignIn(), () => undefined);
+// When it says signed in on `/` (the overview, but for guides), the charts' code is fetched now too (loadCharts.ts).
+window.__siyuPrefetch?.['/api/v1/me']?.then((res) => {
+  if (res.status === 401) return void loadSignIn();
+  if (res.ok && window.location.pathname === '/') {
+    return res.clone().json().then((me: { role?: string }) => me.role !== 'guide' && void loadCharts());
+  }
+}).catch(() => undefined);
 
 export function App() {
   const { i18n } = useTranslation();

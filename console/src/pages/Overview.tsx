@@ -8,12 +8,13 @@ import { useApi, type ApiState } from '../api';
 import { MutedText, PageTitle } from '../components/Heading';
 import { Link } from '../router';
 import type { AiplReport, RfmReport } from './charts';
+import { loadCharts } from './loadCharts';
 import { TopJourneysTable, type TopJourney } from './OverviewJourneys';
 import { OverviewStatsSection, type OverviewStats } from './OverviewStats';
 
-/** ECharts is large: it loads only when a chart is on screen. */
-const AiplCharts = lazy(() => import('./charts').then((m) => ({ default: m.AiplCharts })));
-const RfmChart = lazy(() => import('./charts').then((m) => ({ default: m.RfmChart })));
+/** ECharts is large: it loads only when a chart is on screen (or is about to be: loadCharts.ts). */
+const AiplCharts = lazy(() => loadCharts().then((m) => ({ default: m.AiplCharts })));
+const RfmChart = lazy(() => loadCharts().then((m) => ({ default: m.RfmChart })));
 // Error states (antd Alert, Result, Button) load only when one is shown.
 const ErrorState = lazy(() => import('../components/States').then((m) => ({ default: m.ErrorState })));
 const NotAvailable = lazy(() => import('../components/States').then((m) => ({ default: m.NotAvailable })));

@@ -6,9 +6,10 @@ import { useTranslation } from 'react-i18next';
 import { Panel } from '../components/Panel';
 import { useFormat } from '../format';
 import type { TrendPoint } from './charts';
+import { loadCharts } from './loadCharts';
 
-const TrendChart = lazy(() => import('./charts').then((m) => ({ default: m.TrendChart })));
-const DailyLine = lazy(() => import('./charts').then((m) => ({ default: m.DailyLine })));
+const TrendChart = lazy(() => loadCharts().then((m) => ({ default: m.TrendChart })));
+const DailyLine = lazy(() => loadCharts().then((m) => ({ default: m.DailyLine })));
 
 type Series = { day: string; value: number }[];
 /** `GET /api/v1/stats/overview` (src/modules/analytics). */

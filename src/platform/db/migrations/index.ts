@@ -12,6 +12,7 @@ import * as m0102 from './0102_realtime_profile_lookups.js';
 import * as m0120 from './0120_rules_window_indexes.js';
 import * as m0121 from './0121_rules_rows_without_workspace_fk.js';
 import * as m0122 from './0122_rules_daily_runs.js';
+import * as m0123 from './0123_tag_assignments_without_tag_fk.js';
 import * as m0200 from './0200_channels.js';
 import * as m0201 from './0201_templates.js';
 import * as m0250 from './0250_journeys.js';
@@ -47,6 +48,7 @@ export const migrations: Record<string, Migration> = {
   '0120_rules_window_indexes': m0120,
   '0121_rules_rows_without_workspace_fk': m0121,
   '0122_rules_daily_runs': m0122,
+  '0123_tag_assignments_without_tag_fk': m0123,
   '0200_channels': m0200,
   '0201_templates': m0201,
   '0250_journeys': m0250,

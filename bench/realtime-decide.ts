@@ -7,6 +7,7 @@
  * the scope ingest gives it), and one in ten is a new profile with a page view.
  *
  *   npx tsx bench/realtime-decide.ts [--profiles 2000] [--limit 500] [--modes everything,event,everything,event]
+ *     [--schema siyu_bench_realtime] (e.g. one set up by `bench/realtime.ts --setup-only --schema …` for each side of an A/B)
  */
 import { sql } from 'kysely';
 import { openDatabase } from '../src/platform/db/database.js';
@@ -25,10 +26,11 @@ const arg = (name: string, fallback: string) => {
 };
 const n = Number(arg('profiles', '2000'));
 const limit = Number(arg('limit', '500'));
+const schema = arg('schema', 'siyu_bench_realtime');
 const modes = arg('modes', 'everything,event,everything,event').split(',') as Array<'everything' | 'event' | 'mix'>;
 async function main() {
   wireModules();
-  const database = await openDatabase({ url: PG_URL, schema: 'siyu_bench_realtime', poolSize: 4 });
+  const database = await openDatabase({ url: PG_URL, schema, poolSize: 4 });
   const db = database.db;
   try {
     await migrateToLatest(db);

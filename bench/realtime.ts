@@ -5,7 +5,8 @@
  *
  *   npx tsx bench/realtime.ts [--profiles 20000] [--rates 500,1000,2000] [--seconds 20] [--probes 5] [--split]
  *
- * Schema siyu_bench_realtime (dropped first). --probes = probe events per second (each to a fresh person).
+ * Schema siyu_bench_realtime (dropped first; --schema NAME for another one, e.g. to leave that one to
+ * bench/realtime-decide.ts). --probes = probe events per second (each to a fresh person).
  * --split: ingest in `siyu serve --no-workers` and the rules worker in `siyu worker`, so each rate also reports the
  * CPU seconds of each process and of its PostgreSQL backends (where the machine's CPU goes).
  */
@@ -81,7 +82,7 @@ async function cpuWindow(procs: Record<string, SiyuProcess>) {
     return { seconds: round((performance.now() - t0) / 1000, 1), machineBusy: round((busy(m1) - busy(m0)) / 100, 1), ...out };
   };
 }
-const SCHEMA = 'siyu_bench_realtime';
+const SCHEMA = arg('schema', 'siyu_bench_realtime');
 const EVENTS = ['Product Viewed', 'Product Added', 'App Opened', 'Ad Clicked', 'Product Reviewed'];
 
 async function setUp() {

@@ -37,6 +37,26 @@ describeEachDatabase('profile change feed claims', (ctx) => {
     expect(claims).toEqual([{ claim: 'busy-worker' }]);
   });
 
+  it('claims go oldest first by the time a profile was queued, even after its queued change widened', async () => {
+    const { db } = ctx.database;
+    const ws = await newTestWorkspace(ctx.database);
+    const first = await seedProfile(db, ws.id);
+    const second = await seedProfile(db, ws.id);
+    await db.deleteFrom('profile_changes').where('workspace_id', '=', ws.id).execute();
+    const queue = (id: number, event: string) => db.transaction().execute((trx) => markProfilesChanged(trx, ws.id, [id], new Map([[id, { events: [event], traits: false }]])));
+    await queue(first, 'App Opened');
+    await new Promise((r) => setTimeout(r, 5));
+    await queue(second, 'App Opened');
+    await new Promise((r) => setTimeout(r, 5));
+    await queue(first, 'Product Viewed'); // widens the first profile's row (its changed_at moves on)
+    const claimed = async () => {
+      await processProfileChanges(db, ws.id, { limit: 1 });
+      return (await db.selectFrom('profile_changes').select('profile_id').where('workspace_id', '=', ws.id).execute()).map((r) => r.profile_id);
+    };
+    expect(await claimed()).toEqual([second]);
+    expect(await claimed()).toEqual([]);
+  });
+
   it('a claim takes at most its limit, even of profiles queued in the same statement (same queue time)', async () => {
     const { db } = ctx.database;
     const ws = await newTestWorkspace(ctx.database);

@@ -21,9 +21,10 @@ const STALE_CLAIM_MS = 10 * 60_000;
  * materialised CTE): as `profile_id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`, with the feed's statistics from
  * when it was empty, the planner re-ran the subquery for every feed row (nested-loop semi join), so the LIMIT did not
  * hold (a claim took the whole backlog) and the claim cost grew with the square of the backlog (2.2 s for 2,000).
- * The picked rows are locked, so their row addresses are deleted directly. The claim (moving the rows to
- * profile_change_claims) is its own short transaction, so ingest, which writes the feed, never waits for an
- * evaluation; a change that arrives while a profile is being evaluated goes back on the feed and is evaluated
+ * Oldest first by the time each profile went on the feed (queued_at, migration 0124): changed_at moves on as a
+ * queued profile's change widens. The picked rows are locked, so their row addresses are deleted directly. The
+ * claim (moving the rows to profile_change_claims) is its own short transaction, so ingest, which writes the feed,
+ * never waits for an evaluation; a change that arrives while a profile is being evaluated goes back on the feed and is evaluated
  * again. The evaluation and the claim's release commit together; if the evaluation fails the profiles go back
  * at once, and if the process dies they go back when the claim turns stale. SKIP LOCKED lets several workers
  * share the feed on PostgreSQL.
@@ -36,14 +37,14 @@ export async function processProfileChanges(
   const claim = crypto.randomUUID();
   const { rows } = await sql<{ profile_id: number; everything: boolean; event_names: string[]; traits_changed: boolean }>`
     WITH picked AS MATERIALIZED (
-      SELECT ctid FROM profile_changes WHERE workspace_id = ${workspaceId} ORDER BY changed_at LIMIT ${opts.limit ?? 500} FOR UPDATE SKIP LOCKED
+      SELECT ctid FROM profile_changes WHERE workspace_id = ${workspaceId} ORDER BY queued_at LIMIT ${opts.limit ?? 500} FOR UPDATE SKIP LOCKED
     ),
     taken AS (
       DELETE FROM profile_changes WHERE ctid = ANY(ARRAY(SELECT ctid FROM picked))
-      RETURNING profile_id, everything, event_names, traits_changed
+      RETURNING profile_id, everything, event_names, traits_changed, queued_at
     )
-    INSERT INTO profile_change_claims (workspace_id, claim, profile_id, everything, event_names, traits_changed)
-    SELECT ${workspaceId}, ${claim}, profile_id, everything, event_names, traits_changed FROM taken
+    INSERT INTO profile_change_claims (workspace_id, claim, profile_id, everything, event_names, traits_changed, queued_at)
+    SELECT ${workspaceId}, ${claim}, profile_id, everything, event_names, traits_changed, queued_at FROM taken
     RETURNING profile_id, everything, event_names, traits_changed`.execute(db);
   if (rows.length === 0) return { profiles: 0, changes: 0, decisions: 0 };
   const changed: ProfileChange[] = rows.map((r) => ({ profileId: r.profile_id, everything: r.everything, events: r.event_names, traits: r.traits_changed }));
@@ -64,16 +65,17 @@ export async function processProfileChanges(
 /** Puts claimed profiles back on the change feed, their scope merged with anything queued for them since. */
 async function releaseClaims(db: Db, where: ReturnType<typeof sql>): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    WITH back AS (DELETE FROM profile_change_claims WHERE ${where} RETURNING workspace_id, profile_id, everything, event_names, traits_changed),
+    WITH back AS (DELETE FROM profile_change_claims WHERE ${where} RETURNING workspace_id, profile_id, everything, event_names, traits_changed, queued_at),
     ins AS (
-      INSERT INTO profile_changes AS c (workspace_id, profile_id, everything, event_names, traits_changed, scoped)
-      SELECT workspace_id, profile_id, bool_or(everything), coalesce(array_agg(DISTINCT n) FILTER (WHERE n IS NOT NULL), '{}'), bool_or(traits_changed), true
+      INSERT INTO profile_changes AS c (workspace_id, profile_id, everything, event_names, traits_changed, scoped, queued_at)
+      SELECT workspace_id, profile_id, bool_or(everything), coalesce(array_agg(DISTINCT n) FILTER (WHERE n IS NOT NULL), '{}'), bool_or(traits_changed), true, min(queued_at)
       FROM back LEFT JOIN LATERAL unnest(back.event_names) AS n ON true GROUP BY workspace_id, profile_id
       ON CONFLICT (workspace_id, profile_id) DO UPDATE SET
         everything = c.everything OR excluded.everything,
         event_names = ARRAY(SELECT DISTINCT x FROM unnest(c.event_names || excluded.event_names) AS x),
         traits_changed = c.traits_changed OR excluded.traits_changed,
-        scoped = true
+        scoped = true,
+        queued_at = least(c.queued_at, excluded.queued_at)
     )
     SELECT count(*)::int AS n FROM back`.execute(db);
   return rows[0]?.n ?? 0;
@@ -111,25 +113,26 @@ interface DrainOptions {
  * fixed cost (its dozen statements and their round trips) is spread over more profiles while the feed is behind, and
  * a pass stays small (quick) when it is not. With `inFlight` > 1 that many passes run at once, each on a claim of its
  * own (SKIP LOCKED), so one pass's round trips overlap another's work; a profile queued again while a pass has it is
- * evaluated again later, as with several workers.
+ * evaluated again later, as with several workers. Each lane stops on its own short claim (the feed was empty): one
+ * lane finding the feed empty does not stop another that is still taking full claims of a backlog.
  */
 async function drainWorkspace(db: Db, workspaceId: string, opts: DrainOptions): Promise<number> {
   const base = opts.limit ?? 500;
   const max = Math.max(base, opts.maxLimit ?? base);
-  let limit = base;
   let total = 0;
-  let drained = false;
+  let failed = false;
   const lane = async () => {
-    while (!drained) {
+    let limit = base;
+    while (!failed) {
       const asked = limit;
       // A failed pass (its profiles are back on the feed) stops the other lanes too: the worker's next tick starts over.
       const { profiles } = await processProfileChanges(db, workspaceId, { now: opts.now, limit: asked, pairsOnly: opts.pairsOnly }).catch((err) => {
-        drained = true;
+        failed = true;
         throw err;
       });
       total += profiles;
-      if (profiles < asked) drained = true;
-      else limit = Math.min(max, limit * 2);
+      if (profiles < asked) return;
+      limit = Math.min(max, limit * 2);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.inFlight ?? 1) }, lane));
@@ -180,18 +183,22 @@ async function exclusiveStep(db: Db, workspaceId: string, step: (trx: Db) => Pro
 /**
  * The daily pass: stages (and their daily counts), RFM, then every rule tag and segment in dependency order. The
  * rules worker runs it in a loop of its own, beside the real-time loop; each step excludes real-time passes only
- * while it runs.
+ * while it runs. Without a pinned `now`, each step decides as of its own start, taken once it holds the lock: with
+ * one `now` for the whole pass (a minute or more), a step undid real-time decisions committed since the pass began
+ * (a tag for an event newer than that `now` was removed, and nothing queued the profile again).
  */
-export async function runDailyPass(db: Db, workspaceId: string, now = new Date(), afterStep?: () => Promise<void>): Promise<void> {
+export async function runDailyPass(db: Db, workspaceId: string, now?: Date, afterStep?: () => Promise<void>): Promise<void> {
+  const at = () => now ?? new Date();
   await exclusiveStep(db, workspaceId, async (trx) => {
-    await refreshStages(trx, workspaceId, now);
-    await snapshotDailyCounts(trx, workspaceId, now);
+    const stepNow = at();
+    await refreshStages(trx, workspaceId, stepNow);
+    await snapshotDailyCounts(trx, workspaceId, stepNow);
   });
   await afterStep?.();
-  await exclusiveStep(db, workspaceId, (trx) => computeRfm(trx, workspaceId, now));
+  await exclusiveStep(db, workspaceId, (trx) => computeRfm(trx, workspaceId, at()));
   await afterStep?.();
   for (const owner of await ruleOwners(db, workspaceId)) {
-    await exclusiveStep(db, workspaceId, (trx) => recomputeOwner(trx, workspaceId, owner.key, now));
+    await exclusiveStep(db, workspaceId, (trx) => recomputeOwner(trx, workspaceId, owner.key, at()));
     await afterStep?.();
   }
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { RemapHandler } from '../../platform/hooks.js';
+import { rowsOfOrigin } from '../tags/index.js';
 
 /**
  * Merge / unmerge: static memberships follow their origin profile; rule memberships too, and the profiles involved
@@ -8,8 +9,8 @@ import type { RemapHandler } from '../../platform/hooks.js';
 export const remapSegmentMembers: RemapHandler = async (trx, workspaceId, remaps) => {
   for (const { from, to } of remaps) {
     const { rows } = await sql<{ profile_id: number }>`
-      SELECT DISTINCT profile_id FROM segment_members WHERE workspace_id = ${workspaceId} AND origin_profile_id = ${from}`.execute(trx);
-    await sql`UPDATE segment_members SET profile_id = ${to} WHERE workspace_id = ${workspaceId} AND origin_profile_id = ${from} AND profile_id <> ${to}`.execute(trx);
+      SELECT DISTINCT profile_id FROM segment_members WHERE workspace_id = ${workspaceId} AND ${rowsOfOrigin(from)}`.execute(trx);
+    await sql`UPDATE segment_members SET profile_id = ${to} WHERE workspace_id = ${workspaceId} AND ${rowsOfOrigin(from)} AND profile_id <> ${to}`.execute(trx);
     const touched = [...new Set([to, from, ...rows.map((r) => r.profile_id)])];
     await sql`INSERT INTO profile_changes (workspace_id, profile_id) SELECT ${workspaceId}, id FROM unnest(${touched}::bigint[]) AS id
       ON CONFLICT (workspace_id, profile_id) DO UPDATE SET changed_at = now()`.execute(trx);

@@ -4,12 +4,12 @@ import { claimDailyPass, finishDailyPass, releaseDailyPass, renewDailyPass } fro
 import { processAllProfileChanges, runDailyPass } from './evaluation.js';
 
 /**
- * The rules worker of a serving process, as two loops that never wait for each other: real time drains the profile
- * change feed every `intervalMs`; the daily pass (lapsing time windows, once per workspace per calendar day in the
- * workspace's time zone) runs beside it, each of its steps holding real-time passes of that workspace back only
- * while the step runs (runDailyPass). In one loop, the daily pass held real-time work for its whole length
- * (30–170 s in the benchmarks). The day's pass is claimed in the database (daily-claim.ts), so several serving
- * processes, or a restarted one, run it once per workspace per day.
+ * The rules worker of a serving process, as loops that never wait for each other: real time (two lanes on
+ * PostgreSQL) drains the profile change feed every `intervalMs`; the daily pass (lapsing time windows, once per
+ * workspace per calendar day in the workspace's time zone) runs beside it, each of its steps holding real-time
+ * passes of that workspace back only while the step runs (runDailyPass). In one loop, the daily pass held real-time
+ * work for its whole length (30–170 s in the benchmarks). The day's pass is claimed in the database
+ * (daily-claim.ts), so several serving processes, or a restarted one, run it once per workspace per day.
  */
 export function startRulesWorker(
   db: Db,
@@ -17,9 +17,12 @@ export function startRulesWorker(
 ): () => Promise<void> {
   let stopped = false;
   const realTime = async () => {
-    // PostgreSQL: claims grow to 2,000 profiles while the feed is behind, two passes at a time. The embedded database
-    // (one connection, a WebAssembly heap that never shrinks) keeps one pass of 500.
-    await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, maxLimit: opts.pairsOnly ? 500 : 2000, inFlight: opts.pairsOnly ? 1 : 2 });
+    // PostgreSQL: claims grow to 1,000 profiles while the feed is behind, in each of two lanes. Behind, the oldest
+    // change waits for a lane to come free and then for its own pass, ~3 passes' worth of profiles at the rate the
+    // lanes decide: at 5,000 profiles/s, 1.2 s with claims of 2,000, which alone missed the 1 s target (CPU per
+    // profile in bench/realtime-decide.ts did not differ measurably between claims of 500, 1,000 and 2,000).
+    // The embedded database (one connection, a WebAssembly heap that never shrinks) keeps one lane of 500.
+    await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, maxLimit: opts.pairsOnly ? 500 : 1000 });
   };
   const daily = async () => {
     let q = db.selectFrom('workspaces').select(['id', 'timezone']);
@@ -30,7 +33,7 @@ export function startRulesWorker(
       if (!(await claimDailyPass(db, ws.id, today))) continue;
       const started = performance.now();
       try {
-        await runDailyPass(db, ws.id, new Date(), () => renewDailyPass(db, ws.id, today));
+        await runDailyPass(db, ws.id, undefined, () => renewDailyPass(db, ws.id, today));
       } catch (err) {
         await releaseDailyPass(db, ws.id, today).catch(() => undefined);
         throw err;
@@ -39,20 +42,28 @@ export function startRulesWorker(
       opts.log?.(`rules worker: daily pass of ${ws.id} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
   };
-  const loops = [loop(realTime), loop(daily)];
-  function loop(tick: () => Promise<void>) {
+  // Real-time lanes are loops of their own, so one lane's long pass never holds another back from the next claim
+  // (within one drain, a lane that found the feed empty waited for the other to finish); their ticks are staggered,
+  // so between them the feed is looked at every intervalMs / lanes.
+  const interval = opts.intervalMs ?? 200;
+  const lanes = opts.pairsOnly ? 1 : 2;
+  const loops = [...Array.from({ length: lanes }, (_, i) => loop(realTime, (i * interval) / lanes)), loop(daily, 0)];
+  function loop(tick: () => Promise<void>, delayMs: number) {
     let busy = false;
     let running: Promise<void> = Promise.resolve();
-    const timer = setInterval(() => {
-      if (busy || stopped) return;
-      busy = true;
-      running = tick()
-        .catch((err) => opts.log?.(`rules worker: ${(err as Error).message}`))
-        .finally(() => {
-          busy = false;
-        });
-    }, opts.intervalMs ?? 200);
-    return { stop: () => clearInterval(timer), done: () => running };
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const start = setTimeout(() => {
+      timer = setInterval(() => {
+        if (busy || stopped) return;
+        busy = true;
+        running = tick()
+          .catch((err) => opts.log?.(`rules worker: ${(err as Error).message}`))
+          .finally(() => {
+            busy = false;
+          });
+      }, interval);
+    }, delayMs);
+    return { stop: () => (clearTimeout(start), clearInterval(timer)), done: () => running };
   }
   return async () => {
     stopped = true;

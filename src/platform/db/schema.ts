@@ -97,6 +97,8 @@ export interface ProfileChangesTable extends ProfileChangeScopeColumns {
   workspace_id: string;
   profile_id: number;
   changed_at: DefaultTimestamp;
+  /** When the profile went on the feed; later writes to the row leave it (migration 0124): claims go oldest first. */
+  queued_at: DefaultTimestamp;
   /** Write-only: true in a write that states its scope (see migration 0101); stored false. */
   scoped: ColumnType<boolean, boolean | undefined, boolean>;
 }
@@ -105,6 +107,7 @@ export interface ProfileChangeClaimsTable extends ProfileChangeScopeColumns {
   claim: string;
   profile_id: number;
   claimed_at: DefaultTimestamp;
+  queued_at: DefaultTimestamp;
 }
 export interface ProfileMergesTable {
   workspace_id: string;

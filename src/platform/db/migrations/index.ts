@@ -13,6 +13,8 @@ import * as m0120 from './0120_rules_window_indexes.js';
 import * as m0121 from './0121_rules_rows_without_workspace_fk.js';
 import * as m0122 from './0122_rules_daily_runs.js';
 import * as m0123 from './0123_tag_assignments_without_tag_fk.js';
+import * as m0124 from './0124_profile_change_queue_order.js';
+import * as m0125 from './0125_moved_rows_origin_indexes.js';
 import * as m0200 from './0200_channels.js';
 import * as m0201 from './0201_templates.js';
 import * as m0250 from './0250_journeys.js';
@@ -49,6 +51,8 @@ export const migrations: Record<string, Migration> = {
   '0121_rules_rows_without_workspace_fk': m0121,
   '0122_rules_daily_runs': m0122,
   '0123_tag_assignments_without_tag_fk': m0123,
+  '0124_profile_change_queue_order': m0124,
+  '0125_moved_rows_origin_indexes': m0125,
   '0200_channels': m0200,
   '0201_templates': m0201,
   '0250_journeys': m0250,

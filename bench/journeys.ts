@@ -16,6 +16,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -43,6 +44,8 @@ const BASELINE_POSTS = arg('baseline-posts', Math.min(PROFILES, 20_000));
 const BATCH = arg('batch', 256);
 const UNDERWAY = arg('underway', 2);
 const MOVERS = arg('movers', 1);
+/** Answer group writes under way at once (`--writers 1`: one at a time, the code before session 7). */
+const WRITERS = arg('writers', 2);
 const TIMERS = arg('timers', 0);
 /** How people enter the fan-out journey: `segment` (a rule segment is created; its Segment Entered events enter them) or `manual`. */
 const ENTRY = process.argv.includes('--entry') ? process.argv[process.argv.indexOf('--entry') + 1] : 'segment';
@@ -53,6 +56,10 @@ const ENTRY = process.argv.includes('--entry') ? process.argv[process.argv.index
 const OLD = flag('old');
 /** Progress on stderr every this many seconds (0: none); default 30 from 100,000 profiles. */
 const PROGRESS = arg('progress', PROFILES >= 100_000 ? 30 : 0);
+
+/** The bench's PostgreSQL connections are named so that their backends' CPU can be read (watchBackends). */
+const APP_NAME = `siyu-bench-journeys-${process.pid}`;
+process.env.PGAPPNAME = APP_NAME;
 
 /** `--timings`: every SQL statement timed by wrapping pg's Client.query (label: verb + first table), printed at the end. */
 const timings = new Map<string, { n: number; ms: number }>();
@@ -85,6 +92,10 @@ if (process.env.JR_BENCH_SINK === '1') {
   const http = await import('node:http');
   let received = 0;
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/cpu') {
+      const u = process.cpuUsage();
+      return void res.end(String((u.user + u.system) / 1000));
+    }
     if (req.method === 'GET') return void res.end(String(received));
     req.resume();
     req.on('end', () => {
@@ -99,11 +110,50 @@ if (process.env.JR_BENCH_SINK === '1') {
   await main();
 }
 
-async function startSink(): Promise<{ url: string; count: () => Promise<number>; child: ChildProcess }> {
+async function startSink(): Promise<{ url: string; count: () => Promise<number>; cpuMs: () => Promise<number>; child: ChildProcess }> {
   const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, JR_BENCH_SINK: '1' }, execArgv: ['--import', 'tsx'] });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   const base = `http://127.0.0.1:${port}`;
-  return { url: `${base}/hook`, child, count: async () => Number(await (await fetch(base)).text()) };
+  return { url: `${base}/hook`, child, count: async () => Number(await (await fetch(base)).text()), cpuMs: async () => Number(await (await fetch(`${base}/cpu`)).text()) };
+}
+
+/**
+ * CPU of this bench's PostgreSQL backends (its connections carry application_name APP_NAME), from
+ * /proc/<pid>/schedstat, polled every 500 ms (a backend's last reading counts if it exits before the end): with the
+ * bench's own and the sink's process CPU, the cost per person that a busy machine does not distort.
+ */
+function watchBackends(database: Database) {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const cpuMs = (pid: number) => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+    } catch {
+      return 0;
+    }
+  };
+  let fresh = true;
+  const poll = async () => {
+    const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE application_name = ${APP_NAME}`.execute(database.db);
+    for (const { pid } of rows) {
+      const cpu = cpuMs(pid);
+      if (!first.has(pid)) first.set(pid, fresh ? cpu : 0);
+      if (cpu > 0) last.set(pid, cpu);
+    }
+    fresh = false;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const started = poll().then(() => void (timer = setInterval(() => void poll().catch(() => {}), 500)));
+  return {
+    started,
+    async stop(): Promise<number> {
+      clearInterval(timer);
+      await poll();
+      let total = 0;
+      for (const [pid, cpu] of last) total += cpu - (first.get(pid) ?? 0);
+      return total;
+    },
+  };
 }
 
 /** The transport alone: N POSTs to the sink, CONCURRENCY at a time, with `fetch` or with the webhook adapter's keep-alive `node:http` client. */
@@ -211,7 +261,7 @@ async function fanOut(database: Database, ws: string, sendNode: Record<string, u
     while (sent < ids.length) {
       const t = performance.now();
       current = { events: 0, moved: 0, sent: 0 };
-      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws, handoff: !OLD, counts: current, sendBatchesUnderway: UNDERWAY, movers: MOVERS });
+      const c = await runJourneyPass(database.db, { publicUrl: 'http://127.0.0.1', chunk: 1_000, sendConcurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, sendBatch: BATCH, schedules: false, workspaceId: ws, handoff: !OLD, counts: current, sendBatchesUnderway: UNDERWAY, movers: MOVERS, answerWriters: WRITERS });
       current = { events: 0, moved: 0, sent: 0 };
       events += c.events;
       moved += c.moved;
@@ -281,14 +331,21 @@ async function main() {
   try {
     const t0 = performance.now();
     const { ws, channel, template } = await setup(database, sink.url, PROFILES);
-    const out: Record<string, unknown> = { profiles: PROFILES, code: OLD ? 'old' : 'new', baselinePosts: BASELINE_POSTS, entry: ENTRY, concurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, batch: BATCH, underway: UNDERWAY, movers: MOVERS, setupSeconds: +((performance.now() - t0) / 1000).toFixed(1), loadAtStart: loadavg().map((l) => +l.toFixed(1)) };
+    const out: Record<string, unknown> = { profiles: PROFILES, code: OLD ? 'old' : 'new', baselinePosts: BASELINE_POSTS, entry: ENTRY, concurrency: CONCURRENCY, maxUnrecorded: UNRECORDED, batch: BATCH, underway: UNDERWAY, movers: MOVERS, writers: WRITERS, setupSeconds: +((performance.now() - t0) / 1000).toFixed(1), loadAtStart: loadavg().map((l) => +l.toFixed(1)) };
     if (PROFILES > 0) {
       const fetchBaseline = await baseline(sink.url, BASELINE_POSTS, 'fetch');
       const baselinePerSecond = await baseline(sink.url, BASELINE_POSTS, 'http');
       const ids = Array.from({ length: PROFILES }, (_, i) => i + 1);
       const before = await sink.count();
       const node = { channelId: channel.id, templateId: template.id, transactional: true };
+      const backends = watchBackends(database);
+      await backends.started;
+      const [ownBefore, sinkBefore] = [process.cpuUsage(), await sink.cpuMs()];
       const batched = await fanOut(database, ws, node, ids, false);
+      const own = process.cpuUsage(ownBefore);
+      const cpu = { bench: (own.user + own.system) / 1000, sink: (await sink.cpuMs()) - sinkBefore, postgres: await backends.stop() };
+      const perPerson = (ms: number) => +((ms * 1000) / PROFILES).toFixed(1);
+      out.cpuMicrosPerPerson = { total: perPerson(cpu.bench + cpu.sink + cpu.postgres), bench: perPerson(cpu.bench), postgres: perPerson(cpu.postgres), sink: perPerson(cpu.sink) };
       const received = (await sink.count()) - before;
       Object.assign(out, { batched: { ...batched, sinkReceived: received, ratioSendsToBaseline: +(batched.sendsPerSecond / baselinePerSecond).toFixed(3) }, baselinePostsPerSecond: Math.round(baselinePerSecond), fetchBaselinePostsPerSecond: Math.round(fetchBaseline) });
       if (flag('per-row')) {

@@ -39,6 +39,22 @@ describeEachDatabase('journey engine', (ctx) => {
     expect(path!.steps.map((s) => s.outcome)).toEqual(['entered', 'queued', 'finished:completed', 'sent']);
     expect((path!.steps[0]!.detail as { properties: { amount: number } }).properties.amount).toBe(800);
     expect(await profileJourneyPaths(ctx.database.db, ws, bob)).toEqual([]);
+    // The entered step is the entry row itself, not a step row of its own.
+    const stored = await ctx.database.db.selectFrom('journey_steps').select('outcome').where('workspace_id', '=', ws).where('entry_id', '=', path!.entryId).execute();
+    expect(stored.map((s) => s.outcome).sort()).toEqual(['finished:completed', 'queued', 'sent']);
+  });
+
+  it('shows an entered step stored by earlier code once, as it was', async () => {
+    const ws = (await newWorkspace(ctx.database)).id;
+    const db = ctx.database.db;
+    const carol = await profile(ctx.database, ws, 'carol');
+    const journey = await published(ctx.database, ws, { trigger: { type: 'manual' }, start: 'w', nodes: [{ id: 'w', type: 'wait', duration: { days: 1 } }] });
+    await enterManually(db, ws, journey.id, [carol], 'ops');
+    const [entry] = await profileJourneyPaths(db, ws, carol);
+    const at = new Date(entry!.enteredAt.getTime() + 1);
+    await db.insertInto('journey_steps').values({ workspace_id: ws, entry_id: entry!.entryId, journey_id: journey.id, version: 1, profile_id: carol, node_id: null, outcome: 'entered', detail: JSON.stringify({ stored: true }), at }).execute();
+    const [path] = await profileJourneyPaths(db, ws, carol);
+    expect(path!.steps).toEqual([{ nodeId: null, outcome: 'entered', detail: { stored: true }, at }]);
   });
 
   it('waits, splits on a rule, waits for an event with a timeout and takes both exits', async () => {

@@ -55,12 +55,19 @@ export function deliveryIdOf(workspaceId: string, key: string): string {
   return `dl_${out}`;
 }
 
-export function createAnswerRecorders(): AnswerRecorders {
+/**
+ * `writers`: group writes of one workspace under way at once (default 2). The calls made and not yet recorded are
+ * bounded (`unrecorded`), so the sender's rate is at most that bound over the time from a call to its answer's commit;
+ * with one write at a time an answer waits for the write under way, then its own (measured: ~45 answers per 26-50 ms
+ * write under load, the bound full and the sender waiting on it). A second write takes the answers that arrived
+ * meanwhile once there are enough of them to make a group worth a commit (see GroupRecorder).
+ */
+export function createAnswerRecorders(opts: { writers?: number } = {}): AnswerRecorders {
   const byWorkspace = new Map<string, GroupRecorder>();
   return {
     of(db, workspaceId) {
       let r = byWorkspace.get(workspaceId);
-      if (!r) byWorkspace.set(workspaceId, (r = new GroupRecorder(db, workspaceId)));
+      if (!r) byWorkspace.set(workspaceId, (r = new GroupRecorder(db, workspaceId, opts.writers ?? 2)));
       return r;
     },
   };
@@ -296,15 +303,19 @@ async function unsubscribedAmong(db: Db, workspaceId: string, pairs: Array<{ cha
 /** Which of these (channel, address) pairs unsubscribed, in one statement: `channel\0address` keys. */
 export const unsubscribedAddresses = unsubscribedAmong;
 
+/** Answers waiting before a write starts beside one under way. */
+const SECOND_WRITE_MIN = 16;
+
 /**
  * Records provider answers by group commit: answers arriving while a write is under way wait and go together in the
  * next one. `record()` resolves once the answer is committed.
  */
 class GroupRecorder {
   private queue: Array<{ id: string; result: SendResult; attempt: FirstRecord | undefined; resolve: () => void; reject: (err: unknown) => void }> = [];
-  private writing = false;
+  private writing = 0;
 
-  constructor(private readonly db: Db, private readonly workspaceId: string) {}
+  /** `writers`: writes under way at once; a write beside another one waits for at least SECOND_WRITE_MIN answers. */
+  constructor(private readonly db: Db, private readonly workspaceId: string, private readonly writers = 1) {}
 
   record(id: string, result: SendResult, attempt?: FirstRecord): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -314,8 +325,11 @@ class GroupRecorder {
   }
 
   private kick(): void {
-    if (this.writing || this.queue.length === 0) return;
-    this.writing = true;
+    if (this.writing >= this.writers || this.queue.length === 0) return;
+    // Beside a write under way, a group of a few answers would be a commit per few rows (more statements for the same
+    // rows, on a machine where the database is the bottleneck): it waits for a real group or for the write to end.
+    if (this.writing > 0 && this.queue.length < SECOND_WRITE_MIN) return;
+    this.writing += 1;
     const group = this.queue.splice(0);
     this.write(group)
       .then(
@@ -323,7 +337,7 @@ class GroupRecorder {
         (err: unknown) => group.forEach((g) => g.reject(err)),
       )
       .finally(() => {
-        this.writing = false;
+        this.writing -= 1;
         this.kick();
       });
   }

@@ -14,7 +14,9 @@ export interface LiveJourney {
  * Enters people on a journey from a query yielding (profile_id bigint, trigger jsonb), honouring the re-entry policy
  * (never / after the previous entry finished / any time; an entry counts for its profile and for the one it was made
  * for, see remap.ts) and skipping absorbed profiles. One statement: the entry
- * rows (at the start node, due now) and their `entered` path steps. Returns how many entered.
+ * rows (at the start node, due now). The path's `entered` step is the entry row itself (entered_at, trigger; see
+ * profileJourneyPaths): a step row per entrant was one more row and two index entries per person, the same facts
+ * twice. Returns how many entered.
  */
 export async function enterFromQuery(db: Db, workspaceId: string, journey: LiveJourney, source: RawBuilder<unknown>, now: Date): Promise<number> {
   const reentry = journey.definition.policies.reentry;
@@ -35,11 +37,7 @@ export async function enterFromQuery(db: Db, workspaceId: string, journey: LiveJ
       INSERT INTO journey_entries (workspace_id, journey_id, version, profile_id, node_id, status, due_at, node_since, trigger, entered_at)
       SELECT ${workspaceId}, ${journey.id}, ${journey.version}, profile_id, ${journey.definition.start}, 'active', ${now}, ${now}, trigger, ${now}
       FROM eligible
-      RETURNING id, profile_id, trigger
-    ),
-    steps AS (
-      INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at)
-      SELECT ${workspaceId}, id, ${journey.id}, ${journey.version}, profile_id, NULL, 'entered', trigger, ${now} FROM entered
+      RETURNING 1
     )
     SELECT count(*)::int AS n FROM entered`.execute(db);
   const n = rows[0]?.n ?? 0;

@@ -9,7 +9,7 @@ export async function profileJourneyPaths(db: Db, workspaceId: string, profileId
   let q = db
     .selectFrom('journey_entries as e')
     .innerJoin('journeys as j', (join) => join.onRef('j.workspace_id', '=', 'e.workspace_id').onRef('j.id', '=', 'e.journey_id'))
-    .select(['e.id', 'e.journey_id', 'j.name', 'e.version', 'e.status', 'e.node_id', 'e.entered_at', 'e.finished_at', 'e.exit_reason', 'e.converted'])
+    .select(['e.id', 'e.journey_id', 'j.name', 'e.version', 'e.status', 'e.node_id', 'e.entered_at', 'e.finished_at', 'e.exit_reason', 'e.converted', 'e.trigger'])
     .where('e.workspace_id', '=', workspaceId)
     .where('e.profile_id', '=', profileId);
   if (opts.journeyId) q = q.where('e.journey_id', '=', opts.journeyId);
@@ -33,8 +33,18 @@ export async function profileJourneyPaths(db: Db, workspaceId: string, profileId
     finishedAt: e.finished_at,
     exitReason: e.exit_reason,
     converted: e.converted,
-    steps: steps.filter((s) => s.entry_id === e.id).map((s) => ({ nodeId: s.node_id, outcome: s.outcome, detail: s.detail ?? null, at: s.at })),
+    steps: pathOf(e, steps.filter((s) => s.entry_id === e.id)),
   }));
+}
+
+/**
+ * An entry's steps, first the `entered` step, which is the entry row itself (its trigger and entry time; see
+ * enterFromQuery). Entries made before that still have it as a step row, which is taken as it is.
+ */
+function pathOf(e: { trigger: unknown; entered_at: Date }, stored: Array<{ node_id: string | null; outcome: string; detail: unknown; at: Date }>) {
+  const steps = stored.map((s) => ({ nodeId: s.node_id, outcome: s.outcome, detail: s.detail ?? null, at: s.at }));
+  if (steps.some((s) => s.outcome === 'entered' && s.nodeId === null)) return steps;
+  return [{ nodeId: null, outcome: 'entered', detail: e.trigger ?? null, at: e.entered_at }, ...steps];
 }
 
 /**

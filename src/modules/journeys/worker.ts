@@ -40,6 +40,8 @@ export interface JourneyPassOptions {
    * hide more database latency behind the calls. Default 2.
    */
   sendBatchesUnderway?: number;
+  /** Answer group writes under way at once (see createAnswerRecorders). Default 2. */
+  answerWriters?: number;
   /** Only this workspace's work (tests, operator tools); default: every workspace. */
   workspaceId?: string;
   /** Run date and cron triggers in this pass. */
@@ -112,13 +114,20 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
   const handed: Array<{ rows: OutboxRow[]; at: number }> = [];
   let handedCount = 0;
   let wakeSender: (() => void) | undefined;
-  const handoff = (): OutboxHandoff | undefined =>
-    opts.handoff === false || handedCount >= handoffLimit
+  // The fresh lane's rows are always handed, at the front of the queue: written pending instead (as when the queue
+  // was full), they waited for the claim until the backlog had been handed and sent — moved on time, sent last (a
+  // 1,000,000-person entry keeps the lane busy: its rows piled up in the outbox and made the run's tail). The lane
+  // moves at most a tenth of a chunk per FRESH_LANE_WAITING_MS while the queue is full, so the queue stays bounded.
+  const handoff = (lane: 'backlog' | 'fresh' = 'backlog'): OutboxHandoff | undefined =>
+    opts.handoff === false || (lane === 'backlog' && handedCount >= handoffLimit)
       ? undefined
       : {
           leaseUntil: new Date(now().getTime() + leaseMs),
           take: (rows) => {
-            for (let i = 0; i < rows.length; i += sendBatch) handed.push({ rows: rows.slice(i, i + sendBatch), at: Date.now() });
+            const batches = [];
+            for (let i = 0; i < rows.length; i += sendBatch) batches.push({ rows: rows.slice(i, i + sendBatch), at: Date.now() });
+            if (lane === 'fresh') handed.unshift(...batches);
+            else handed.push(...batches);
             handedCount += rows.length;
             wakeSender?.();
           },
@@ -140,7 +149,7 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
     for (let lane = 0; opts.handoff !== false && handedCount >= handoffLimit && !senderDone; ) {
       if (fresh && Date.now() - lane >= FRESH_LANE_WAITING_MS) {
         lane = Date.now();
-        const f = await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS, handoff());
+        const f = await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS, handoff('fresh'));
         counts.moved += f;
       }
       await new Promise<void>((r) => ((wakeMover = r), setTimeout(r, 25)));
@@ -152,7 +161,7 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
       await roomForMore(fresh);
       const entering = !triggersDone;
       // (`counts.moved += await …` would read the counter before the await: movers running side by side lose counts.)
-      const f = fresh ? await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS, handoff()) : 0;
+      const f = fresh ? await advanceDue(db, now(), Math.max(1, Math.floor(chunk / 10)), opts.workspaceId, FRESH_LANE_MS, handoff('fresh')) : 0;
       floor.from = i % FULL_WALK_EVERY === 0 ? undefined : floor.from;
       const n = await advanceDue(db, now(), chunk, opts.workspaceId, undefined, handoff(), floor);
       counts.moved += f + n;
@@ -176,7 +185,7 @@ export async function runJourneyPass(db: Db, opts: JourneyPassOptions): Promise<
     // next one is claimed, loaded and checked while the previous one's last calls finish.
     const limiter = createCallLimiter(opts.sendConcurrency ?? 32);
     const unrecorded = createCallLimiter(opts.maxUnrecorded ?? 4 * (opts.sendConcurrency ?? 32));
-    const recorders = createAnswerRecorders();
+    const recorders = createAnswerRecorders({ writers: opts.answerWriters ?? 2 });
     const underway: Promise<void>[] = [];
     try {
       for (;;) {

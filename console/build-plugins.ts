@@ -159,3 +159,24 @@ export function compileHints(eager: string[]): Plugin {
     },
   };
 }
+
+/**
+ * Writes the built file name of the chunk holding `module` wherever index.html says `placeholder`, so the page's
+ * inline script can ask for that chunk before the app's own code has run (a dev server leaves the placeholder, which
+ * the script then ignores).
+ */
+export function chunkUrlInHtml(placeholder: string, module: string): Plugin {
+  return {
+    name: 'siyu-chunk-url-in-html',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(html, ctx) {
+        if (!ctx.bundle || !html.includes(placeholder)) return html;
+        const chunk = Object.values(ctx.bundle).find((c) => c.type === 'chunk' && c.moduleIds.some((id) => id.replaceAll('\\', '/').endsWith(module)));
+        if (chunk?.type !== 'chunk') throw new Error(`no chunk holds ${module}`);
+        return html.replaceAll(placeholder, `/${chunk.fileName}`);
+      },
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { antdFirstScreenStyles, compileHints, precompress } from './build-plugins';
+import { antdFirstScreenStyles, chunkUrlInHtml, compileHints, precompress } from './build-plugins';
 import { theme } from './src/theme';
 
 /** The API paths the dev server hands to a Siyu server on :3000 (`npm start` or `siyu serve`). */
@@ -13,8 +13,14 @@ export default defineConfig({
   // console/build-plugins.ts: the first screens' antd CSS built here instead of in the browser (334 kB, only those
   // screens' components: an earlier 484 kB file with every state's components, measured together with a charts
   // preload that competed with the entry chunk, had been dropped), V8 compile hints on the first screens' chunks,
-  // precompressed assets.
-  plugins: [react(), antdFirstScreenStyles(theme), compileHints(['src/pages/charts.tsx']), precompress()],
+  // precompressed assets, the charts chunk's name for index.html's early requests.
+  plugins: [
+    react(),
+    antdFirstScreenStyles(theme),
+    compileHints(['src/pages/charts.tsx']),
+    chunkUrlInHtml('/__charts_chunk__', 'src/pages/charts.tsx'),
+    precompress(),
+  ],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

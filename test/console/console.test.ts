@@ -75,6 +75,12 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
     expect(cssAnswer.headers.get('content-type')).toContain('text/css');
     expect(await cssAnswer.text()).toContain('data-ant-cssinjs-cache-path');
     expect(plainText.startsWith('//# allFunctionsCalledOnLoad\n')).toBe(true);
+    // The early requests start before the stylesheet (a script after one waits for it), and name the charts chunk
+    // the build wrote.
+    expect(html.indexOf('__siyuPrefetch')).toBeLessThan(html.indexOf('rel="stylesheet"'));
+    const charts = /var charts = '([^']+)'/.exec(html)?.[1];
+    expect(charts).toMatch(/^\/assets\/charts-[\w-]+\.js$/);
+    expect((await fetch(`${base}${charts}`)).headers.get('content-type')).toContain('text/javascript');
   });
 
   it('signs in with the demo login shown on the sign-in page (zh-CN by default)', async () => {

@@ -8,13 +8,10 @@ import { useApi, type ApiState } from '../api';
 import { MutedText, PageTitle } from '../components/Heading';
 import { Link } from '../router';
 import type { AiplReport, RfmReport } from './charts';
-import { loadCharts } from './loadCharts';
+import { useCharts } from './loadCharts';
 import { TopJourneysTable, type TopJourney } from './OverviewJourneys';
 import { OverviewStatsSection, type OverviewStats } from './OverviewStats';
 
-/** ECharts is large: it loads only when a chart is on screen (or is about to be: loadCharts.ts). */
-const AiplCharts = lazy(() => loadCharts().then((m) => ({ default: m.AiplCharts })));
-const RfmChart = lazy(() => loadCharts().then((m) => ({ default: m.RfmChart })));
 // Error states (antd Alert, Result, Button) load only when one is shown.
 const ErrorState = lazy(() => import('../components/States').then((m) => ({ default: m.ErrorState })));
 const NotAvailable = lazy(() => import('../components/States').then((m) => ({ default: m.NotAvailable })));
@@ -34,6 +31,8 @@ export function OverviewPage() {
   const aipl = useApi<AiplReport>('/api/v1/reports/aipl', period);
   const rfm = useApi<RfmReport>('/api/v1/reports/rfm');
   const journeys = useApi<{ data: TopJourney[] }>('/api/v1/reports/journeys', { limit: 5 });
+  // ECharts is large: it loads only for a screen with charts (or about to show them: loadCharts.ts).
+  const charts = useCharts();
   const states = [stats, aipl, rfm, journeys];
   const allMissing = states.every((s) => s.error?.missingRoute);
 
@@ -43,7 +42,7 @@ export function OverviewPage() {
     if (state.data === undefined) return <Skeleton active />;
     return render(state.data);
   };
-  const chart = (node: ReactNode) => <Suspense fallback={<Skeleton active />}>{node}</Suspense>;
+  const chart = (node: (c: NonNullable<typeof charts>) => ReactNode) => (charts ? node(charts) : <Skeleton active />);
 
   return (
     <>
@@ -56,14 +55,14 @@ export function OverviewPage() {
           {!aipl.error?.missingRoute && (
             <Col xs={24} xl={14}>
               <Panel title={`${t('overview.aipl')} · ${t('overview.aiplFlow')}`} extra={t('overview.period')} data-testid="aipl">
-                {section(aipl, (report) => (report.daily.length ? chart(<AiplCharts report={report} />) : <NoDataText />))}
+                {section(aipl, (report) => (report.daily.length ? chart((c) => <c.AiplCharts report={report} />) : <NoDataText />))}
               </Panel>
             </Col>
           )}
           {!rfm.error?.missingRoute && (
             <Col xs={24} xl={10}>
               <Panel title={t('overview.rfm')} data-testid="rfm">
-                {section(rfm, (report) => (report.classes.some((c) => c.profiles > 0) ? chart(<RfmChart report={report} />) : <NoDataText />))}
+                {section(rfm, (report) => (report.classes.some((c) => c.profiles > 0) ? chart((c) => <c.RfmChart report={report} />) : <NoDataText />))}
               </Panel>
             </Col>
           )}

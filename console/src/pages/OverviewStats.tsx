@@ -1,15 +1,12 @@
 import Col from 'antd/es/col';
 import Skeleton from 'antd/es/skeleton';
 import Statistic from 'antd/es/statistic';
-import { lazy, Suspense } from 'react';
+import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Panel } from '../components/Panel';
 import { useFormat } from '../format';
 import type { TrendPoint } from './charts';
-import { loadCharts } from './loadCharts';
-
-const TrendChart = lazy(() => loadCharts().then((m) => ({ default: m.TrendChart })));
-const DailyLine = lazy(() => loadCharts().then((m) => ({ default: m.DailyLine })));
+import { useCharts } from './loadCharts';
 
 type Series = { day: string; value: number }[];
 /** `GET /api/v1/stats/overview` (src/modules/analytics). */
@@ -30,6 +27,7 @@ const sum = (s?: Series) => (s ?? []).reduce((total, p) => total + p.value, 0);
 export function OverviewStatsSection({ data }: { data: OverviewStats }) {
   const { t } = useTranslation();
   const format = useFormat();
+  const charts = useCharts();
   const cards: { key: string; title: string; value: number; money?: boolean }[] = [
     { key: 'profiles', title: t('overview.profiles'), value: data.profiles },
     { key: 'members', title: t('overview.members'), value: data.members },
@@ -38,8 +36,10 @@ export function OverviewStatsSection({ data }: { data: OverviewStats }) {
     { key: 'orders', title: t('overview.totalOrders', { days: data.days }), value: sum(data.orders) },
     { key: 'gmv', title: t('overview.totalGmv', { days: data.days }), value: sum(data.gmv), money: true },
   ].filter((c) => typeof c.value === 'number' && !Number.isNaN(c.value));
-  const gmvByDay = new Map((data.gmv ?? []).map((p) => [p.day, p.value]));
-  const trend: TrendPoint[] = (data.orders ?? []).map((p) => ({ date: p.day, orders: p.value, gmv: gmvByDay.get(p.day) ?? 0 }));
+  const trend = useMemo<TrendPoint[]>(() => {
+    const gmvByDay = new Map((data.gmv ?? []).map((p) => [p.day, p.value]));
+    return (data.orders ?? []).map((p) => ({ date: p.day, orders: p.value, gmv: gmvByDay.get(p.day) ?? 0 }));
+  }, [data]);
   return (
     <>
       {/* On wide screens the headline cards share one row equally (7 cards in 3/24 columns left a gap and cut ¥
@@ -55,14 +55,14 @@ export function OverviewStatsSection({ data }: { data: OverviewStats }) {
       {trend.length > 0 && (
         <Col xs={24} xl={14}>
           <Panel title={t('overview.trend')}>
-            <Suspense fallback={<Skeleton active />}><TrendChart points={trend} /></Suspense>
+            {charts ? <charts.TrendChart points={trend} /> : <Skeleton active />}
           </Panel>
         </Col>
       )}
       {(data.newMembers ?? []).length > 0 && (
         <Col xs={24} xl={10}>
           <Panel title={t('overview.newMembers')}>
-            <Suspense fallback={<Skeleton active />}><DailyLine points={data.newMembers!} label={t('overview.newMembers')} /></Suspense>
+            {charts ? <charts.DailyLine points={data.newMembers!} label={t('overview.newMembers')} /> : <Skeleton active />}
           </Panel>
         </Col>
       )}

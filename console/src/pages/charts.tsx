@@ -2,7 +2,7 @@ import { BarChart, LineChart, PieChart, SankeyChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useFormat } from '../format';
 
@@ -43,7 +43,9 @@ export function Chart({ option, label, height = 300 }: { option: echarts.ECharts
   return <div ref={element} style={{ height }} role="img" aria-label={label} data-chart="" />;
 }
 
-export function TrendChart({ points }: { points: TrendPoint[] }) {
+// The overview's charts are memoised: a card's chart is drawn again (Chart disposes and re-creates the instance) only
+// when its own data changes, not each time another card's data arrives.
+export const TrendChart = memo(function TrendChart({ points }: { points: TrendPoint[] }) {
   const { t } = useTranslation();
   const format = useFormat();
   const option = {
@@ -61,9 +63,9 @@ export function TrendChart({ points }: { points: TrendPoint[] }) {
     ],
   };
   return <Chart option={option} label={t('overview.trend')} />;
-}
+});
 
-export function DailyLine({ points, label }: { points: { day: string; value: number }[]; label: string }) {
+export const DailyLine = memo(function DailyLine({ points, label }: { points: { day: string; value: number }[]; label: string }) {
   const format = useFormat();
   const option = {
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => format.number(v) },
@@ -73,12 +75,12 @@ export function DailyLine({ points, label }: { points: { day: string; value: num
     series: [{ type: 'line', name: label, smooth: true, areaStyle: { opacity: 0.15 }, data: points.map((p) => p.value) }],
   };
   return <Chart option={option} label={label} height={260} />;
-}
+});
 
 const stages = ['A', 'I', 'P', 'L'] as const;
 
 /** Stage sizes on the last day of the period, and the flows between stages as a Sankey. */
-export function AiplCharts({ report }: { report: AiplReport }) {
+export const AiplCharts = memo(function AiplCharts({ report }: { report: AiplReport }) {
   const { t } = useTranslation();
   const format = useFormat();
   const last = report.daily[report.daily.length - 1];
@@ -109,9 +111,9 @@ export function AiplCharts({ report }: { report: AiplReport }) {
       {forward.length > 0 && <Chart option={flow} label={t('overview.aiplFlow')} />}
     </div>
   );
-}
+});
 
-export function RfmChart({ report }: { report: RfmReport }) {
+export const RfmChart = memo(function RfmChart({ report }: { report: RfmReport }) {
   const { t } = useTranslation();
   const format = useFormat();
   const option = {
@@ -123,4 +125,4 @@ export function RfmChart({ report }: { report: RfmReport }) {
     }],
   };
   return <Chart option={option} label={t('overview.rfm')} />;
-}
+});

@@ -23,19 +23,25 @@ interface RollupState {
 
 /**
  * The overview's per-day series: new members, orders and GMV (refunds subtracted, cancelled and pending orders left
- * out) and events, per workspace-local day from `fromDay` on. Days before today come from `overview_daily`, computed
- * by the first request of each local day (one pass over the workspace's rows instead of one per request); today and
- * later come live, through indexes (orders, member identifiers) or past the events watermark (the events' primary
- * key), so new data shows at once. What arrives later for a day already closed (a late import, a refund of an old
- * order, a merge) shows from the next day's roll-up on.
+ * out) and events, per workspace-local day of the `days`-day period ending today, and the workspace's time zone.
+ * Days before today come from `overview_daily`, computed by the first request of each local day (one pass over the
+ * workspace's rows instead of one per request); today and later come live, through indexes (orders, member
+ * identifiers) or past the events watermark (the events' primary key), so new data shows at once. What arrives later
+ * for a day already closed (a late import, a refund of an old order, a merge) shows from the next day's roll-up on.
+ * The period and the roll-up's state are read at once, then the closed days and the live ones (first-load latency).
  */
-export async function dailyFigures(db: Db, workspaceId: string, timezone: string, fromDay: string, today: string): Promise<DayFigures[]> {
-  const state = await freshRollup(db, workspaceId, timezone, fromDay, today);
-  const closed = await sql<{ day: string; new_members: number; orders: number; gmv: string; events: number }>`
-    SELECT to_char(day, 'YYYY-MM-DD') AS day, new_members, orders, gmv::text AS gmv, events
-    FROM overview_daily WHERE workspace_id = ${workspaceId} AND day >= ${fromDay}::date AND day < ${today}::date ORDER BY day`.execute(db);
-  const live = await liveFigures(db, workspaceId, timezone, today, state);
-  return [...closed.rows.map((r) => ({ day: r.day, newMembers: r.new_members, orders: r.orders, gmv: Number(r.gmv), events: r.events })), ...live];
+export async function dailyFigures(db: Db, workspaceId: string, days: number): Promise<{ timezone: string; daily: DayFigures[] }> {
+  const [w, current] = await Promise.all([overviewDays(db, workspaceId, days), readState(db, workspaceId)]);
+  const { timezone, from_day: fromDay, today } = w;
+  const state = current && usable(current, timezone, fromDay, today) ? current : await freshRollup(db, workspaceId, timezone, fromDay, today);
+  const [closed, live] = await Promise.all([
+    sql<{ day: string; new_members: number; orders: number; gmv: string; events: number }>`
+      SELECT to_char(day, 'YYYY-MM-DD') AS day, new_members, orders, gmv::text AS gmv, events
+      FROM overview_daily WHERE workspace_id = ${workspaceId} AND day >= ${fromDay}::date AND day < ${today}::date ORDER BY day`.execute(db),
+    liveFigures(db, workspaceId, timezone, today, state),
+  ]);
+  const daily = [...closed.rows.map((r) => ({ day: r.day, newMembers: r.new_members, orders: r.orders, gmv: Number(r.gmv), events: r.events })), ...live];
+  return { timezone, daily };
 }
 
 /** The workspace's time zone, its local today and the first local day of a `days`-day period ending today. */
@@ -108,23 +114,29 @@ async function readState(db: Db, workspaceId: string): Promise<RollupState | und
   return rows[0];
 }
 
-/** Today (and any later day an event or order is dated): read live. Events: the roll-up's count plus those past its watermark. */
+/**
+ * Today (and any later day an event or order is dated): read live. Events: the roll-up's count plus those past its
+ * watermark. Each source is grouped by day on its own and the parts are summed (UNION ALL): joining the per-day parts
+ * made PostgreSQL estimate millions of rows and JIT-compile the statement (~80 ms idle, 0.4 s on a busy machine, for
+ * ~5 ms of work: the longest part of the overview's first load).
+ */
 async function liveFigures(db: Db, workspaceId: string, timezone: string, today: string, state: RollupState): Promise<DayFigures[]> {
   const { rows } = await sql<{ day: string; new_members: number; orders: number; gmv: string; events: number }>`
     WITH bounds AS (SELECT (${today}::date::timestamp AT TIME ZONE ${timezone}) AS lo),
-    members AS (
-      SELECT (first_seen_at AT TIME ZONE ${timezone})::date AS day, count(DISTINCT profile_id)::int AS n
-      FROM identifiers, bounds WHERE workspace_id = ${workspaceId} AND type = 'member_no' AND first_seen_at >= lo GROUP BY 1),
-    sales AS (
-      SELECT (ordered_at AT TIME ZONE ${timezone})::date AS day, count(*)::int AS n, coalesce(sum(paid_amount - refunded_amount), 0) AS gmv
-      FROM orders, bounds WHERE workspace_id = ${workspaceId} AND status <> 'cancelled' AND status <> 'pending' AND ordered_at >= lo GROUP BY 1),
-    seen AS (
-      SELECT ("timestamp" AT TIME ZONE ${timezone})::date AS day, count(*)::int AS n
-      FROM events, bounds WHERE workspace_id = ${workspaceId} AND id > ${state.events_watermark}::bigint AND "timestamp" >= lo GROUP BY 1),
-    days AS (SELECT day FROM members UNION SELECT day FROM sales UNION SELECT day FROM seen UNION SELECT ${today}::date)
-    SELECT to_char(days.day, 'YYYY-MM-DD') AS day, coalesce(members.n, 0) AS new_members, coalesce(sales.n, 0) AS orders,
-      coalesce(sales.gmv, 0)::text AS gmv, coalesce(seen.n, 0) AS events
-    FROM days LEFT JOIN members USING (day) LEFT JOIN sales USING (day) LEFT JOIN seen USING (day) ORDER BY days.day`.execute(db);
+    parts AS (
+      SELECT (first_seen_at AT TIME ZONE ${timezone})::date AS day, count(DISTINCT profile_id)::int AS new_members, 0 AS orders, 0::numeric AS gmv, 0 AS events
+      FROM identifiers, bounds WHERE workspace_id = ${workspaceId} AND type = 'member_no' AND first_seen_at >= lo GROUP BY 1
+      UNION ALL
+      SELECT (ordered_at AT TIME ZONE ${timezone})::date, 0, count(*)::int, coalesce(sum(paid_amount - refunded_amount), 0), 0
+      FROM orders, bounds WHERE workspace_id = ${workspaceId} AND status <> 'cancelled' AND status <> 'pending' AND ordered_at >= lo GROUP BY 1
+      UNION ALL
+      SELECT ("timestamp" AT TIME ZONE ${timezone})::date, 0, 0, 0, count(*)::int
+      FROM events, bounds WHERE workspace_id = ${workspaceId} AND id > ${state.events_watermark}::bigint AND "timestamp" >= lo GROUP BY 1
+      UNION ALL
+      SELECT ${today}::date, 0, 0, 0, 0)
+    SELECT to_char(day, 'YYYY-MM-DD') AS day, sum(new_members)::int AS new_members, sum(orders)::int AS orders, sum(gmv)::text AS gmv,
+      sum(events)::int AS events
+    FROM parts GROUP BY day ORDER BY day`.execute(db);
   return rows.map((r) => ({
     day: r.day,
     newMembers: r.new_members,

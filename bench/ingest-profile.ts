@@ -13,7 +13,7 @@ import { openDatabase } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { wireModules } from '../src/modules/wiring.js';
 import { createWorkspace } from '../src/modules/workspaces/index.js';
-import { prepareMessages, storeMessages } from '../src/modules/ingest/index.js';
+import { ingestMessages, prepareMessages, setIngestParallelism, storeMessages } from '../src/modules/ingest/index.js';
 import { applyImportChunk } from '../src/modules/importer/index.js';
 import { rng, seedMessages, trafficMessage } from './lib/events.js';
 import { resetSchema } from './lib/pg.js';
@@ -31,6 +31,11 @@ const importMode = process.argv.includes('--import');
 const CHUNK = 2000;
 /** --size N: events per stored batch (group commit combines concurrent requests into batches of ~1,000–4,000). */
 const SIZE = arg('size', 100);
+/**
+ * --concurrency N: N callers at once through ingestMessages (group commit, two flushes at a time on PostgreSQL, as
+ * the server runs it) instead of one batch after another; statement CPU then includes what contention costs.
+ */
+const CONCURRENCY = arg('concurrency', 0);
 
 /** Member rows as `siyu import members` reads them from a CSV (see bench/members.ts). */
 const memberChunk = (b: number) =>
@@ -82,7 +87,7 @@ const origQuery = pg.Client.prototype.query as (...a: unknown[]) => unknown;
 async function main() {
   wireModules();
   if (!usePglite) await resetSchema(SCHEMA);
-  const database = await openDatabase(usePglite ? { dataDir: 'memory://' } : { url: PG_URL, schema: SCHEMA, poolSize: 4 });
+  const database = await openDatabase(usePglite ? { dataDir: 'memory://' } : { url: PG_URL, schema: SCHEMA, poolSize: Math.max(4, CONCURRENCY) });
   await migrateToLatest(database.db);
   const ws = await createWorkspace(database.db, { name: 'ingest profile' });
   const db = database.db;
@@ -113,7 +118,21 @@ async function main() {
   recording = true;
   const started = performance.now();
   const cpuStart = process.cpuUsage();
-  for (const [b, body] of bodies.entries()) {
+  if (CONCURRENCY > 0) {
+    setIngestParallelism(db, database.kind === 'postgres' ? 2 : 1);
+    let next = 0;
+    const worker = async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const t0 = performance.now();
+        const raw = (JSON.parse(body) as { batch: unknown[] }).batch;
+        parseMs += performance.now() - t0;
+        await ingestMessages(db, ws.id, raw);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  }
+  for (const [b, body] of (CONCURRENCY > 0 ? [] : bodies).entries()) {
     const t0 = performance.now();
     const raw = (JSON.parse(body) as { batch: unknown[] }).batch;
     const t1 = performance.now();
@@ -134,7 +153,7 @@ async function main() {
     statement: k, perBatch: +(t.n / batches).toFixed(2), msPerBatch: +(t.ms / batches).toFixed(2), backendCpuUsPerEvent: +((t.cpuMs * 1000) / (batches * SIZE)).toFixed(1),
   }));
   const cpuMs = [...timings.values()].reduce((s, t) => s + t.cpuMs, 0);
-  log(`${batches} batches of ${SIZE} on ${database.kind}: ${(total / batches).toFixed(1)} ms per batch = ${Math.round((batches * SIZE) / (total / 1000))} events/s sequential`);
+  log(`${batches} batches of ${SIZE} on ${database.kind}: ${(total / batches).toFixed(1)} ms per batch = ${Math.round((batches * SIZE) / (total / 1000))} events/s ${CONCURRENCY > 0 ? `with ${CONCURRENCY} callers` : 'sequential'}`);
   log(`  this process's CPU ${(((cpu.user + cpu.system) / 1000) * 1000 / (batches * SIZE)).toFixed(1)} µs per event (process.cpuUsage${usePglite ? ': PGlite runs in it' : ''})`);
   if (cpuMs > 0) log(`  PostgreSQL backend CPU ${((cpuMs * 1000) / (batches * SIZE)).toFixed(1)} µs per event (from /proc/<pid>/schedstat)`);
   log(`  JSON.parse ${(parseMs / batches).toFixed(2)} ms, prepareMessages (zod + normalise) ${(prepareMs / batches).toFixed(2)} ms, storeMessages ${(storeMs / batches).toFixed(2)} ms (of which SQL round trips ${(sqlMs / batches).toFixed(2)} ms)`);

@@ -14,8 +14,10 @@ import path from 'node:path';
 import { basicAuth, runLoad, type LoadRequest } from './lib/load.js';
 import { rng, seedMessages, trafficMessage } from './lib/events.js';
 import { copyCsv, csvField, resetSchema, withClient } from './lib/pg.js';
+import { cpuSeconds } from './lib/cpu.js';
+import pg from 'pg';
 import { log, machineLoad, round, saveResult } from './lib/results.js';
-import { createWorkspaceViaCli, siyuEnv, startServer, type SiyuProcess } from './lib/server.js';
+import { createWorkspaceViaCli, PG_URL, siyuEnv, startServer, type SiyuProcess } from './lib/server.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,11 +37,13 @@ const cpuProf = process.argv.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof
 const BATCH = 100;
 const SCHEMA = 'siyu_bench';
 
+/** Bodies serialised and encoded before the clock starts, as a real sender's pre-built payloads: the load generator shares the 2 cores. */
 function batchRequests(writeKey: string, messages: Record<string, unknown>[]): LoadRequest[] {
-  const headers = { authorization: basicAuth(writeKey), 'content-type': 'application/json' };
   const out: LoadRequest[] = [];
   for (let k = 0; k < messages.length; k += BATCH) {
-    out.push({ method: 'POST', path: '/v1/batch', headers, body: JSON.stringify({ batch: messages.slice(k, k + BATCH), sentAt: new Date().toISOString() }) });
+    const body = Buffer.from(JSON.stringify({ batch: messages.slice(k, k + BATCH), sentAt: new Date().toISOString() }));
+    const headers = { authorization: basicAuth(writeKey), 'content-type': 'application/json', 'content-length': String(body.length) };
+    out.push({ method: 'POST', path: '/v1/batch', headers, body });
   }
   return out;
 }
@@ -58,11 +62,50 @@ async function seed(baseUrl: string, writeKey: string, label: string) {
   log(`  ${label}: seeded ${knownPool} known people in ${(res.ms / 1000).toFixed(1)} s`);
 }
 
+/**
+ * CPU of the PostgreSQL backends serving the bench server (its connections carry application_name APP_NAME), polled
+ * while the load runs: a backend's last reading counts even if it exits before the end.
+ */
+const APP_NAME = `siyu-bench-ingest-${process.pid}`;
+function watchBackends() {
+  const client = new pg.Client({ connectionString: PG_URL });
+  const connected = client.connect();
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let fresh = true;
+  const poll = async () => {
+    await connected;
+    const pids = (await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [APP_NAME])).rows.map((r) => r.pid);
+    for (const pid of pids) {
+      const cpu = cpuSeconds(pid);
+      if (!first.has(pid)) first.set(pid, fresh ? cpu : 0);
+      if (cpu > 0) last.set(pid, cpu);
+    }
+    fresh = false;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const started = poll().then(() => void (timer = setInterval(() => void poll().catch(() => {}), 500)));
+  return {
+    started,
+    async stop(): Promise<number> {
+      clearInterval(timer);
+      await poll();
+      await client.end();
+      let total = 0;
+      for (const [pid, cpu] of last) total += cpu - (first.get(pid) ?? 0);
+      return total * 1000;
+    },
+  };
+}
+
 async function measure(server: SiyuProcess & { url: string }, writeKey: string, label: string, runTag: string, concurrency: number, maxMs: number, maxEvents: number) {
   const baseUrl = server.url;
   const messages = traffic(runTag, maxEvents, runTag.length * 7919 + concurrency);
   const requests = batchRequests(writeKey, messages);
+  const backends = watchBackends();
+  await backends.started;
   const cpuBefore = server.cpuMs();
+  const clientBefore = process.cpuUsage();
   const res = await runLoad({
     baseUrl, requests, concurrency, maxMs,
     onProgress: (n, ms) => log(`  ${label} N=${concurrency}: ${n * BATCH} events, ${Math.round((n * BATCH) / (ms / 1000))} events/s`),
@@ -73,8 +116,16 @@ async function measure(server: SiyuProcess & { url: string }, writeKey: string, 
   }
   const events = res.completed * BATCH;
   // The server's own CPU per batch bounds what one Node process can ingest, whatever the database does.
-  const serverCpuMsPerBatch = (server.cpuMs() - cpuBefore) / Math.max(1, res.completed + res.failed);
-  return { events, ms: res.ms, eventsPerSecond: events / (res.ms / 1000), failed: res.failed, serverCpuMsPerBatch, messages: messages.slice(0, events) };
+  const serverCpuMs = server.cpuMs() - cpuBefore;
+  const client = process.cpuUsage(clientBefore);
+  const backendCpuMs = await backends.stop();
+  const serverCpuMsPerBatch = serverCpuMs / Math.max(1, res.completed + res.failed);
+  // CPU per event of the whole loop (server, its PostgreSQL backends, this load generator): on a shared machine this
+  // holds where events/s does not; 2 cores / this = the rate the loop could reach alone on the machine.
+  const perEvent = (ms: number) => round((ms * 1000) / Math.max(1, events), 1);
+  const cpuUsPerEvent = { server: perEvent(serverCpuMs), postgres: perEvent(backendCpuMs), client: perEvent((client.user + client.system) / 1000) };
+  log(`  ${label}: CPU per event ${cpuUsPerEvent.server} µs server + ${cpuUsPerEvent.postgres} µs PostgreSQL backends + ${cpuUsPerEvent.client} µs load generator = ${round(cpuUsPerEvent.server + cpuUsPerEvent.postgres + cpuUsPerEvent.client, 1)} µs`);
+  return { events, ms: res.ms, eventsPerSecond: events / (res.ms / 1000), failed: res.failed, serverCpuMsPerBatch, cpuUsPerEvent, messages: messages.slice(0, events) };
 }
 
 /** The same rows as the events table would hold them, COPYed into an identical table without identity work. */
@@ -110,7 +161,7 @@ async function main() {
   // PostgreSQL
   log('PostgreSQL: resetting schema siyu_bench, creating a workspace, starting siyu serve --no-demo');
   await resetSchema(SCHEMA);
-  const pgEnv = siyuEnv({ schema: SCHEMA });
+  const pgEnv = { ...siyuEnv({ schema: SCHEMA }), PGAPPNAME: APP_NAME };
   const pgWs = await createWorkspaceViaCli(pgEnv, 'bench ingest (PostgreSQL)');
   const pgServer = await startServer(pgEnv, { port: 3911, nodeArgs: cpuProf, workers: !noWorkers });
   let pgResult;
@@ -147,7 +198,7 @@ async function main() {
   saveResult('ingest', partial); // kept if the PGlite half is stopped at the runner's time limit
   if (postgresOnly) {
     const result = { date: new Date().toISOString(), machine: { before: loadBefore, after: await machineLoad() }, concurrency, sweep,
-      postgres: { events: pgResult.events, eventsPerSecond: round(pgResult.eventsPerSecond), serverCpuMsPerBatch: round(pgResult.serverCpuMsPerBatch, 1) },
+      postgres: { events: pgResult.events, eventsPerSecond: round(pgResult.eventsPerSecond), serverCpuMsPerBatch: round(pgResult.serverCpuMsPerBatch, 1), cpuUsPerEvent: pgResult.cpuUsPerEvent },
       rawCopy: { rows: copy.rows, rowsPerSecond: round(copy.rowsPerSecond) }, postgresToRawCopy: round(pgResult.eventsPerSecond / copy.rowsPerSecond, 3) };
     log(`RESULT ingest (PostgreSQL only): ${result.postgres.eventsPerSecond} events/s, ×${result.postgresToRawCopy} of raw COPY (${result.rawCopy.rowsPerSecond} rows/s)`);
     return saveResult('ingest-postgres', result);
@@ -193,7 +244,7 @@ async function measurePglite(concurrency: number) {
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); // the server may still be closing files
   }
-  return { events: liteResult.events, seconds: round(liteResult.ms / 1000, 1), eventsPerSecond: round(liteResult.eventsPerSecond), failed: liteResult.failed, serverCpuMsPerBatch: round(liteResult.serverCpuMsPerBatch, 1), rssMb: round(liteRss) };
+  return { events: liteResult.events, seconds: round(liteResult.ms / 1000, 1), eventsPerSecond: round(liteResult.eventsPerSecond), failed: liteResult.failed, serverCpuMsPerBatch: round(liteResult.serverCpuMsPerBatch, 1), cpuUsPerEvent: liteResult.cpuUsPerEvent, rssMb: round(liteRss) };
 }
 
 main().catch((err) => {

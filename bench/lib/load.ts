@@ -8,7 +8,8 @@ export interface LoadRequest {
   method: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;
-  body?: string;
+  /** A Buffer is sent as is (no encoding per request); give its content-length in headers to skip measuring it. */
+  body?: string | Buffer;
 }
 
 export interface LoadResult {
@@ -42,7 +43,7 @@ export async function runLoad(opts: {
   const send = (req: LoadRequest) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const r = http.request(
-        { host: url.hostname, port: url.port, method: req.method, path: req.path, agent, headers: req.body ? { ...req.headers, 'content-length': Buffer.byteLength(req.body) } : req.headers },
+        { host: url.hostname, port: url.port, method: req.method, path: req.path, agent, headers: req.body && !req.headers['content-length'] ? { ...req.headers, 'content-length': Buffer.byteLength(req.body) } : req.headers },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

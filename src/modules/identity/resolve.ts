@@ -45,14 +45,23 @@ interface Row {
  * of `identifiers`, the profile index among them).
  */
 export async function resolveBatch(trx: Trx, workspaceId: string, items: ResolveItem[], rules: IdentifierRules): Promise<ResolveResult> {
+  // Each record's identifier keys and anchor, worked out once (this runs for every event ingested).
+  const keysOf = new Array<string[]>(items.length);
+  const anchorAt = new Array<number>(items.length); // the anchor's position in the record's identifiers
   const distinct = new Map<string, { type: string; value: string; first: Date }>();
-  for (const item of items) {
-    for (const i of item.identifiers) {
-      const key = identifierKey(i);
+  for (let r = 0; r < items.length; r++) {
+    const item = items[r]!;
+    const ids = item.identifiers;
+    const keys = new Array<string>(ids.length);
+    for (let k = 0; k < ids.length; k++) {
+      const i = ids[k]!;
+      const key = (keys[k] = identifierKey(i));
       const seen = distinct.get(key);
       if (!seen) distinct.set(key, { type: i.type, value: i.value, first: item.time });
       else if (item.time < seen.first) seen.first = item.time;
     }
+    keysOf[r] = keys;
+    anchorAt[r] = ids.indexOf(pickAnchor(ids, rules)!);
   }
   // Sorted, so concurrent batches take unique-index locks in one order and cannot deadlock.
   const all = [...distinct.values()].sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
@@ -72,11 +81,12 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   };
   const touchesKnown = new Set<number>();
   const freshLinks = new Map<string, PartitionLink>();
-  for (const item of items) {
-    const anchorKey = identifierKey(pickAnchor(item.identifiers, rules)!);
+  for (let r = 0; r < items.length; r++) {
+    const item = items[r]!;
+    const keys = keysOf[r]!;
+    const anchorKey = keys[anchorAt[r]!]!;
     const an = freshNo.get(anchorKey);
-    for (const other of item.identifiers) {
-      const otherKey = identifierKey(other);
+    for (const otherKey of keys) {
       if (otherKey === anchorKey) continue;
       const on = freshNo.get(otherKey);
       if (an === undefined && on === undefined) continue;
@@ -144,11 +154,15 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   // Link facts: a star from each record's anchor to its other identifiers.
   const anchors: Row[] = [];
   const linkByPair = new Map<string, PartitionLink>();
-  for (const item of items) {
-    const resolved = item.identifiers.map((i) => byKey.get(identifierKey(i))!);
-    const anchor = pickAnchor(resolved, rules)!;
+  for (let r = 0; r < items.length; r++) {
+    const item = items[r]!;
+    const keys = keysOf[r]!;
+    // The anchor row is the anchor identifier's (pickAnchor looks only at type and value).
+    const anchor = byKey.get(keys[anchorAt[r]!]!)!;
     anchors.push(anchor);
-    for (const other of resolved) {
+    if (keys.length === 1) continue;
+    for (const otherKey of keys) {
+      const other = byKey.get(otherKey)!;
       if (other.id === anchor.id) continue;
       const [a, b] = anchor.id < other.id ? [anchor.id, other.id] : [other.id, anchor.id];
       const link = { a, b, eventTime: item.time.getTime(), messageId: item.messageId };
@@ -230,12 +244,24 @@ async function insertIdentifiers(
   return rows;
 }
 
+/**
+ * Looks each identifier up by its unique key, one index probe each. As a join, the planner hashed every identifier of
+ * the workspace per batch (cost growing with the workspace); as a plain lateral equality it may pick the
+ * (workspace, type, first_seen_at) index when statistics are missing (ties at one row) and scan a whole type per probe.
+ * The row comparison with ORDER BY … LIMIT 1 can only be served in order by the unique key index: the first entry at
+ * or after (type, value), kept when it is that identifier.
+ */
 async function selectIdentifiers(trx: Trx, workspaceId: string, ids: Array<{ type: string; value: string }>): Promise<Row[]> {
   if (!ids.length) return [];
   const { rows } = await sql<Row>`
-    SELECT i.id, i.type, i.value, i.profile_id FROM identifiers i
-    JOIN unnest(${ids.map((i) => i.type)}::text[], ${ids.map((i) => i.value)}::text[]) AS x(t, v) ON i.type = x.t AND i.value = x.v
-    WHERE i.workspace_id = ${workspaceId}`.execute(trx);
+    SELECT i.id, i.type, i.value, i.profile_id
+    FROM unnest(${ids.map((i) => i.type)}::text[], ${ids.map((i) => i.value)}::text[]) AS x(t, v)
+    CROSS JOIN LATERAL (
+      SELECT i.id, i.type, i.value, i.profile_id FROM identifiers i
+      WHERE i.workspace_id = ${workspaceId} AND (i.type, i.value) >= (x.t, x.v)
+      ORDER BY i.type, i.value LIMIT 1
+    ) i
+    WHERE i.type = x.t AND i.value = x.v`.execute(trx);
   return rows;
 }
 
@@ -244,7 +270,8 @@ async function selectIdentifiers(trx: Trx, workspaceId: string, ids: Array<{ typ
  * early are left out by the statement itself: ON CONFLICT DO UPDATE locks the existing row even when its WHERE is
  * false, so without the NOT EXISTS concurrent batches of the same people would queue behind each other until commit.
  * Links only ever get earlier (deletes hold the exclusive identity lock), so a link seen as earlier stays so.
- * Rows go in the caller's (sorted) order, so concurrent batches take index locks in one order.
+ * Rows go in the caller's (sorted) order, so concurrent batches take index locks in one order. The stored link is
+ * probed by its key, as in selectIdentifiers (a plain NOT EXISTS became a hash anti join over the workspace's links).
  */
 async function upsertEarliestLinks(trx: Trx, workspaceId: string, links: PartitionLink[]): Promise<Array<{ a: number; b: number }>> {
   if (!links.length) return [];
@@ -254,8 +281,11 @@ async function upsertEarliestLinks(trx: Trx, workspaceId: string, links: Partiti
     FROM unnest(${links.map((l) => l.a)}::bigint[], ${links.map((l) => l.b)}::bigint[],
                 ${links.map((l) => new Date(l.eventTime).toISOString())}::timestamptz[], ${links.map((l) => l.messageId)}::text[]) WITH ORDINALITY AS x(a, b, t, m, ord)
     WHERE NOT EXISTS (
-      SELECT 1 FROM identity_links l
-      WHERE l.workspace_id = ${workspaceId} AND l.a = x.a AND l.b = x.b AND (l.event_time, l.message_id) <= (x.t, x.m))
+      SELECT 1 FROM (
+        SELECT l.a, l.b, l.event_time, l.message_id FROM identity_links l
+        WHERE l.workspace_id = ${workspaceId} AND (l.a, l.b) >= (x.a, x.b) ORDER BY l.a, l.b LIMIT 1
+      ) l
+      WHERE l.a = x.a AND l.b = x.b AND (l.event_time, l.message_id) <= (x.t, x.m))
     ORDER BY x.ord
     ON CONFLICT (workspace_id, a, b) DO UPDATE SET event_time = excluded.event_time, message_id = excluded.message_id
     WHERE (excluded.event_time, excluded.message_id) < (identity_links.event_time, identity_links.message_id)

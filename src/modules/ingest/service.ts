@@ -91,13 +91,19 @@ async function insertEvents(
   workspaceId: string,
   rows: Array<{ m: PreparedMessage; anchorId: number; profileId: number | null }>,
 ): Promise<Set<string>> {
-  // One JSON document for the whole batch: far cheaper to build and parse than a dozen array literals.
+  // One JSON document for the whole batch: far cheaper to build and parse than a dozen array literals. A request's
+  // messages share one receivedAt (a flush holds a few requests): it is turned into text once per request.
+  let receivedAt: Date | undefined;
+  let receivedAtText = '';
   const doc = JSON.stringify(
-    rows.map((r) => ({
-      message_id: r.m.messageId, type: r.m.type, event: r.m.event, identifier_id: r.anchorId, profile_id: r.profileId,
-      user_id: r.m.userId, anonymous_id: r.m.anonymousId, ts: r.m.timestamp.toISOString(), received_at: r.m.receivedAt.toISOString(),
-      properties: r.m.properties, traits: r.m.traits, context: r.m.context,
-    })),
+    rows.map((r) => {
+      if (r.m.receivedAt !== receivedAt) receivedAtText = (receivedAt = r.m.receivedAt).toISOString();
+      return {
+        message_id: r.m.messageId, type: r.m.type, event: r.m.event, identifier_id: r.anchorId, profile_id: r.profileId,
+        user_id: r.m.userId, anonymous_id: r.m.anonymousId, ts: r.m.timestamp.toISOString(), received_at: receivedAtText,
+        properties: r.m.properties, traits: r.m.traits, context: r.m.context,
+      };
+    }),
   );
   const result = await sql<{ message_id: string }>`
     INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, user_id, anonymous_id, "timestamp", received_at, properties, traits, context)

@@ -42,6 +42,8 @@ interface StepRow {
   node_id: string | null;
   outcome: string;
   detail: Record<string, unknown> | null;
+  /** The entry's closing step, carried by this one (migration 0256). */
+  closing_outcome?: string;
 }
 
 /**
@@ -106,12 +108,18 @@ export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: s
         workspaceId: r.workspace_id, id: r.id, journeyId: r.journey_id, version: r.version, profileId: r.profile_id, nodeId: r.node_id,
         nodeSince: r.node_since, arrived: r.arrived, matchedEvent: r.matched_event, trigger: r.trigger ?? {},
       };
+      const firstStep = steps.length;
       const step = (nodeId: string | null, outcome: string, detail?: Record<string, unknown>) =>
         steps.push({ ws: entry.workspaceId, entry_id: entry.id, journey_id: entry.journeyId, version: entry.version, profile_id: entry.profileId, node_id: nodeId, outcome, detail: detail ?? null });
       const base = { ws: entry.workspaceId, id: entry.id, node_id: entry.nodeId, node_since: entry.nodeSince.toISOString(), arrived: entry.arrived, wait_event: null, converted: false };
       const finish = (status: 'finished' | 'exited', reason: string, converted = false) => {
         updates.push({ ...base, node_id: entry.nodeId, status, due_at: now.toISOString(), exit_reason: reason, converted, finished_at: now.toISOString() });
-        step(entry.nodeId, `${status === 'finished' ? 'finished' : 'exited'}:${reason}`);
+        const outcome = `${status === 'finished' ? 'finished' : 'exited'}:${reason}`;
+        // The closing step rides on this person's last step of the chunk when that one is at the same node (a send
+        // node's `queued`, then `finished:completed`): one row fewer per person who finishes (migration 0256).
+        const last = steps.length > firstStep ? steps[steps.length - 1] : undefined;
+        if (last && last.node_id === entry.nodeId && last.closing_outcome === undefined) last.closing_outcome = outcome;
+        else step(entry.nodeId, outcome);
       };
 
       const status = statusOf.get(`${entry.workspaceId}/${entry.journeyId}`);
@@ -201,9 +209,10 @@ async function writeChunk(trx: Transaction<DB>, updates: EntryUpdate[], steps: S
         AND e.workspace_id = u.ws AND e.id = u.id`.execute(trx);
   }
   if (steps.length) {
-    await sql`INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at)
-      SELECT s.ws, s.entry_id, s.journey_id, s.version, s.profile_id, s.node_id, s.outcome, s.detail, ${now}
-      FROM jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) AS s(ws text, entry_id bigint, journey_id text, version int, profile_id bigint, node_id text, outcome text, detail jsonb)`.execute(trx);
+    await sql`INSERT INTO journey_steps (workspace_id, entry_id, journey_id, version, profile_id, node_id, outcome, detail, at, closing_outcome)
+      SELECT s.ws, s.entry_id, s.journey_id, s.version, s.profile_id, s.node_id, s.outcome, s.detail, ${now}, s.closing_outcome
+      FROM jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) AS s(ws text, entry_id bigint, journey_id text, version int, profile_id bigint, node_id text, outcome text, detail jsonb,
+        closing_outcome text)`.execute(trx);
   }
   if (outbox.length) {
     const rows = outbox.map(({ entry, intent }) => ({

@@ -17,7 +17,7 @@ export async function profileJourneyPaths(db: Db, workspaceId: string, profileId
   if (entries.length === 0) return [];
   const steps = await db
     .selectFrom('journey_steps')
-    .select(['entry_id', 'node_id', 'outcome', 'detail', 'at'])
+    .select(['entry_id', 'node_id', 'outcome', 'detail', 'at', 'closing_outcome'])
     .where('workspace_id', '=', workspaceId)
     .where('entry_id', 'in', entries.map((e) => e.id))
     .orderBy('id')
@@ -39,10 +39,14 @@ export async function profileJourneyPaths(db: Db, workspaceId: string, profileId
 
 /**
  * An entry's steps, first the `entered` step, which is the entry row itself (its trigger and entry time; see
- * enterFromQuery). Entries made before that still have it as a step row, which is taken as it is.
+ * enterFromQuery). Entries made before that still have it as a step row, which is taken as it is. A step carrying
+ * the entry's closing step (`closing_outcome`, see advance.ts) is followed by it, at the same node and time.
  */
-function pathOf(e: { trigger: unknown; entered_at: Date }, stored: Array<{ node_id: string | null; outcome: string; detail: unknown; at: Date }>) {
-  const steps = stored.map((s) => ({ nodeId: s.node_id, outcome: s.outcome, detail: s.detail ?? null, at: s.at }));
+function pathOf(e: { trigger: unknown; entered_at: Date }, stored: Array<{ node_id: string | null; outcome: string; detail: unknown; at: Date; closing_outcome: string | null }>) {
+  const steps = stored.flatMap((s) => {
+    const step = { nodeId: s.node_id, outcome: s.outcome, detail: s.detail ?? null, at: s.at };
+    return s.closing_outcome ? [step, { nodeId: s.node_id, outcome: s.closing_outcome, detail: null, at: s.at }] : [step];
+  });
   if (steps.some((s) => s.outcome === 'entered' && s.nodeId === null)) return steps;
   return [{ nodeId: null, outcome: 'entered', detail: e.trigger ?? null, at: e.entered_at }, ...steps];
 }

@@ -706,6 +706,8 @@ export interface JourneyStepsTable {
   outcome: string;
   detail: Json<Record<string, unknown>> | null;
   at: DefaultTimestamp;
+  /** The step that closed the entry right after this one, at the same node and time (migration 0256). */
+  closing_outcome: string | null;
 }
 export interface JourneyOutboxTable {
   workspace_id: string;

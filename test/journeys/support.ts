@@ -58,7 +58,9 @@ export async function smsChannel(database: Database, ws: string, url: string, te
 export async function webhookChannel(database: Database, ws: string, url: string) {
   const channel = await createChannelConfig(database.db, ws, {
     provider: 'webhook', name: 'hook', enabled: true,
-    settings: { url, timeoutMs: 5_000, maxAttempts: 1, backoffMs: 0 }, secrets: { signingSecret: 'whsec' },
+    // A generous timeout: the sink answers in this process, and a loaded machine (or a long PGlite call on the same
+    // event loop) can stall it past 5 s; the call then counts as timed out and is retried (attempts 2, seen once).
+    settings: { url, timeoutMs: 30_000, maxAttempts: 1, backoffMs: 0 }, secrets: { signingSecret: 'whsec' },
   });
   const template = await createTemplate(database.db, ws, { name: `hook ${mid('t')}`, channel: 'webhook', parts: { body: '{"profileId": {{ profile.id | json }}}' } });
   return { channelId: channel.id, templateId: template.id };

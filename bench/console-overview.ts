@@ -4,7 +4,8 @@
  * sign-in page (same bundle, no data). Usage: npx tsx bench/console-overview.ts [members=10000] [runs=5]
  * Needs PostgreSQL at SIYU_TEST_POSTGRES_URL (default 127.0.0.1:5432/test); uses the schema siyu_bench_console (or BENCH_SCHEMA),
  * rebuilt each run unless BENCH_FRESH=0 (then a demo brand loaded earlier is reused). With SIYU_SCREENSHOTS=1 it
- * also saves the demo brand's main pages to docs/screenshots/ (demo-*.png).
+ * also saves the demo brand's main pages to docs/screenshots/ (demo-*.png). With BENCH_PGLITE=DIR it serves from an
+ * embedded PGlite data folder instead, as `npm start` does (the demo brand is loaded there once and reused).
  */
 import pg from 'pg';
 import { ensureConsoleBuilt } from '../console/ensure-built.mjs';
@@ -24,13 +25,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   wireModules();
-  if (process.env.BENCH_FRESH !== '0') {
+  const pgliteDir = process.env.BENCH_PGLITE;
+  if (process.env.BENCH_FRESH !== '0' && !pgliteDir) {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.end();
   }
-  const database = await openDatabase({ url, schema, poolSize: 8 });
+  const database = pgliteDir ? await openDatabase({ dataDir: pgliteDir }) : await openDatabase({ url, schema, poolSize: 8 });
+  console.log(`database: ${pgliteDir ? `PGlite in ${pgliteDir}` : `PostgreSQL, schema ${schema}`}`);
   await migrateToLatest(database.db);
   let t = performance.now();
   const loaded = await database.db.selectFrom('workspaces').select('settings').where('id', '=', DEMO_WORKSPACE_ID).executeTakeFirst();

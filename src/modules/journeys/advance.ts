@@ -93,7 +93,8 @@ export async function advanceDue(db: Db, now: Date, limit = 500, workspaceId?: s
     const traitsOf = new Map<string, { traits: Record<string, unknown>; merged: boolean }>();
     for (const ws of workspaces) {
       const ids = rows.filter((r) => r.workspace_id === ws).map((r) => r.profile_id);
-      for (const p of await trx.selectFrom('profiles').select(['id', 'traits', 'merged_into']).where('workspace_id', '=', ws).where('id', 'in', ids).execute()) {
+      // `= ANY(array)`: one parameter for the chunk's ids, not one per id (1,000 placeholders to build, send and parse).
+      for (const p of await trx.selectFrom('profiles').select(['id', 'traits', 'merged_into']).where('workspace_id', '=', ws).where(sql<boolean>`id = ANY(${ids}::bigint[])`).execute()) {
         traitsOf.set(`${ws}/${p.id}`, { traits: (p.traits ?? {}) as Record<string, unknown>, merged: p.merged_into !== null });
       }
     }

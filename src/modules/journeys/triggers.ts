@@ -83,7 +83,7 @@ async function wakeWaiters(db: Db, workspaceId: string, events: EventRow[], now:
     .where('workspace_id', '=', workspaceId)
     .where('status', '=', 'active')
     .where('wait_event', 'in', names)
-    .where('profile_id', 'in', profiles)
+    .where(sql<boolean>`profile_id = ANY(${profiles}::bigint[])`) // one parameter, not one per person
     .execute();
   for (const w of waiting) {
     const def = await loadDefinition(db, workspaceId, w.journey_id, w.version);
@@ -109,7 +109,7 @@ async function applyEventPolicies(db: Db, workspaceId: string, events: EventRow[
     .select(['id', 'journey_id', 'version', 'profile_id', 'node_id', 'entered_at'])
     .where('workspace_id', '=', workspaceId)
     .where('status', '=', 'active')
-    .where('profile_id', 'in', profiles)
+    .where(sql<boolean>`profile_id = ANY(${profiles}::bigint[])`) // one parameter, not one per person
     .execute();
   for (const a of active) {
     const { policies } = await loadDefinition(db, workspaceId, a.journey_id, a.version);

@@ -23,14 +23,47 @@ class TimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
+interface Target {
+  host: string;
+  options: http.RequestOptions;
+  send: typeof http.request;
+}
+
+/**
+ * Request options by URL, worked out once: every call of a fan-out goes to the same few receivers, and parsing the
+ * URL and turning it into options was a fixed cost per POST. Bounded: cleared when it reaches TARGETS_MAX URLs.
+ */
+const TARGETS_MAX = 1_000;
+const targets = new Map<string, Target>();
+function targetOf(url: string): Target | Error {
+  let t = targets.get(url);
+  if (t) return t;
+  const u = new URL(url);
+  const agent = agents[u.protocol as keyof typeof agents];
+  if (!agent) return Object.assign(new Error(`unsupported protocol ${u.protocol}`), { code: 'bad_url' });
+  const options: http.RequestOptions = {
+    protocol: u.protocol, hostname: u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname, port: u.port || undefined,
+    path: `${u.pathname}${u.search}`, method: 'POST', agent,
+    ...(u.username || u.password ? { auth: `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` } : {}),
+  };
+  t = { host: u.host, options, send: u.protocol === 'https:' ? https.request : http.request };
+  if (targets.size >= TARGETS_MAX) targets.clear();
+  targets.set(url, t);
+  return t;
+}
+
 /** POSTs `body` and reads the whole answer, within `timeoutMs` overall; network errors reject with their `code`. */
 export function postText(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer> {
-  const target = new URL(url);
-  const agent = agents[target.protocol as keyof typeof agents];
-  if (!agent) return Promise.reject(Object.assign(new Error(`unsupported protocol ${target.protocol}`), { code: 'bad_url' }));
-  const send = target.protocol === 'https:' ? https.request : http.request;
+  let target: Target | Error;
+  try {
+    target = targetOf(url);
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+  if (target instanceof Error) return Promise.reject(target);
+  const { send, options, host } = target;
   return new Promise<HttpAnswer>((resolve, reject) => {
-    const req = send(target, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+    const req = send({ ...options, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -39,7 +72,7 @@ export function postText(url: string, headers: Record<string, string>, body: str
       });
       res.on('error', fail);
     });
-    const timer = setTimeout(() => req.destroy(new TimeoutError(`no answer from ${target.host} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => req.destroy(new TimeoutError(`no answer from ${host} within ${timeoutMs} ms`)), timeoutMs);
     function fail(err: Error) {
       clearTimeout(timer);
       reject(err);

@@ -140,8 +140,8 @@ export async function applySegmentChanges(trx: Transaction<DB>, workspaceId: str
   await appendProfileEvents(trx, workspaceId, events);
 }
 
-/** The rule segments of a workspace, with their parsed rules (`parse`: e.g. a caching parser). */
-export async function liveRuleSegments(db: Kysely<DB>, workspaceId: string, parse: (rule: unknown) => Rule = parseRule) {
-  const rows = await db.selectFrom('segments').select(['id', 'rule']).where('workspace_id', '=', workspaceId).where('kind', '=', 'rule').execute();
+/** The rule segments of a workspace, with their parsed rules (`parse` gets each rule's JSON text, as liveRuleTags). */
+export async function liveRuleSegments(db: Kysely<DB>, workspaceId: string, parse: (ruleText: string) => Rule = (text) => parseRule(JSON.parse(text))) {
+  const rows = await db.selectFrom('segments').select(['id', sql<string>`rule::text`.as('rule')]).where('workspace_id', '=', workspaceId).where('kind', '=', 'rule').execute();
   return rows.map((r) => ({ id: r.id, rule: parse(r.rule) }));
 }

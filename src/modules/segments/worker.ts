@@ -1,7 +1,10 @@
 import type { Db } from '../../platform/db/database.js';
 import { dayIn } from '../rules/index.js';
 import { claimDailyPass, finishDailyPass, releaseDailyPass, renewDailyPass } from './daily-claim.js';
-import { processAllProfileChanges, runDailyPass } from './evaluation.js';
+import { processAllProfileChanges, releaseStaleClaims, runDailyPass } from './evaluation.js';
+
+/** How often the worker looks for claims left by a worker that died (they turn stale after 10 minutes). */
+const STALE_CHECK_MS = 60_000;
 
 /**
  * The rules worker of a serving process, as loops that never wait for each other: real time (two lanes on
@@ -16,13 +19,19 @@ export function startRulesWorker(
   opts: { intervalMs?: number; log?: (message: string) => void; /** limit to one workspace (tests) */ workspaceId?: string; /** the embedded database: see StateSelection.pairsOnly */ pairsOnly?: boolean } = {},
 ): () => Promise<void> {
   let stopped = false;
+  let staleCheckedAt = 0;
   const realTime = async () => {
+    // Claims of a worker that died go back on the feed; they turn stale after minutes, so looking once a minute is enough.
+    if (Date.now() - staleCheckedAt >= STALE_CHECK_MS) {
+      staleCheckedAt = Date.now();
+      await releaseStaleClaims(db);
+    }
     // PostgreSQL: claims grow to 1,000 profiles while the feed is behind, in each of two lanes. Behind, the oldest
     // change waits for a lane to come free and then for its own pass, ~3 passes' worth of profiles at the rate the
     // lanes decide: at 5,000 profiles/s, 1.2 s with claims of 2,000, which alone missed the 1 s target (CPU per
     // profile in bench/realtime-decide.ts did not differ measurably between claims of 500, 1,000 and 2,000).
     // The embedded database (one connection, a WebAssembly heap that never shrinks) keeps one lane of 500.
-    await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, maxLimit: opts.pairsOnly ? 500 : 1000 });
+    await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, maxLimit: opts.pairsOnly ? 500 : 1000, releaseStale: false });
   };
   const daily = async () => {
     let q = db.selectFrom('workspaces').select(['id', 'timezone']);
@@ -43,27 +52,27 @@ export function startRulesWorker(
     }
   };
   // Real-time lanes are loops of their own, so one lane's long pass never holds another back from the next claim
-  // (within one drain, a lane that found the feed empty waited for the other to finish); their ticks are staggered,
-  // so between them the feed is looked at every intervalMs / lanes.
+  // (within one drain, a lane that found the feed empty waited for the other to finish); their starts are staggered,
+  // so between them the feed is looked at every intervalMs / lanes. A loop runs again intervalMs after its last run
+  // began, or at once if that run took longer: with a fixed tick, a lane whose drain ended just after a tick waited
+  // for the next one (up to intervalMs, ~100 ms on average with two lanes) while changes queued behind it.
   const interval = opts.intervalMs ?? 200;
   const lanes = opts.pairsOnly ? 1 : 2;
   const loops = [...Array.from({ length: lanes }, (_, i) => loop(realTime, (i * interval) / lanes)), loop(daily, 0)];
   function loop(tick: () => Promise<void>, delayMs: number) {
-    let busy = false;
     let running: Promise<void> = Promise.resolve();
-    let timer: ReturnType<typeof setInterval> | undefined;
-    const start = setTimeout(() => {
-      timer = setInterval(() => {
-        if (busy || stopped) return;
-        busy = true;
-        running = tick()
-          .catch((err) => opts.log?.(`rules worker: ${(err as Error).message}`))
-          .finally(() => {
-            busy = false;
-          });
-      }, interval);
-    }, delayMs);
-    return { stop: () => (clearTimeout(start), clearInterval(timer)), done: () => running };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const run = () => {
+      if (stopped) return;
+      const started = performance.now();
+      running = tick()
+        .catch((err) => opts.log?.(`rules worker: ${(err as Error).message}`))
+        .finally(() => {
+          if (!stopped) timer = setTimeout(run, Math.max(0, interval - (performance.now() - started)));
+        });
+    };
+    timer = setTimeout(run, delayMs);
+    return { stop: () => clearTimeout(timer), done: () => running };
   }
   return async () => {
     stopped = true;

@@ -80,11 +80,15 @@ export async function applyRuleTagChanges(db: Kysely<DB>, workspaceId: string, c
     SELECT ${workspaceId}, tag_id, profile_id, origin_profile_id, 'remove', value, 'rule', ${now}::timestamptz FROM removed`.execute(db);
 }
 
-/** The live rule tags of a workspace, with their parsed rules (`parse`: e.g. a caching parser). */
-export async function liveRuleTags(db: Kysely<DB>, workspaceId: string, parse: (rule: unknown) => Rule = parseRule) {
+/**
+ * The live rule tags of a workspace, with their parsed rules. `parse` gets each rule as its JSON text (e.g. a parser
+ * caching by text: the real-time pass reads the rules for every claim, and the text needs neither JSON.parse nor
+ * JSON.stringify to be a cache key).
+ */
+export async function liveRuleTags(db: Kysely<DB>, workspaceId: string, parse: (ruleText: string) => Rule = (text) => parseRule(JSON.parse(text))) {
   const rows = await db
     .selectFrom('tags')
-    .select(['id', 'rule', 'rule_value'])
+    .select(['id', sql<string>`rule::text`.as('rule'), 'rule_value'])
     .where('workspace_id', '=', workspaceId)
     .where('kind', '=', 'rule')
     .where('archived_at', 'is', null)

@@ -6,6 +6,7 @@ import * as m0004 from './0004_profile_change_claims.js';
 import * as m0005 from './0005_profile_view_function.js';
 import * as m0006 from './0006_ingest_tables_without_workspace_fk.js';
 import * as m0007 from './0007_ingest_hot_updates.js';
+import * as m0008 from './0008_ingest_intake.js';
 import * as m0100 from './0100_tags_segments_lifecycle.js';
 import * as m0101 from './0101_profile_change_scope.js';
 import * as m0102 from './0102_realtime_profile_lookups.js';
@@ -15,6 +16,7 @@ import * as m0122 from './0122_rules_daily_runs.js';
 import * as m0123 from './0123_tag_assignments_without_tag_fk.js';
 import * as m0124 from './0124_profile_change_queue_order.js';
 import * as m0125 from './0125_moved_rows_origin_indexes.js';
+import * as m0126 from './0126_profile_change_queue_index.js';
 import * as m0200 from './0200_channels.js';
 import * as m0201 from './0201_templates.js';
 import * as m0250 from './0250_journeys.js';
@@ -45,6 +47,7 @@ export const migrations: Record<string, Migration> = {
   '0005_profile_view_function': m0005,
   '0006_ingest_tables_without_workspace_fk': m0006,
   '0007_ingest_hot_updates': m0007,
+  '0008_ingest_intake': m0008,
   '0100_tags_segments_lifecycle': m0100,
   '0101_profile_change_scope': m0101,
   '0102_realtime_profile_lookups': m0102,
@@ -54,6 +57,7 @@ export const migrations: Record<string, Migration> = {
   '0123_tag_assignments_without_tag_fk': m0123,
   '0124_profile_change_queue_order': m0124,
   '0125_moved_rows_origin_indexes': m0125,
+  '0126_profile_change_queue_index': m0126,
   '0200_channels': m0200,
   '0201_templates': m0201,
   '0250_journeys': m0250,

@@ -58,28 +58,51 @@ async function backendsOf(pid: number): Promise<number[]> {
   return withClient(SCHEMA, async (c) => (await c.query('SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])', [ports])).rows.map((r: { pid: number }) => r.pid));
 }
 
-/** CPU used by each process and its backends between start() and the returned stop(). */
+/**
+ * CPU used by each process and its backends between start() and the returned stop(). The backends are sampled every
+ * 250 ms (and looked up again every second), each keeping its last figure: a backend that closes during the window
+ * (the pool drops idle connections) counts what it used until then, not minus its starting figure.
+ */
 async function cpuWindow(procs: Record<string, SiyuProcess>) {
-  const seen = new Map<string, { pid: number; backends: number[]; start: number; startPg: Map<number, number> }>();
+  const seen = new Map<string, { pid: number; start: number; startPg: Map<number, number>; lastPg: Map<number, number> }>();
   for (const [name, p] of Object.entries(procs)) {
     const backends = await backendsOf(p.child.pid!);
-    seen.set(name, { pid: p.child.pid!, backends, start: cpuSeconds(p.child.pid!), startPg: new Map(backends.map((b) => [b, cpuSeconds(b)])) });
+    const startPg = new Map(backends.map((b) => [b, cpuSeconds(b)]));
+    seen.set(name, { pid: p.child.pid!, start: cpuSeconds(p.child.pid!), startPg, lastPg: new Map(startPg) });
   }
+  let ticks = 0;
+  let sampling = Promise.resolve();
+  const sample = async () => {
+    for (const s of seen.values()) {
+      // Backends opened during the window are counted from zero (they started in it).
+      if (ticks % 4 === 0) for (const b of await backendsOf(s.pid)) if (!s.lastPg.has(b)) s.lastPg.set(b, 0);
+      for (const b of s.lastPg.keys()) {
+        const cpu = cpuSeconds(b);
+        if (cpu > 0) s.lastPg.set(b, cpu);
+      }
+    }
+    ticks++;
+  };
+  const timer = setInterval(() => {
+    sampling = sampling.then(sample).catch(() => undefined);
+  }, 250);
   const machine = () => fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const m0 = machine();
   const t0 = performance.now();
   return async () => {
+    clearInterval(timer);
+    await sampling;
+    ticks = 0;
+    await sample();
     const out: Record<string, { process: number; postgres: number }> = {};
     for (const [name, s] of seen) {
-      // Backends opened during the window are counted from zero (they started in it).
-      const now = await backendsOf(s.pid);
       let pg = 0;
-      for (const b of new Set([...s.backends, ...now])) pg += cpuSeconds(b) - (s.startPg.get(b) ?? 0);
+      for (const [b, cpu] of s.lastPg) pg += cpu - (s.startPg.get(b) ?? 0);
       out[name] = { process: round(cpuSeconds(s.pid) - s.start, 1), postgres: round(pg, 1) };
     }
     const m1 = machine();
     const busy = (v: number[]) => v.reduce((a, b) => a + b, 0) - v[3]! - v[4]!;
-    return { seconds: round((performance.now() - t0) / 1000, 1), machineBusy: round((busy(m1) - busy(m0)) / 100, 1), ...out };
+    return { seconds: round((performance.now() - t0) / 1000, 1), machineBusy: round((busy(m1) - busy(m0)) / 100, 1), processes: out };
   };
 }
 const SCHEMA = arg('schema', 'siyu_bench_realtime');
@@ -253,7 +276,9 @@ async function main() {
       const r = await runRate(rate, ctx);
       const used = await cpu();
       log(`  target ${rate} events/s: achieved ${r.achievedRate}/s (${r.failed} failed); probes tagged ${r.probesTagged}/${r.probes}: p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms`);
-      log(`    CPU seconds in ${used.seconds} s (2 cores = ${round(2 * used.seconds)}): ${JSON.stringify(used)}; ${await machineLoad()}`);
+      const ours = Object.values(used.processes).reduce((a, v) => a + v.process + v.postgres, 0);
+      const events = r.achievedRate * seconds;
+      log(`    CPU seconds in ${used.seconds} s (2 cores = ${round(2 * used.seconds)}): ${JSON.stringify(used)}; server + backends ${round((ours * 1e6) / events)} µs per event sent; ${await machineLoad()}`);
       results.push({ ...r, cpu: used });
       // Let the evaluator catch up before the next rate, so rates do not inherit each other's backlog.
       for (let i = 0; i < 120; i++) {

@@ -51,6 +51,12 @@ export interface StateSelection {
   /** Narrower still: per profile, the only tags (segments) whose rows to read (each pair looked up by its key). */
   tagsOf?: ReadonlyMap<number, string[]>;
   segmentsOf?: ReadonlyMap<number, string[]>;
+  /**
+   * The profiles whose traits to read (the others get none); absent: every profile's. The real-time pass asks only
+   * where an owner it re-decides reads traits: for an event-only change, none do, and each profile's traits
+   * document was sent and parsed for nothing.
+   */
+  traitsOf?: ReadonlySet<number>;
   /** false: no condition read reads event properties (ConditionNeeds.eventProperties): events come with null properties. */
   eventProperties?: boolean;
   /**
@@ -86,8 +92,14 @@ export async function loadProfileStates(
   if (profileIds.length === 0) return states;
   // Each profile by its key: with `id = ANY(…)` the planner scanned the workspace's whole profiles table (29k rows at
   // 20k profiles) for a batch of 500.
+  const traitsOf = only?.traitsOf;
+  const traits = !traitsOf
+    ? sql`p.traits`
+    : traitsOf.size === 0
+      ? sql`NULL::jsonb`
+      : sql`CASE WHEN x.pid = ANY(${[...traitsOf]}::bigint[]) THEN p.traits END`;
   const { rows: profiles } = await sql<{ id: number; traits: unknown }>`
-    SELECT x.pid AS id, p.traits FROM unnest(${profileIds}::bigint[]) AS x(pid)
+    SELECT x.pid AS id, ${traits} AS traits FROM unnest(${profileIds}::bigint[]) AS x(pid)
     CROSS JOIN LATERAL (SELECT traits FROM profiles WHERE workspace_id = ${workspaceId} AND id = x.pid AND merged_into IS NULL OFFSET 0) p`.execute(db);
   for (const p of profiles) {
     states.set(p.id, {

@@ -229,8 +229,10 @@ export async function evaluateProfiles(
   const tagsOf = new Map<number, string[]>();
   const segmentsOf = new Map<number, string[]>();
   const eventsOf = new Map<number, Map<string, Date | undefined>>();
+  const traitsOf = new Set<number>();
   let eventProperties = false;
   for (const [profileId, { needs: n, tagKeys, segmentKeys, events }] of planned) {
+    if (n.traits) traitsOf.add(profileId);
     if (n.identifiers) parts.identifiers.push(profileId);
     if (events.size) parts.events.push(profileId);
     if (n.orders) parts.orders.push(profileId);
@@ -249,6 +251,7 @@ export async function evaluateProfiles(
     tagsOf,
     segmentsOf,
     eventsOf,
+    traitsOf,
     eventProperties,
     pairsOnly: opts.pairsOnly,
   });

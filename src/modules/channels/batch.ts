@@ -305,6 +305,13 @@ export const unsubscribedAddresses = unsubscribedAmong;
 
 /** Answers waiting before a write starts beside one under way. */
 const SECOND_WRITE_MIN = 16;
+/**
+ * With no write under way, a group of fewer than GROUP_MIN answers waits up to GATHER_MS from its oldest answer for
+ * more: a commit per few rows cost a statement's fixed share each (at 20,000 sends ~10 answers per write, ~0.3 ms of
+ * backend CPU per write), while a few ms more before an answer is on record is nothing next to the call.
+ */
+const GROUP_MIN = 32;
+const GATHER_MS = 3;
 
 /**
  * Records provider answers by group commit: answers arriving while a write is under way wait and go together in the
@@ -313,12 +320,16 @@ const SECOND_WRITE_MIN = 16;
 class GroupRecorder {
   private queue: Array<{ id: string; result: SendResult; attempt: FirstRecord | undefined; resolve: () => void; reject: (err: unknown) => void }> = [];
   private writing = 0;
+  /** When the oldest answer waiting was queued, and the timer that writes its group once it waited GATHER_MS. */
+  private oldestAt = 0;
+  private gathering: NodeJS.Timeout | undefined;
 
   /** `writers`: writes under way at once; a write beside another one waits for at least SECOND_WRITE_MIN answers. */
   constructor(private readonly db: Db, private readonly workspaceId: string, private readonly writers = 1) {}
 
   record(id: string, result: SendResult, attempt?: FirstRecord): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (this.queue.length === 0) this.oldestAt = performance.now();
       this.queue.push({ id, result, attempt, resolve, reject });
       this.kick();
     });
@@ -329,6 +340,13 @@ class GroupRecorder {
     // Beside a write under way, a group of a few answers would be a commit per few rows (more statements for the same
     // rows, on a machine where the database is the bottleneck): it waits for a real group or for the write to end.
     if (this.writing > 0 && this.queue.length < SECOND_WRITE_MIN) return;
+    if (this.writing === 0 && this.queue.length < GROUP_MIN) {
+      const waited = performance.now() - this.oldestAt;
+      if (waited < GATHER_MS) {
+        this.gathering ??= setTimeout(() => ((this.gathering = undefined), this.kick()), Math.ceil(GATHER_MS - waited));
+        return;
+      }
+    }
     this.writing += 1;
     const group = this.queue.splice(0);
     this.write(group)

@@ -222,15 +222,31 @@ async function writeChunk(trx: Transaction<DB>, updates: EntryUpdate[], steps: S
     }));
     // Claimed only when due (a row due later waits for the claim as before).
     const claimed = claimedUntil ? sql`CASE WHEN o.due_at <= ${now} THEN 'in_flight' ELSE 'pending' END` : sql`'pending'`;
-    const { rows: written } = await sql<OutboxRow>`INSERT INTO journey_outbox (workspace_id, idempotency_key, entry_id, journey_id, version, profile_id, node_id, kind, channel, marketing, payload, due_at, created_at, status, attempts, lease_until)
+    const { rows: written } = await sql<Pick<OutboxRow, 'workspace_id' | 'idempotency_key' | 'status'> & { stored: OutboxRow['payload'] | null }>`INSERT INTO journey_outbox (workspace_id, idempotency_key, entry_id, journey_id, version, profile_id, node_id, kind, channel, marketing, payload, due_at, created_at, status, attempts, lease_until)
       SELECT o.ws, o.key, o.entry_id, o.journey_id, o.version, o.profile_id, o.node_id, o.kind, o.channel, o.marketing, o.payload, o.due_at, ${now}, s.status,
         CASE WHEN s.status = 'in_flight' THEN 1 ELSE 0 END, CASE WHEN s.status = 'in_flight' THEN ${claimedUntil ?? null}::timestamptz END
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS o(ws text, key text, entry_id bigint, journey_id text, version int, profile_id bigint, node_id text,
         kind text, channel text, marketing boolean, payload jsonb, due_at timestamptz)
         CROSS JOIN LATERAL (SELECT ${claimed} AS status) s
       ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
-      ${claimedUntil ? sql`RETURNING *` : sql``}`.execute(trx);
-    return claimedUntil ? written.filter((r) => r.status === 'in_flight') : [];
+      ${claimedUntil ? sql`RETURNING workspace_id, idempotency_key, status, CASE WHEN kind = 'webhook' THEN payload END AS stored` : sql``}`.execute(trx);
+    if (!claimedUntil) return [];
+    // The handed rows are built from what was just written rather than read back (RETURNING *: every row's payload
+    // turned to text by PostgreSQL and parsed again here, with its four timestamps). A webhook node's payload is read
+    // back all the same: its keys become the body in stored (jsonb) order, as when the row is claimed again later, so
+    // a retry under the same idempotency key sends the same bytes.
+    const inFlight = new Map(written.filter((r) => r.status === 'in_flight').map((r) => [`${r.workspace_id}\u0000${r.idempotency_key}`, r.stored]));
+    return rows.flatMap((o): OutboxRow[] => {
+      const k = `${o.ws}\u0000${o.key}`;
+      if (!inFlight.has(k)) return [];
+      const stored = inFlight.get(k);
+      inFlight.delete(k); // once, as RETURNING gave it
+      return [{
+        workspace_id: o.ws, idempotency_key: o.key, entry_id: o.entry_id, journey_id: o.journey_id, version: o.version, profile_id: o.profile_id, node_id: o.node_id,
+        kind: o.kind, channel: o.channel, marketing: o.marketing, payload: stored ?? o.payload, status: 'in_flight', attempts: 1, due_at: new Date(o.due_at),
+        lease_until: claimedUntil, result: null, created_at: now, updated_at: now,
+      }];
+    });
   }
   return [];
 }

@@ -87,6 +87,22 @@ if (flag('timings')) {
   };
 }
 
+/**
+ * `--statement-cpu`: each of the bench's PostgreSQL sessions logs every statement's CPU to the server log
+ * (log_statement_stats, with the statement text); summarise it with bench/pg-statement-cpu.ts.
+ */
+if (flag('statement-cpu')) {
+  const pg = (await import('pg')).default;
+  const connect = pg.Client.prototype.connect as unknown as (this: InstanceType<typeof pg.Client>) => Promise<unknown>;
+  type Callback = (err: Error | null, client?: unknown) => void;
+  (pg.Client.prototype as unknown as { connect: (cb?: Callback) => unknown }).connect = function (this: InstanceType<typeof pg.Client>, cb?: Callback) {
+    const ready = connect.call(this).then(() => this.query('SET log_statement_stats = on; SET log_min_error_statement = log')).then(() => undefined);
+    if (!cb) return ready;
+    ready.then(() => cb(null, this), (err: Error) => cb(err));
+    return undefined;
+  };
+}
+
 // ---- the sink: a child process answering every POST with {"id":"ok"}, counting them (GET /count).
 if (process.env.JR_BENCH_SINK === '1') {
   const http = await import('node:http');

@@ -18,14 +18,16 @@ type Trx = Transaction<DB>;
 export async function writeWithIdentities<T>(
   db: Db,
   workspaceId: string,
-  items: ResolveItem[],
+  items: ResolveItem[] | ((trx: Trx) => Promise<ResolveItem[]>),
   write: (trx: Trx, resolved: ResolveResult) => Promise<T>,
 ): Promise<T> {
   const rules = await loadIdentifierRules(db, workspaceId);
   let pending: number[] = [];
   const result = await db.transaction().execute(async (trx) => {
     await lockIdentityShared(trx, workspaceId);
-    const resolved = await resolveBatch(trx, workspaceId, items, rules);
+    // A function claims its records inside the transaction, after the lock (the ingest intake's applier).
+    const records = typeof items === 'function' ? await items(trx) : items;
+    const resolved = await resolveBatch(trx, workspaceId, records, rules);
     pending = resolved.pending;
     return write(trx, resolved);
   });

@@ -5,6 +5,11 @@ export interface IngestResult {
   accepted: number;
   /** Messages whose messageId was already stored: applied once, never twice. */
   duplicates: number;
+  /**
+   * Present (true) when the request was answered from the durable intake: its messages are committed and will be
+   * applied shortly; duplicates then counts only repeats within the request (those already stored are not known yet).
+   */
+  queued?: true;
 }
 
 type StoreFn = (db: Db, workspaceId: string, messages: PreparedMessage[]) => Promise<Set<string>>;
@@ -17,6 +22,8 @@ interface Waiter {
 
 interface WorkspaceQueue {
   waiting: Waiter[];
+  /** Messages in `waiting`. */
+  waitingMessages: number;
   inFlight: number;
 }
 
@@ -49,12 +56,18 @@ export class GroupCommit {
     this.limits.set(db, Math.max(1, Math.floor(flushes)));
   }
 
+  /** Messages of the workspace waiting for a flush (not counting those being written). */
+  waitingMessages(db: Db, workspaceId: string): number {
+    return this.queues.get(db)?.get(workspaceId)?.waitingMessages ?? 0;
+  }
+
   submit(db: Db, workspaceId: string, messages: PreparedMessage[]): Promise<IngestResult> {
     let byWorkspace = this.queues.get(db);
     if (!byWorkspace) this.queues.set(db, (byWorkspace = new Map()));
     let queue = byWorkspace.get(workspaceId);
-    if (!queue) byWorkspace.set(workspaceId, (queue = { waiting: [], inFlight: 0 }));
+    if (!queue) byWorkspace.set(workspaceId, (queue = { waiting: [], waitingMessages: 0, inFlight: 0 }));
     const q = queue;
+    q.waitingMessages += messages.length;
     const done = new Promise<IngestResult>((resolve, reject) => q.waiting.push({ messages, resolve, reject }));
     this.pump(db, workspaceId, q, byWorkspace);
     return done;
@@ -67,6 +80,7 @@ export class GroupCommit {
       let size = 0;
       while (q.waiting.length && (group.length === 0 || size + q.waiting[0]!.messages.length <= MAX_MESSAGES_PER_FLUSH)) {
         const w = q.waiting.shift()!;
+        q.waitingMessages -= w.messages.length;
         group.push(w);
         size += w.messages.length;
       }

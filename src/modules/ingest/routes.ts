@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import type { AppContext } from '../../platform/http/context.js';
@@ -6,7 +6,9 @@ import { defineRoute } from '../../platform/http/route.js';
 import { zodIssuesToDetails } from '../../platform/http/validation.js';
 import { fastBatchEnvelopeOk } from './fast-validate.js';
 import { AliasMessage, BatchRequest, GroupMessage, IdentifyMessage, IngestResponse, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, PageMessage, ScreenMessage, TrackMessage } from './schema.js';
-import { ingestMessages, setIngestParallelism } from './service.js';
+import { ingestMessages, intakeApplier, setIngestParallelism, type IntakeBody } from './accept.js';
+import { intakeBacklog } from './intake.js';
+import { addBackgroundStarter } from '../../apps/server/background.js';
 
 /**
  * Segment's HTTP tracking API. Bodies are read raw so size limits and malformed JSON get Segment-style 400s with
@@ -32,7 +34,10 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
       }
       if (buf.length === 0) return done(new AppError('invalid_json', 'empty body: send a JSON object'), undefined);
       try {
-        done(null, JSON.parse(buf.toString('utf8')));
+        const text = buf.toString('utf8');
+        // Kept for the intake, which stores the body as received rather than re-serialising the parsed messages.
+        (request as { ingestText?: string }).ingestText = text;
+        done(null, JSON.parse(text));
       } catch (err) {
         done(new AppError('invalid_json', `malformed JSON: ${(err as Error).message}`), undefined);
       }
@@ -58,7 +63,7 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
           if (message.type !== undefined && message.type !== type) {
             throw new AppError('invalid_request', `body.type is "${String(message.type)}" but this is /v1/${type}`, [{ path: 'body.type', message: `must be ${type}` }]);
           }
-          const result = await ingestMessages(db, workspaceId, [{ ...message, type }], { single: true });
+          const result = await ingestMessages(db, workspaceId, [{ ...message, type }], { single: true, intakeBody: intakeBody(request, body, type) });
           return { success: true, ...result };
         },
       );
@@ -73,11 +78,78 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
           batchContext: body.context,
           batchIntegrations: body.integrations,
           batchSentAt: body.sentAt,
+          intakeBody: intakeBody(request, body as Record<string, unknown>, 'batch'),
         });
         return { success: true, ...result };
       },
     );
   }, { logLevel });
+
+  defineRoute(
+    app,
+    {
+      method: 'GET',
+      url: '/api/v1/ingest/backlog',
+      summary: 'Requests accepted under load and not yet applied (the ingest intake): count, events and the oldest one’s age',
+      tags: ['Ingest (Segment tracking API)'],
+      auth: 'admin',
+      response: z.object({ data: IntakeBacklogSchema }),
+    },
+    async ({ workspaceId }) => ({ data: await intakeBacklog(db, workspaceId) }),
+  );
+
+  if (!applierRegistered) {
+    applierRegistered = true;
+    addBackgroundStarter(startIntakeApplier);
+  }
+}
+
+const IntakeBacklogSchema = z.object({
+  rows: z.number().int().describe('requests waiting in the intake'),
+  events: z.number().int().describe('their messages'),
+  oldestAgeSeconds: z.number().describe('age of the oldest waiting request (0 when none waits)'),
+  failedRows: z.number().int().describe('requests the database refused to apply, kept in ingest_intake_failed with the reason'),
+});
+
+let applierRegistered = false;
+
+/**
+ * In every process that runs background work (`siyu serve`, `siyu worker`): apply what the intake holds at
+ * start-up (a previous process may have stopped with a backlog), then sweep every 250 ms for rows other processes
+ * accepted (this process's own intake commits wake its applier at once). Stopping lets the running batches commit;
+ * rows not yet applied stay in the intake for the next start.
+ */
+async function startIntakeApplier(ctx: AppContext, opts: { log: (message: string) => void }): Promise<() => Promise<void>> {
+  const { db } = ctx.database;
+  intakeApplier.restart(db);
+  const waiting = await intakeBacklog(db);
+  if (waiting.rows) opts.log(`applying ${waiting.events} ingested events left in the intake (${waiting.rows} requests)`);
+  await intakeApplier.sweep(db);
+  let sweeping = false;
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    intakeApplier
+      .sweep(db)
+      .catch((err) => opts.log(`ingest intake sweep failed: ${(err as Error).message}`))
+      .finally(() => (sweeping = false));
+  }, 250);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await intakeApplier.stop(db);
+  };
+}
+
+/**
+ * The body to keep in the intake: the text as received, unless it carries the write key (a secret: then the parsed
+ * body without it is serialised), or was not parsed from text here.
+ */
+function intakeBody(request: FastifyRequest, body: Record<string, unknown>, kind: string): IntakeBody {
+  const text = (request as { ingestText?: string }).ingestText;
+  if (text !== undefined && body.writeKey === undefined) return { kind, text };
+  const { writeKey: _key, ...rest } = body;
+  return { kind, text: JSON.stringify(rest) };
 }
 
 /** The /v1/batch envelope, checked by hand on the hot path; zod names the problem when the check fails. */

@@ -65,7 +65,15 @@ export const BatchRequest = z
   })
   .passthrough();
 
-export const IngestResponse = z.object({ success: z.literal(true), accepted: z.number().int(), duplicates: z.number().int() });
+export const IngestResponse = z.object({
+  success: z.literal(true),
+  accepted: z.number().int().describe('messages stored (or, when queued, durably taken for application)'),
+  duplicates: z.number().int().describe('messages already stored under their messageId (when queued: repeats within the request only)'),
+  queued: z
+    .literal(true)
+    .optional()
+    .describe('present when the server was busy: the messages are committed to the durable intake and applied within moments, exactly once'),
+});
 
 /** Segment's limits. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;

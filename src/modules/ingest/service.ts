@@ -1,39 +1,11 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/schema.js';
-import { AppError } from '../../platform/errors.js';
-import { applyProfileTouches, loadIdentifierRules, markProfilesChanged, pickAnchor, writeWithIdentities, type ProfileChangeScope, type ProfileTouch } from '../identity/index.js';
-import { GroupCommit, type IngestResult } from './group-commit.js';
-import { prepareMessages, type PreparedMessage, type PrepareOptions } from './prepare.js';
+import { applyProfileTouches, loadIdentifierRules, markProfilesChanged, pickAnchor, writeWithIdentities, type ProfileChangeScope, type ProfileTouch, type ResolveResult } from '../identity/index.js';
+import type { IngestResult } from './group-commit.js';
+import type { PreparedMessage } from './prepare.js';
 
 export type { IngestResult } from './group-commit.js';
-
-const groupCommit = new GroupCommit(storeMessagesReturningInserted);
-
-/**
- * How many flushes of one workspace may run at once on this database (see GroupCommit.setMaxInFlight). The server
- * sets it from the database kind; SIYU_INGEST_PARALLEL overrides it.
- */
-export function setIngestParallelism(db: Db, flushes: number): void {
-  groupCommit.setMaxInFlight(db, Number(process.env.SIYU_INGEST_PARALLEL ?? flushes));
-}
-
-/**
- * Validates and stores Segment-spec messages. All or nothing: if any message is invalid, none is stored and the
- * error lists every offending index. A resolved promise means the messages are durably committed.
- */
-export async function ingestMessages(db: Db, workspaceId: string, raw: unknown[], opts: Partial<PrepareOptions> = {}): Promise<IngestResult> {
-  const { messages, errors } = prepareMessages(raw, { receivedAt: new Date(), ...opts });
-  if (errors.length) {
-    const first = errors[0]!;
-    throw new AppError(
-      'invalid_request',
-      `${errors.length} invalid message${errors.length > 1 ? 's' : ''}; first: ${first.path ? `${first.path}: ` : ''}${first.message}`,
-      errors,
-    );
-  }
-  return groupCommit.submit(db, workspaceId, messages);
-}
 
 export async function storeMessages(db: Db, workspaceId: string, input: PreparedMessage[]): Promise<IngestResult> {
   const inserted = await storeMessagesReturningInserted(db, workspaceId, input);
@@ -43,21 +15,30 @@ export async function storeMessages(db: Db, workspaceId: string, input: Prepared
 /** Stores messages (de-duplicated by messageId, first occurrence kept); returns the messageIds newly stored. */
 export async function storeMessagesReturningInserted(db: Db, workspaceId: string, input: PreparedMessage[]): Promise<Set<string>> {
   // A messageId repeated inside one batch is the same message: keep its first occurrence.
-  const seen = new Set<string>();
-  const messages = input.filter((m) => (seen.has(m.messageId) ? false : (seen.add(m.messageId), true)));
+  const messages = firstOccurrences(input);
   if (!messages.length) return new Set();
   const items = messages.map((m) => ({ messageId: m.messageId, time: m.timestamp, identifiers: m.identifiers }));
-  return writeWithIdentities(db, workspaceId, items, async (trx, resolved) => {
-    const order = messages.map((_, i) => i).sort((x, y) => (messages[x]!.messageId < messages[y]!.messageId ? -1 : 1));
-    const inserted = await insertEvents(trx, workspaceId, order.map((i) => ({ m: messages[i]!, anchorId: resolved.items[i]!.anchorId, profileId: resolved.items[i]!.profileId })));
-    const touches: ProfileTouch[] = [];
-    messages.forEach((m, i) => {
-      const profileId = resolved.items[i]!.profileId;
-      if (profileId !== null && inserted.has(m.messageId)) touches.push({ profileId, time: m.timestamp, traits: m.traits ?? undefined, type: m.type, event: m.event });
-    });
-    await applyProfileTouches(trx, workspaceId, touches);
-    return inserted;
+  return writeWithIdentities(db, workspaceId, items, (trx, resolved) => writeResolved(trx, workspaceId, messages, resolved));
+}
+
+/** Keeps the first occurrence of each messageId (a repeated messageId is the same message). */
+export function firstOccurrences(input: PreparedMessage[]): PreparedMessage[] {
+  const seen = new Set<string>();
+  return input.filter((m) => (seen.has(m.messageId) ? false : (seen.add(m.messageId), true)));
+}
+
+/** Inserts resolved, de-duplicated messages (ON CONFLICT on messageId) and applies their profile touches. */
+export async function writeResolved(trx: Transaction<DB>, workspaceId: string, messages: PreparedMessage[], resolved: ResolveResult): Promise<Set<string>> {
+  if (!messages.length) return new Set();
+  const order = messages.map((_, i) => i).sort((x, y) => (messages[x]!.messageId < messages[y]!.messageId ? -1 : 1));
+  const inserted = await insertEvents(trx, workspaceId, order.map((i) => ({ m: messages[i]!, anchorId: resolved.items[i]!.anchorId, profileId: resolved.items[i]!.profileId })));
+  const touches: ProfileTouch[] = [];
+  messages.forEach((m, i) => {
+    const profileId = resolved.items[i]!.profileId;
+    if (profileId !== null && inserted.has(m.messageId)) touches.push({ profileId, time: m.timestamp, traits: m.traits ?? undefined, type: m.type, event: m.event });
   });
+  await applyProfileTouches(trx, workspaceId, touches);
+  return inserted;
 }
 
 /** Events that belong to an already-resolved anchor identifier (orders' lifecycle events), in the caller's transaction. */

@@ -141,6 +141,27 @@ export interface EventsTable {
   context: Json<Record<string, unknown>> | null;
 }
 
+// --- ingest intake (src/modules/ingest/intake.ts): requests accepted under load, applied in large batches
+export interface IngestIntakeTable {
+  id: Generated<number>;
+  workspace_id: string;
+  received_at: Timestamp;
+  message_count: number;
+  /** 'batch' (a /v1/batch envelope) or a message type (a single /v1/<type> body). */
+  kind: string;
+  payload: string;
+}
+export interface IngestIntakeFailedTable {
+  id: number;
+  workspace_id: string;
+  received_at: Timestamp;
+  message_count: number;
+  kind: string;
+  payload: string;
+  error: string;
+  failed_at: DefaultTimestamp;
+}
+
 // --- organisation
 export interface StoresTable {
   workspace_id: string;
@@ -759,6 +780,8 @@ export interface DB {
   profile_change_claims: ProfileChangeClaimsTable;
   profile_merges: ProfileMergesTable;
   events: EventsTable;
+  ingest_intake: IngestIntakeTable;
+  ingest_intake_failed: IngestIntakeFailedTable;
   stores: StoresTable;
   guides: GuidesTable;
   orders: OrdersTable;

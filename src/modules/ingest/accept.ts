@@ -1,0 +1,79 @@
+import type { Db } from '../../platform/db/database.js';
+import { AppError } from '../../platform/errors.js';
+import { GroupCommit, type IngestResult } from './group-commit.js';
+import { IntakeApplier } from './intake-applier.js';
+import { AUTO_INTAKE_WAITING_MESSAGES, intakeMode, IntakeWriter } from './intake.js';
+import { prepareMessages, type PrepareOptions } from './prepare.js';
+import { storeMessagesReturningInserted } from './service.js';
+
+const groupCommit = new GroupCommit(storeMessagesReturningInserted);
+/** Applies the intake in this process: kicked by every intake commit, and by the start-up / periodic sweep. */
+export const intakeApplier = new IntakeApplier();
+const intakeWriter = new IntakeWriter((db, workspaceIds) => {
+  for (const ws of workspaceIds) intakeApplier.kick(db, ws);
+});
+
+/**
+ * How many flushes of one workspace may run at once on this database (see GroupCommit.setMaxInFlight), for inline
+ * ingest and for intake writes. The server sets it from the database kind; SIYU_INGEST_PARALLEL overrides it.
+ */
+export function setIngestParallelism(db: Db, flushes: number): void {
+  const n = Number(process.env.SIYU_INGEST_PARALLEL ?? flushes);
+  groupCommit.setMaxInFlight(db, n);
+  intakeWriter.setMaxInFlight(db, n);
+  intakeApplier.setParallel(db, 1);
+}
+
+/** The request body as received, stored in the intake instead of re-serialising the parsed messages. */
+export interface IntakeBody {
+  kind: string;
+  text: string;
+}
+
+/**
+ * Validates and stores Segment-spec messages. All or nothing: if any message is invalid, none is stored and the
+ * error lists every offending index. A resolved promise means the messages are durably committed: applied (inline
+ * path), or written to the intake (`queued: true`), from which the applier applies them exactly once.
+ */
+export async function ingestMessages(
+  db: Db,
+  workspaceId: string,
+  raw: unknown[],
+  opts: Partial<PrepareOptions> & { intakeBody?: IntakeBody } = {},
+): Promise<IngestResult> {
+  const receivedAt = opts.receivedAt ?? new Date();
+  const { messages, errors } = prepareMessages(raw, { ...opts, receivedAt });
+  if (errors.length) {
+    const first = errors[0]!;
+    throw new AppError(
+      'invalid_request',
+      `${errors.length} invalid message${errors.length > 1 ? 's' : ''}; first: ${first.path ? `${first.path}: ` : ''}${first.message}`,
+      errors,
+    );
+  }
+  if (messages.length && toIntake(db, workspaceId)) {
+    const body = opts.intakeBody ?? {
+      kind: 'batch',
+      text: JSON.stringify({ batch: raw, context: opts.batchContext, integrations: opts.batchIntegrations, sentAt: opts.batchSentAt }),
+    };
+    // A NUL character passes validation but no jsonb column takes it: such a request keeps the inline path, which
+    // answers its failure to the sender (an accepted request must always be appliable).
+    if (!body.text.includes('\\u0000')) {
+      await intakeWriter.write(db, workspaceId, { kind: body.kind, payload: body.text, messageCount: messages.length, receivedAt });
+      const distinct = new Set<string>();
+      for (const m of messages) distinct.add(m.messageId);
+      return { accepted: distinct.size, duplicates: messages.length - distinct.size, queued: true };
+    }
+  }
+  return groupCommit.submit(db, workspaceId, messages);
+}
+
+function toIntake(db: Db, workspaceId: string): boolean {
+  const mode = intakeMode();
+  if (mode !== 'auto') return mode === 'always';
+  return (
+    intakeApplier.backlogged(db, workspaceId) ||
+    intakeWriter.writing(db, workspaceId) ||
+    groupCommit.waitingMessages(db, workspaceId) >= AUTO_INTAKE_WAITING_MESSAGES
+  );
+}

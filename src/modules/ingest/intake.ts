@@ -1,0 +1,156 @@
+import type { Db } from '../../platform/db/database.js';
+
+/**
+ * The durable intake: under load a validated request is committed to `ingest_intake` (one row per request, its body
+ * as received) and answered at once; the applier (intake-applier.ts) applies rows in large batches later. This file
+ * holds the accept side: the mode switch and the writer, which group-commits concurrent requests' rows into one
+ * multi-row INSERT (one commit, one WAL flush for all of them).
+ */
+
+export type IntakeMode = 'auto' | 'always' | 'never';
+
+let modeOverride: IntakeMode | undefined;
+
+/** SIYU_INGEST_INTAKE=auto (default) | always | never; tests may override it in-process. */
+export function intakeMode(): IntakeMode {
+  if (modeOverride) return modeOverride;
+  const env = process.env.SIYU_INGEST_INTAKE;
+  return env === 'always' || env === 'never' ? env : 'auto';
+}
+
+export function setIntakeMode(mode: IntakeMode | undefined): void {
+  modeOverride = mode;
+}
+
+/**
+ * In auto mode a request goes to the intake when the inline group commit already has this many messages waiting for
+ * a flush (about two flushes' worth under load; see docs/architecture.md), or the intake already holds rows of the
+ * workspace (so a backed-up workspace keeps its arrival order). SIYU_INGEST_INTAKE_THRESHOLD overrides it.
+ */
+export const AUTO_INTAKE_WAITING_MESSAGES = Number(process.env.SIYU_INGEST_INTAKE_THRESHOLD ?? 1_000);
+
+export interface IntakeRow {
+  /** 'batch' (the body is a /v1/batch envelope) or a message type (the body of a single /v1/<type> call). */
+  kind: string;
+  payload: string;
+  messageCount: number;
+  receivedAt: Date;
+}
+
+interface Pending extends IntakeRow {
+  workspaceId: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+interface WriterState {
+  waiting: Pending[];
+  inFlight: number;
+}
+
+/** Rows per INSERT: each row is five parameters; ~40 KB of payload each for a 100-event batch. */
+const MAX_ROWS_PER_INSERT = 64;
+
+export class IntakeWriter {
+  private readonly states = new WeakMap<Db, WriterState>();
+  private readonly limits = new WeakMap<Db, number>();
+
+  /** Called after rows of a workspace committed (wakes the applier). */
+  constructor(private readonly onCommitted: (db: Db, workspaceIds: Set<string>) => void) {}
+
+  setMaxInFlight(db: Db, n: number): void {
+    this.limits.set(db, Math.max(1, Math.floor(n)));
+  }
+
+  /** Whether this process is writing rows of `workspaceId` to the intake right now (accepted, not yet committed). */
+  writing(db: Db, workspaceId: string): boolean {
+    return (this.outstanding.get(db)?.get(workspaceId) ?? 0) > 0;
+  }
+
+  private readonly outstanding = new WeakMap<Db, Map<string, number>>();
+
+  private count(db: Db, workspaceId: string, delta: number): void {
+    let m = this.outstanding.get(db);
+    if (!m) this.outstanding.set(db, (m = new Map()));
+    const n = (m.get(workspaceId) ?? 0) + delta;
+    if (n > 0) m.set(workspaceId, n);
+    else m.delete(workspaceId);
+  }
+
+  /** Resolves once the row is committed: the request's messages are then durable. */
+  write(db: Db, workspaceId: string, row: IntakeRow): Promise<void> {
+    let state = this.states.get(db);
+    if (!state) this.states.set(db, (state = { waiting: [], inFlight: 0 }));
+    const s = state;
+    this.count(db, workspaceId, 1);
+    const done = new Promise<void>((resolve, reject) => s.waiting.push({ ...row, workspaceId, resolve, reject }));
+    this.pump(db, s);
+    return done.finally(() => this.count(db, workspaceId, -1));
+  }
+
+  private pump(db: Db, s: WriterState): void {
+    const max = this.limits.get(db) ?? 1;
+    while (s.inFlight < max && s.waiting.length) {
+      const group = s.waiting.splice(0, MAX_ROWS_PER_INSERT);
+      s.inFlight++;
+      void this.flush(db, group).finally(() => {
+        s.inFlight--;
+        this.pump(db, s);
+      });
+    }
+  }
+
+  private async flush(db: Db, group: Pending[]): Promise<void> {
+    try {
+      await insertRows(db, group);
+    } catch {
+      // One bad row must not fail the others: retry one by one so each request gets its own outcome.
+      for (const p of group) {
+        try {
+          await insertRows(db, [p]);
+          p.resolve();
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+      this.onCommitted(db, new Set(group.map((p) => p.workspaceId)));
+      return;
+    }
+    for (const p of group) p.resolve();
+    this.onCommitted(db, new Set(group.map((p) => p.workspaceId)));
+  }
+}
+
+async function insertRows(db: Db, rows: Pending[]): Promise<void> {
+  await db
+    .insertInto('ingest_intake')
+    .values(rows.map((r) => ({ workspace_id: r.workspaceId, received_at: r.receivedAt, message_count: r.messageCount, kind: r.kind, payload: r.payload })))
+    .execute();
+}
+
+export interface IntakeBacklog {
+  rows: number;
+  events: number;
+  /** Seconds since the oldest waiting request was received (0 when empty). */
+  oldestAgeSeconds: number;
+  /** Requests the database refused to apply (kept in ingest_intake_failed with the reason). */
+  failedRows: number;
+}
+
+/** The intake's backlog: of one workspace, or of all of them (operators' view of the lag). */
+export async function intakeBacklog(db: Db, workspaceId?: string): Promise<IntakeBacklog> {
+  let q = db
+    .selectFrom('ingest_intake')
+    .select(({ fn }) => [fn.countAll<number>().as('rows'), fn.sum<number>('message_count').as('events'), fn.min('received_at').as('oldest')]);
+  if (workspaceId) q = q.where('workspace_id', '=', workspaceId);
+  let f = db.selectFrom('ingest_intake_failed').select(({ fn }) => fn.countAll<number>().as('n'));
+  if (workspaceId) f = f.where('workspace_id', '=', workspaceId);
+  const [row, failed] = await Promise.all([q.executeTakeFirstOrThrow(), f.executeTakeFirstOrThrow()]);
+  const oldest = row.oldest ? new Date(row.oldest as Date | string).getTime() : null;
+  return {
+    rows: Number(row.rows),
+    events: Number(row.events ?? 0),
+    oldestAgeSeconds: oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
+    failedRows: Number(failed.n),
+  };
+}

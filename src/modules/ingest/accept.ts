@@ -21,7 +21,7 @@ export function setIngestParallelism(db: Db, flushes: number): void {
   const n = Number(process.env.SIYU_INGEST_PARALLEL ?? flushes);
   groupCommit.setMaxInFlight(db, n);
   intakeWriter.setMaxInFlight(db, n);
-  intakeApplier.setParallel(db, 1);
+  intakeApplier.setParallel(db, n);
 }
 
 /** The request body as received, stored in the intake instead of re-serialising the parsed messages. */

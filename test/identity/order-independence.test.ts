@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { describeEachDatabase } from '../support/databases.js';
 import { newWorkspace } from '../support/app.js';
-import { ingestMessages } from '../../src/modules/ingest/index.js';
+import { ingestMessages, setIntakeMode } from '../../src/modules/ingest/index.js';
+import { applyIntakeBatch } from '../../src/modules/ingest/intake-applier.js';
 import type { Db } from '../../src/platform/db/database.js';
 
 /** A small universe of identifiers, so random messages collide, link, merge and conflict often. */
@@ -71,6 +72,40 @@ describeEachDatabase('OneID order independence (property)', (ctx) => {
         },
       ),
       { numRuns: ctx.kind === 'pglite' ? 12 : 25 },
+    );
+  }, 180_000);
+
+  it('gives the same identity graph through the durable intake (queued in random splits, applied in random drain sizes)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(messageArb, { minLength: 1, maxLength: 14 }),
+        fc.infiniteStream(fc.double({ min: 0, max: 1, noNaN: true })),
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 14 }),
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 6 }),
+        async (messages, randoms, splits, drains) => {
+          const segment = messages.map(toSegment);
+          const inOrder = await newWorkspace(ctx.database, 'prop-c');
+          for (const m of segment) await ingestMessages(ctx.database.db, inOrder.id, [m]);
+
+          const shuffled = [...segment].map((m) => ({ m, r: randoms.next().value as number })).sort((x, y) => x.r - y.r).map((x) => x.m);
+          const other = await newWorkspace(ctx.database, 'prop-d');
+          setIntakeMode('always');
+          process.env.SIYU_INGEST_APPLIER = 'off';
+          try {
+            for (let i = 0, s = 0; i < shuffled.length; s++) {
+              const size = splits[s % splits.length]!;
+              expect(await ingestMessages(ctx.database.db, other.id, shuffled.slice(i, i + size))).toMatchObject({ queued: true });
+              i += size;
+            }
+          } finally {
+            setIntakeMode(undefined);
+            delete process.env.SIYU_INGEST_APPLIER;
+          }
+          for (let d = 0; (await applyIntakeBatch(ctx.database.db, other.id, drains[d % drains.length]!)).rows > 0; d++);
+          expect(await graphOf(ctx.database.db, other.id)).toEqual(await graphOf(ctx.database.db, inOrder.id));
+        },
+      ),
+      { numRuns: ctx.kind === 'pglite' ? 8 : 15 },
     );
   }, 180_000);
 });

@@ -230,7 +230,12 @@ async function loadEvents(db: Kysely<DB>, workspaceId: string, ids: number[], na
   return rows;
 }
 
-/** Events by (profile, name, earliest time) triples: one range of the (workspace, profile, event, time) index each. */
+/**
+ * Events by (profile, name, earliest time) triples: one range of the (workspace, profile, event, time) index each.
+ * Sent as each profile's list of (name, earliest time) and the lists once each, as memberships are (pairsOf): most
+ * profiles of a pass share one of a few lists, so a name and a time per profile were escaped, sent and parsed for
+ * nothing.
+ */
 async function loadEventPairs(
   db: Kysely<DB>,
   workspaceId: string,
@@ -240,23 +245,36 @@ async function loadEventPairs(
   properties: boolean,
 ): Promise<EventRow[]> {
   const pids: number[] = [];
+  const lists: number[] = [];
+  const listOf: number[] = [];
   const names: string[] = [];
   const since: Array<Date | null> = [];
+  const listIndex = new Map<ReadonlyMap<string, Date | undefined>, number>();
   for (const id of ids) {
-    for (const [name, from] of eventsOf.get(id) ?? []) {
-      pids.push(id);
-      names.push(name);
-      since.push(from ?? null);
+    const wanted = eventsOf.get(id);
+    if (!wanted || wanted.size === 0) continue;
+    let list = listIndex.get(wanted);
+    if (list === undefined) {
+      list = listIndex.size;
+      listIndex.set(wanted, list);
+      for (const [name, from] of wanted) {
+        listOf.push(list);
+        names.push(name);
+        since.push(from ?? null);
+      }
     }
+    pids.push(id);
+    lists.push(list);
   }
   if (pids.length === 0) return [];
   const { rows } = await sql<EventRow>`
-    SELECT x.pid AS profile_id, x.name AS event, e."timestamp", ${properties ? sql`e.properties` : sql`NULL::jsonb`} AS properties
-    FROM unnest(${pids}::bigint[], ${names}::text[], ${since}::timestamptz[]) AS x(pid, name, since)
+    SELECT x.pid AS profile_id, k.name AS event, e."timestamp", ${properties ? sql`e.properties` : sql`NULL::jsonb`} AS properties
+    FROM unnest(${pids}::bigint[], ${lists}::int[]) AS x(pid, list)
+    JOIN unnest(${listOf}::int[], ${names}::text[], ${since}::timestamptz[]) AS k(list, name, since) ON k.list = x.list
     CROSS JOIN LATERAL (
       SELECT "timestamp" ${properties ? sql`, properties` : sql``} FROM events
-      WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND event = x.name AND "timestamp" <= ${now}
-        AND "timestamp" >= COALESCE(x.since, '-infinity'::timestamptz)
+      WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND event = k.name AND "timestamp" <= ${now}
+        AND "timestamp" >= COALESCE(k.since, '-infinity'::timestamptz)
       OFFSET 0
     ) e`.execute(db);
   return rows;

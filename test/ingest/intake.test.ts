@@ -150,6 +150,21 @@ describeEachDatabase('ingest intake', (ctx) => {
     expect(await count(db, 'events', ws.id)).toBe(1);
   });
 
+  it('auto mode queues once the group commit is backed up, and every message is applied once', async () => {
+    const { db } = ctx.database;
+    const ws = await newWorkspace(ctx.database);
+    setIntakeMode('auto');
+    const requests = Array.from({ length: 30 }, (_, r) => Array.from({ length: 100 }, (_, k) => track(`burst-${ws.id}-${r}-${k}`, `bu-${k % 25}`)));
+    const results = await Promise.all(requests.map((b) => ingestMessages(db, ws.id, b)));
+    // The first requests fill the group commit's queue (1,000 messages); later ones go to the intake.
+    expect(results[0]!.queued).toBeUndefined();
+    expect(results.filter((r) => r.queued).length).toBeGreaterThan(0);
+    expect(results.every((r) => r.accepted === 100 && r.duplicates === 0)).toBe(true);
+    await intakeApplier.idle(db);
+    expect(await count(db, 'events', ws.id)).toBe(3_000);
+    expect(await count(db, 'ingest_intake', ws.id)).toBe(0);
+  });
+
   if (ctx.kind === 'postgres') {
     it('two appliers (two connection pools, as two processes) drain one backlog concurrently: each row applied once', async () => {
       const { db } = ctx.database;

@@ -2,15 +2,15 @@ import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { GroupCommit, type IngestResult } from './group-commit.js';
 import { IntakeApplier } from './intake-applier.js';
-import { AUTO_INTAKE_WAITING_MESSAGES, intakeMode, IntakeWriter } from './intake.js';
+import { AUTO_INTAKE_MAX_EVENTS, AUTO_INTAKE_WAITING_MESSAGES, intakeMode, IntakeWriter } from './intake.js';
 import { prepareMessages, type PrepareOptions } from './prepare.js';
 import { storeMessagesReturningInserted } from './service.js';
 
 const groupCommit = new GroupCommit(storeMessagesReturningInserted);
 /** Applies the intake in this process: kicked by every intake commit, and by the start-up / periodic sweep. */
 export const intakeApplier = new IntakeApplier();
-const intakeWriter = new IntakeWriter((db, workspaceIds) => {
-  for (const ws of workspaceIds) intakeApplier.kick(db, ws);
+const intakeWriter = new IntakeWriter((db, events) => {
+  for (const [ws, n] of events) intakeApplier.queuedAndKick(db, ws, n);
 });
 
 /**
@@ -71,6 +71,7 @@ export async function ingestMessages(
 function toIntake(db: Db, workspaceId: string): boolean {
   const mode = intakeMode();
   if (mode !== 'auto') return mode === 'always';
+  if (intakeApplier.queuedEvents(db, workspaceId) >= AUTO_INTAKE_MAX_EVENTS) return false;
   return (
     intakeApplier.backlogged(db, workspaceId) ||
     intakeWriter.writing(db, workspaceId) ||

@@ -125,6 +125,8 @@ interface LoopState {
 
 interface DbState {
   loops: Map<string, LoopState>;
+  /** Events this process queued per workspace and has not seen applied yet (reset when a drain finds nothing). */
+  queued: Map<string, number>;
   stopped: boolean;
   active: Set<Promise<void>>;
 }
@@ -148,13 +150,25 @@ export class IntakeApplier {
 
   private state(db: Db): DbState {
     let s = this.states.get(db);
-    if (!s) this.states.set(db, (s = { loops: new Map(), stopped: false, active: new Set() }));
+    if (!s) this.states.set(db, (s = { loops: new Map(), queued: new Map(), stopped: false, active: new Set() }));
     return s;
   }
 
   /** Whether this process knows of intake rows of the workspace not yet applied. */
   backlogged(db: Db, workspaceId: string): boolean {
     return this.states.get(db)?.loops.has(workspaceId) ?? false;
+  }
+
+  /** Events of the workspace queued by this process and not yet applied (as far as this process knows). */
+  queuedEvents(db: Db, workspaceId: string): number {
+    return this.states.get(db)?.queued.get(workspaceId) ?? 0;
+  }
+
+  /** Counts events just committed to the intake, then wakes the workspace's loop. */
+  queuedAndKick(db: Db, workspaceId: string, events: number): void {
+    const s = this.state(db);
+    s.queued.set(workspaceId, (s.queued.get(workspaceId) ?? 0) + events);
+    this.kick(db, workspaceId);
   }
 
   kick(db: Db, workspaceId: string): void {
@@ -212,6 +226,9 @@ export class IntakeApplier {
         const outcome = await applyIntakeBatch(db, workspaceId, singleRows > 0 ? 1 : MAX_EVENTS_PER_DRAIN);
         backoffMs = 0;
         if (singleRows > 0) singleRows--;
+        const left = (s.queued.get(workspaceId) ?? 0) - outcome.events;
+        if (outcome.rows === 0 || left <= 0) s.queued.delete(workspaceId);
+        else s.queued.set(workspaceId, left);
         if (outcome.rows === 0 && !loop.dirty) return;
       } catch (err) {
         if (singleRows === 0) {

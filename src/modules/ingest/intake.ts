@@ -29,6 +29,13 @@ export function setIntakeMode(mode: IntakeMode | undefined): void {
  */
 export const AUTO_INTAKE_WAITING_MESSAGES = Number(process.env.SIYU_INGEST_INTAKE_THRESHOLD ?? 1_000);
 
+/**
+ * Auto mode stops queueing a workspace's requests once this many of its events wait in the intake (about 20 s of
+ * application here): further requests take the inline path again, whose slower answers hold senders back, instead
+ * of a backlog (and the real-time tier's lag) growing without bound. SIYU_INGEST_INTAKE_MAX_EVENTS overrides it.
+ */
+export const AUTO_INTAKE_MAX_EVENTS = Number(process.env.SIYU_INGEST_INTAKE_MAX_EVENTS ?? 100_000);
+
 export interface IntakeRow {
   /** 'batch' (the body is a /v1/batch envelope) or a message type (the body of a single /v1/<type> call). */
   kind: string;
@@ -55,8 +62,8 @@ export class IntakeWriter {
   private readonly states = new WeakMap<Db, WriterState>();
   private readonly limits = new WeakMap<Db, number>();
 
-  /** Called after rows of a workspace committed (wakes the applier). */
-  constructor(private readonly onCommitted: (db: Db, workspaceIds: Set<string>) => void) {}
+  /** Called after rows of a workspace committed, with their events (wakes the applier). */
+  constructor(private readonly onCommitted: (db: Db, events: Map<string, number>) => void) {}
 
   setMaxInFlight(db: Db, n: number): void {
     this.limits.set(db, Math.max(1, Math.floor(n)));
@@ -105,20 +112,28 @@ export class IntakeWriter {
       await insertRows(db, group);
     } catch {
       // One bad row must not fail the others: retry one by one so each request gets its own outcome.
+      const committed: Pending[] = [];
       for (const p of group) {
         try {
           await insertRows(db, [p]);
           p.resolve();
+          committed.push(p);
         } catch (err) {
           p.reject(err);
         }
       }
-      this.onCommitted(db, new Set(group.map((p) => p.workspaceId)));
+      this.onCommitted(db, eventsByWorkspace(committed));
       return;
     }
     for (const p of group) p.resolve();
-    this.onCommitted(db, new Set(group.map((p) => p.workspaceId)));
+    this.onCommitted(db, eventsByWorkspace(group));
   }
+}
+
+function eventsByWorkspace(rows: Pending[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of rows) m.set(r.workspaceId, (m.get(r.workspaceId) ?? 0) + r.messageCount);
+  return m;
 }
 
 async function insertRows(db: Db, rows: Pending[]): Promise<void> {

@@ -34,9 +34,13 @@ export async function finishDailyPass(db: Db, workspaceId: string, day: string):
     .execute();
 }
 
-/** Gives a claimed pass back at once (its run failed), so the next tick may retry it instead of waiting out the lease. */
+/**
+ * Gives a claimed pass back at once (its run failed), so the next tick may retry it instead of waiting out the lease.
+ * The lease ends at -infinity, not now(): a claim wants `lease_until < now()`, and a claim right after the release
+ * could read the same now() (PGlite's clock has coarse steps; the test saw the retry refused).
+ */
 export async function releaseDailyPass(db: Db, workspaceId: string, day: string): Promise<void> {
-  await db.updateTable('rules_daily_runs').set({ lease_until: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+  await db.updateTable('rules_daily_runs').set({ lease_until: sql<Date>`'-infinity'::timestamptz`, updated_at: sql<Date>`now()` })
     .where('workspace_id', '=', workspaceId).where('day', '=', day).where('status', '=', 'running')
     .execute();
 }

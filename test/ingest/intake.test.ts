@@ -62,7 +62,7 @@ describeEachDatabase('ingest intake', (ctx) => {
     const { db } = ctx.database;
     const ws = await newWorkspace(ctx.database);
     setIntakeMode('always');
-    const r = await ingestMessages(db, ws.id, [track(mid(), 'wake-1'), track(mid(), 'wake-2')]);
+    const r = await ingestMessages(db, ws.id, [track(mid(), 'wake-1'), track(mid(), 'wake-2')], { allowIntake: true });
     expect(r.queued).toBe(true);
     await intakeApplier.idle(db);
     expect(await count(db, 'events', ws.id)).toBe(2);
@@ -88,15 +88,15 @@ describeEachDatabase('ingest intake', (ctx) => {
     holdApplier();
     // a: queued first, then retried inline before the applier ran; b[0]: inline first, then retried into the intake.
     setIntakeMode('always');
-    expect(await ingestMessages(db, ws.id, a)).toEqual({ accepted: 2, duplicates: 0, queued: true });
+    expect(await ingestMessages(db, ws.id, a, { allowIntake: true })).toEqual({ accepted: 2, duplicates: 0, queued: true });
     setIntakeMode('never');
-    expect(await ingestMessages(db, ws.id, a)).toEqual({ accepted: 2, duplicates: 0 });
-    expect(await ingestMessages(db, ws.id, [b[0]!])).toEqual({ accepted: 1, duplicates: 0 });
+    expect(await ingestMessages(db, ws.id, a, { allowIntake: true })).toEqual({ accepted: 2, duplicates: 0 });
+    expect(await ingestMessages(db, ws.id, [b[0]!], { allowIntake: true })).toEqual({ accepted: 1, duplicates: 0 });
     setIntakeMode('always');
     // Queued: what is already stored is not known yet; a repeat within the request is.
-    expect(await ingestMessages(db, ws.id, b)).toEqual({ accepted: 2, duplicates: 0, queued: true });
-    expect(await ingestMessages(db, ws.id, [c, c])).toEqual({ accepted: 1, duplicates: 1, queued: true });
-    expect(await ingestMessages(db, ws.id, a)).toMatchObject({ queued: true });
+    expect(await ingestMessages(db, ws.id, b, { allowIntake: true })).toEqual({ accepted: 2, duplicates: 0, queued: true });
+    expect(await ingestMessages(db, ws.id, [c, c], { allowIntake: true })).toEqual({ accepted: 1, duplicates: 1, queued: true });
+    expect(await ingestMessages(db, ws.id, a, { allowIntake: true })).toMatchObject({ queued: true });
     delete process.env.SIYU_INGEST_APPLIER;
     await intakeApplier.sweep(db);
     await intakeApplier.idle(db);
@@ -111,7 +111,7 @@ describeEachDatabase('ingest intake', (ctx) => {
     setIntakeMode('always');
     holdApplier();
     const batches = Array.from({ length: 5 }, (_, r) => Array.from({ length: 10 }, (_, k) => track(`crash-${ws.id}-${r}-${k}`, `cu-${k % 4}`)));
-    for (const b of batches) await ingestMessages(db, ws.id, b);
+    for (const b of batches) await ingestMessages(db, ws.id, b, { allowIntake: true });
     expect(await count(db, 'ingest_intake', ws.id)).toBe(5);
     // Fails after the events were inserted and the rows deleted, before the commit.
     await expect(
@@ -137,15 +137,23 @@ describeEachDatabase('ingest intake', (ctx) => {
     const { db } = ctx.database;
     const ws = await newWorkspace(ctx.database);
     setIntakeMode('always');
-    await expect(ingestMessages(db, ws.id, [{ ...track(mid(), 'nul-1'), properties: { text: 'a\u0000b' } }])).rejects.toBeTruthy();
+    await expect(ingestMessages(db, ws.id, [{ ...track(mid(), 'nul-1'), properties: { text: 'a\u0000b' } }], { allowIntake: true })).rejects.toBeTruthy();
     expect(await count(db, 'ingest_intake', ws.id)).toBe(0);
+  });
+
+  it('in-process callers (no body, not allowed) always apply before returning, even in forced-intake mode', async () => {
+    const { db } = ctx.database;
+    const ws = await newWorkspace(ctx.database);
+    setIntakeMode('always');
+    expect(await ingestMessages(db, ws.id, [track(mid(), 'inproc-1')])).toEqual({ accepted: 1, duplicates: 0 });
+    expect(await count(db, 'events', ws.id)).toBe(1);
   });
 
   it('auto mode answers inline (read-your-writes) when the server is not backed up', async () => {
     const { db } = ctx.database;
     const ws = await newWorkspace(ctx.database);
     setIntakeMode('auto');
-    const r = await ingestMessages(db, ws.id, [track(mid(), 'auto-1')]);
+    const r = await ingestMessages(db, ws.id, [track(mid(), 'auto-1')], { allowIntake: true });
     expect(r).toEqual({ accepted: 1, duplicates: 0 });
     expect(await count(db, 'events', ws.id)).toBe(1);
   });
@@ -155,7 +163,7 @@ describeEachDatabase('ingest intake', (ctx) => {
     const ws = await newWorkspace(ctx.database);
     setIntakeMode('auto');
     const requests = Array.from({ length: 30 }, (_, r) => Array.from({ length: 100 }, (_, k) => track(`burst-${ws.id}-${r}-${k}`, `bu-${k % 25}`)));
-    const results = await Promise.all(requests.map((b) => ingestMessages(db, ws.id, b)));
+    const results = await Promise.all(requests.map((b) => ingestMessages(db, ws.id, b, { allowIntake: true })));
     // The first requests fill the group commit's queue (1,000 messages); later ones go to the intake.
     expect(results[0]!.queued).toBeUndefined();
     expect(results.filter((r) => r.queued).length).toBeGreaterThan(0);
@@ -174,7 +182,7 @@ describeEachDatabase('ingest intake', (ctx) => {
       const batches = Array.from({ length: 40 }, (_, r) =>
         Array.from({ length: 10 }, (_, k) => ({ ...track(`two-${ws.id}-${r}-${k}`, `tu-${(r + k) % 15}`), ...(k === 0 ? { anonymousId: `ta-${r % 7}` } : {}) })),
       );
-      await Promise.all(batches.map((b) => ingestMessages(db, ws.id, b)));
+      await Promise.all(batches.map((b) => ingestMessages(db, ws.id, b, { allowIntake: true })));
       expect(await count(db, 'ingest_intake', ws.id)).toBe(40);
       const other = await openDatabase({ url: TEST_POSTGRES_URL, schema: testPostgresSchema(), poolSize: 2 });
       try {

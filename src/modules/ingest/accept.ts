@@ -39,7 +39,15 @@ export async function ingestMessages(
   db: Db,
   workspaceId: string,
   raw: unknown[],
-  opts: Partial<PrepareOptions> & { intakeBody?: IntakeBody } = {},
+  opts: Partial<PrepareOptions> & {
+    /** The request body as received: the HTTP routes pass it, which makes the request eligible for the intake. */
+    intakeBody?: IntakeBody;
+    /**
+     * Eligible for the intake without a body (it is serialised). Off by default: in-process callers (loyalty's card
+     * binding, channel facts, importers) read what they ingested right after, so they always take the inline path.
+     */
+    allowIntake?: boolean;
+  } = {},
 ): Promise<IngestResult> {
   const receivedAt = opts.receivedAt ?? new Date();
   const { messages, errors } = prepareMessages(raw, { ...opts, receivedAt });
@@ -51,7 +59,7 @@ export async function ingestMessages(
       errors,
     );
   }
-  if (messages.length && toIntake(db, workspaceId)) {
+  if (messages.length && (opts.intakeBody || opts.allowIntake) && toIntake(db, workspaceId)) {
     const body = opts.intakeBody ?? {
       kind: 'batch',
       text: JSON.stringify({ batch: raw, context: opts.batchContext, integrations: opts.batchIntegrations, sentAt: opts.batchSentAt }),

@@ -101,6 +101,9 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
   if (!applierRegistered) {
     applierRegistered = true;
     addBackgroundStarter(startIntakeApplier);
+    // A serving process without workers (`--no-workers`) still applies what it queued itself: on shutdown, let
+    // its running batches commit (the rest stays queued for whoever drains next).
+    addBackgroundStarter(async (ctx) => async () => intakeApplier.stop(ctx.database.db), 'serving');
   }
 }
 

@@ -10,12 +10,16 @@ if (!file) throw new Error('usage: pg-statement-cpu.ts <log excerpt> [persons]')
 const lines = readFileSync(file, 'utf8').split('\n');
 const kinds = new Map<string, { n: number; ms: number }>();
 let cpu: number | undefined;
+// The extended protocol logs a statement's parse, bind and execute apart: CPU of all three, one count per execute.
+let counts = true;
 const label = (text: string) => {
   const t = text.replace(/\s+/g, ' ').trim();
   const m = t.match(/^(WITH \w+|INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|SELECT .*? FROM "?\w+|ANALYZE \w+|\w+)/i);
   return (m ? m[1]! : t.slice(0, 40)).replace(/"/g, '').slice(0, 70);
 };
 for (let i = 0; i < lines.length; i++) {
+  const kind = lines[i]!.match(/LOG:\s+(PARSE MESSAGE|BIND MESSAGE|EXECUTE MESSAGE|QUERY) STATISTICS/);
+  if (kind) counts = kind[1] === 'EXECUTE MESSAGE' || kind[1] === 'QUERY';
   const usage = lines[i]!.match(/!\s+([\d.]+) s user, ([\d.]+) s system, [\d.]+ s elapsed/);
   if (usage) cpu = (Number(usage[1]) + Number(usage[2])) * 1000;
   const statement = lines[i]!.match(/STATEMENT:\s+(.*)$/);
@@ -24,7 +28,7 @@ for (let i = 0; i < lines.length; i++) {
     for (let j = i + 1; j < lines.length && /^\s/.test(lines[j]!); j++) text += ` ${lines[j]!.trim()}`;
     const k = label(text);
     const agg = kinds.get(k) ?? { n: 0, ms: 0 };
-    agg.n += 1;
+    if (counts) agg.n += 1;
     agg.ms += cpu;
     kinds.set(k, agg);
     cpu = undefined;

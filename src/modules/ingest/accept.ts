@@ -21,7 +21,8 @@ export function setIngestParallelism(db: Db, flushes: number): void {
   const n = Number(process.env.SIYU_INGEST_PARALLEL ?? flushes);
   groupCommit.setMaxInFlight(db, n);
   intakeWriter.setMaxInFlight(db, n);
-  intakeApplier.setParallel(db, n);
+  // One connection (PGlite): one loop, and batches of 2,000 events, so reads wait at most about a second behind one.
+  intakeApplier.setParallel(db, n, n > 1 ? 10_000 : 2_000);
 }
 
 /** The request body as received, stored in the intake instead of re-serialising the parsed messages. */

@@ -143,9 +143,15 @@ export class IntakeApplier {
 
   constructor(private readonly log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)) {}
 
-  /** Loops per workspace on `db` (PostgreSQL: SKIP LOCKED lets two share a backlog). SIYU_INGEST_APPLIERS overrides. */
-  setParallel(db: Db, n: number): void {
+  private readonly batchEvents = new WeakMap<Db, number>();
+
+  /**
+   * Loops per workspace on `db` (PostgreSQL: SKIP LOCKED lets two share a backlog; SIYU_INGEST_APPLIERS overrides)
+   * and events per applying transaction (PGlite has one connection: every other query waits for the batch).
+   */
+  setParallel(db: Db, n: number, maxEvents = MAX_EVENTS_PER_DRAIN): void {
     this.parallel.set(db, Math.max(1, Math.floor(Number(process.env.SIYU_INGEST_APPLIERS ?? n))));
+    this.batchEvents.set(db, Math.max(1, Number(process.env.SIYU_INGEST_DRAIN_EVENTS ?? maxEvents)));
   }
 
   private state(db: Db): DbState {
@@ -223,7 +229,7 @@ export class IntakeApplier {
     while (!s.stopped) {
       loop.dirty = false;
       try {
-        const outcome = await applyIntakeBatch(db, workspaceId, singleRows > 0 ? 1 : MAX_EVENTS_PER_DRAIN);
+        const outcome = await applyIntakeBatch(db, workspaceId, singleRows > 0 ? 1 : (this.batchEvents.get(db) ?? MAX_EVENTS_PER_DRAIN));
         backoffMs = 0;
         if (singleRows > 0) singleRows--;
         const left = (s.queued.get(workspaceId) ?? 0) - outcome.events;

@@ -36,11 +36,13 @@ export async function applyIntakeBatch(
     .limit(2_000)
     .execute();
   if (!heads.length) return { rows: 0, events: 0 };
-  let cutoff = heads[0]!.id;
+  // How many rows make ~maxEvents, from the oldest (whoever holds them): the claim below takes that many of the
+  // rows no other applier holds, so two appliers split a backlog instead of the second finding only locked rows.
+  let wanted = 0;
   let sum = 0;
   for (const h of heads) {
     if (sum > 0 && sum + h.message_count > maxEvents) break;
-    cutoff = h.id;
+    wanted++;
     sum += h.message_count;
   }
   let ids: number[] = [];
@@ -61,7 +63,7 @@ export async function applyIntakeBatch(
       async (trx) => {
         const { rows } = await sql<{ id: number; kind: string; received_at: Date | string; payload: string }>`
           SELECT id, kind, received_at, payload FROM ingest_intake
-          WHERE workspace_id = ${workspaceId} AND id <= ${cutoff} ORDER BY id FOR UPDATE SKIP LOCKED`.execute(trx);
+          WHERE workspace_id = ${workspaceId} ORDER BY id LIMIT ${wanted} FOR UPDATE SKIP LOCKED`.execute(trx);
         ids = rows.map((r) => Number(r.id));
         const all: PreparedMessage[] = [];
         for (const r of rows) for (const m of preparedFromIntake(r)) all.push(m);

@@ -8,6 +8,8 @@ import { firstOccurrences, writeResolved } from './service.js';
 
 /** Events per applying transaction: large batches pay the per-transaction costs (lock, round trips, commit) rarely. */
 const MAX_EVENTS_PER_DRAIN = Number(process.env.SIYU_INGEST_DRAIN_EVENTS ?? 10_000);
+/** Events per applying transaction while the backlog is shallow (under two full drains). */
+const SHALLOW_DRAIN_EVENTS = 2_000;
 
 export interface DrainOutcome {
   /** Intake rows (requests) applied and deleted by this transaction. */
@@ -36,6 +38,12 @@ export async function applyIntakeBatch(
     .limit(2_000)
     .execute();
   if (!heads.length) return { rows: 0, events: 0 };
+  // A shallow backlog is applied in small transactions (latency: the real-time tier measures from acceptance, and
+  // 10,000-event drains doubled its p99 at 5,000 events/s); a deep one in large ones, which cost ~17% less CPU per
+  // event (bench/ingest.ts --intake always: 141 against 169 µs).
+  let backlog = 0;
+  for (const h of heads) backlog += h.message_count;
+  if (backlog < 2 * maxEvents) maxEvents = Math.min(maxEvents, SHALLOW_DRAIN_EVENTS);
   // How many rows make ~maxEvents, from the oldest (whoever holds them): the claim below takes that many of the
   // rows no other applier holds, so two appliers split a backlog instead of the second finding only locked rows.
   let wanted = 0;
@@ -160,11 +168,6 @@ export class IntakeApplier {
     let s = this.states.get(db);
     if (!s) this.states.set(db, (s = { loops: new Map(), queued: new Map(), stopped: false, active: new Set() }));
     return s;
-  }
-
-  /** Whether this process knows of intake rows of the workspace not yet applied. */
-  backlogged(db: Db, workspaceId: string): boolean {
-    return this.states.get(db)?.loops.has(workspaceId) ?? false;
   }
 
   /** Events of the workspace queued by this process and not yet applied (as far as this process knows). */

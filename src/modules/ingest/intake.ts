@@ -24,8 +24,7 @@ export function setIntakeMode(mode: IntakeMode | undefined): void {
 
 /**
  * In auto mode a request goes to the intake when the inline group commit already has this many messages waiting for
- * a flush (about two flushes' worth under load; see docs/architecture.md), or the intake already holds rows of the
- * workspace (so a backed-up workspace keeps its arrival order). SIYU_INGEST_INTAKE_THRESHOLD overrides it.
+ * a flush (about two flushes' worth under load; see docs/architecture.md). SIYU_INGEST_INTAKE_THRESHOLD overrides it.
  */
 export const AUTO_INTAKE_WAITING_MESSAGES = Number(process.env.SIYU_INGEST_INTAKE_THRESHOLD ?? 1_000);
 
@@ -69,30 +68,14 @@ export class IntakeWriter {
     this.limits.set(db, Math.max(1, Math.floor(n)));
   }
 
-  /** Whether this process is writing rows of `workspaceId` to the intake right now (accepted, not yet committed). */
-  writing(db: Db, workspaceId: string): boolean {
-    return (this.outstanding.get(db)?.get(workspaceId) ?? 0) > 0;
-  }
-
-  private readonly outstanding = new WeakMap<Db, Map<string, number>>();
-
-  private count(db: Db, workspaceId: string, delta: number): void {
-    let m = this.outstanding.get(db);
-    if (!m) this.outstanding.set(db, (m = new Map()));
-    const n = (m.get(workspaceId) ?? 0) + delta;
-    if (n > 0) m.set(workspaceId, n);
-    else m.delete(workspaceId);
-  }
-
   /** Resolves once the row is committed: the request's messages are then durable. */
   write(db: Db, workspaceId: string, row: IntakeRow): Promise<void> {
     let state = this.states.get(db);
     if (!state) this.states.set(db, (state = { waiting: [], inFlight: 0 }));
     const s = state;
-    this.count(db, workspaceId, 1);
     const done = new Promise<void>((resolve, reject) => s.waiting.push({ ...row, workspaceId, resolve, reject }));
     this.pump(db, s);
-    return done.finally(() => this.count(db, workspaceId, -1));
+    return done;
   }
 
   private pump(db: Db, s: WriterState): void {

@@ -172,7 +172,7 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
 
     await page.getByRole('menuitem', { name: 'Segments' }).click();
     const table = page.getByTestId('segments-table');
-    await table.getByRole('row', { name: /上海会员/ }).first().getByText('25').waitFor();
+    await table.getByRole('row', { name: /上海会员/ }).first().getByText('25', { exact: true }).waitFor();
     await page.locator('.ant-message-notice').first().waitFor({ state: 'detached' });
     await page.screenshot({ path: screenshotPath('segments') });
   });
@@ -200,9 +200,9 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
     const result = page.getByTestId('overlap-result');
     await result.getByRole('img', { name: 'Overlap matrix' }).waitFor();
     // 近期浏览 (13) and 上海近期浏览 (8): 8 in both, 13 in either; 北京用户 (10) and 近期浏览: 5 in both, 18 in either.
-    await result.getByRole('row', { name: /近期浏览 × 上海近期浏览|上海近期浏览 × 近期浏览/ }).getByText('61.5%').waitFor();
-    await result.getByRole('row', { name: /北京用户 × 近期浏览/ }).getByText('27.8%').waitFor();
-    await result.getByRole('row', { name: /北京用户 × 上海近期浏览/ }).getByText('0%').waitFor();
+    await result.getByRole('row', { name: /近期浏览 × 上海近期浏览|上海近期浏览 × 近期浏览/ }).getByText('61.5%', { exact: true }).waitFor();
+    await result.getByRole('row', { name: /北京用户 × 近期浏览/ }).getByText('27.8%', { exact: true }).waitFor();
+    await result.getByRole('row', { name: /北京用户 × 上海近期浏览/ }).getByText('0%', { exact: true }).waitFor();
     await page.screenshot({ path: screenshotPath('overlap'), fullPage: true });
   });
 

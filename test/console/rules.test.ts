@@ -152,8 +152,15 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
     expect(await page.getByTestId('members-next').isDisabled()).toBe(true);
 
     // A snapshot freezes the members as a static segment.
+    // The form is filled (mounted) before Create is clicked, and the request's answer is checked, so that a failure
+    // says whether the click, the server or the page went wrong (CI once timed out here, under full-suite load).
     await page.getByRole('button', { name: 'Save snapshot' }).click();
-    await page.locator('.ant-modal-wrap:visible').getByRole('button', { name: 'Create' }).click();
+    const snapshotModal = page.locator('.ant-modal-wrap:visible');
+    await expect.poll(() => snapshotModal.getByLabel('Name', { exact: true }).inputValue()).toMatch(/上海会员 snapshot/);
+    const created = page.waitForResponse((r) => r.url().endsWith('/api/v1/segments/static') && r.request().method() === 'POST');
+    await snapshotModal.getByRole('button', { name: 'Create' }).click();
+    const response = await created;
+    expect(response.status(), await response.text()).toBe(201);
     await page.getByTestId('segment-title').getByText(/上海会员 snapshot/).waitFor();
     expect(await page.getByTestId('segment-size').textContent()).toBe('25');
     await page.getByText('Static segment', { exact: true }).waitFor();

@@ -41,7 +41,10 @@ const noWorkers = process.argv.includes('--no-workers');
 const cpuProf = process.argv.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', path.join(os.tmpdir(), 'siyu-bench-profiles')] : [];
 /** --intake MODE: the servers' SIYU_INGEST_INTAKE (default: the environment's, else auto). */
 const intakeArg = process.argv.indexOf('--intake');
-const intakeEnv = intakeArg >= 0 ? { SIYU_INGEST_INTAKE: process.argv[intakeArg + 1]! } : {};
+const intakeEnv: Record<string, string> = intakeArg >= 0 ? { SIYU_INGEST_INTAKE: process.argv[intakeArg + 1]! } : {};
+/** --accept-only: the servers' applier is off (SIYU_INGEST_APPLIER=off): what accepting alone costs, nothing drained. */
+const acceptOnly = process.argv.includes('--accept-only');
+if (acceptOnly) intakeEnv.SIYU_INGEST_APPLIER = 'off';
 const BATCH = 100;
 /** --schema NAME / --port N: run beside another copy of this bench (defaults: siyu_bench, ports 3911 and 3912). */
 const schemaArg = process.argv.indexOf('--schema');
@@ -83,7 +86,7 @@ async function seed(baseUrl: string, writeKey: string, label: string, adminToken
   const requests = batchRequests(writeKey, seedMessages(0, knownPool, r, Date.now()));
   const res = await runLoad({ baseUrl, requests, concurrency: 4, maxMs: 300_000, onProgress: (n) => log(`  ${label} seeding ${n * BATCH}/${knownPool} known people`) });
   if (res.failed) throw new Error(`seeding failed: ${res.firstError}`);
-  await waitForDrain(baseUrl, adminToken);
+  if (!acceptOnly) await waitForDrain(baseUrl, adminToken);
   log(`  ${label}: seeded ${knownPool} known people in ${(res.ms / 1000).toFixed(1)} s`);
 }
 
@@ -158,7 +161,7 @@ async function measure(server: SiyuProcess & { url: string }, ws: { writeKey: st
   const client = process.cpuUsage(clientBefore);
   const backendAcceptMs = await backends.sample();
   // End to end: until everything accepted is applied (the intake drained).
-  const drain = await waitForDrain(baseUrl, ws.adminToken);
+  const drain = acceptOnly ? { ms: 0, queuedAtEnd: -1 } : await waitForDrain(baseUrl, ws.adminToken);
   const serverE2eMs = server.cpuMs() - cpuBefore;
   const backendCpuMs = await backends.stop();
   const e2eMs = res.ms + drain.ms;

@@ -1,0 +1,134 @@
+/**
+ * The intake's apply stage alone, in process, on PostgreSQL: the bench traffic of bench/ingest.ts (100 events per
+ * request, ~10% new people) is written straight into `ingest_intake`, then applied by applyIntakeBatch until the intake
+ * is empty, one transaction after another. Reports events/s, CPU per event (this process and its PostgreSQL backend)
+ * and the time per statement kind, so a change to identity resolution, the events insert or profile touches can be
+ * measured without HTTP and the load generator sharing the cores.
+ *
+ *   npx tsx bench/ingest-apply.ts [--events 100000] [--known 5000] [--drain 10000] [--rounds 1]
+ */
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import '../src/platform/db/database.js'; // its pg type parsers (bigint ids as numbers), as the server has them
+import { migrateToLatest } from '../src/platform/db/migrate.js';
+import type { DB } from '../src/platform/db/schema.js';
+import { wireModules } from '../src/modules/wiring.js';
+import { createWorkspace } from '../src/modules/workspaces/index.js';
+import { applyIntakeBatch } from '../src/modules/ingest/intake-applier.js';
+import { rng, seedMessages, trafficMessage } from './lib/events.js';
+import { cpuSeconds } from './lib/cpu.js';
+import { resetSchema } from './lib/pg.js';
+import { log, machineLoad, round, saveResult } from './lib/results.js';
+import { PG_URL } from './lib/server.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const EVENTS = arg('events', 100_000);
+const KNOWN = arg('known', 5_000);
+const DRAIN = arg('drain', 10_000);
+const ROUNDS = arg('rounds', 1);
+const SCHEMA = 'siyu_bench_apply';
+/** --cpu-prof FILE: a V8 CPU profile of this process during the last round's drain only (open it in Chrome DevTools). */
+const profileArg = process.argv.indexOf('--cpu-prof');
+const PROFILE = profileArg >= 0 ? process.argv[profileArg + 1]! : undefined;
+const BATCH = 100;
+
+const label = (text: string) => {
+  const t = text.replace(/\s+/g, ' ').trim();
+  const m = t.match(/^(WITH \w+ AS (?:MATERIALIZED )?\( ?\w+ [\w ]*?(?:FROM|INTO) "?\w+|INSERT INTO "?\w+|UPDATE "?\w+|DELETE FROM "?\w+|SELECT .*? FROM "?\w+|\w+)/i);
+  return (m ? m[1]! : t.slice(0, 50)).replace(/"/g, '').slice(0, 80);
+};
+
+async function startProfile(): Promise<() => Promise<unknown>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => (await session.post('Profiler.stop')).profile;
+}
+
+async function main() {
+  wireModules();
+  const loadBefore = await machineLoad();
+  log(`ingest apply stage: ${EVENTS} events in ${EVENTS / BATCH} intake rows, ${KNOWN} known people, ≤${DRAIN} events per transaction; ${loadBefore}`);
+  await resetSchema(SCHEMA);
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 1, options: `-c search_path=${SCHEMA}` });
+  const timings = new Map<string, { n: number; ms: number }>();
+  let recording = false;
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    log: (e) => {
+      if (!recording || e.level !== 'query') return;
+      const k = label(e.query.sql);
+      const t = timings.get(k) ?? { n: 0, ms: 0 };
+      t.n += 1;
+      t.ms += e.queryDurationMillis;
+      timings.set(k, t);
+    },
+  });
+  try {
+    await migrateToLatest(db);
+    const ws = await createWorkspace(db, { name: 'bench apply' });
+    const backendPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
+    const now = Date.now();
+    const enqueue = async (messages: Record<string, unknown>[]) => {
+      const rows = [];
+      for (let k = 0; k < messages.length; k += BATCH) {
+        const payload = JSON.stringify({ batch: messages.slice(k, k + BATCH), sentAt: new Date(now).toISOString() });
+        rows.push({ workspace_id: ws.id, received_at: new Date(now), message_count: Math.min(BATCH, messages.length - k), kind: 'batch', payload });
+      }
+      for (let k = 0; k < rows.length; k += 64) await db.insertInto('ingest_intake').values(rows.slice(k, k + 64)).execute();
+    };
+    const drain = async () => {
+      let events = 0;
+      for (;;) {
+        const out = await applyIntakeBatch(db, ws.id, DRAIN);
+        if (!out.rows) return events;
+        events += out.events;
+      }
+    };
+    await enqueue(seedMessages(0, KNOWN, rng(7), now - 86_400_000));
+    await drain();
+    await sql`ANALYZE`.execute(db);
+    log(`seeded ${KNOWN} known people`);
+    const results = [];
+    for (let round_ = 0; round_ < ROUNDS; round_++) {
+      const r = rng(100 + round_);
+      const tag = `apply${round_}`;
+      await enqueue(Array.from({ length: EVENTS }, (_, seq) => trafficMessage(seq, tag, KNOWN, r, now)));
+      timings.clear();
+      recording = true;
+      const profiling = PROFILE && round_ === ROUNDS - 1 ? await startProfile() : undefined;
+      const pgBefore = cpuSeconds(backendPid);
+      const nodeBefore = process.cpuUsage();
+      const started = performance.now();
+      const events = await drain();
+      const ms = performance.now() - started;
+      recording = false;
+      if (profiling) fs.writeFileSync(PROFILE!, JSON.stringify(await profiling()));
+      const node = process.cpuUsage(nodeBefore);
+      const nodeUs = (node.user + node.system) / events;
+      const pgUs = ((cpuSeconds(backendPid) - pgBefore) * 1e6) / events;
+      const perSecond = events / (ms / 1000);
+      log(`round ${round_ + 1}: ${events} events applied in ${(ms / 1000).toFixed(2)} s = ${Math.round(perSecond)} events/s; CPU per event ${round(nodeUs, 1)} µs Node + ${round(pgUs, 1)} µs PostgreSQL = ${round(nodeUs + pgUs, 1)} µs`);
+      const total = [...timings.values()].reduce((a, t) => a + t.ms, 0);
+      for (const [k, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
+        log(`  ${t.ms.toFixed(0).padStart(6)} ms ${String(t.n).padStart(4)}× ${((t.ms * 1000) / events).toFixed(1).padStart(5)} µs/event  ${k}`);
+      }
+      log(`  ${total.toFixed(0).padStart(6)} ms in statements (${round((total / ms) * 100, 0)}% of the wall time)`);
+      results.push({ events, seconds: round(ms / 1000, 2), eventsPerSecond: round(perSecond), cpuUsPerEvent: { node: round(nodeUs, 1), postgres: round(pgUs, 1) } });
+    }
+    saveResult('ingest-apply', { date: new Date().toISOString(), machine: { before: loadBefore, after: await machineLoad() }, events: EVENTS, known: KNOWN, drain: DRAIN, rounds: results });
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -5,7 +5,7 @@
  * and the time per statement kind, so a change to identity resolution, the events insert or profile touches can be
  * measured without HTTP and the load generator sharing the cores.
  *
- *   npx tsx bench/ingest-apply.ts [--events 100000] [--known 5000] [--drain 10000] [--rounds 1]
+ *   npx tsx bench/ingest-apply.ts [--events 100000] [--known 5000] [--drain 10000] [--rounds 1] [--schema NAME] [--cpu-prof FILE]
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -31,7 +31,9 @@ const EVENTS = arg('events', 100_000);
 const KNOWN = arg('known', 5_000);
 const DRAIN = arg('drain', 10_000);
 const ROUNDS = arg('rounds', 1);
-const SCHEMA = 'siyu_bench_apply';
+/** --schema NAME: run beside another copy of this bench (default siyu_bench_apply; A/B runs should still not overlap). */
+const schemaArg = process.argv.indexOf('--schema');
+const SCHEMA = schemaArg >= 0 ? process.argv[schemaArg + 1]! : 'siyu_bench_apply';
 /** --cpu-prof FILE: a V8 CPU profile of this process during the last round's drain only (open it in Chrome DevTools). */
 const profileArg = process.argv.indexOf('--cpu-prof');
 const PROFILE = profileArg >= 0 ? process.argv[profileArg + 1]! : undefined;

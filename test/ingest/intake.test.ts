@@ -133,6 +133,31 @@ describeEachDatabase('ingest intake', (ctx) => {
     expect(profiles).toHaveLength(4);
   });
 
+  it('stores the body as received: Chinese, emoji and escapes arrive intact; bytes that are not UTF-8 are kept as decoded', async () => {
+    const { db } = ctx.database;
+    const app = await buildTestServer(ctx.database);
+    const ws = await newWorkspace(ctx.database);
+    setIntakeMode('always');
+    holdApplier();
+    const text = '兰蔻 👩‍🎤 "quoted" back\\slash tab\there';
+    const ok = await sendBatch(app, ws.writeKey, [{ ...track(mid(), 'utf8-1', '加购'), properties: { text } }]);
+    expect(ok.statusCode).toBe(200);
+    // A raw 0xFF byte inside a JSON string: JSON.parse sees U+FFFD, and so must the stored event.
+    const invalid = Buffer.concat([Buffer.from(`{"batch":[{"type":"track","event":"bad","userId":"utf8-2","messageId":"${mid()}","properties":{"text":"a`), Buffer.from([0xff]), Buffer.from('b"}}]}')]);
+    const bad = await app.inject({ method: 'POST', url: '/v1/batch', headers: { authorization: `Basic ${Buffer.from(`${ws.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' }, payload: invalid });
+    expect(bad.statusCode).toBe(200);
+    expect(await count(db, 'ingest_intake', ws.id)).toBe(2);
+    delete process.env.SIYU_INGEST_APPLIER;
+    await intakeApplier.sweep(db);
+    await intakeApplier.idle(db);
+    const rows = await db.selectFrom('events').select(['event', 'properties']).where('workspace_id', '=', ws.id).orderBy('event').execute();
+    expect(rows).toEqual([
+      { event: 'bad', properties: { text: 'a\uFFFDb' } },
+      { event: '加购', properties: { text } },
+    ]);
+    await app.close();
+  });
+
   it('a request with a NUL character keeps the inline path (its failure is answered, never accepted then lost)', async () => {
     const { db } = ctx.database;
     const ws = await newWorkspace(ctx.database);

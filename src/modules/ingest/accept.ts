@@ -28,7 +28,8 @@ export function setIngestParallelism(db: Db, flushes: number): void {
 /** The request body as received, stored in the intake instead of re-serialising the parsed messages. */
 export interface IntakeBody {
   kind: string;
-  text: string;
+  /** JSON text, or its UTF-8 bytes (stored as text: the bytes travel as a binary parameter, without re-encoding). */
+  text: string | Buffer;
 }
 
 /**

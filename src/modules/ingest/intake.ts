@@ -38,7 +38,8 @@ export const AUTO_INTAKE_MAX_EVENTS = Number(process.env.SIYU_INGEST_INTAKE_MAX_
 export interface IntakeRow {
   /** 'batch' (the body is a /v1/batch envelope) or a message type (the body of a single /v1/<type> call). */
   kind: string;
-  payload: string;
+  /** The body's JSON text, or its UTF-8 bytes (see IntakeBody). */
+  payload: string | Buffer;
   messageCount: number;
   receivedAt: Date;
 }
@@ -122,7 +123,7 @@ function eventsByWorkspace(rows: Pending[]): Map<string, number> {
 async function insertRows(db: Db, rows: Pending[]): Promise<void> {
   await db
     .insertInto('ingest_intake')
-    .values(rows.map((r) => ({ workspace_id: r.workspaceId, received_at: r.receivedAt, message_count: r.messageCount, kind: r.kind, payload: r.payload })))
+    .values(rows.map((r) => ({ workspace_id: r.workspaceId, received_at: r.receivedAt, message_count: r.messageCount, kind: r.kind, payload: r.payload as string })))
     .execute();
 }
 

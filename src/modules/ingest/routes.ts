@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
@@ -34,10 +35,12 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
       }
       if (buf.length === 0) return done(new AppError('invalid_json', 'empty body: send a JSON object'), undefined);
       try {
-        const text = buf.toString('utf8');
-        // Kept for the intake, which stores the body as received rather than re-serialising the parsed messages.
-        (request as { ingestText?: string }).ingestText = text;
-        done(null, JSON.parse(text));
+        const parsed: unknown = JSON.parse(buf.toString('utf8'));
+        // Kept for the intake, which stores the body as received rather than re-serialising the parsed messages: as
+        // the bytes received when they are valid UTF-8 (sent as a binary parameter, they skip the encoding of a large
+        // string again), otherwise as the decoded text (PostgreSQL would refuse the bytes; decoding replaced them).
+        (request as { ingestBody?: Buffer | string }).ingestBody = isUtf8(buf) ? buf : buf.toString('utf8');
+        done(null, parsed);
       } catch (err) {
         done(new AppError('invalid_json', `malformed JSON: ${(err as Error).message}`), undefined);
       }
@@ -145,12 +148,12 @@ async function startIntakeApplier(ctx: AppContext, opts: { log: (message: string
 }
 
 /**
- * The body to keep in the intake: the text as received, unless it carries the write key (a secret: then the parsed
+ * The body to keep in the intake: the body as received, unless it carries the write key (a secret: then the parsed
  * body without it is serialised), or was not parsed from text here.
  */
 function intakeBody(request: FastifyRequest, body: Record<string, unknown>, kind: string): IntakeBody {
-  const text = (request as { ingestText?: string }).ingestText;
-  if (text !== undefined && body.writeKey === undefined) return { kind, text };
+  const received = (request as { ingestBody?: Buffer | string }).ingestBody;
+  if (received !== undefined && body.writeKey === undefined) return { kind, text: received };
   const { writeKey: _key, ...rest } = body;
   return { kind, text: JSON.stringify(rest) };
 }

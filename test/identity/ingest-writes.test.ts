@@ -69,4 +69,25 @@ describeEachDatabase('rows ingest writes', (ctx) => {
     expect(row.last_seen_at!.toISOString()).toBe(at('12:30:00').toISOString());
     expect(row.traits).toEqual({ city: '上海' });
   });
+
+  it('keeps each link\'s earliest evidence across batches: later evidence writes nothing, earlier evidence and ties broken by message id replace it', async () => {
+    const ws = (await newWorkspace(ctx.database)).id;
+    const pair = (messageId: string, time: string) => ({ messageId, time: at(time), identifiers: [{ type: 'userId', value: 'lu' }, { type: 'anonymousId', value: 'la' }] });
+    const resolve = (items: ReturnType<typeof pair>[]) => ctx.database.db.transaction().execute((trx) => resolveBatch(trx, ws, items, rulesFrom({})));
+    const link = async () => {
+      const rows = await ctx.database.db.selectFrom('identity_links').select(['event_time', 'message_id']).where('workspace_id', '=', ws).execute();
+      expect(rows).toHaveLength(1);
+      return { time: rows[0]!.event_time.toISOString(), messageId: rows[0]!.message_id };
+    };
+    await resolve([pair('m5', '10:00:00')]);
+    expect(await link()).toEqual({ time: at('10:00:00').toISOString(), messageId: 'm5' });
+    // Later evidence (and the same evidence again): no write, nothing to recompute.
+    expect((await resolve([pair('m9', '11:00:00'), pair('m5', '10:00:00')])).pending).toEqual([]);
+    expect(await link()).toEqual({ time: at('10:00:00').toISOString(), messageId: 'm5' });
+    // A tie on time with a smaller message id, then earlier evidence (the earliest of the batch's two): replaced.
+    await resolve([pair('m3', '10:00:00')]);
+    expect(await link()).toEqual({ time: at('10:00:00').toISOString(), messageId: 'm3' });
+    await resolve([pair('m8', '09:30:00'), pair('m7', '09:00:00')]);
+    expect(await link()).toEqual({ time: at('09:00:00').toISOString(), messageId: 'm7' });
+  });
 });

@@ -13,3 +13,12 @@ export async function lockIdentityShared(trx: Transaction<DB>, workspaceId: stri
 export async function lockIdentityExclusive(trx: Transaction<DB>, workspaceId: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext(${`identity:${workspaceId}`}))`.execute(trx);
 }
+
+/**
+ * The shared lock for an ingest transaction, taken with JIT turned off for the rest of the transaction in the same
+ * statement (no extra round trip): its statements are index probes and inserts over a batch, whose estimated costs can
+ * pass jit_above_cost on a large batch, and compiling them cost more CPU than it saved (as in rules/batch.ts).
+ */
+export async function lockIdentitySharedForBatch(trx: Transaction<DB>, workspaceId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock_shared(hashtext(${`identity:${workspaceId}`})), set_config('jit', 'off', true)`.execute(trx);
+}

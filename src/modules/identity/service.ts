@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/schema.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import { lockIdentityExclusive, lockIdentityShared } from './locks.js';
+import { lockIdentityExclusive, lockIdentitySharedForBatch } from './locks.js';
 import { recomputeComponents, type RecomputeOutcome } from './recompute.js';
 import { resolveBatch, type ResolveItem, type ResolveResult } from './resolve.js';
 import { loadIdentifierRules } from './settings.js';
@@ -24,7 +24,7 @@ export async function writeWithIdentities<T>(
   const rules = await loadIdentifierRules(db, workspaceId);
   let pending: number[] = [];
   const result = await db.transaction().execute(async (trx) => {
-    await lockIdentityShared(trx, workspaceId);
+    await lockIdentitySharedForBatch(trx, workspaceId);
     // A function claims its records inside the transaction, after the lock (the ingest intake's applier).
     const records = typeof items === 'function' ? await items(trx) : items;
     const resolved = await resolveBatch(trx, workspaceId, records, rules);

@@ -9,9 +9,9 @@
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
-import '../src/platform/db/database.js'; // its pg type parsers (bigint ids as numbers), as the server has them
+import { createPostgresDialect } from '../src/platform/db/database.js'; // and its pg type parsers (bigint ids as numbers), as the server has them
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import type { DB } from '../src/platform/db/schema.js';
 import { wireModules } from '../src/modules/wiring.js';
@@ -62,7 +62,7 @@ async function main() {
   const timings = new Map<string, { n: number; ms: number }>();
   let recording = false;
   const db = new Kysely<DB>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: createPostgresDialect(pool), // as the server has it: transactions can COPY
     log: (e) => {
       if (!recording || e.level !== 'query') return;
       const k = label(e.query.sql);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Driver } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type { DB } from './schema.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
@@ -49,13 +49,106 @@ async function openPostgres(cfg: DatabaseConfig): Promise<Database> {
     }
   }
   const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 10, options });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: createPostgresDialect(pool) });
   return {
     db,
     kind: 'postgres',
     pool,
     close: () => db.destroy(),
   };
+}
+
+/**
+ * The pg client behind a connection of a pool opened with createPostgresDialect, so that a transaction can also
+ * speak what Kysely cannot (COPY FROM STDIN). PostgreSQL only: PGlite's node-postgres adapter cannot COPY FROM STDIN
+ * (it aborts the WebAssembly instance), so PGlite's connections have none and callers keep their SQL path there.
+ */
+export interface RawSession {
+  readonly client: pg.PoolClient;
+  /** Counts the connection's checkouts from the pool: state about "this transaction" compares it. */
+  checkout: number;
+  /** Session-level objects (temporary tables) known to exist on this connection, created by a committed statement. */
+  readonly ready: Set<string>;
+  /** Their creation statements, to run outside any transaction the next time the connection is checked out. */
+  readonly pending: Map<string, string>;
+}
+
+const rawSessions = new WeakMap<object, RawSession>();
+
+/**
+ * A Kysely dialect over a pg pool that records, for each Kysely connection, the pool client behind it (see
+ * withRawSession). Use it for every Kysely instance over real PostgreSQL; the bench and tests do too.
+ */
+export function createPostgresDialect(pool: pg.Pool): PostgresDialect {
+  // Kysely's driver calls connect() synchronously from acquireConnection(): the acquiring call hands over a slot.
+  let slot: ((client: pg.PoolClient) => void) | undefined;
+  const recording = {
+    connect: () => {
+      const record = slot;
+      slot = undefined;
+      return pool.connect().then((client) => (record?.(client), client));
+    },
+    end: () => pool.end(),
+  };
+  class RecordingDialect extends PostgresDialect {
+    override createDriver(): Driver {
+      const driver = super.createDriver();
+      const acquire = driver.acquireConnection.bind(driver);
+      driver.acquireConnection = async () => {
+        let client: pg.PoolClient | undefined;
+        slot = (c) => (client = c);
+        const acquiring = acquire();
+        slot = undefined;
+        const connection = await acquiring;
+        if (client) {
+          let session = rawSessions.get(connection);
+          if (!session || session.client !== client) rawSessions.set(connection, (session = { client, checkout: 0, ready: new Set(), pending: new Map() }));
+          session.checkout++;
+          if (session.pending.size) await settleSessionSetup(session);
+        }
+        return connection;
+      };
+      return driver;
+    }
+  }
+  return new RecordingDialect({ pool: recording as unknown as pg.Pool });
+}
+
+/** Between transactions (a checkout): makes session objects created inside an earlier transaction permanent. */
+async function settleSessionSetup(session: RawSession): Promise<void> {
+  for (const [key, text] of session.pending) {
+    session.pending.delete(key);
+    try {
+      await session.client.query(text);
+      session.ready.add(key);
+    } catch {
+      // Not fatal: the next user creates it again inside its transaction.
+    }
+  }
+}
+
+/**
+ * Runs fn with the raw pg client of a transaction opened on a createPostgresDialect pool, holding the transaction's
+ * connection meanwhile (Kysely queries on it wait). Returns undefined, without calling fn, outside a transaction or
+ * when no raw client is known (PGlite, another dialect): the caller then uses plain SQL.
+ */
+export async function withRawSession<T>(db: Kysely<DB>, fn: (session: RawSession) => Promise<T>): Promise<{ value: T } | undefined> {
+  if (!db.isTransaction) return undefined;
+  return db.getExecutor().provideConnection(async (connection) => {
+    const session = rawSessions.get(connection);
+    return session ? { value: await fn(session) } : undefined;
+  });
+}
+
+/**
+ * Makes sure a session-level object (e.g. `CREATE TEMP TABLE IF NOT EXISTS …`) exists on this connection, once per
+ * connection: no catalog churn per transaction. Created inside the caller's transaction (so usable at once, and gone
+ * if that transaction rolls back), then made permanent outside any transaction at the connection's next checkout.
+ */
+export async function ensureSessionObject(session: RawSession, key: string, createIfNotExists: string): Promise<void> {
+  if (session.ready.has(key)) return;
+  await session.client.query(createIfNotExists);
+  session.pending.set(key, createIfNotExists);
 }
 
 async function openPglite(cfg: DatabaseConfig, lock: boolean): Promise<Database> {

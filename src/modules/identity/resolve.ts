@@ -171,6 +171,12 @@ export async function resolveBatch(trx: Trx, workspaceId: string, items: Resolve
   const sets: Array<{ members: number[]; component: number }> = [];
   const refusedOf = new Map<number, RefusedLink[]>();
   for (const [r, component] of components) {
+    if (component.length === 1) {
+      // One new identifier with no links (an anonymous first visit, most often): its own set, as partition would say.
+      sets.push({ members: component, component: r });
+      setOf[component[0]!] = sets.length;
+      continue;
+    }
     const result = partition(component.map((n) => ({ id: n, type: fresh[n]!.type, value: fresh[n]!.value })), linksOf.get(r) ?? [], [], rules);
     for (const set of result.sets) {
       sets.push({ members: set, component: r });

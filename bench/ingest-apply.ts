@@ -5,13 +5,13 @@
  * and the time per statement kind, so a change to identity resolution, the events insert or profile touches can be
  * measured without HTTP and the load generator sharing the cores.
  *
- *   npx tsx bench/ingest-apply.ts [--events 100000] [--known 5000] [--drain 10000] [--rounds 1] [--schema NAME] [--cpu-prof FILE]
+ *   npx tsx bench/ingest-apply.ts [--events 100000] [--known 5000] [--drain 10000] [--rounds 1] [--schema NAME] [--cpu-prof FILE] [--pglite]
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { Kysely, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { createPostgresDialect } from '../src/platform/db/database.js'; // and its pg type parsers (bigint ids as numbers), as the server has them
+import { createPostgresDialect, openDatabase } from '../src/platform/db/database.js'; // and its pg type parsers (bigint ids as numbers), as the server has them
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import type { DB } from '../src/platform/db/schema.js';
 import { wireModules } from '../src/modules/wiring.js';
@@ -37,6 +37,7 @@ const SCHEMA = schemaArg >= 0 ? process.argv[schemaArg + 1]! : 'siyu_bench_apply
 /** --cpu-prof FILE: a V8 CPU profile of this process during the last round's drain only (open it in Chrome DevTools). */
 const profileArg = process.argv.indexOf('--cpu-prof');
 const PROFILE = profileArg >= 0 ? process.argv[profileArg + 1]! : undefined;
+const PGLITE = process.argv.includes('--pglite');
 const BATCH = 100;
 
 const label = (text: string) => {
@@ -57,12 +58,14 @@ async function main() {
   wireModules();
   const loadBefore = await machineLoad();
   log(`ingest apply stage: ${EVENTS} events in ${EVENTS / BATCH} intake rows, ${KNOWN} known people, ≤${DRAIN} events per transaction; ${loadBefore}`);
-  await resetSchema(SCHEMA);
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 1, options: `-c search_path=${SCHEMA}` });
+  // --pglite: an in-memory PGlite in this process, as `siyu serve` opens it (its CPU then counts as Node's).
+  const lite = PGLITE ? await openDatabase({ dataDir: 'memory://' }) : undefined;
+  if (!lite) await resetSchema(SCHEMA);
+  const pool = lite ? lite.pool : new pg.Pool({ connectionString: PG_URL, max: 1, options: `-c search_path=${SCHEMA}` });
   const timings = new Map<string, { n: number; ms: number }>();
   let recording = false;
   const db = new Kysely<DB>({
-    dialect: createPostgresDialect(pool), // as the server has it: transactions can COPY
+    dialect: lite ? new PostgresDialect({ pool }) : createPostgresDialect(pool), // as the server has it: on PostgreSQL, transactions can COPY
     log: (e) => {
       if (!recording || e.level !== 'query') return;
       const k = label(e.query.sql);
@@ -75,7 +78,7 @@ async function main() {
   try {
     await migrateToLatest(db);
     const ws = await createWorkspace(db, { name: 'bench apply' });
-    const backendPid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
+    const backendPid = lite ? 0 : (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
     const now = Date.now();
     const enqueue = async (messages: Record<string, unknown>[]) => {
       const rows = [];
@@ -95,7 +98,7 @@ async function main() {
     };
     await enqueue(seedMessages(0, KNOWN, rng(7), now - 86_400_000));
     await drain();
-    await sql`ANALYZE`.execute(db);
+    if (!process.argv.includes("--no-analyze")) await sql`ANALYZE`.execute(db);
     log(`seeded ${KNOWN} known people`);
     const results = [];
     for (let round_ = 0; round_ < ROUNDS; round_++) {
@@ -105,7 +108,7 @@ async function main() {
       timings.clear();
       recording = true;
       const profiling = PROFILE && round_ === ROUNDS - 1 ? await startProfile() : undefined;
-      const pgBefore = cpuSeconds(backendPid);
+      const pgBefore = (backendPid ? cpuSeconds(backendPid) : 0);
       const nodeBefore = process.cpuUsage();
       const started = performance.now();
       const events = await drain();
@@ -114,7 +117,7 @@ async function main() {
       if (profiling) fs.writeFileSync(PROFILE!, JSON.stringify(await profiling()));
       const node = process.cpuUsage(nodeBefore);
       const nodeUs = (node.user + node.system) / events;
-      const pgUs = ((cpuSeconds(backendPid) - pgBefore) * 1e6) / events;
+      const pgUs = (((backendPid ? cpuSeconds(backendPid) : 0) - pgBefore) * 1e6) / events;
       const perSecond = events / (ms / 1000);
       log(`round ${round_ + 1}: ${events} events applied in ${(ms / 1000).toFixed(2)} s = ${Math.round(perSecond)} events/s; CPU per event ${round(nodeUs, 1)} µs Node + ${round(pgUs, 1)} µs PostgreSQL = ${round(nodeUs + pgUs, 1)} µs`);
       const total = [...timings.values()].reduce((a, t) => a + t.ms, 0);
@@ -127,6 +130,7 @@ async function main() {
     saveResult('ingest-apply', { date: new Date().toISOString(), machine: { before: loadBefore, after: await machineLoad() }, events: EVENTS, known: KNOWN, drain: DRAIN, rounds: results });
   } finally {
     await db.destroy();
+    if (lite) await lite.close();
   }
 }
 

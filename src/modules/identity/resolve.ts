@@ -304,12 +304,14 @@ async function insertIdentifiers(
  * of each pair whose two identifiers are both found (marking `early` the pairs whose stored link is strictly earlier
  * than the batch's evidence: only ties and later ones go on to the upsert, which decides them exactly).
  *
- * Each identifier is probed by its unique key with an equality, ORDER BY that key and LIMIT 1: as a join, the planner
- * hashed every identifier of the workspace per batch (cost growing with the workspace); as a plain lateral equality
- * it may pick the (workspace, type, first_seen_at) index when statistics are missing (ties at one row), which the
- * ORDER BY rules out (that index would need a sort). The equality also ends the index scan at the first entry past
- * the key: with only a lower bound, `(type, value) >= (t, v) … LIMIT 1`, each probe's first leaf page was read to
- * its end, testing the bound on every entry after the one wanted (about half the statement's CPU).
+ * Each identifier is probed by its unique key as the first entry at or after (type, value), kept when it is that
+ * identifier: as a join, the planner hashed every identifier of the workspace per batch (cost growing with the
+ * workspace). The row comparison with only a lower bound is what keeps the plan on the unique key index whatever the
+ * statistics say: with an equality on type (or an upper bound, from which PostgreSQL derives one), a table without
+ * statistics (PGlite never analyses; a fresh PostgreSQL workspace before autovacuum) was probed through the
+ * (workspace, type, first_seen_at) index, reading every identifier of the type and sorting it, ~1.8 ms per event
+ * (bench/ingest-apply.ts --no-analyze). The lower bound alone costs a little more per probe (the rest of the leaf
+ * page is tested against it) and is safe. Links are probed the same way.
  */
 async function lookupIdentifiers(trx: Trx, workspaceId: string, ids: Entry[], pairs: Pair[]): Promise<void> {
   if (!ids.length) return;
@@ -324,10 +326,11 @@ async function lookupIdentifiers(trx: Trx, workspaceId: string, ids: Entry[], pa
       SELECT x.k::int AS k, i.id, i.profile_id
       FROM unnest(${types}::text[], ${values}::text[]) WITH ORDINALITY AS x(t, v, k)
       CROSS JOIN LATERAL (
-        SELECT i.id, i.profile_id FROM identifiers i
-        WHERE i.workspace_id = ${workspaceId} AND i.type = x.t AND i.value >= x.v AND i.value <= x.v
+        SELECT i.id, i.profile_id, i.type, i.value FROM identifiers i
+        WHERE i.workspace_id = ${workspaceId} AND (i.type, i.value) >= (x.t, x.v)
         ORDER BY i.type, i.value LIMIT 1
-      ) i`.execute(trx);
+      ) i
+      WHERE i.type = x.t AND i.value = x.v`.execute(trx);
     for (const r of rows) {
       const e = ids[r.k - 1]!;
       e.id = r.id;
@@ -352,22 +355,22 @@ async function lookupIdentifiers(trx: Trx, workspaceId: string, ids: Entry[], pa
       SELECT x.k, coalesce(i.id, 0) AS id, i.profile_id
       FROM unnest(${types}::text[], ${values}::text[]) WITH ORDINALITY AS x(t, v, k)
       LEFT JOIN LATERAL (
-        SELECT i.id, i.profile_id FROM identifiers i
-        WHERE i.workspace_id = ${workspaceId} AND i.type = x.t AND i.value >= x.v AND i.value <= x.v
+        SELECT i.id, i.profile_id, i.type, i.value FROM identifiers i
+        WHERE i.workspace_id = ${workspaceId} AND (i.type, i.value) >= (x.t, x.v)
         ORDER BY i.type, i.value LIMIT 1
-      ) i ON true
+      ) i ON i.type = x.t AND i.value = x.v
     ), f AS (SELECT array_agg(id ORDER BY k) AS ids FROM found)
     SELECT k::int AS k, id, profile_id FROM found WHERE id <> 0
     UNION ALL
     SELECT -p.k::int, NULL, NULL
     FROM f, unnest(${pi}::int[], ${pj}::int[], ${pt}::bigint[]) WITH ORDINALITY AS p(i, j, t, k)
+    CROSS JOIN LATERAL (SELECT least(f.ids[p.i], f.ids[p.j]) AS a, greatest(f.ids[p.i], f.ids[p.j]) AS b) q
     CROSS JOIN LATERAL (
-      SELECT l.event_time FROM identity_links l
-      WHERE l.workspace_id = ${workspaceId} AND l.a = least(f.ids[p.i], f.ids[p.j])
-        AND l.b >= greatest(f.ids[p.i], f.ids[p.j]) AND l.b <= greatest(f.ids[p.i], f.ids[p.j])
+      SELECT l.a, l.b, l.event_time FROM identity_links l
+      WHERE l.workspace_id = ${workspaceId} AND (l.a, l.b) >= (q.a, q.b)
       ORDER BY l.a, l.b LIMIT 1
     ) l
-    WHERE l.event_time < timestamptz 'epoch' + p.t * interval '1 millisecond'`.execute(trx);
+    WHERE l.a = q.a AND l.b = q.b AND l.event_time < timestamptz 'epoch' + p.t * interval '1 millisecond'`.execute(trx);
   for (const r of rows) {
     if (r.k > 0) {
       const e = ids[r.k - 1]!;
@@ -383,8 +386,8 @@ async function lookupIdentifiers(trx: Trx, workspaceId: string, ids: Entry[], pa
  * false, so without the NOT EXISTS concurrent batches of the same people would queue behind each other until commit.
  * Links only ever get earlier (deletes hold the exclusive identity lock), so a link seen as earlier stays so.
  * Rows go in the caller's (sorted) order, so concurrent batches take index locks in one order. The stored link is
- * probed by its key with an equality, ORDER BY and LIMIT 1, as in lookupIdentifiers (a plain NOT EXISTS became a hash
- * anti join over the workspace's links).
+ * probed as the first entry at or after its key, as in lookupIdentifiers (a plain NOT EXISTS became a hash anti join
+ * over the workspace's links).
  */
 async function upsertEarliestLinks(trx: Trx, workspaceId: string, links: PartitionLink[]): Promise<Array<{ a: number; b: number }>> {
   if (!links.length) return [];
@@ -405,10 +408,10 @@ async function upsertEarliestLinks(trx: Trx, workspaceId: string, links: Partiti
     FROM unnest(${as}::bigint[], ${bs}::bigint[], ${ts}::timestamptz[], ${ms}::text[]) WITH ORDINALITY AS x(a, b, t, m, ord)
     WHERE NOT EXISTS (
       SELECT 1 FROM (
-        SELECT l.event_time, l.message_id FROM identity_links l
-        WHERE l.workspace_id = ${workspaceId} AND l.a = x.a AND l.b >= x.b AND l.b <= x.b ORDER BY l.a, l.b LIMIT 1
+        SELECT l.a, l.b, l.event_time, l.message_id FROM identity_links l
+        WHERE l.workspace_id = ${workspaceId} AND (l.a, l.b) >= (x.a, x.b) ORDER BY l.a, l.b LIMIT 1
       ) l
-      WHERE (l.event_time, l.message_id) <= (x.t, x.m))
+      WHERE l.a = x.a AND l.b = x.b AND (l.event_time, l.message_id) <= (x.t, x.m))
     ORDER BY x.ord
     ON CONFLICT (workspace_id, a, b) DO UPDATE SET event_time = excluded.event_time, message_id = excluded.message_id
     WHERE (excluded.event_time, excluded.message_id) < (identity_links.event_time, identity_links.message_id)

@@ -5,7 +5,7 @@
  * and the time per statement kind, so a change to identity resolution, the events insert or profile touches can be
  * measured without HTTP and the load generator sharing the cores.
  *
- *   npx tsx bench/ingest-apply.ts [--events 100000] [--known 5000] [--drain 10000] [--rounds 1] [--schema NAME] [--cpu-prof FILE] [--pglite]
+ *   npx tsx bench/ingest-apply.ts [--events 100000] [--known 5000] [--drain 10000] [--rounds 1] [--schema NAME] [--cpu-prof FILE] [--pglite] [--evaluate]
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -17,6 +17,7 @@ import type { DB } from '../src/platform/db/schema.js';
 import { wireModules } from '../src/modules/wiring.js';
 import { createWorkspace } from '../src/modules/workspaces/index.js';
 import { applyIntakeBatch } from '../src/modules/ingest/intake-applier.js';
+import { processAllProfileChanges } from '../src/modules/segments/index.js';
 import { rng, seedMessages, trafficMessage } from './lib/events.js';
 import { cpuSeconds } from './lib/cpu.js';
 import { resetSchema } from './lib/pg.js';
@@ -38,6 +39,8 @@ const SCHEMA = schemaArg >= 0 ? process.argv[schemaArg + 1]! : 'siyu_bench_apply
 const profileArg = process.argv.indexOf('--cpu-prof');
 const PROFILE = profileArg >= 0 ? process.argv[profileArg + 1]! : undefined;
 const PGLITE = process.argv.includes('--pglite');
+/** --evaluate: after each drain, the real-time rules tier takes the change feed (as the server's worker would). */
+const EVALUATE = process.argv.includes('--evaluate');
 const BATCH = 100;
 
 const label = (text: string) => {
@@ -125,6 +128,22 @@ async function main() {
         log(`  ${t.ms.toFixed(0).padStart(6)} ms ${String(t.n).padStart(4)}× ${((t.ms * 1000) / events).toFixed(1).padStart(5)} µs/event  ${k}`);
       }
       log(`  ${total.toFixed(0).padStart(6)} ms in statements (${round((total / ms) * 100, 0)}% of the wall time)`);
+      if (EVALUATE) {
+        timings.clear();
+        recording = true;
+        const pgBeforeEval = backendPid ? cpuSeconds(backendPid) : 0;
+        const nodeBeforeEval = process.cpuUsage();
+        const evalStarted = performance.now();
+        const profiles = await processAllProfileChanges(db, { workspaceId: ws.id });
+        const evalMs = performance.now() - evalStarted;
+        recording = false;
+        const nodeEval = process.cpuUsage(nodeBeforeEval);
+        const pgEvalUs = (((backendPid ? cpuSeconds(backendPid) : 0) - pgBeforeEval) * 1e6) / events;
+        log(`  rules tier: ${profiles} changed profiles evaluated in ${(evalMs / 1000).toFixed(2)} s; CPU per applied event ${round((nodeEval.user + nodeEval.system) / events, 1)} µs Node + ${round(pgEvalUs, 1)} µs PostgreSQL`);
+        for (const [k, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) {
+          log(`  ${t.ms.toFixed(0).padStart(6)} ms ${String(t.n).padStart(4)}× ${((t.ms * 1000) / events).toFixed(1).padStart(5)} µs/event  ${k}`);
+        }
+      }
       results.push({ events, seconds: round(ms / 1000, 2), eventsPerSecond: round(perSecond), cpuUsPerEvent: { node: round(nodeUs, 1), postgres: round(pgUs, 1) } });
     }
     saveResult('ingest-apply', { date: new Date().toISOString(), machine: { before: loadBefore, after: await machineLoad() }, events: EVENTS, known: KNOWN, drain: DRAIN, rounds: results });

@@ -6,6 +6,7 @@
  * measured without HTTP and the load generator sharing the cores.
  *
  *   npx tsx bench/ingest-apply.ts [--events 100000] [--known 5000] [--drain 10000] [--rounds 1] [--schema NAME] [--cpu-prof FILE] [--pglite] [--evaluate]
+ *     [--interleave [--interleave-every N]] [--server-like [--no-behind]]
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -16,8 +17,8 @@ import { migrateToLatest } from '../src/platform/db/migrate.js';
 import type { DB } from '../src/platform/db/schema.js';
 import { wireModules } from '../src/modules/wiring.js';
 import { createWorkspace } from '../src/modules/workspaces/index.js';
-import { applyIntakeBatch } from '../src/modules/ingest/intake-applier.js';
-import { processAllProfileChanges } from '../src/modules/segments/index.js';
+import { applyIntakeBatch, intakeIsBehind } from '../src/modules/ingest/intake-applier.js';
+import { processAllProfileChanges, startRulesWorker } from '../src/modules/segments/index.js';
 import { rng, seedMessages, trafficMessage } from './lib/events.js';
 import { cpuSeconds } from './lib/cpu.js';
 import { resetSchema } from './lib/pg.js';
@@ -41,6 +42,17 @@ const PROFILE = profileArg >= 0 ? process.argv[profileArg + 1]! : undefined;
 const PGLITE = process.argv.includes('--pglite');
 /** --evaluate: after each drain, the real-time rules tier takes the change feed (as the server's worker would). */
 const EVALUATE = process.argv.includes('--evaluate');
+/** --interleave: the rules tier takes the change feed after every applying transaction (as the server's lanes do while ingest runs). */
+const INTERLEAVE = process.argv.includes('--interleave');
+/**
+ * --server-like: as the serving process runs it — two appliers on connections of their own and the rules worker's
+ * real-time lanes beside them (its own pool); CPU is that of every backend this process holds.
+ */
+const SERVER_LIKE = process.argv.includes('--server-like');
+/** --no-behind (with --server-like): the rules worker does not slow down while the intake is behind (the old policy). */
+const NO_BEHIND = process.argv.includes('--no-behind');
+/** --interleave-every N: … after every Nth applying transaction. */
+const INTERLEAVE_EVERY = arg('interleave-every', 1);
 const BATCH = 100;
 
 const label = (text: string) => {
@@ -91,12 +103,43 @@ async function main() {
       }
       for (let k = 0; k < rows.length; k += 64) await db.insertInto('ingest_intake').values(rows.slice(k, k + 64)).execute();
     };
+    let evaluated = 0;
+    let serverLikePg = 0;
+    let drains = 0;
+    const serverLike = async () => {
+      const pools = [0, 1, 2].map((i) => new pg.Pool({ connectionString: PG_URL, max: i === 2 ? 4 : 1, idleTimeoutMillis: 0, application_name: i === 2 ? 'bench-rules' : 'bench-apply', options: `-c search_path=${SCHEMA}` }));
+      const dbs = pools.map((p) => new Kysely<DB>({ dialect: createPostgresDialect(p) }));
+      await Promise.all(dbs.map((d) => sql`SELECT 1`.execute(d)));
+      // CPU seconds so far of the backends of the appliers' and the rules tier's pools (their application_name).
+      const backendsCpu = async (...names: string[]) =>
+        (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE application_name = ANY(${names}::text[])`.execute(dbs[0]!)).rows.reduce((sum, r) => sum + cpuSeconds(r.pid), 0);
+      const pgAtStart = await backendsCpu('bench-apply', 'bench-rules');
+      const rulesPgAtStart = await backendsCpu('bench-rules');
+      const stopRules = startRulesWorker(dbs[2]!, { workspaceId: ws.id, ingestBehind: NO_BEHIND ? undefined : intakeIsBehind });
+      let events = 0;
+      const applier = async (d: Kysely<DB>) => {
+        for (;;) {
+          const out = await applyIntakeBatch(d, ws.id, DRAIN);
+          if (!out.rows) return;
+          events += out.events;
+        }
+      };
+      await Promise.all([applier(dbs[0]!), applier(dbs[1]!)]);
+      await stopRules();
+      // What the feed still holds (at most a pass's worth) is evaluated within the measurement, as the worker would.
+      await processAllProfileChanges(dbs[2]!, { workspaceId: ws.id, maxLimit: 1000 });
+      serverLikePg = (await backendsCpu('bench-apply', 'bench-rules')) - pgAtStart;
+      log(`  the rules tier's PostgreSQL backends: ${round((((await backendsCpu('bench-rules')) - rulesPgAtStart) * 1e6) / events, 1)} µs per event`);
+      await Promise.all(dbs.map((d) => d.destroy()));
+      return events;
+    };
     const drain = async () => {
       let events = 0;
       for (;;) {
         const out = await applyIntakeBatch(db, ws.id, DRAIN);
         if (!out.rows) return events;
         events += out.events;
+        if (INTERLEAVE && ++drains % INTERLEAVE_EVERY === 0) evaluated += await processAllProfileChanges(db, { workspaceId: ws.id, maxLimit: 1000, releaseStale: false });
       }
     };
     await enqueue(seedMessages(0, KNOWN, rng(7), now - 86_400_000));
@@ -114,19 +157,21 @@ async function main() {
       const pgBefore = (backendPid ? cpuSeconds(backendPid) : 0);
       const nodeBefore = process.cpuUsage();
       const started = performance.now();
-      const events = await drain();
+      const events = SERVER_LIKE ? await serverLike() : await drain();
       const ms = performance.now() - started;
       recording = false;
       if (profiling) fs.writeFileSync(PROFILE!, JSON.stringify(await profiling()));
       const node = process.cpuUsage(nodeBefore);
       const nodeUs = (node.user + node.system) / events;
-      const pgUs = (((backendPid ? cpuSeconds(backendPid) : 0) - pgBefore) * 1e6) / events;
+      const pgUs = SERVER_LIKE ? ((serverLikePg + cpuSeconds(backendPid) - pgBefore) * 1e6) / events : (((backendPid ? cpuSeconds(backendPid) : 0) - pgBefore) * 1e6) / events;
       const perSecond = events / (ms / 1000);
       log(`round ${round_ + 1}: ${events} events applied in ${(ms / 1000).toFixed(2)} s = ${Math.round(perSecond)} events/s; CPU per event ${round(nodeUs, 1)} µs Node + ${round(pgUs, 1)} µs PostgreSQL = ${round(nodeUs + pgUs, 1)} µs`);
       const total = [...timings.values()].reduce((a, t) => a + t.ms, 0);
       for (const [k, t] of [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
         log(`  ${t.ms.toFixed(0).padStart(6)} ms ${String(t.n).padStart(4)}× ${((t.ms * 1000) / events).toFixed(1).padStart(5)} µs/event  ${k}`);
       }
+      if (INTERLEAVE) log(`  rules tier: ${evaluated} profiles evaluated (${round(evaluated / events, 2)} per event)`);
+      evaluated = 0;
       log(`  ${total.toFixed(0).padStart(6)} ms in statements (${round((total / ms) * 100, 0)}% of the wall time)`);
       if (EVALUATE) {
         timings.clear();

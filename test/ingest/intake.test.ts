@@ -2,6 +2,7 @@ import { afterEach, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { ingestMessages, intakeApplier, setIntakeMode } from '../../src/modules/ingest/index.js';
 import { applyIntakeBatch } from '../../src/modules/ingest/intake-applier.js';
+import { intakeIsBehind } from '../../src/modules/ingest/index.js';
 import { openDatabase } from '../../src/platform/db/database.js';
 import type { Db } from '../../src/platform/db/database.js';
 import { describeEachDatabase, TEST_POSTGRES_URL, testPostgresSchema } from '../support/databases.js';
@@ -131,6 +132,23 @@ describeEachDatabase('ingest intake', (ctx) => {
     expect(await count(db, 'ingest_intake', ws.id)).toBe(0);
     const profiles = await db.selectFrom('profiles').select('id').where('workspace_id', '=', ws.id).where('merged_into', 'is', null).execute();
     expect(profiles).toHaveLength(4);
+  });
+
+  it('says ingest is behind while a drain finds two drains or more waiting, not for a shallow backlog', async () => {
+    const { db } = ctx.database;
+    setIntakeMode('always');
+    holdApplier();
+    const shallow = await newWorkspace(ctx.database);
+    const deep = await newWorkspace(ctx.database);
+    for (let r = 0; r < 3; r++) await ingestMessages(db, shallow.id, [track(`shallow-${shallow.id}-${r}`, 'su')], { allowIntake: true });
+    for (let r = 0; r < 6; r++) await ingestMessages(db, deep.id, [track(`deep-${deep.id}-${r}`, 'du')], { allowIntake: true });
+    await applyIntakeBatch(db, shallow.id, 2); // 3 events waiting: under two drains of 2
+    expect(intakeIsBehind(shallow.id)).toBe(false);
+    expect(intakeIsBehind(deep.id)).toBe(false);
+    await applyIntakeBatch(db, deep.id, 2); // 6 waiting: three drains
+    expect(intakeIsBehind(deep.id)).toBe(true);
+    expect(intakeIsBehind()).toBe(true);
+    expect(intakeIsBehind(shallow.id)).toBe(false);
   });
 
   it('stores the body as received: Chinese, emoji and escapes arrive intact; bytes that are not UTF-8 are kept as decoded', async () => {

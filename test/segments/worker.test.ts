@@ -1,6 +1,7 @@
 import { expect, it, vi } from 'vitest';
 import { createSegment, startRulesWorker } from '../../src/modules/segments/index.js';
 import { describeEachDatabase } from '../support/databases.js';
+import { markProfilesChanged } from '../../src/modules/identity/index.js';
 import { newTestWorkspace, seedProfile, setTraits } from '../rules/seed.js';
 
 describeEachDatabase('rules worker', (ctx) => {
@@ -30,6 +31,30 @@ describeEachDatabase('rules worker', (ctx) => {
       );
       const entered = await db.selectFrom('events').select('event').where('workspace_id', '=', ws.id).where('event', 'like', 'Segment %').execute();
       expect(entered.map((e) => e.event)).toEqual(['Segment Entered']);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('while ingest is behind, each lane takes one claim per behind interval; once ingest caught up it drains the rest', async () => {
+    const { db } = ctx.database;
+    const ws = await newTestWorkspace(ctx.database);
+    const ids: number[] = [];
+    for (let i = 0; i < 7; i++) ids.push(await seedProfile(db, ws.id));
+    await db.deleteFrom('profile_changes').where('workspace_id', '=', ws.id).execute();
+    await db.transaction().execute((trx) => markProfilesChanged(trx, ws.id, ids, new Map(ids.map((id) => [id, { events: ['Product Viewed'], traits: false }]))));
+    const queued = async () => (await db.selectFrom('profile_changes').select('profile_id').where('workspace_id', '=', ws.id).execute()).length;
+    const pairsOnly = ctx.database.kind === 'pglite';
+    const lanes = pairsOnly ? 1 : 2;
+    let behind = true;
+    const stop = startRulesWorker(db, { intervalMs: 20, workspaceId: ws.id, pairsOnly, ingestBehind: () => behind, behindIntervalMs: 3_000, behindClaim: 2 });
+    try {
+      // Each lane's first pass takes one claim of 2 and stops, though the feed still holds more.
+      await vi.waitFor(async () => expect(await queued()).toBeLessThanOrEqual(7 - 2 * lanes), { timeout: 2_500, interval: 20 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await queued()).toBe(7 - 2 * lanes);
+      behind = false;
+      await vi.waitFor(async () => expect(await queued()).toBe(0), { timeout: 20_000, interval: 50 });
     } finally {
       await stop();
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../platform/http/context.js';
 import { registerWorkspaceRoutes } from '../../modules/workspaces/index.js';
-import { registerIngestRoutes } from '../../modules/ingest/index.js';
+import { intakeIsBehind, registerIngestRoutes } from '../../modules/ingest/index.js';
 import { registerProfileRoutes } from '../../modules/profiles/index.js';
 import { registerOrderRoutes } from '../../modules/orders/index.js';
 import { registerImportRoutes } from '../../modules/importer/index.js';
@@ -16,7 +16,7 @@ import { registerConsole } from './console.js';
 import { addBackgroundStarter } from './background.js';
 
 // Work the serving process runs besides answering requests (started by `siyu serve`, never by tests).
-addBackgroundStarter(async (ctx, opts) => startRulesWorker(ctx.database.db, { log: opts.log, pairsOnly: ctx.database.kind === 'pglite' }));
+addBackgroundStarter(async (ctx, opts) => startRulesWorker(ctx.database.db, { log: opts.log, pairsOnly: ctx.database.kind === 'pglite', ingestBehind: intakeIsBehind }));
 addBackgroundStarter(async (ctx, opts) => startOverviewRollupWarmer(ctx.database.db, { log: opts.log }));
 
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */

@@ -11,6 +11,26 @@ const MAX_EVENTS_PER_DRAIN = Number(process.env.SIYU_INGEST_DRAIN_EVENTS ?? 10_0
 /** Events per applying transaction while the backlog is shallow (under two full drains). */
 const SHALLOW_DRAIN_EVENTS = 2_000;
 
+/** How long one sighting of a deep backlog keeps `intakeIsBehind` true (appliers look again with every drain). */
+const BEHIND_HOLD_MS = 2_000;
+const behindUntil = new Map<string, number>();
+
+/**
+ * Whether an applier of this process recently found a deep backlog (two full drains or more: ~2 s of applying) in
+ * the workspace's intake, or without one in any workspace's: the machine is saturated and ingest's own latency is
+ * already past the real-time budget. The rules worker then evaluates less often, in larger claims, so the CPU goes to
+ * applying (startRulesWorker).
+ */
+export function intakeIsBehind(workspaceId?: string): boolean {
+  const now = Date.now();
+  if (workspaceId !== undefined) return (behindUntil.get(workspaceId) ?? 0) > now;
+  for (const [ws, until] of behindUntil) {
+    if (until > now) return true;
+    behindUntil.delete(ws);
+  }
+  return false;
+}
+
 export interface DrainOutcome {
   /** Intake rows (requests) applied and deleted by this transaction. */
   rows: number;
@@ -44,6 +64,7 @@ export async function applyIntakeBatch(
   let backlog = 0;
   for (const h of heads) backlog += h.message_count;
   if (backlog < 2 * maxEvents) maxEvents = Math.min(maxEvents, SHALLOW_DRAIN_EVENTS);
+  else behindUntil.set(workspaceId, Date.now() + BEHIND_HOLD_MS);
   // How many rows make ~maxEvents, from the oldest (whoever holds them): the claim below takes that many of the
   // rows no other applier holds, so two appliers split a backlog instead of the second finding only locked rows.
   let wanted = 0;

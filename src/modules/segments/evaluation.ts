@@ -108,6 +108,8 @@ interface DrainOptions {
   /** Passes under way at once, each on its own claim (PostgreSQL; 1 on the embedded database's single connection). */
   inFlight?: number;
   pairsOnly?: boolean;
+  /** Each lane takes one claim and stops, full or not (the worker while ingest is behind: it comes back later). */
+  oneClaim?: boolean;
 }
 
 /**
@@ -133,7 +135,7 @@ async function drainWorkspace(db: Db, workspaceId: string, opts: DrainOptions): 
         throw err;
       });
       total += profiles;
-      if (profiles < asked) return;
+      if (profiles < asked || opts.oneClaim) return;
       limit = Math.min(max, limit * 2);
     }
   };

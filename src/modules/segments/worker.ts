@@ -3,6 +3,9 @@ import { dayIn } from '../rules/index.js';
 import { claimDailyPass, finishDailyPass, releaseDailyPass, renewDailyPass } from './daily-claim.js';
 import { processAllProfileChanges, releaseStaleClaims, runDailyPass } from './evaluation.js';
 
+/** Profiles per claim while ingest is behind: one claim per lane per behindIntervalMs. */
+const BEHIND_CLAIM = 4_000;
+
 /** How often the worker looks for claims left by a worker that died (they turn stale after 10 minutes). */
 const STALE_CHECK_MS = 60_000;
 
@@ -16,11 +19,24 @@ const STALE_CHECK_MS = 60_000;
  */
 export function startRulesWorker(
   db: Db,
-  opts: { intervalMs?: number; log?: (message: string) => void; /** limit to one workspace (tests) */ workspaceId?: string; /** the embedded database: see StateSelection.pairsOnly */ pairsOnly?: boolean } = {},
+  opts: {
+    intervalMs?: number;
+    log?: (message: string) => void;
+    /** limit to one workspace (tests) */
+    workspaceId?: string;
+    /** the embedded database: see StateSelection.pairsOnly */
+    pairsOnly?: boolean;
+    /** Whether ingest in this process is behind (the server passes the ingest module's intakeIsBehind). */
+    ingestBehind?: () => boolean;
+    /** Between a lane's passes while ingest is behind (default 1,000 ms)… */
+    behindIntervalMs?: number;
+    /** …and the profiles of its one claim (default 4,000). */
+    behindClaim?: number;
+  } = {},
 ): () => Promise<void> {
   let stopped = false;
   let staleCheckedAt = 0;
-  const realTime = async () => {
+  const realTime = async (behind: boolean) => {
     // Claims of a worker that died go back on the feed; they turn stale after minutes, so looking once a minute is enough.
     if (Date.now() - staleCheckedAt >= STALE_CHECK_MS) {
       staleCheckedAt = Date.now();
@@ -31,6 +47,14 @@ export function startRulesWorker(
     // lanes decide: at 5,000 profiles/s, 1.2 s with claims of 2,000, which alone missed the 1 s target (CPU per
     // profile in bench/realtime-decide.ts did not differ measurably between claims of 500, 1,000 and 2,000).
     // The embedded database (one connection, a WebAssembly heap that never shrinks) keeps one lane of 500.
+    // While ingest is behind (its intake holds seconds of events, so the real-time budget is spent before a change
+    // reaches the feed), each lane takes one large claim per behindIntervalMs instead of draining the feed back to
+    // back: a profile touched by several drains meanwhile is evaluated once, and the CPU goes to applying. Passes
+    // after every drain cost ~35 µs per ingested event (bench/ingest-apply.ts --server-like), a third of the rest.
+    if (behind) {
+      await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, limit: opts.behindClaim ?? BEHIND_CLAIM, oneClaim: true, releaseStale: false });
+      return;
+    }
     await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, maxLimit: opts.pairsOnly ? 500 : 1000, releaseStale: false });
   };
   const daily = async () => {
@@ -57,18 +81,25 @@ export function startRulesWorker(
   // began, or at once if that run took longer: with a fixed tick, a lane whose drain ended just after a tick waited
   // for the next one (up to intervalMs, ~100 ms on average with two lanes) while changes queued behind it.
   const interval = opts.intervalMs ?? 200;
+  const behindInterval = opts.behindIntervalMs ?? 1_000;
   const lanes = opts.pairsOnly ? 1 : 2;
-  const loops = [...Array.from({ length: lanes }, (_, i) => loop(realTime, (i * interval) / lanes)), loop(daily, 0)];
-  function loop(tick: () => Promise<void>, delayMs: number) {
+  const realTimeTick = () => {
+    const behind = opts.ingestBehind?.() ?? false;
+    return { run: realTime(behind), intervalMs: behind ? behindInterval : interval };
+  };
+  const dailyTick = () => ({ run: daily(), intervalMs: interval });
+  const loops = [...Array.from({ length: lanes }, (_, i) => loop(realTimeTick, (i * interval) / lanes)), loop(dailyTick, 0)];
+  function loop(tick: () => { run: Promise<void>; intervalMs: number }, delayMs: number) {
     let running: Promise<void> = Promise.resolve();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = () => {
       if (stopped) return;
       const started = performance.now();
-      running = tick()
+      const { run: ticking, intervalMs } = tick();
+      running = ticking
         .catch((err) => opts.log?.(`rules worker: ${(err as Error).message}`))
         .finally(() => {
-          if (!stopped) timer = setTimeout(run, Math.max(0, interval - (performance.now() - started)));
+          if (!stopped) timer = setTimeout(run, Math.max(0, intervalMs - (performance.now() - started)));
         });
     };
     timer = setTimeout(run, delayMs);

@@ -19,7 +19,16 @@ const LINKS_KEY = 'identity_links_pkey'; // PRIMARY KEY (workspace_id, a, b), 00
 const GOOD = [`identifiers via Index Scan ${IDENTIFIERS_KEY}`, `identity_links via Index Scan ${LINKS_KEY}`];
 const PEOPLE = 5_000; // 20,000 identifiers; the bounded form flipped to identifiers_type_first_seen at 2,000-3,000
 
-interface PlanNode { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] }
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
 
 /**
  * The probes in a plan: each read of identifiers or identity_links under a Limit, as "table via node type index",
@@ -62,6 +71,20 @@ describeEachDatabase('identity probe plans without statistics', (ctx) => {
     await own?.close();
   });
 
+  /** The plan of each captured statement that reads identifiers or identity_links (`analyse`: run, with row counts; reads only). */
+  async function plansOf(captured: CompiledQuery[], analyse = false): Promise<Array<{ sql: string; plan: PlanNode }>> {
+    const out: Array<{ sql: string; plan: PlanNode }> = [];
+    for (const q of captured) {
+      if (!/\b(identifiers|identity_links)\b/.test(q.sql)) continue;
+      if (analyse && !/^\s*(WITH RECURSIVE|SELECT)/i.test(q.sql)) continue;
+      const { rows } = await own.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`EXPLAIN (${analyse ? 'ANALYZE, ' : ''}FORMAT JSON) ${q.sql}`, [...q.parameters]));
+      const json = Object.values(rows[0]!)[0];
+      const [{ Plan }] = (typeof json === 'string' ? JSON.parse(json) : json) as [{ Plan: PlanNode }];
+      out.push({ sql: q.sql.replace(/\s+/g, ' ').trim(), plan: Plan });
+    }
+    return out;
+  }
+
   it('probes identifiers and links through their key indexes, never through identifiers_type_first_seen nor a sort', async () => {
     const { rows: stats } = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = current_schema() AND tablename IN ('identifiers', 'identity_links')`.execute(own.db);
@@ -84,17 +107,38 @@ describeEachDatabase('identity probe plans without statistics', (ctx) => {
     await ingestMessages(db, ws, [{ type: 'track', event: 'Viewed', messageId: 'p4', anonymousId: 'anon-12' }]);
 
     const found: Array<{ sql: string; probes: string[] }> = [];
-    for (const q of captured) {
-      if (!/\b(identifiers|identity_links)\b/.test(q.sql)) continue;
-      const { rows } = await own.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${q.sql}`, [...q.parameters]));
-      const json = Object.values(rows[0]!)[0];
-      const [{ Plan }] = (typeof json === 'string' ? JSON.parse(json) : json) as [{ Plan: PlanNode }];
-      const p = probes(Plan);
-      if (p.length) found.push({ sql: q.sql.replace(/\s+/g, ' ').trim().slice(0, 60), probes: p });
+    for (const { sql: text, plan } of await plansOf(captured)) {
+      const p = probes(plan);
+      if (p.length) found.push({ sql: text.slice(0, 60), probes: p });
     }
     // The identifier lookup in both forms (with pairs, which also probes the stored links; without) and the link upsert.
     expect(found.length, found.map((f) => f.sql).join('\n')).toBeGreaterThanOrEqual(3);
     for (const f of found) expect(f.probes.filter((p) => !GOOD.includes(p)), f.sql).toEqual([]);
     expect(new Set(found.flatMap((f) => f.probes))).toEqual(new Set(GOOD));
   });
+
+  it("settling a known person's new identifier reads only that person's component, not the workspace", async () => {
+    const captured: CompiledQuery[] = [];
+    const compiler = new PostgresQueryCompiler();
+    const capture: KyselyPlugin = {
+      transformQuery: ({ node, queryId }) => (captured.push(compiler.compileQuery(node, queryId)), node),
+      transformResult: async ({ result }) => result,
+    };
+    // A known person on a new device: the new anonymousId joins their component, which is then settled.
+    await ingestMessages(own.db.withPlugin(capture), ws, [{ type: 'track', event: 'Viewed', messageId: 'walk-1', userId: 'user-21', anonymousId: 'anon-new-21' }]);
+    const reads = await plansOf(captured, true);
+    expect(reads.filter((p) => /WITH RECURSIVE/i.test(p.sql)).length, 'the settle step must have walked the component').toBeGreaterThanOrEqual(1);
+    // The component holds 5 identifiers and their links; the workspace 20,000 and 15,000.
+    for (const { sql: text, plan } of reads) expect(rowsRead(plan), text.slice(0, 80)).toBeLessThan(100);
+  });
 });
+
+/** Rows a plan read from identifiers and identity_links (returned or filtered out, over all loops). */
+function rowsRead(node: PlanNode): number {
+  let n = 0;
+  if (node['Relation Name'] === 'identifiers' || node['Relation Name'] === 'identity_links') {
+    n += ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1);
+  }
+  for (const child of node.Plans ?? []) n += rowsRead(child);
+  return n;
+}

@@ -6,7 +6,7 @@
  * measured without HTTP and the load generator sharing the cores.
  *
  *   npx tsx bench/ingest-apply.ts [--events 100000] [--known 5000] [--drain 10000] [--rounds 1] [--schema NAME] [--cpu-prof FILE] [--pglite] [--evaluate]
- *     [--interleave [--interleave-every N]] [--server-like [--no-behind]]
+ *     [--interleave [--interleave-every N]] [--server-like [--no-behind] [--no-rules]]
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -51,13 +51,17 @@ const INTERLEAVE = process.argv.includes('--interleave');
 const SERVER_LIKE = process.argv.includes('--server-like');
 /** --no-behind (with --server-like): the rules worker does not slow down while the intake is behind (the old policy). */
 const NO_BEHIND = process.argv.includes('--no-behind');
+/** --no-rules (with --server-like): the two appliers alone. */
+const NO_RULES = process.argv.includes('--no-rules');
 /** --interleave-every N: … after every Nth applying transaction. */
 const INTERLEAVE_EVERY = arg('interleave-every', 1);
 const BATCH = 100;
 
 const label = (text: string) => {
   const t = text.replace(/\s+/g, ' ').trim();
-  const m = t.match(/^(WITH \w+ AS (?:MATERIALIZED )?\( ?\w+ [\w ]*?(?:FROM|INTO) "?\w+|INSERT INTO "?\w+|UPDATE "?\w+|DELETE FROM "?\w+|SELECT .*? FROM "?\w+|\w+)/i);
+  // A WITH statement is known by its opening (its first CTE's name and what it reads).
+  if (/^WITH /i.test(t)) return t.slice(0, 60).replace(/"/g, '');
+  const m = t.match(/^(INSERT INTO "?\w+|UPDATE "?\w+|DELETE FROM "?\w+|SELECT .*? FROM "?\w+|\w+)/i);
   return (m ? m[1]! : t.slice(0, 50)).replace(/"/g, '').slice(0, 80);
 };
 
@@ -115,7 +119,7 @@ async function main() {
         (await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE application_name = ANY(${names}::text[])`.execute(dbs[0]!)).rows.reduce((sum, r) => sum + cpuSeconds(r.pid), 0);
       const pgAtStart = await backendsCpu('bench-apply', 'bench-rules');
       const rulesPgAtStart = await backendsCpu('bench-rules');
-      const stopRules = startRulesWorker(dbs[2]!, { workspaceId: ws.id, ingestBehind: NO_BEHIND ? undefined : intakeIsBehind });
+      const stopRules = NO_RULES ? async () => {} : startRulesWorker(dbs[2]!, { workspaceId: ws.id, ingestBehind: NO_BEHIND ? undefined : intakeIsBehind });
       let events = 0;
       const applier = async (d: Kysely<DB>) => {
         for (;;) {

@@ -3,8 +3,12 @@ import { dayIn } from '../rules/index.js';
 import { claimDailyPass, finishDailyPass, releaseDailyPass, renewDailyPass } from './daily-claim.js';
 import { processAllProfileChanges, releaseStaleClaims, runDailyPass } from './evaluation.js';
 
-/** Profiles per claim while ingest is behind: one claim per lane per behindIntervalMs. */
+/**
+ * Profiles per claim while ingest is behind: one claim per lane per behindIntervalMs. The embedded database keeps its
+ * claims of 500 (a larger pass grows its WebAssembly heap, which never shrinks).
+ */
 const BEHIND_CLAIM = 4_000;
+const BEHIND_CLAIM_EMBEDDED = 500;
 
 /** How often the worker looks for claims left by a worker that died (they turn stale after 10 minutes). */
 const STALE_CHECK_MS = 60_000;
@@ -52,7 +56,7 @@ export function startRulesWorker(
     // back: a profile touched by several drains meanwhile is evaluated once, and the CPU goes to applying. Passes
     // after every drain cost ~35 µs per ingested event (bench/ingest-apply.ts --server-like), a third of the rest.
     if (behind) {
-      await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, limit: opts.behindClaim ?? BEHIND_CLAIM, oneClaim: true, releaseStale: false });
+      await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, limit: opts.behindClaim ?? (opts.pairsOnly ? BEHIND_CLAIM_EMBEDDED : BEHIND_CLAIM), oneClaim: true, releaseStale: false });
       return;
     }
     await processAllProfileChanges(db, { workspaceId: opts.workspaceId, pairsOnly: opts.pairsOnly, maxLimit: opts.pairsOnly ? 500 : 1000, releaseStale: false });

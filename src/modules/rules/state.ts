@@ -235,6 +235,12 @@ async function loadEvents(db: Kysely<DB>, workspaceId: string, ids: number[], na
  * Sent as each profile's list of (name, earliest time) and the lists once each, as memberships are (pairsOf): most
  * profiles of a pass share one of a few lists, so a name and a time per profile were escaped, sent and parsed for
  * nothing.
+ * The name and time bounds are one row comparison over (profile, event, time), the key of events_profile_event_time
+ * (equivalent to `event = name AND time BETWEEN since AND now`): with `event = k.name` a plain condition, tables
+ * never analysed (PGlite; a fresh PostgreSQL schema) had the planner take events_name_time (workspace, event, time)
+ * INCLUDE (profile_id) and filter the profile, reading every event of that name in the workspace per probe (3
+ * changed profiles of the demo brand: 14,240 rows read, 14.6 ms; a 35-profile pass 751,347 rows, 463 ms). A row
+ * comparison can only bound an index whose key starts with profile_id; `profile_id = x.pid` stays for the estimate.
  */
 async function loadEventPairs(
   db: Kysely<DB>,
@@ -273,8 +279,9 @@ async function loadEventPairs(
     JOIN unnest(${listOf}::int[], ${names}::text[], ${since}::timestamptz[]) AS k(list, name, since) ON k.list = x.list
     CROSS JOIN LATERAL (
       SELECT "timestamp" ${properties ? sql`, properties` : sql``} FROM events
-      WHERE workspace_id = ${workspaceId} AND profile_id = x.pid AND event = k.name AND "timestamp" <= ${now}
-        AND "timestamp" >= COALESCE(k.since, '-infinity'::timestamptz)
+      WHERE workspace_id = ${workspaceId} AND profile_id = x.pid
+        AND (profile_id, event, "timestamp") >= (x.pid, k.name, COALESCE(k.since, '-infinity'::timestamptz))
+        AND (profile_id, event, "timestamp") <= (x.pid, k.name, ${now}::timestamptz)
       OFFSET 0
     ) e`.execute(db);
   return rows;

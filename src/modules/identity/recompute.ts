@@ -23,6 +23,16 @@ export interface RecomputeOutcome {
   splits: Array<{ restored: number; from: number }>;
 }
 
+/**
+ * `= ${byKeys(ids)}`: the rows of an UPDATE … FROM unnest(…) found through an index on the key, whatever the
+ * statistics. Joined to the unnest alone, tables never analysed (PGlite; a fresh PostgreSQL schema) had the planner
+ * read the whole workspace's rows when a batch settled a few dozen components: 3,000 profiles, 9,000 identifiers,
+ * 3,000 events and 15,000 orders read for 30 merges and 30 new devices (test/identity/settle-plans.test.ts; demo
+ * brand, 30 components: 20,737 orders). `= ANY(ids)` with the ids written out is no better (30 ids of a table without
+ * statistics are estimated as 15 % of it); an array from a subquery is estimated at 10 keys, which an index serves.
+ */
+const byKeys = (ids: number[]) => sql`ANY(ARRAY(SELECT unnest(${ids}::bigint[])))`;
+
 export interface RecomputeCause {
   reason?: string;
   actor?: string | null;
@@ -61,9 +71,15 @@ export async function recomputeComponents(trx: Trx, workspaceId: string, seeds: 
   ).rows;
   if (!nodes.length) return outcome;
   const ids = nodes.map((n) => n.id);
+  // Each identifier's links by key (LATERAL … OFFSET 0): as `a = ANY(ids)` on tables without statistics the planner
+  // took a bitmap of the workspace's whole identity_links_b and filtered it (43,941 links read for 160 when a batch
+  // settled 30 components of the demo brand; test/identity/settle-plans.test.ts).
   const links = (
     await sql<{ a: number; b: number; event_time: Date; message_id: string }>`
-      SELECT a, b, event_time, message_id FROM identity_links WHERE workspace_id = ${workspaceId} AND a = ANY(${ids}::bigint[])`.execute(trx)
+      SELECT l.a, l.b, l.event_time, l.message_id FROM unnest(${ids}::bigint[]) AS x(id)
+      CROSS JOIN LATERAL (
+        SELECT a, b, event_time, message_id FROM identity_links WHERE workspace_id = ${workspaceId} AND a = x.id OFFSET 0
+      ) l`.execute(trx)
   ).rows.map((l): PartitionLink => ({ a: l.a, b: l.b, eventTime: l.event_time.getTime(), messageId: l.message_id }));
   const separations = (
     await sql<{ left_ids: number[]; right_ids: number[] }>`
@@ -99,7 +115,7 @@ export async function recomputeComponents(trx: Trx, workspaceId: string, seeds: 
         .selectFrom('profiles')
         .select(['id', 'merged_into'])
         .where('workspace_id', '=', workspaceId)
-        .where('id', 'in', involved.size ? [...involved] : [-1])
+        .where(sql<boolean>`id = ${byKeys(involved.size ? [...involved] : [-1])}`)
         .execute()
     ).map((p) => [p.id, p.merged_into]),
   );
@@ -137,13 +153,13 @@ export async function recomputeComponents(trx: Trx, workspaceId: string, seeds: 
     await sql`
       UPDATE profiles SET merged_into = x.m, updated_at = now()
       FROM unnest(${profileUpdates.map((u) => u.id)}::bigint[], ${profileUpdates.map((u) => u.mergedInto)}::bigint[]) AS x(id, m)
-      WHERE profiles.workspace_id = ${workspaceId} AND profiles.id = x.id`.execute(trx);
+      WHERE profiles.workspace_id = ${workspaceId} AND profiles.id = ${byKeys(profileUpdates.map((u) => u.id))} AND profiles.id = x.id`.execute(trx);
   }
   if (moved.length) {
     await sql`
       UPDATE identifiers SET profile_id = x.p, origin_profile_id = coalesce(identifiers.origin_profile_id, x.p)
       FROM unnest(${moved.map((n) => n.id)}::bigint[], ${moved.map((n) => newProfileOf(n.id))}::bigint[]) AS x(id, p)
-      WHERE identifiers.workspace_id = ${workspaceId} AND identifiers.id = x.id`.execute(trx);
+      WHERE identifiers.workspace_id = ${workspaceId} AND identifiers.id = ${byKeys(moved.map((n) => n.id))} AND identifiers.id = x.id`.execute(trx);
   }
   // Events and orders follow their anchor identifier. Seeds include new anchors whose records wait with no profile.
   const follow = [...new Set([...moved.map((n) => n.id), ...seeds.filter((s) => byId.has(s))])].sort((x, y) => x - y);
@@ -151,10 +167,12 @@ export async function recomputeComponents(trx: Trx, workspaceId: string, seeds: 
     const targets = follow.map(newProfileOf);
     await sql`
       UPDATE events SET profile_id = x.p FROM unnest(${follow}::bigint[], ${targets}::bigint[]) AS x(id, p)
-      WHERE events.workspace_id = ${workspaceId} AND events.identifier_id = x.id AND events.profile_id IS DISTINCT FROM x.p`.execute(trx);
+      WHERE events.workspace_id = ${workspaceId} AND events.identifier_id = ${byKeys(follow)} AND events.identifier_id = x.id
+        AND events.profile_id IS DISTINCT FROM x.p`.execute(trx);
     await sql`
       UPDATE orders SET profile_id = x.p FROM unnest(${follow}::bigint[], ${targets}::bigint[]) AS x(id, p)
-      WHERE orders.workspace_id = ${workspaceId} AND orders.identifier_id = x.id AND orders.profile_id IS DISTINCT FROM x.p`.execute(trx);
+      WHERE orders.workspace_id = ${workspaceId} AND orders.identifier_id = ${byKeys(follow)} AND orders.identifier_id = x.id
+        AND orders.profile_id IS DISTINCT FROM x.p`.execute(trx);
   }
 
   // Conflicts: what is refused now, and nothing that is no longer refused.

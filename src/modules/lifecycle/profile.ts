@@ -39,12 +39,21 @@ export async function profileLifecycle(db: Kysely<DB>, workspaceId: string, prof
 }
 
 /**
+ * Stage history written for `origin`: rows still at it, through lifecycle_history_profile, and rows a merge moved,
+ * through lifecycle_history_origin, which holds only moved rows (migration 0127). As `origin_profile_id = origin`
+ * alone the remap read the workspace's whole stage history on every merge (test/lifecycle/remap-plans.test.ts).
+ */
+function historyOfOrigin(origin: number) {
+  return sql<boolean>`((profile_id = ${origin} AND origin_profile_id = ${origin}) OR (origin_profile_id = ${origin} AND origin_profile_id <> profile_id))`;
+}
+
+/**
  * Merge / unmerge: stage history follows its origin profile; the current stage and RFM are derived, so the
  * absorbed profile's rows go and the profiles involved are queued for re-evaluation (RFM waits for the daily pass).
  */
 export const remapLifecycleRows: RemapHandler = async (trx, workspaceId, remaps) => {
   for (const { from, to } of remaps) {
-    await sql`UPDATE lifecycle_history SET profile_id = ${to} WHERE workspace_id = ${workspaceId} AND origin_profile_id = ${from} AND profile_id <> ${to}`.execute(trx);
+    await sql`UPDATE lifecycle_history SET profile_id = ${to} WHERE workspace_id = ${workspaceId} AND ${historyOfOrigin(from)} AND profile_id <> ${to}`.execute(trx);
     if (from !== to) {
       await trx.deleteFrom('profile_lifecycle').where('workspace_id', '=', workspaceId).where('profile_id', '=', from).execute();
       await trx.deleteFrom('profile_rfm').where('workspace_id', '=', workspaceId).where('profile_id', '=', from).execute();

@@ -17,6 +17,7 @@ import * as m0123 from './0123_tag_assignments_without_tag_fk.js';
 import * as m0124 from './0124_profile_change_queue_order.js';
 import * as m0125 from './0125_moved_rows_origin_indexes.js';
 import * as m0126 from './0126_profile_change_queue_index.js';
+import * as m0127 from './0127_lifecycle_history_origin_index.js';
 import * as m0200 from './0200_channels.js';
 import * as m0201 from './0201_templates.js';
 import * as m0250 from './0250_journeys.js';
@@ -58,6 +59,7 @@ export const migrations: Record<string, Migration> = {
   '0124_profile_change_queue_order': m0124,
   '0125_moved_rows_origin_indexes': m0125,
   '0126_profile_change_queue_index': m0126,
+  '0127_lifecycle_history_origin_index': m0127,
   '0200_channels': m0200,
   '0201_templates': m0201,
   '0250_journeys': m0250,

@@ -13,13 +13,33 @@ export async function remapJourneyRows(trx: Transaction<DB>, workspaceId: string
   const moves = remaps.filter((r) => r.from !== r.to);
   if (!moves.length) return;
   const doc = JSON.stringify(moves);
-  await sql`UPDATE journey_steps t SET profile_id = m."to" FROM jsonb_to_recordset(${doc}::jsonb) AS m("from" bigint, "to" bigint), journey_entries e
-    WHERE e.workspace_id = ${workspaceId} AND e.profile_id = m."from" AND t.workspace_id = ${workspaceId} AND t.entry_id = e.id`.execute(trx);
-  for (const table of ['journey_entries', 'journey_outbox']) {
-    const origin = table === 'journey_entries' ? sql`, origin_profile_id = coalesce(t.origin_profile_id, t.profile_id)` : sql``;
-    await sql`UPDATE ${sql.table(table)} t SET profile_id = m."to" ${origin} FROM jsonb_to_recordset(${doc}::jsonb) AS m("from" bigint, "to" bigint)
-      WHERE t.workspace_id = ${workspaceId} AND t.profile_id = m."from"`.execute(trx);
+  // Each moved profile's entries by key (LATERAL … OFFSET 0, through journey_entries_profile) and their steps through
+  // the primary key (an array from a subquery, estimated at 10 keys). Joined to jsonb_to_recordset (estimated at 100
+  // rows), tables never analysed (PGlite; a fresh PostgreSQL schema) had the planner read every step and entry of the
+  // workspace on each merge (test/journeys/remap-plans.test.ts).
+  await sql`
+    WITH moved AS MATERIALIZED (
+      SELECT m."to", e.id FROM jsonb_to_recordset(${doc}::jsonb) AS m("from" bigint, "to" bigint)
+      CROSS JOIN LATERAL (SELECT id FROM journey_entries WHERE workspace_id = ${workspaceId} AND profile_id = m."from" OFFSET 0) e
+    )
+    UPDATE journey_steps t SET profile_id = moved."to" FROM moved
+    WHERE t.workspace_id = ${workspaceId} AND t.entry_id = ANY(ARRAY(SELECT id FROM moved)) AND t.entry_id = moved.id`.execute(trx);
+  // The entries one moved profile at a time (the profile a constant: journey_entries_profile is the only index that
+  // fits; the target of an UPDATE … FROM cannot be probed per row, and as profile_id = ANY(…) the planner took the
+  // workspace's entries from another index and filtered them). One statement for all when a profile both receives
+  // and gives rows (not produced by OneID today), so every entry moves once, from where it was before the remap.
+  const chained = moves.some((m) => moves.some((n) => n.from === m.to));
+  for (const { from, to } of chained ? [] : moves) {
+    await sql`UPDATE journey_entries SET profile_id = ${to}, origin_profile_id = coalesce(origin_profile_id, profile_id)
+      WHERE workspace_id = ${workspaceId} AND profile_id = ${from}`.execute(trx);
   }
+  if (chained) {
+    await sql`UPDATE journey_entries t SET profile_id = m."to", origin_profile_id = coalesce(t.origin_profile_id, t.profile_id)
+      FROM jsonb_to_recordset(${doc}::jsonb) AS m("from" bigint, "to" bigint) WHERE t.workspace_id = ${workspaceId} AND t.profile_id = m."from"`.execute(trx);
+  }
+  // journey_outbox has no index by profile: it is read whole whatever the statement's form (a known cost, not fixed here).
+  await sql`UPDATE journey_outbox t SET profile_id = m."to" FROM jsonb_to_recordset(${doc}::jsonb) AS m("from" bigint, "to" bigint)
+    WHERE t.workspace_id = ${workspaceId} AND t.profile_id = m."from"`.execute(trx);
 }
 
 export async function deleteJourneyRows(trx: Transaction<DB>, workspaceId: string, profileIds: number[]): Promise<void> {

@@ -7,6 +7,7 @@
  *   npx tsx bench/members.ts [--members 200000] [--concurrency 8] [--seconds 10] [--import-timeout 300]
  *                            [--parallel N] [--chunk N]   # passed to `siyu import members` (defaults: 2, 5000)
  *                            [--rerun]                    # then import the same file again (changes nothing)
+ *                            [--lookup-no-workers]        # lookups on a `siyu serve --no-workers` (no background loops)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +28,8 @@ const seconds = arg('seconds', 10);
 const importTimeoutMs = arg('import-timeout', 300) * 1000;
 const importOptions = [...(process.argv.includes('--parallel') ? ['--parallel', String(arg('parallel', 2))] : []), ...(process.argv.includes('--chunk') ? ['--chunk', String(arg('chunk', 5000))] : [])];
 const SCHEMA = 'siyu_bench_import';
+/** --lookup-no-workers: measure the lookups on a `siyu serve --no-workers` (after the rules worker drained the feed). */
+const LOOKUP_NO_WORKERS = process.argv.includes('--lookup-no-workers');
 const COLUMNS = ['member_no', 'phone', 'name', 'gender', 'city', 'birthday', 'tier', 'joined_at'];
 
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙'];
@@ -143,10 +146,10 @@ async function main() {
     }
 
     log(`profile lookup by member_no: ${concurrency} concurrent requests for ${seconds} s, vs GET /healthz`);
-    const server = await startServer(env, { port: 3913 });
+    let server = await startServer(env, { port: 3913 });
     let lookup;
     let health;
-    const sweep: Array<{ concurrency: number; p50: number; p99: number; perSecond: number }> = [];
+    const sweep: Array<{ concurrency: number; p50: number; p99: number; perSecond: number; healthz: { p50: number; p99: number; perSecond: number } }> = [];
     try {
       const known = imp.imported || members;
       const r = rng(5);
@@ -163,6 +166,11 @@ async function main() {
         log(`  waiting for the rules evaluator to work off the import's change feed: ${pending} profiles left`);
         await new Promise((r) => setTimeout(r, 5_000));
       }
+      if (LOOKUP_NO_WORKERS) {
+        // The lookups alone in the serving process: no rules, journey or loyalty loops ticking beside them.
+        await server.stop();
+        server = await startServer(env, { port: 3913, workers: false });
+      }
       await runLoad({ baseUrl: server.url, requests: lookups.slice(0, 200), concurrency, maxMs: 10_000 }); // warm-up
       health = await latencyRun(server.url, 'healthz', Array.from({ length: 200_000 }, () => ({ method: 'GET', path: '/healthz', headers: {} })));
       lookup = await latencyRun(server.url, 'lookup', lookups.slice(200));
@@ -170,8 +178,9 @@ async function main() {
       for (const n of [1, 4]) {
         if (n >= concurrency) continue;
         const res = await latencyRun(server.url, `lookup N=${n}`, lookups.slice(200), n);
-        sweep.push({ concurrency: n, ...res });
-        log(`  lookup at N=${n}: p50 ${res.p50} ms, p99 ${res.p99} ms, ${res.perSecond}/s`);
+        const floor = await latencyRun(server.url, `healthz N=${n}`, Array.from({ length: 200_000 }, () => ({ method: 'GET', path: '/healthz', headers: {} })), n);
+        sweep.push({ concurrency: n, ...res, healthz: floor });
+        log(`  lookup at N=${n}: p50 ${res.p50} ms, p99 ${res.p99} ms, ${res.perSecond}/s; /healthz: p50 ${floor.p50} ms, p99 ${floor.p99} ms`);
       }
     } finally {
       await server.stop();

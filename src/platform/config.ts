@@ -16,7 +16,7 @@ export function databaseConfigFromEnv(overrides: Partial<DatabaseConfig> = {}): 
   const url = overrides.url ?? process.env.DATABASE_URL ?? undefined;
   const dataDir = overrides.dataDir ?? process.env.SIYU_DATA_DIR ?? path.resolve('.siyu');
   const schema = overrides.schema ?? process.env.SIYU_DB_SCHEMA ?? undefined;
-  const poolSize = overrides.poolSize ?? (process.env.SIYU_DB_POOL ? Number(process.env.SIYU_DB_POOL) : undefined);
+  const poolSize = overrides.poolSize ?? (process.env.SIYU_DB_POOL?.trim() ? envNumber('SIYU_DB_POOL', 0) : undefined);
   return { url: url || undefined, dataDir, schema, poolSize };
 }
 
@@ -33,4 +33,17 @@ function redactUrl(url: string): string {
   } catch {
     return 'postgres://…';
   }
+}
+
+/**
+ * A numeric setting from the environment. Unset or blank means the default (`Number('')` is 0, which silently turned
+ * `SIYU_INGEST_INTAKE_THRESHOLD=` into a threshold of 0); anything else that is not a finite number is refused by
+ * name rather than becoming NaN.
+ */
+export function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${raw}"`);
+  return n;
 }

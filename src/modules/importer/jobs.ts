@@ -1,3 +1,4 @@
+import { envNumber } from '../../platform/config.js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,7 +40,7 @@ interface JobEntry {
 }
 
 /** Upload size limit (bytes); `SIYU_IMPORT_MAX_BYTES` overrides it. */
-export const MAX_UPLOAD_BYTES = Number(process.env.SIYU_IMPORT_MAX_BYTES ?? 512 * 1024 * 1024);
+export const MAX_UPLOAD_BYTES = envNumber('SIYU_IMPORT_MAX_BYTES', 512 * 1024 * 1024);
 /** Finished jobs (and their rejects files) are kept this long, and at most this many per workspace. */
 const KEEP_MS = 24 * 3600_000;
 const KEEP_PER_WORKSPACE = 20;

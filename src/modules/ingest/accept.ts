@@ -1,3 +1,4 @@
+import { envNumber } from '../../platform/config.js';
 import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { GroupCommit, type IngestResult } from './group-commit.js';
@@ -18,7 +19,7 @@ const intakeWriter = new IntakeWriter((db, events) => {
  * ingest and for intake writes. The server sets it from the database kind; SIYU_INGEST_PARALLEL overrides it.
  */
 export function setIngestParallelism(db: Db, flushes: number): void {
-  const n = Number(process.env.SIYU_INGEST_PARALLEL ?? flushes);
+  const n = envNumber('SIYU_INGEST_PARALLEL', flushes);
   groupCommit.setMaxInFlight(db, n);
   intakeWriter.setMaxInFlight(db, n);
   // One connection (PGlite): one loop, and batches of 2,000 events, so reads wait at most about a second behind one.

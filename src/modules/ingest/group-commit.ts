@@ -1,3 +1,4 @@
+import { envNumber } from '../../platform/config.js';
 import type { Db } from '../../platform/db/database.js';
 import type { PreparedMessage } from './prepare.js';
 
@@ -44,7 +45,7 @@ export class GroupCommit {
 
   constructor(
     private readonly store: StoreFn,
-    private readonly maxInFlight: number = Math.max(1, Number(process.env.SIYU_INGEST_PARALLEL ?? 1)),
+    private readonly maxInFlight: number = Math.max(1, envNumber('SIYU_INGEST_PARALLEL', 1)),
   ) {}
 
   /**

@@ -1,3 +1,4 @@
+import { envNumber } from '../../platform/config.js';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { DB } from '../../platform/db/schema.js';
@@ -7,7 +8,7 @@ import { prepareMessages, type PreparedMessage } from './prepare.js';
 import { firstOccurrences, writeResolved } from './service.js';
 
 /** Events per applying transaction: large batches pay the per-transaction costs (lock, round trips, commit) rarely. */
-const MAX_EVENTS_PER_DRAIN = Number(process.env.SIYU_INGEST_DRAIN_EVENTS ?? 10_000);
+const MAX_EVENTS_PER_DRAIN = envNumber('SIYU_INGEST_DRAIN_EVENTS', 10_000);
 /** Events per applying transaction while the backlog is shallow (under two full drains). */
 const SHALLOW_DRAIN_EVENTS = 2_000;
 
@@ -181,8 +182,8 @@ export class IntakeApplier {
    * and events per applying transaction (PGlite has one connection: every other query waits for the batch).
    */
   setParallel(db: Db, n: number, maxEvents = MAX_EVENTS_PER_DRAIN): void {
-    this.parallel.set(db, Math.max(1, Math.floor(Number(process.env.SIYU_INGEST_APPLIERS ?? n))));
-    this.batchEvents.set(db, Math.max(1, Number(process.env.SIYU_INGEST_DRAIN_EVENTS ?? maxEvents)));
+    this.parallel.set(db, Math.max(1, Math.floor(envNumber('SIYU_INGEST_APPLIERS', n))));
+    this.batchEvents.set(db, Math.max(1, envNumber('SIYU_INGEST_DRAIN_EVENTS', maxEvents)));
   }
 
   private state(db: Db): DbState {

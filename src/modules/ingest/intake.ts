@@ -1,3 +1,4 @@
+import { envNumber } from '../../platform/config.js';
 import type { Db } from '../../platform/db/database.js';
 
 /**
@@ -24,16 +25,18 @@ export function setIntakeMode(mode: IntakeMode | undefined): void {
 
 /**
  * In auto mode a request goes to the intake when the inline group commit already has this many messages waiting for
- * a flush (about two flushes' worth under load; see docs/architecture.md). SIYU_INGEST_INTAKE_THRESHOLD overrides it.
+ * a flush: both flushes busy and about three 100-event batches queued behind them, i.e. inline is saturated. At 1,000
+ * a 16-sender load never queued and ran inline at 16.7-18.2k events/s; at 300 it ran 21.3-22.4k end to end with the
+ * same real-time p99 at 5,000 events/s (docs/benchmarks.md, session 11). SIYU_INGEST_INTAKE_THRESHOLD overrides it.
  */
-export const AUTO_INTAKE_WAITING_MESSAGES = Number(process.env.SIYU_INGEST_INTAKE_THRESHOLD ?? 1_000);
+export const AUTO_INTAKE_WAITING_MESSAGES = envNumber('SIYU_INGEST_INTAKE_THRESHOLD', 300);
 
 /**
  * Auto mode stops queueing a workspace's requests once this many of its events wait in the intake (about 20 s of
  * application here): further requests take the inline path again, whose slower answers hold senders back, instead
  * of a backlog (and the real-time tier's lag) growing without bound. SIYU_INGEST_INTAKE_MAX_EVENTS overrides it.
  */
-export const AUTO_INTAKE_MAX_EVENTS = Number(process.env.SIYU_INGEST_INTAKE_MAX_EVENTS ?? 100_000);
+export const AUTO_INTAKE_MAX_EVENTS = envNumber('SIYU_INGEST_INTAKE_MAX_EVENTS', 100_000);
 
 export interface IntakeRow {
   /** 'batch' (the body is a /v1/batch envelope) or a message type (the body of a single /v1/<type> call). */

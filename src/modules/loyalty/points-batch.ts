@@ -1,3 +1,4 @@
+import { envNumber } from '../../platform/config.js';
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
@@ -47,7 +48,7 @@ interface Queue {
 /** Upper bound of operations per combined statement. SIYU_POINTS_GROUP=off: one per transaction (for comparisons). */
 const GROUPING = process.env.SIYU_POINTS_GROUP !== 'off';
 const MAX_OPS_PER_FLUSH = GROUPING ? 500 : 1;
-const MAX_IN_FLIGHT = GROUPING ? Math.max(1, Number(process.env.SIYU_POINTS_PARALLEL ?? 4)) : 1_000;
+const MAX_IN_FLIGHT = GROUPING ? Math.max(1, envNumber('SIYU_POINTS_PARALLEL', 4)) : 1_000;
 /** A burst is split over the free connections, but not into transactions smaller than this. */
 const MIN_OPS_PER_SPLIT = 8;
 const queues = new WeakMap<Db, Map<string, Queue>>();

@@ -27,6 +27,7 @@ import * as m0253 from './0253_journey_entry_origin.js';
 import * as m0254 from './0254_journey_steps_keys.js';
 import * as m0255 from './0255_journey_rows_without_workspace_fk.js';
 import * as m0256 from './0256_journey_step_closing.js';
+import * as m0257 from './0257_journey_outbox_profile.js';
 import * as m0401 from './0401_console_users.js';
 import * as m0300 from './0300_points.js';
 import * as m0301 from './0301_coupons.js';
@@ -69,6 +70,7 @@ export const migrations: Record<string, Migration> = {
   '0254_journey_steps_keys': m0254,
   '0255_journey_rows_without_workspace_fk': m0255,
   '0256_journey_step_closing': m0256,
+  '0257_journey_outbox_profile': m0257,
   '0401_console_users': m0401,
   '0300_points': m0300,
   '0301_coupons': m0301,

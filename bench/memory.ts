@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { basicAuth, runLoad, type LoadRequest } from './lib/load.js';
 import { rng, trafficMessage } from './lib/events.js';
-import { resetSchema } from './lib/pg.js';
+import { resetSchema, withClient } from './lib/pg.js';
 import { log, machineLoad, round, saveResult } from './lib/results.js';
 import { siyuEnv, startServer } from './lib/server.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
@@ -66,6 +66,7 @@ async function measure(label: string, bareEnv: NodeJS.ProcessEnv, env: NodeJS.Pr
     await new Promise((r) => setTimeout(r, 2000));
     const afterLoad = server.rssMb();
     log(`  ${label}: ${loaded ? `demo loaded in ${loadSeconds.toFixed(0)} s` : `demo NOT loaded within ${timeoutMs / 1000} s`}; RSS ${Math.round(afterLoad)} MB`);
+    if (!loaded) await explainStall(label, server.lines);
     const b = await burst(server.url);
     const afterRequests = server.rssMb();
     const peakRss = Math.max(peak, server.peakRssMb());
@@ -75,6 +76,16 @@ async function measure(label: string, bareEnv: NodeJS.ProcessEnv, env: NodeJS.Pr
     clearInterval(sampler);
     await server.stop();
   }
+}
+
+/** A demo load that overran: the server's last lines and what every database session is doing, to tell a wait from work. */
+async function explainStall(label: string, lines: string[]) {
+  for (const l of lines.slice(-8)) log(`  ${label} log: ${l.slice(0, 300)}`);
+  const activity = await withClient(null, (c) =>
+    c.query(`SELECT pid, state, wait_event_type, wait_event, round(extract(epoch FROM now() - query_start)) AS secs, left(query, 160) AS query
+             FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'`),
+  ).catch((err: Error) => ({ rows: [{ error: err.message }] }));
+  for (const row of activity.rows) log(`  ${label} session: ${JSON.stringify(row)}`);
 }
 
 async function main() {

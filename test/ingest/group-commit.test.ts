@@ -86,7 +86,10 @@ describe('GroupCommit', () => {
   const msg = (id: string) => ({ messageId: id }) as PreparedMessage;
   const db = {} as Db;
 
-  it('writes requests that arrive during a flush together, and a lone request at once', async () => {
+  /** One turn of the event loop: a flush starts at the end of the turn in which its first request arrived. */
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  it('writes requests that arrive during a flush together, and a lone request at the end of its turn', async () => {
     const calls: string[][] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -96,7 +99,11 @@ describe('GroupCommit', () => {
       return new Set(messages.map((m) => m.messageId));
     }, 1);
     const first = gc.submit(db, 'ws', [msg('a')]);
+    expect(calls).toEqual([]);
+    await turn();
+    expect(calls).toEqual([['a']]);
     const rest = [gc.submit(db, 'ws', [msg('b')]), gc.submit(db, 'ws', [msg('c'), msg('b')]), gc.submit(db, 'ws', [msg('d')])];
+    await turn();
     expect(calls).toEqual([['a']]);
     release();
     expect(await first).toEqual({ accepted: 1, duplicates: 0 });
@@ -106,6 +113,20 @@ describe('GroupCommit', () => {
       { accepted: 1, duplicates: 0 },
     ]);
     expect(calls).toEqual([['a'], ['b', 'c', 'b', 'd']]);
+  });
+
+  it('writes requests read in the same turn together even when no flush is under way (PGlite: its queries yield no turn)', async () => {
+    const calls: string[][] = [];
+    const gc = new GroupCommit(async (_db, _ws, messages) => {
+      calls.push(messages.map((m) => m.messageId));
+      return new Set(messages.map((m) => m.messageId));
+    }, 1);
+    const answers = await Promise.all([gc.submit(db, 'ws', [msg('a')]), gc.submit(db, 'ws', [msg('b'), msg('a')]), gc.submit(db, 'ws', [msg('c')])]);
+    expect(calls).toEqual([['a', 'b', 'a', 'c']]);
+    expect(answers).toEqual([{ accepted: 1, duplicates: 0 }, { accepted: 1, duplicates: 1 }, { accepted: 1, duplicates: 0 }]);
+    // The next request, alone in its turn, is written alone.
+    expect(await gc.submit(db, 'ws', [msg('d')])).toEqual({ accepted: 1, duplicates: 0 });
+    expect(calls).toEqual([['a', 'b', 'a', 'c'], ['d']]);
   });
 
   it('retries a failed combined flush request by request, so only the bad request fails', async () => {
@@ -118,6 +139,7 @@ describe('GroupCommit', () => {
       return new Set(messages.map((m) => m.messageId));
     }, 1);
     const first = gc.submit(db, 'ws', [msg('a')]);
+    await turn();
     const good = gc.submit(db, 'ws', [msg('b')]);
     const bad = gc.submit(db, 'ws', [msg('bad')]);
     const good2 = gc.submit(db, 'ws', [msg('c')]);
@@ -139,8 +161,11 @@ describe('GroupCommit', () => {
     const twoAtOnce = {} as Db;
     gc.setMaxInFlight(twoAtOnce, 2);
     const a = gc.submit(twoAtOnce, 'ws', [msg('a')]);
+    await turn();
     const b = gc.submit(twoAtOnce, 'ws', [msg('b')]);
+    await turn();
     const rest = [gc.submit(twoAtOnce, 'ws', [msg('c')]), gc.submit(twoAtOnce, 'ws', [msg('d')])];
+    await turn();
     expect(calls).toEqual([['a'], ['b']]);
     // Nothing is answered before its own flush has committed.
     let answered = false;

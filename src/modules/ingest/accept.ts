@@ -3,7 +3,7 @@ import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { GroupCommit, type IngestResult } from './group-commit.js';
 import { IntakeApplier } from './intake-applier.js';
-import { AUTO_INTAKE_MAX_EVENTS, AUTO_INTAKE_WAITING_MESSAGES, intakeMode, IntakeWriter } from './intake.js';
+import { AUTO_INTAKE_MAX_EVENTS, autoIntakeThreshold, intakeMode, IntakeWriter } from './intake.js';
 import { prepareMessages, type PrepareOptions } from './prepare.js';
 import { storeMessagesReturningInserted } from './service.js';
 
@@ -14,12 +14,16 @@ const intakeWriter = new IntakeWriter((db, events) => {
   for (const [ws, n] of events) intakeApplier.queuedAndKick(db, ws, n);
 });
 
+/** Auto mode's switch point per database (see autoIntakeThreshold); one the routes never configured, PostgreSQL's. */
+const intakeThresholds = new WeakMap<Db, number>();
+
 /**
  * How many flushes of one workspace may run at once on this database (see GroupCommit.setMaxInFlight), for inline
  * ingest and for intake writes. The server sets it from the database kind; SIYU_INGEST_PARALLEL overrides it.
  */
 export function setIngestParallelism(db: Db, flushes: number): void {
   const n = envNumber('SIYU_INGEST_PARALLEL', flushes);
+  intakeThresholds.set(db, autoIntakeThreshold(n));
   groupCommit.setMaxInFlight(db, n);
   intakeWriter.setMaxInFlight(db, n);
   // One connection (PGlite): one loop, and batches of 2,000 events, so reads wait at most about a second behind one.
@@ -87,5 +91,5 @@ function toIntake(db: Db, workspaceId: string): boolean {
   // inline again (sticking to the intake until it was empty doubled the real-time tier's p99 at 5,000 events/s,
   // bench/realtime.ts: its drains grew to seconds of events). Arrival order does not matter to the result (OneID's
   // order independence; messageId de-duplication holds across both paths).
-  return groupCommit.waitingMessages(db, workspaceId) >= AUTO_INTAKE_WAITING_MESSAGES;
+  return groupCommit.waitingMessages(db, workspaceId) >= (intakeThresholds.get(db) ?? autoIntakeThreshold(2));
 }

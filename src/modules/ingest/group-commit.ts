@@ -26,6 +26,8 @@ interface WorkspaceQueue {
   /** Messages in `waiting`. */
   waitingMessages: number;
   inFlight: number;
+  /** A pump is scheduled for the end of this turn of the event loop. */
+  scheduled: boolean;
 }
 
 /** Upper bound of messages per combined transaction (a full Segment batch is ~500 messages). */
@@ -66,11 +68,22 @@ export class GroupCommit {
     let byWorkspace = this.queues.get(db);
     if (!byWorkspace) this.queues.set(db, (byWorkspace = new Map()));
     let queue = byWorkspace.get(workspaceId);
-    if (!queue) byWorkspace.set(workspaceId, (queue = { waiting: [], waitingMessages: 0, inFlight: 0 }));
+    if (!queue) byWorkspace.set(workspaceId, (queue = { waiting: [], waitingMessages: 0, inFlight: 0, scheduled: false }));
     const q = queue;
     q.waitingMessages += messages.length;
     const done = new Promise<IngestResult>((resolve, reject) => q.waiting.push({ messages, resolve, reject }));
-    this.pump(db, workspaceId, q, byWorkspace);
+    // Start at the end of this turn of the event loop, so that every request read in the same turn joins the flush.
+    // On PGlite this is what makes a group at all: its queries run on this thread and a flush yields no turn to read
+    // requests, so a flush started at once always carried exactly one request (806 flushes for 806 requests at 16
+    // senders); on PostgreSQL a turn costs microseconds.
+    if (!q.scheduled) {
+      q.scheduled = true;
+      setImmediate(() => {
+        q.scheduled = false;
+        this.pump(db, workspaceId, q, byWorkspace);
+        if (q.inFlight === 0 && !q.waiting.length) byWorkspace.delete(workspaceId);
+      });
+    }
     return done;
   }
 
@@ -89,7 +102,7 @@ export class GroupCommit {
       void this.flush(db, workspaceId, group).finally(() => {
         q.inFlight--;
         if (q.waiting.length) this.pump(db, workspaceId, q, byWorkspace);
-        else if (q.inFlight === 0) byWorkspace.delete(workspaceId);
+        else if (q.inFlight === 0 && !q.scheduled) byWorkspace.delete(workspaceId);
       });
     }
   }

@@ -25,11 +25,17 @@ export function setIntakeMode(mode: IntakeMode | undefined): void {
 
 /**
  * In auto mode a request goes to the intake when the inline group commit already has this many messages waiting for
- * a flush: both flushes busy and about three 100-event batches queued behind them, i.e. inline is saturated. At 1,000
- * a 16-sender load never queued and ran inline at 16.7-18.2k events/s; at 300 it ran 21.3-22.4k end to end with the
- * same real-time p99 at 5,000 events/s (docs/benchmarks.md, session 11). SIYU_INGEST_INTAKE_THRESHOLD overrides it.
+ * a flush. SIYU_INGEST_INTAKE_THRESHOLD overrides both defaults.
+ * - PostgreSQL (two flushes at once): 300, both flushes busy and about three 100-event batches queued behind them,
+ *   i.e. inline is saturated. At 1,000 a 16-sender load never queued and ran inline at 16.7-18.2k events/s; at 300 it
+ *   ran 21.3-23.8k end to end with the same real-time p99 at 5,000 events/s (246 / 246 ms against 242 / 285).
+ * - PGlite (one connection): never. Its intake INSERT waits behind the applying transaction on the one connection, so
+ *   queueing answers no sooner, and applying costs a second parse: 16 senders ran 7,490-7,510 events/s inline against
+ *   6,823-6,852 with a threshold of 1,000 and 6,555-6,726 with 300 (docs/benchmarks.md, session 11).
  */
-export const AUTO_INTAKE_WAITING_MESSAGES = envNumber('SIYU_INGEST_INTAKE_THRESHOLD', 300);
+export function autoIntakeThreshold(parallelFlushes: number): number {
+  return envNumber('SIYU_INGEST_INTAKE_THRESHOLD', parallelFlushes > 1 ? 300 : Number.POSITIVE_INFINITY);
+}
 
 /**
  * Auto mode stops queueing a workspace's requests once this many of its events wait in the intake (about 20 s of

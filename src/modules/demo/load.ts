@@ -7,6 +7,7 @@ import { createKey, createWorkspace, listWorkspaces } from '../workspaces/index.
 import { createUser } from '../users/index.js';
 import { backfillLifecycle, computeRfm, DEFAULT_SETTINGS, saveLifecycleSettings } from '../lifecycle/index.js';
 import { warmOverviewRollup } from '../analytics/index.js';
+import { withRulesLockExclusive } from '../segments/index.js';
 import { loadDemoJourneys } from './journeys.js';
 import { BRAND, DEMO_AIPL_EVENTS, GUIDES, STORES } from './catalogue.js';
 import { generateMembers, generateProspects } from './generate.js';
@@ -96,14 +97,24 @@ export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
   // Fresh statistics first: embedded PostgreSQL has no autovacuum, and planning the set-based passes below (and the
   // console's first reads) on "1 row" estimates for 100,000 events made them several times slower.
   for (const table of ['profiles', 'identifiers', 'events', 'orders']) await sql`ANALYZE ${sql.table(table)}`.execute(db);
-  await backfillLifecycle(db, ws.id, new Date(now), { days: LIFECYCLE_DAYS });
-  await computeRfm(db, ws.id, new Date(now));
+  await computeDemoRules(db, ws.id, new Date(now));
   if (!(await db.selectFrom('journeys').select('id').where('workspace_id', '=', ws.id).executeTakeFirst())) await loadDemoJourneys(db, ws.id, new Date(now));
   // The overview's daily roll-up, so the first visitor does not wait for it.
   await warmOverviewRollup(db, ws.id);
   await sql`UPDATE workspaces SET settings = settings || '{"demoComplete": true}'::jsonb WHERE id = ${ws.id}`.execute(db);
   const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE workspace_id = ${ws.id}`.execute(db);
   return { workspaceId: ws.id, members: totalMembers, events: rows[0]?.n ?? 0, orders: progress.orders, ...keys, login: DEMO_LOGIN };
+}
+
+/**
+ * The demo's AIPL history and RFM scores. The server loads the demo while its rules worker already runs, and the
+ * worker's real-time passes write the same stage and RFM rows for the profiles the load queued: unlocked, the two
+ * deadlocked or collided on profile_lifecycle's key (2 of 5 loads on PostgreSQL, session 11). Each step holds the
+ * workspace's rules lock exclusively, as the daily pass's steps do, so real-time passes wait for it.
+ */
+export async function computeDemoRules(db: Db, workspaceId: string, now: Date): Promise<void> {
+  await withRulesLockExclusive(db, workspaceId, (trx) => backfillLifecycle(trx, workspaceId, now, { days: LIFECYCLE_DAYS }));
+  await withRulesLockExclusive(db, workspaceId, (trx) => computeRfm(trx, workspaceId, now));
 }
 
 /** On first start (no workspace at all), or after an interrupted first load: load the demo brand. */

@@ -33,7 +33,9 @@ export async function backfillLifecycle(db: Kysely<DB>, workspaceId: string, now
   const lo = (column: string) => sql<number>`greatest(((${ageUs(column)} + ${dayUs} - 1) / ${dayUs})::int - ${window}::int, 0)`;
   const hi = (column: string) => sql<number>`least((${ageUs(column)} / ${dayUs})::int, ${oldest}::int)`;
 
-  return db.transaction().execute(async (trx) => {
+  // In the caller's transaction when given one (the demo runs it holding the workspace's rules lock).
+  const inTransaction = <T>(fn: (trx: Kysely<DB>) => Promise<T>) => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
+  return inTransaction(async (trx) => {
     for (const table of ['lifecycle_history', 'lifecycle_daily', 'profile_lifecycle']) {
       await sql`DELETE FROM ${sql.table(table)} WHERE workspace_id = ${workspaceId}`.execute(trx);
     }

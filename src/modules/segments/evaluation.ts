@@ -44,7 +44,7 @@ export async function processProfileChanges(
   try {
     return await db.transaction().execute(async (trx) => {
       // Shared with other real-time passes; the daily pass's steps take it exclusively, one step at a time.
-      await sql`SELECT pg_advisory_xact_lock_shared(hashtext(${rulesLockKey(workspaceId)}))`.execute(trx);
+      await lockRulesShared(trx, workspaceId);
       const { changes, decisions } = await evaluateProfiles(trx, workspaceId, changed, opts.now ?? new Date(), { pairsOnly: opts.pairsOnly });
       await sql`DELETE FROM profile_change_claims WHERE workspace_id = ${workspaceId} AND claim = ${claim}`.execute(trx);
       return { profiles: rows.length, changes, decisions };
@@ -169,13 +169,18 @@ async function recomputeOwner(db: Db, workspaceId: string, key: string, now: Dat
 
 const rulesLockKey = (workspaceId: string) => `siyu-rules:${workspaceId}`;
 
+/** Held (shared) by a real-time pass for its whole transaction; see exclusiveStep. */
+export async function lockRulesShared(trx: Db, workspaceId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock_shared(hashtext(${rulesLockKey(workspaceId)}))`.execute(trx);
+}
+
 /**
  * Runs one step of the daily pass in its own transaction, holding the workspace's rules lock exclusively: a real-time
  * pass (which holds it shared for its whole transaction) is never under way at the same time as the step, so a
  * whole-workspace statement cannot write an answer from a snapshot older than a real-time decision committed
  * meanwhile (or miss its row). Real-time work waits for one step (one statement), not for the whole pass.
  */
-async function exclusiveStep(db: Db, workspaceId: string, step: (trx: Db) => Promise<unknown>): Promise<void> {
+export async function exclusiveStep(db: Db, workspaceId: string, step: (trx: Db) => Promise<unknown>): Promise<void> {
   const run = async (trx: Db) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext(${rulesLockKey(workspaceId)}))`.execute(trx);
     await step(trx);

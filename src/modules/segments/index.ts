@@ -8,6 +8,8 @@ import { startRulesWorker } from './worker.js';
 
 /** Segments, and the orchestration of the whole rules tier (real-time feed, full recomputes, daily pass). */
 export { evaluateProfiles, processProfileChanges, processAllProfileChanges, recomputeWithDependents, releaseStaleClaims, runDailyPass } from './evaluation.js';
+/** Whole-workspace writes of stages, RFM or memberships outside the daily pass take the rules lock as its steps do. */
+export { exclusiveStep as withRulesLockExclusive, lockRulesShared } from './evaluation.js';
 export { recomputeRuleSegment, setStaticMembers, SEGMENT_ENTERED, SEGMENT_EXITED } from './materialise.js';
 export {
   createSegment,

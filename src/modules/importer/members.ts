@@ -70,18 +70,26 @@ async function writeBulk(target: ImportTarget, workspaceId: string, messages: Pr
       }),
     );
     await stage(IDENTIFIERS, BULK_IDENTIFIER_COLUMNS, bulkIdentifierRows(messages.map((m, k) => ({ k, identifiers: m.identifiers })), rules));
-    // Already stored (the same row imported before): nothing to do, whatever became of its people since.
-    const stored = await sql<{ k: number }>`
-      UPDATE ${sql.table(PEOPLE)} p SET state = 'stored' FROM events e
-      WHERE e.workspace_id = ${workspaceId} AND e.message_id = p.message_id RETURNING p.k`.execute(trx);
     const outcome = await writeNewPeopleInBulk(trx, workspaceId, { people: PEOPLE, identifiers: IDENTIFIERS });
+    // Already stored (the same row imported before): nothing to do, whatever became of its people since. Such a row's
+    // identifiers are all known (an identifier goes only with its profile's events), so it is among the rows the bulk
+    // insert gave back, and only those are looked up: a first import's chunk then skips the 5,000 probes of events by
+    // message id (11% of the import's statement time at 200,000 members, session 11).
+    const stored = outcome.fallback.length
+      ? (
+          await sql<{ k: number }>`
+            UPDATE ${sql.table(PEOPLE)} p SET state = 'stored' FROM events e
+            WHERE p.state = 'known' AND e.workspace_id = ${workspaceId} AND e.message_id = p.message_id RETURNING p.k`.execute(trx)
+        ).rows.map((r) => r.k)
+      : [];
+    const storedRows = new Set(stored);
     // The identify events: each belongs to its anchor identifier and the new profile, exactly as ingest writes them.
     await sql`
       INSERT INTO events (workspace_id, message_id, type, event, identifier_id, profile_id, user_id, anonymous_id, "timestamp", received_at, properties, traits, context)
       SELECT ${workspaceId}, p.message_id, 'identify', NULL, s.id, p.profile_id, p.user_id, p.anonymous_id, p.ts, p.received_at, NULL, p.traits, p.context
       FROM ${sql.table(PEOPLE)} p JOIN ${sql.table(IDENTIFIERS)} s ON s.k = p.k AND s.anchor
       WHERE p.state IS NULL`.execute(trx);
-    return { created: outcome.created, stored: stored.rows.length, fallback: outcome.fallback };
+    return { created: outcome.created, stored: stored.length, fallback: outcome.fallback.filter((k) => !storedRows.has(k)) };
   });
 }
 

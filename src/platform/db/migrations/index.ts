@@ -36,6 +36,7 @@ import * as m0303 from './0303_points_functions.js';
 import * as m0304 from './0304_points_batch.js';
 import * as m0402 from './0402_overview_daily.js';
 import * as m0403 from './0403_orders_drop_duplicate_time_index.js';
+import * as m0404 from './0404_identifiers_member_first_seen.js';
 
 /**
  * Every migration, in order. Ranges keep parallel work apart: 00xx data center, 01xx rules, 02xx journeys and
@@ -79,4 +80,5 @@ export const migrations: Record<string, Migration> = {
   '0304_points_batch': m0304,
   '0402_overview_daily': m0402,
   '0403_orders_drop_duplicate_time_index': m0403,
+  '0404_identifiers_member_first_seen': m0404,
 };

@@ -120,7 +120,9 @@ export function jsonBytesUpperBound(value: unknown, budget: number): number {
     const v = stack.pop();
     if (typeof v === 'string') total += 6 * v.length + 2;
     else if (v === null || typeof v === 'boolean' || v === undefined) total += 5;
-    else if (typeof v === 'number') total += 24;
+    // The longest a number prints: a sign, "0.", five zeros and 17 digits, e.g. -0.0000010247164094259521 (25);
+    // exponent forms are at most 24 (-1.2345678901234567e-123).
+    else if (typeof v === 'number') total += 25;
     else if (Array.isArray(v)) {
       total += 2 + v.length;
       for (const x of v) stack.push(x);

@@ -289,10 +289,14 @@ describe.skipIf(!runBrowser)('console loyalty in a browser', { timeout: 180_000 
     const row = page.getByTestId('mall-items').getByRole('row', { name: /满300减50 兑换券/ });
     await row.getByText('500 points').waitFor();
     await row.getByText('0 / 50').waitFor();
+    // The create dialog must be gone, not fading out: while it is, ".ant-modal-wrap:visible" could be either dialog
+    // (a CI run under load timed out here with a dialog left open).
+    await modal.waitFor({ state: 'detached' });
     await row.getByRole('button', { name: 'Edit' }).click();
     const edit = page.locator('.ant-modal-wrap:visible');
     await edit.getByLabel('Points price').fill('600');
     await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
     await row.getByText('600 points').waitFor();
     await messagesGone();
     await page.screenshot({ path: screenshotPath('loyalty-mall') });

@@ -17,6 +17,7 @@ import { rng } from './lib/events.js';
 import { copyCsv, fileStream, resetSchema, withClient } from './lib/pg.js';
 import { log, machineLoad, round, saveResult } from './lib/results.js';
 import { createWorkspaceViaCli, siyuEnv, startServer, startSiyu } from './lib/server.js';
+import { MEMBER_COLUMNS as COLUMNS, memberNo, writeMembersCsv } from './lib/members-csv.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,28 +31,6 @@ const importOptions = [...(process.argv.includes('--parallel') ? ['--parallel', 
 const SCHEMA = 'siyu_bench_import';
 /** --lookup-no-workers: measure the lookups on a `siyu serve --no-workers` (after the rules worker drained the feed). */
 const LOOKUP_NO_WORKERS = process.argv.includes('--lookup-no-workers');
-const COLUMNS = ['member_no', 'phone', 'name', 'gender', 'city', 'birthday', 'tier', 'joined_at'];
-
-const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙'];
-const GIVEN = ['静', '丽', '敏', '婷', '雪', '芳', '娜', '欣', '悦', '涵', '晨', '宇', '杰', '浩'];
-const CITIES = ['上海', '北京', '杭州', '深圳', '广州', '成都', '南京', '武汉', '苏州', '重庆'];
-const memberNo = (i: number) => `M${String(10_000_000 + i)}`;
-
-function writeCsv(file: string): number {
-  const r = rng(42);
-  const lines = [COLUMNS.join(',')];
-  for (let i = 0; i < members; i++) {
-    lines.push(
-      [
-        memberNo(i), `1${r.pick(['3', '5', '7', '8', '9'])}${String(i).padStart(9, '0')}`, r.pick(SURNAMES) + r.pick(GIVEN) + r.pick(GIVEN),
-        r.next() < 0.85 ? 'female' : 'male', r.pick(CITIES), `${r.int(1970, 2005)}-${String(r.int(1, 12)).padStart(2, '0')}-${String(r.int(1, 28)).padStart(2, '0')}`,
-        r.pick(['普通', '银卡', '金卡', '黑卡']), new Date(Date.UTC(2024, 0, 1) + r.int(0, 700) * 86_400_000).toISOString(),
-      ].join(','),
-    );
-  }
-  fs.writeFileSync(file, `${lines.join('\n')}\n`);
-  return fs.statSync(file).size;
-}
 
 /** Runs the import CLI; if it outlives the timeout it is stopped and the rate comes from its last progress line. */
 async function runImportCli(env: NodeJS.ProcessEnv, file: string, workspaceId: string) {
@@ -118,7 +97,7 @@ async function main() {
   const file = path.join(dir, 'members.csv');
   try {
     log(`members benchmark: generating ${members} members into ${file}; ${loadBefore}`);
-    const bytes = writeCsv(file);
+    const bytes = writeMembersCsv(file, members);
     log(`  ${(bytes / 1e6).toFixed(1)} MB, columns ${COLUMNS.join(', ')}`);
     await resetSchema(SCHEMA);
     const env = siyuEnv({ schema: SCHEMA });

@@ -16,7 +16,7 @@ const PEOPLE = 'siyu_import_people';
 const IDENTIFIERS = 'siyu_import_identifiers';
 /** Identity's columns plus what the identify event needs. */
 const EVENT_COLUMNS: Columns = [['user_id', 'text'], ['anonymous_id', 'text'], ['received_at', 'timestamptz'], ['context', 'jsonb']];
-const PEOPLE_COLUMNS: Columns = [...BULK_PEOPLE_COLUMNS, ...EVENT_COLUMNS];
+export const PEOPLE_COLUMNS: Columns = [...BULK_PEOPLE_COLUMNS, ...EVENT_COLUMNS];
 
 export interface StoredMembers {
   imported: number;
@@ -59,17 +59,9 @@ export async function storeMembers(target: ImportTarget, workspaceId: string, me
 async function writeBulk(target: ImportTarget, workspaceId: string, messages: PreparedMessage[], rules: IdentifierRules) {
   return inStagingTransaction(target, async (trx, stage) => {
     await createBulkStage(trx, { people: PEOPLE, identifiers: IDENTIFIERS }, EVENT_COLUMNS);
-    await stage(
-      PEOPLE,
-      PEOPLE_COLUMNS,
-      messages.map((m, k) => {
-        const time = m.timestamp.toISOString();
-        const times: Record<string, string> = {};
-        for (const key of Object.keys(m.traits ?? {})) times[key] = time;
-        return [k, m.messageId, time, m.traits, times, m.userId, m.anonymousId, m.receivedAt.toISOString(), m.context];
-      }),
-    );
-    await stage(IDENTIFIERS, BULK_IDENTIFIER_COLUMNS, bulkIdentifierRows(messages.map((m, k) => ({ k, identifiers: m.identifiers })), rules));
+    const rows = stagedRows(messages, rules);
+    await stage(PEOPLE, PEOPLE_COLUMNS, rows.people);
+    await stage(IDENTIFIERS, BULK_IDENTIFIER_COLUMNS, rows.identifiers);
     const outcome = await writeNewPeopleInBulk(trx, workspaceId, { people: PEOPLE, identifiers: IDENTIFIERS });
     // Already stored (the same row imported before): nothing to do, whatever became of its people since. Such a row's
     // identifiers are all known (an identifier goes only with its profile's events), so it is among the rows the bulk
@@ -91,6 +83,17 @@ async function writeBulk(target: ImportTarget, workspaceId: string, messages: Pr
       WHERE p.state IS NULL`.execute(trx);
     return { created: outcome.created, stored: stored.length, fallback: outcome.fallback.filter((k) => !storedRows.has(k)) };
   });
+}
+
+/** The rows staged for a chunk of bulk candidates: its people (with what their identify events need) and identifiers. */
+export function stagedRows(messages: PreparedMessage[], rules: IdentifierRules): { people: unknown[][]; identifiers: unknown[][] } {
+  const people = messages.map((m, k) => {
+    const time = m.timestamp.toISOString();
+    const times: Record<string, string> = {};
+    for (const key of Object.keys(m.traits ?? {})) times[key] = time;
+    return [k, m.messageId, time, m.traits, times, m.userId, m.anonymousId, m.receivedAt.toISOString(), m.context];
+  });
+  return { people, identifiers: bulkIdentifierRows(messages.map((m, k) => ({ k, identifiers: m.identifiers })), rules) };
 }
 
 /** Two chunks in flight (or a chunk and an ingest batch) may still meet in a deadlock the database breaks: retry. */

@@ -13,8 +13,9 @@ export interface Reject {
   reason: string;
 }
 
-/** Column names that carry identifiers (several spellings accepted); every other column becomes a trait. */
-const IDENTIFIER_COLUMNS: Record<string, string> = {
+/** Column names that carry identifiers (several spellings accepted); every other column becomes a trait. A Map, so a
+ * column named `constructor` or `toString` is a trait, not an inherited property taken for an identifier type. */
+const IDENTIFIER_COLUMNS = new Map<string, string>(Object.entries({
   userid: 'userId',
   user_id: 'userId',
   anonymousid: 'anonymousId',
@@ -31,8 +32,21 @@ const IDENTIFIER_COLUMNS: Record<string, string> = {
   unionid: 'wechat_unionid',
   wecom_external_userid: 'wecom_external_userid',
   external_userid: 'wecom_external_userid',
-};
+}));
 const TIME_COLUMNS = ['updated_at', 'joined_at', 'created_at'];
+
+/** What a column is, by its name as given: worked out once per name (a file has few), not once per cell. */
+const roles = new Map<string, { key: string; idType: string | undefined; isTime: boolean }>();
+function columnRole(rawKey: string) {
+  let role = roles.get(rawKey);
+  if (!role) {
+    const key = rawKey.trim();
+    const lower = key.toLowerCase();
+    role = { key, idType: IDENTIFIER_COLUMNS.get(lower), isTime: TIME_COLUMNS.includes(lower) };
+    if (roles.size < 10_000) roles.set(rawKey, role); // JSON lines may name anything: keep the cache bounded
+  }
+  return role;
+}
 
 /**
  * A member row becomes an identify message, built directly in its stored shape (no Segment envelope to validate:
@@ -47,11 +61,11 @@ export function memberRowToMessage(rec: SourceRecord, receivedAt: Date): { messa
   let anonymousIdGiven: string | undefined;
   let timestamp: Date | undefined;
   const contacts: { email?: string; phone?: string } = {};
-  for (const [rawKey, rawValue] of Object.entries(rec.record)) {
-    const key = rawKey.trim();
+  for (const rawKey in rec.record) {
+    const rawValue = rec.record[rawKey];
     if (rawValue === undefined || rawValue === null || rawValue === '') continue;
+    const { key, idType, isTime } = columnRole(rawKey);
     const value = typeof rawValue === 'string' ? rawValue.trim() : rawValue;
-    const idType = IDENTIFIER_COLUMNS[key.toLowerCase()];
     if (idType === 'userId') userIdGiven = String(value);
     else if (idType === 'anonymousId') anonymousIdGiven = String(value);
     else if (idType === 'email' || idType === 'phone') {
@@ -62,7 +76,7 @@ export function memberRowToMessage(rec: SourceRecord, receivedAt: Date): { messa
       contacts[idType] = normalised;
     }
     else if (idType) externalIds.push({ id: String(value), type: idType, collection: 'users', encoding: 'none' });
-    else if (TIME_COLUMNS.includes(key.toLowerCase()) && !timestamp) {
+    else if (isTime && !timestamp) {
       const d = new Date(String(value));
       if (Number.isNaN(d.getTime())) return { reject: { line: rec.line, reason: `${key} "${String(value)}" is not a date` } };
       timestamp = d;
@@ -131,7 +145,7 @@ export function orderRecordsToOrders(records: SourceRecord[]): Array<{ line: num
     const customer: Record<string, unknown> = {};
     const externalIds: Array<{ type: string; id: string }> = [];
     for (const [k, v] of Object.entries(r)) {
-      const t = IDENTIFIER_COLUMNS[k.toLowerCase()];
+      const t = IDENTIFIER_COLUMNS.get(k.toLowerCase());
       if (!t || v === '' || v === undefined) continue;
       if (t === 'userId' || t === 'anonymousId' || t === 'email' || t === 'phone') customer[t] = String(v);
       else externalIds.push({ type: t, id: String(v) });

@@ -70,6 +70,21 @@ describeEachDatabase('OneID identity resolution', (ctx) => {
     expect((await timeline(app, ws.adminToken, m1.id)).map((e) => e.event)).not.toContain('Coupon Claimed');
   });
 
+  it('treats external id types named like built-in object properties as any other type (priority 40, at most 5)', async () => {
+    const ws = await newWorkspace(ctx.database);
+    for (const type of ['constructor', 'toString']) {
+      await sendBatch(app, ws.writeKey, Array.from({ length: 6 }, (_, i) => (
+        { type: 'identify', anonymousId: `dev-${type}`, context: ext(type, `${type}-${i}`), messageId: mid(), timestamp: `2026-01-01T00:00:0${i}Z` }
+      )));
+      const p = await profileOf(app, ws.adminToken, 'anonymousId', `dev-${type}`);
+      // The sixth id of the type would exceed the limit of 5: it stays apart, with a conflict recorded.
+      expect(p.identifiers.filter((i) => i.type === type)).toHaveLength(5);
+      expect(p.conflicts).toContainEqual(expect.objectContaining({ reason: `limit:${type}` }));
+      const res = await app.inject({ method: 'GET', url: `/api/v1/profiles/${p.id}`, headers: bearer(ws.adminToken) });
+      expect(res.json().channels).toEqual([]);
+    }
+  });
+
   it('does not merge two people who share a device', async () => {
     const ws = await newWorkspace(ctx.database);
     await sendBatch(app, ws.writeKey, [

@@ -24,8 +24,12 @@ export const DEFAULT_OTHER_RULE: IdentifierRule = { priority: 40, maxPerProfile:
 
 export type IdentifierRules = (type: string) => IdentifierRule;
 
+/** A rule by type. Own properties only: a type named `constructor` or `toString` is a type like any other. */
 export function rulesFrom(overrides: Record<string, IdentifierRule>): IdentifierRules {
-  return (type) => overrides[type] ?? DEFAULT_IDENTIFIER_RULES[type] ?? DEFAULT_OTHER_RULE;
+  return (type) =>
+    (Object.hasOwn(overrides, type) ? overrides[type] : undefined) ??
+    (Object.hasOwn(DEFAULT_IDENTIFIER_RULES, type) ? DEFAULT_IDENTIFIER_RULES[type] : undefined) ??
+    DEFAULT_OTHER_RULE;
 }
 
 export interface Identifier {

@@ -56,7 +56,7 @@ async function readProfileView(db: Db, workspaceId: string, start: { id: number 
   if (row.chained === 0) return null;
   if (row.id === null) throw new AppError('internal', `profile ${row.requested} has no live profile (redirect loop?)`);
   const identifiers = row.identifiers.map((i) => ({ id: Number(i.id), type: i.type, value: i.value, firstSeenAt: new Date(i.first_seen_at) }));
-  const channels = [...new Set(identifiers.map((i) => CHANNEL_OF_IDENTIFIER[i.type]).filter((c): c is string => !!c))].sort();
+  const channels = [...new Set(identifiers.map((i) => (Object.hasOwn(CHANNEL_OF_IDENTIFIER, i.type) ? CHANNEL_OF_IDENTIFIER[i.type] : undefined)).filter((c): c is string => !!c))].sort();
   return {
     id: row.id,
     ...(row.id !== Number(row.requested) ? { redirectedFrom: Number(row.requested) } : {}),

@@ -51,6 +51,17 @@ describeEachDatabase('template routes', (ctx) => {
     expect((await app.inject({ method: 'GET', url: `/api/v1/templates/${id}`, headers: bearer(other.adminToken) })).statusCode).toBe(404);
   });
 
+  it('saves a template naming a trait __proto__ without touching Object.prototype', async () => {
+    const ws = await newWorkspace(ctx.database);
+    try {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/templates', headers: bearer(ws.adminToken), payload: { name: 'odd', channel: 'webhook', parts: { body: '{"a": "{{ traits.__proto__.polluted }}", "b": "{{ traits.constructor.prototype.polluted }}"}' } } });
+      expect(res.statusCode).toBe(201);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted; // a failure must not leak into the other tests
+    }
+  });
+
   it('previews against a real profile with extra data, and reports SMS segments', async () => {
     const ws = await newWorkspace(ctx.database);
     const profileId = await profileWithTraits(ws.id, { name: '韩梅梅', email: `han.${ws.id}@example.test` });

@@ -113,18 +113,24 @@ export function validateTemplate(input: TemplateBody): void {
  * placeholder, so `{{ traits.name | json }}` in a webhook body renders to valid JSON before anyone has a name.
  */
 function sampleContext(paths: ReadonlyArray<ReadonlyArray<unknown>>): Record<string, unknown> {
-  const context = renderContext(SAMPLE) as Record<string, unknown>;
+  // A fresh sample per trial (the placeholders must not pile up in a shared one), walked and filled by own
+  // properties only: `{{ traits.__proto__.x }}` names a trait called `__proto__`, and a plain assignment through it
+  // wrote `x` onto Object.prototype for the whole process.
+  const context = renderContext(structuredClone(SAMPLE)) as Record<string, unknown>;
+  const own = (node: Record<string, unknown>, key: string) => (Object.hasOwn(node, key) ? node[key] : undefined);
+  const put = (node: Record<string, unknown>, key: string, value: unknown) =>
+    Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
   for (const path of paths) {
     if (path.length < 2 || !path.every((k) => typeof k === 'string' || typeof k === 'number')) continue;
     if (!(TEMPLATE_ROOTS as readonly string[]).includes(String(path[0]))) continue;
     let node = context as Record<string, unknown>;
     for (const [i, key] of path.entries()) {
       if (i === path.length - 1) {
-        if (node[String(key)] === undefined) node[String(key)] = 'sample';
+        if (own(node, String(key)) === undefined) put(node, String(key), 'sample');
       } else {
-        const next = node[String(key)];
-        if (typeof next !== 'object' || next === null) node[String(key)] = {};
-        node = node[String(key)] as Record<string, unknown>;
+        const next = own(node, String(key));
+        if (typeof next !== 'object' || next === null) put(node, String(key), {});
+        node = own(node, String(key)) as Record<string, unknown>;
       }
     }
   }

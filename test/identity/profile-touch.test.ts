@@ -54,6 +54,18 @@ describeEachDatabase('profile touches from ingest', (ctx) => {
     expect(seen.last_seen_at.toISOString()).toBe('2026-03-12T00:00:00.000Z');
   });
 
+  it('keeps traits named like built-in object properties, and their updates', async () => {
+    const ws = (await newWorkspace(ctx.database)).id;
+    await send(ws, { type: 'track', event: 'Store Visited', timestamp: '2026-03-10T09:00:00.000Z' });
+    const traits = JSON.parse('{"constructor":"c1","toString":"t1","valueOf":1,"hasOwnProperty":true,"city":"上海"}');
+    await send(ws, { type: 'identify', traits, timestamp: '2026-03-10T10:00:00.000Z' });
+    expect((await state(ws)).traits).toEqual(JSON.parse('{"constructor":"c1","toString":"t1","valueOf":1,"hasOwnProperty":true,"city":"上海"}'));
+    await send(ws, { type: 'identify', traits: JSON.parse('{"constructor":"c2"}'), timestamp: '2026-03-10T11:00:00.000Z' });
+    const after = await state(ws);
+    expect(after.traits).toEqual(JSON.parse('{"constructor":"c2","toString":"t1","valueOf":1,"hasOwnProperty":true,"city":"上海"}'));
+    expect(Object.keys(after.trait_times).sort()).toEqual(['city', 'constructor', 'hasOwnProperty', 'toString', 'valueOf']);
+  });
+
   it('still queues every touched profile on the change feed, rewritten or not', async () => {
     const ws = (await newWorkspace(ctx.database)).id;
     await send(ws, { type: 'identify', traits: { city: '上海' }, timestamp: '2026-03-10T10:00:00.000Z' });

@@ -103,8 +103,10 @@ export async function applyProfileTouches(trx: Trx, workspaceId: string, touches
       if (hasTraits) next.traits = true;
     }
     if (!hasTraits) continue;
-    const held = agg.traits ?? (agg.traits = {});
-    const times = agg.times ?? (agg.times = {});
+    // Without a prototype: a trait named `constructor` or `toString` found Object.prototype's member as its time,
+    // compared false with every time, and was never kept.
+    const held = agg.traits ?? (agg.traits = Object.create(null) as Record<string, unknown>);
+    const times = agg.times ?? (agg.times = Object.create(null) as Record<string, number>);
     for (const key of traitKeys) {
       const prev = times[key];
       if (prev === undefined || prev <= ms) {

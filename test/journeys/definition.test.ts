@@ -43,6 +43,14 @@ describe('journey definitions', () => {
     expect(matchesFilters({}, [{ property: 'amount', op: 'lt', value: 500 }])).toBe(false);
     expect(matchesFilters({ sku: 'A1' }, [{ property: 'sku', op: 'eq', value: 'A1' }, { property: 'sku', op: 'exists' }])).toBe(true);
   });
+
+  it('reads only the event\'s own properties: one named constructor or toString exists only when sent', () => {
+    for (const property of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      expect(matchesFilters({ sku: 'A1' }, [{ property, op: 'exists' }]), property).toBe(false);
+      expect(matchesFilters(null, [{ property, op: 'exists' }]), property).toBe(false);
+      expect(matchesFilters(JSON.parse(`{"${property}": "x"}`), [{ property, op: 'eq', value: 'x' }]), property).toBe(true);
+    }
+  });
 });
 
 describe('wall-clock time', () => {

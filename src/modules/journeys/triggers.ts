@@ -11,7 +11,8 @@ import { localDay, localParts, zonedInstant } from './time.js';
 export function matchesFilters(properties: Record<string, unknown> | null | undefined, filters: PropertyFilter[]): boolean {
   const props = properties ?? {};
   return filters.every((f) => {
-    const v = props[f.property];
+    // Own properties only: a filter on `constructor` or `toString` must not find Object.prototype's function.
+    const v = Object.hasOwn(props, f.property) ? props[f.property] : undefined;
     switch (f.op) {
       case 'exists':
         return v !== undefined && v !== null;

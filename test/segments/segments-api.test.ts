@@ -55,6 +55,18 @@ describeEachDatabase('segments API', (ctx) => {
     expect(exits.map((e) => e.profile_id!).sort((x, y) => x - y)).toEqual([gold, silver].sort((x, y) => x - y));
   });
 
+  it('exports traits named like built-in object properties as the profile holds them (empty when it has none)', async () => {
+    const { db } = ctx.database;
+    const ws = await newTestWorkspace(ctx.database);
+    const headers = bearer(ws.adminToken);
+    const has = await seedProfile(db, ws.id, { traits: { plan: 'gold', constructor: 'c' } });
+    const lacks = await seedProfile(db, ws.id, { traits: { plan: 'gold' } });
+    const rule = { version: 1, condition: { kind: 'trait', trait: 'plan', type: 'string', op: 'eq', value: 'gold' } };
+    const segment = (await app.inject({ method: 'POST', url: '/api/v1/segments', headers, payload: { name: 'Gold', rule } })).json() as { id: string };
+    const csv = await app.inject({ method: 'GET', url: `/api/v1/segments/${segment.id}/export?traits=constructor,toString,valueOf`, headers });
+    expect(csv.body).toBe(`profile_id,trait.constructor,trait.toString,trait.valueOf\n${has},c,,\n${lacks},,,\n`);
+  });
+
   it('creates static segments from CSV and from a snapshot, and refuses to delete a segment other rules use', async () => {
     const { db } = ctx.database;
     const ws = await newTestWorkspace(ctx.database);

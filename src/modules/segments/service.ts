@@ -170,7 +170,8 @@ export async function exportMembersCsv(db: Db, workspaceId: string, id: string, 
     for (const m of page.data) {
       const ids = opts.identifierTypes.map((type) => m.identifiers.filter((i) => i.type === type).map((i) => i.value).join('|'));
       const traits = opts.traits.map((t) => {
-        const v = m.traits[t];
+        // Own traits only: an export asking for `constructor` or `toString` got Object.prototype's function's source.
+        const v = Object.hasOwn(m.traits, t) ? m.traits[t] : undefined;
         return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
       });
       lines.push([String(m.profileId), ...ids, ...traits].map(csvCell).join(','));

@@ -79,6 +79,22 @@ const scenarios: Scenario[] = [
     checks: [{ now: T0, members: ['idle', 'three'] }],
   },
   {
+    name: 'an event property named like a built-in object property exists only when the event has it',
+    profiles: {
+      has: { events: [{ event: 'Checkout', timestamp: at(-DAY), properties: { constructor: 'x', toString: { a: 1 } } }] },
+      lacks: { events: [{ event: 'Checkout', timestamp: at(-DAY), properties: { value: 1 } }] },
+    },
+    rule: {
+      kind: 'and',
+      conditions: [
+        { kind: 'event', event: 'Checkout', where: [{ property: 'constructor', op: 'exists' }] },
+        { kind: 'event', event: 'Checkout', where: [{ property: 'toString', op: 'exists' }] },
+        { kind: 'not', condition: { kind: 'event', event: 'Checkout', where: [{ property: 'valueOf', op: 'exists' }] } },
+      ],
+    },
+    checks: [{ now: T0, members: ['has'] }],
+  },
+  {
     name: 'event aggregate: sum and average of a numeric property in a window',
     profiles: {
       big: { events: [{ event: 'Checkout', timestamp: at(-DAY), properties: { value: 0.1 } }, { event: 'Checkout', timestamp: at(-DAY), properties: { value: 0.2 } }] },

@@ -18,7 +18,8 @@ export function valueAt(root: unknown, path: string[]): unknown {
       const index = Number(key);
       current = current[index < 0 ? current.length + index : index];
     } else {
-      current = (current as Record<string, unknown>)[key];
+      // Own properties only, as jsonb has: `constructor` or `toString` must not find Object.prototype's function.
+      current = Object.hasOwn(current, key) ? (current as Record<string, unknown>)[key] : undefined;
     }
   }
   return current === null ? undefined : current;

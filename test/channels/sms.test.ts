@@ -148,4 +148,11 @@ describe('SMS adapters against local fakes that verify the published signatures'
     const unauthorised = genericSmsAdapter(context({ url: `${generic.url}/send`, messageIdField: 'id' }, {}));
     expect(await unauthorised.send({ channel: 'sms', text: 'x' }, { to: '1' }, 'g4')).toMatchObject({ ok: false, error: { kind: 'permanent', code: 'unauthorized' } });
   });
+
+  it('generic gateway: a message id field the answer lacks falls back to the idempotency key, whatever its name', async () => {
+    for (const messageIdField of ['id', 'constructor', 'toString']) {
+      const adapter = genericSmsAdapter(context({ url: `${generic.url}/send`, messageIdField }, { bearerToken: 'gw-token' }));
+      expect(await adapter.send({ channel: 'sms', text: 'x' }, { to: '13712345678' }, `g-${messageIdField}`), messageIdField).toEqual({ ok: true, providerMessageId: `g-${messageIdField}` });
+    }
+  });
 });

@@ -28,7 +28,8 @@ export function genericSmsAdapter(ctx: AdapterContext): ChannelAdapter {
         });
         const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
         if (res.ok) {
-          const id = body[settings.messageIdField];
+          // Own field only: a field named `constructor` that the answer lacks must fall back, not give a function.
+          const id = Object.hasOwn(body, settings.messageIdField) ? body[settings.messageIdField] : undefined;
           return { ok: true, providerMessageId: id === undefined ? idempotencyKey : String(id) };
         }
         const code = String(body.code ?? body.error ?? `http_${res.status}`);

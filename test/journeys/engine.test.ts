@@ -44,6 +44,23 @@ describeEachDatabase('journey engine', (ctx) => {
     expect(stored.map((s) => s.outcome).sort()).toEqual(['queued', 'sent']);
   });
 
+  it('enters on a property filter named like a built-in object property only when the event has it', async () => {
+    const ws = (await newWorkspace(ctx.database)).id;
+    const alice = await profile(ctx.database, ws, 'alice');
+    const bob = await profile(ctx.database, ws, 'bob');
+    await published(ctx.database, ws, {
+      trigger: { type: 'event', event: 'Order Completed', filters: [{ property: 'constructor', op: 'exists' }] },
+      start: 'w',
+      nodes: [{ id: 'w', type: 'wait', duration: { days: 1 } }],
+    });
+    const t0 = nextNoon();
+    await track(ctx.database, ws, 'alice', 'Order Completed', JSON.parse('{"constructor": "x"}'), new Date(t0.getTime() - 60_000));
+    await track(ctx.database, ws, 'bob', 'Order Completed', { amount: 100 }, new Date(t0.getTime() - 60_000));
+    await drainAt(ctx.database, ws, t0);
+    expect(await profileJourneyPaths(ctx.database.db, ws, alice)).toHaveLength(1);
+    expect(await profileJourneyPaths(ctx.database.db, ws, bob)).toEqual([]);
+  });
+
   it('shows an entered step stored by earlier code once, as it was', async () => {
     const ws = (await newWorkspace(ctx.database)).id;
     const db = ctx.database.db;

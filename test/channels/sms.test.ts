@@ -87,6 +87,9 @@ describe('SMS adapters against local fakes that verify the published signatures'
       const body = JSON.parse(req.body) as { to: string };
       if (body.to === 'bad') return { status: 400, json: { code: 'invalid_number', message: 'bad number' } };
       if (body.to === '13900000000') return { status: 503, json: { message: 'busy' } };
+      // Gateways that answer with a bare JSON value rather than an object.
+      const bare = /^bare-(\d+)-(.*)$/.exec(String(req.headers['idempotency-key']));
+      if (bare) return { status: Number(bare[1]), text: bare[2] };
       return { json: { messageId: `gw-${req.headers['idempotency-key']}` } };
     });
   });
@@ -153,6 +156,17 @@ describe('SMS adapters against local fakes that verify the published signatures'
     for (const messageIdField of ['id', 'constructor', 'toString']) {
       const adapter = genericSmsAdapter(context({ url: `${generic.url}/send`, messageIdField }, { bearerToken: 'gw-token' }));
       expect(await adapter.send({ channel: 'sms', text: 'x' }, { to: '13712345678' }, `g-${messageIdField}`), messageIdField).toEqual({ ok: true, providerMessageId: `g-${messageIdField}` });
+    }
+  });
+
+  it('generic gateway: an answer that is a bare JSON value (null, a number, a string, an array) is judged by its status alone', async () => {
+    const adapter = genericSmsAdapter(context({ url: `${generic.url}/send`, messageIdField: 'id' }, { bearerToken: 'gw-token' }));
+    for (const bare of ['null', '42', '"queued"', '[]', 'true']) {
+      // Accepted: counted as sent (a retry would send the text twice), under the idempotency key.
+      const ok = `bare-200-${bare}`;
+      expect(await adapter.send({ channel: 'sms', text: 'x' }, { to: '13712345678' }, ok), bare).toEqual({ ok: true, providerMessageId: ok });
+      expect(await adapter.send({ channel: 'sms', text: 'x' }, { to: '13712345678' }, `bare-400-${bare}`), bare).toMatchObject({ ok: false, error: { kind: 'permanent', code: 'http_400' } });
+      expect(await adapter.send({ channel: 'sms', text: 'x' }, { to: '13712345678' }, `bare-503-${bare}`), bare).toMatchObject({ ok: false, error: { kind: 'retryable', code: 'http_503' } });
     }
   });
 });

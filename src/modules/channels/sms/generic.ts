@@ -26,7 +26,10 @@ export function genericSmsAdapter(ctx: AdapterContext): ChannelAdapter {
           body: JSON.stringify({ to: recipient.to, text: fullText, idempotencyKey }),
           signal: AbortSignal.timeout(10_000),
         });
-        const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+        // Only an object answer has fields to read: a bare null, number or string (or no JSON at all) leaves the status
+        // to decide. Reading fields off null threw, and a 200 was then reported as a network failure and sent again.
+        const parsed: unknown = await res.json().catch(() => null);
+        const body = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Record<string, unknown>;
         if (res.ok) {
           // Own field only: a field named `constructor` that the answer lacks must fall back, not give a function.
           const id = Object.hasOwn(body, settings.messageIdField) ? body[settings.messageIdField] : undefined;

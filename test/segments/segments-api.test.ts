@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { processProfileChanges } from '../../src/modules/segments/index.js';
+import { exportMembersCsv, processProfileChanges } from '../../src/modules/segments/index.js';
 import { describeEachDatabase } from '../support/databases.js';
 import { bearer, buildTestServer } from '../support/app.js';
 import { addEvents, newTestWorkspace, seedProfile } from '../rules/seed.js';
@@ -65,6 +65,26 @@ describeEachDatabase('segments API', (ctx) => {
     const segment = (await app.inject({ method: 'POST', url: '/api/v1/segments', headers, payload: { name: 'Gold', rule } })).json() as { id: string };
     const csv = await app.inject({ method: 'GET', url: `/api/v1/segments/${segment.id}/export?traits=constructor,toString,valueOf`, headers });
     expect(csv.body).toBe(`profile_id,trait.constructor,trait.toString,trait.valueOf\n${has},c,,\n${lacks},,,\n`);
+  });
+
+  it('exports page by page: the pages join into the whole file, and an unknown segment is a 404 before any byte', async () => {
+    const { db } = ctx.database;
+    const ws = await newTestWorkspace(ctx.database);
+    const headers = bearer(ws.adminToken);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await seedProfile(db, ws.id, { traits: { plan: 'gold', n: i }, identifiers: [{ type: 'member_no', value: `P${i}` }] }));
+    const rule = { version: 1, condition: { kind: 'trait', trait: 'plan', type: 'string', op: 'eq', value: 'gold' } };
+    const segment = (await app.inject({ method: 'POST', url: '/api/v1/segments', headers, payload: { name: 'Gold', rule } })).json() as { id: string };
+    const whole = `profile_id,member_no,trait.n\n${ids.map((id, i) => `${id},P${i},${i}\n`).join('')}`;
+    const res = await app.inject({ method: 'GET', url: `/api/v1/segments/${segment.id}/export?identifierTypes=member_no&traits=n`, headers });
+    expect(res.body).toBe(whole);
+    const chunks: string[] = [];
+    for await (const chunk of await exportMembersCsv(db, ws.id, segment.id, { identifierTypes: ['member_no'], traits: ['n'], pageSize: 2 })) chunks.push(chunk);
+    expect(chunks).toHaveLength(4); // the header and three pages of at most 2
+    expect(chunks.join('')).toBe(whole);
+    const missing = await app.inject({ method: 'GET', url: '/api/v1/segments/seg_nope/export?traits=n', headers });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: { code: 'not_found' } });
   });
 
   it('creates static segments from CSV and from a snapshot, and refuses to delete a segment other rules use', async () => {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
@@ -95,7 +96,7 @@ export function registerSegmentRoutes(app: FastifyInstance, ctx: AppContext): vo
     async ({ workspaceId, params, query, reply }) => {
       const csv = await exportMembersCsv(db, workspaceId, params.id, query);
       reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${params.id}.csv"`);
-      return reply.send(csv);
+      return reply.send(Readable.from(csv));
     });
   defineRoute(app, { method: 'GET', url: '/api/v1/segments/:id/trend', summary: 'Profiles that entered and left the segment per day (workspace time zone)', tags, auth: 'admin', params: IdParams,
     query: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }),

@@ -160,26 +160,39 @@ export async function listMembers(db: Db, workspaceId: string, id: string, opts:
   return { data, next: data.length === limit ? data[data.length - 1]!.profileId : null };
 }
 
-/** CSV of members: profile id, the chosen identifier types (values joined by `|`) and traits. */
-export async function exportMembersCsv(db: Db, workspaceId: string, id: string, opts: { identifierTypes: string[]; traits: string[] }): Promise<string> {
+/**
+ * CSV of members: profile id, the chosen identifier types (values joined by `|`) and traits, produced page by page as
+ * it is sent, so a segment of any size is never held in memory whole. The segment is checked first, so an unknown id
+ * is a 404 before any byte goes out.
+ */
+export async function exportMembersCsv(
+  db: Db,
+  workspaceId: string,
+  id: string,
+  opts: { identifierTypes: string[]; traits: string[]; pageSize?: number },
+): Promise<AsyncIterable<string>> {
+  await getSegment(db, workspaceId, id);
   const header = ['profile_id', ...opts.identifierTypes, ...opts.traits.map((t) => `trait.${t}`)];
-  const lines = [header.map(csvCell).join(',')];
-  let after = 0;
-  for (;;) {
-    const page = await listMembers(db, workspaceId, id, { limit: 1000, after });
-    for (const m of page.data) {
-      const ids = opts.identifierTypes.map((type) => m.identifiers.filter((i) => i.type === type).map((i) => i.value).join('|'));
-      const traits = opts.traits.map((t) => {
-        // Own traits only: an export asking for `constructor` or `toString` got Object.prototype's function's source.
-        const v = Object.hasOwn(m.traits, t) ? m.traits[t] : undefined;
-        return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-      });
-      lines.push([String(m.profileId), ...ids, ...traits].map(csvCell).join(','));
+  return (async function* pages() {
+    yield `${header.map(csvCell).join(',')}\n`;
+    let after = 0;
+    for (;;) {
+      const page = await listMembers(db, workspaceId, id, { limit: opts.pageSize ?? 1000, after });
+      let text = '';
+      for (const m of page.data) {
+        const ids = opts.identifierTypes.map((type) => m.identifiers.filter((i) => i.type === type).map((i) => i.value).join('|'));
+        const traits = opts.traits.map((t) => {
+          // Own traits only: a trait named `constructor` the profile lacks is empty, not Object.prototype's function.
+          const v = Object.hasOwn(m.traits, t) ? m.traits[t] : undefined;
+          return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+        });
+        text += `${[String(m.profileId), ...ids, ...traits].map(csvCell).join(',')}\n`;
+      }
+      if (text) yield text;
+      if (page.next === null) return;
+      after = page.next;
     }
-    if (page.next === null) break;
-    after = page.next;
-  }
-  return `${lines.join('\n')}\n`;
+  })();
 }
 
 function csvCell(value: string): string {

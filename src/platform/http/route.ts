@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z, type ZodType } from 'zod';
 import { AppError } from '../errors.js';
-import { zodIssuesToDetails } from './validation.js';
+import { findNulCharacter, zodIssuesToDetails } from './validation.js';
 import { registerOperation } from './openapi.js';
 
 export type AuthKind = 'admin' | 'write' | 'none';
@@ -90,6 +90,8 @@ export function defineRoute<B extends ZodType = ZodType<unknown>, Q extends ZodT
 
 function parse(schema: ZodType | undefined, value: unknown, where: string): unknown {
   if (!schema) return value;
+  const nulAt = findNulCharacter(value, where);
+  if (nulAt) throw new AppError('invalid_request', `invalid ${where}: ${nulAt}: must not contain the NUL character (\\u0000)`, [{ path: nulAt, message: 'must not contain the NUL character (\\u0000)' }]);
   const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (!result.success) {
     const details = zodIssuesToDetails(result.error, where);

@@ -101,7 +101,7 @@ export interface ProfileSummaryRow {
 /** Live profiles, newest id first, paged by keyset. `q` matches an identifier exactly or a name/email/phone in part. */
 export async function listProfiles(db: Db, workspaceId: string, opts: { q?: string; limit: number; cursor?: string }) {
   const before = opts.cursor ? Number(opts.cursor) : undefined;
-  if (opts.cursor && !Number.isInteger(before)) throw invalid('invalid cursor', [{ path: 'query.cursor', message: 'use nextCursor from the previous page' }]);
+  if (opts.cursor && !Number.isSafeInteger(before)) throw invalid('invalid cursor', [{ path: 'query.cursor', message: 'use nextCursor from the previous page' }]);
   let q = db
     .selectFrom('profiles as p')
     .select(['p.id', 'p.traits', 'p.first_seen_at', 'p.last_seen_at'])

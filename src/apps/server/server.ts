@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { databaseReachable } from '../../platform/db/migrate.js';
 import { tokenAuthenticator } from '../../platform/http/auth.js';
 import type { AppContext } from '../../platform/http/context.js';
-import { installErrorHandler } from '../../platform/http/errors.js';
+import { frameworkErrors, installErrorHandler } from '../../platform/http/errors.js';
 import { buildOpenApiDocument } from '../../platform/http/openapi.js';
 import { setAuthenticator } from '../../platform/http/route.js';
 import { registerModuleRoutes } from './modules.js';
@@ -18,6 +18,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
   const app = Fastify({
     logger: options.logger ? { level: process.env.LOG_LEVEL ?? 'info' } : false,
     bodyLimit: 10 * 1024 * 1024,
+    frameworkErrors,
   });
   installErrorHandler(app);
   setAuthenticator(app, tokenAuthenticator(ctx.database.db));

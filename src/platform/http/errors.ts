@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
 /** The one place where errors become HTTP answers: typed errors keep their code, anything else is a 500. */
@@ -30,4 +30,16 @@ export function toAppError(err: unknown): AppError {
     return new AppError('invalid_request', fe.message);
   }
   return new AppError('internal', 'internal error; see the server log');
+}
+
+/**
+ * Errors the router raises before any route or error handler runs (Fastify's `frameworkErrors` option): a URL
+ * that is not valid percent-encoding, a path parameter over maxParamLength. Without this they answer Fastify's own
+ * `{ error: "Bad Request", code: "FST_ERR_…" }`, not ours.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const message = tooLong ? 'a path parameter is too long' : 'malformed URL: a path segment is not valid percent-encoding';
+  // 414 stays 414 (URI Too Long): the status says what happened, the body carries our code.
+  reply.code(tooLong ? 414 : 400).send(new AppError('invalid_request', message).toJSON());
 }

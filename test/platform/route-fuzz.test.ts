@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { describeEachDatabase } from '../support/databases.js';
+import { basic, bearer, buildTestServer, newWorkspace } from '../support/app.js';
+import { queryValues, resolve, sample, wrongTyped, type OpenApiDoc, type Operation } from '../support/openapi-samples.js';
+
+/**
+ * Walks every operation in the app's own OpenAPI document and sends it a fixed set of bad inputs: odd path
+ * values, wrong or repeated query values, bodies of the wrong shape or type, NUL bytes, edge and oversize
+ * numbers, deep nesting, a 2 MB string, malformed JSON and a wrong content type. The product rule: bad input
+ * is a 4xx carrying `{ error: { code, message } }`, never a 5xx. Every failure is collected so one run shows all.
+ *
+ * Skipped: none. Path values are never real ids, so no route acts on a real entity (a DELETE cannot remove the
+ * test's own key or workspace); bodies of the right shape do reach handlers (with id 1, a 404 for id routes).
+ */
+
+const PATH_VALUES = ['0', '-1', '99999999999999999999', 'constructor', '__proto__', '%00', 'a'.repeat(300), 'abc', '1.5', '%E0%A4%A', '%20', '..'];
+const TWO_MB = 'x'.repeat(2 * 1024 * 1024);
+const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
+const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+
+interface Failure {
+  route: string;
+  input: string;
+  status: number;
+  body: string;
+}
+
+describeEachDatabase('route fuzz: bad input is a 4xx with an error code, never a 5xx', (ctx) => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestServer(ctx.database);
+  });
+  afterAll(() => app.close());
+
+  it('answers every documented route with < 500 and, for 4xx, { error: { code, message } }', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const bound = await app.inject({ method: 'POST', url: '/api/v1/loyalty/members/bind', headers: bearer(ws.adminToken), payload: { userId: 'fuzz-member' } });
+    expect(bound.statusCode).toBe(200);
+    const memberToken = (bound.json() as { memberToken: string }).memberToken;
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as OpenApiDoc;
+
+    const failures: Failure[] = [];
+    let operations = 0;
+    let requests = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        operations += 1;
+        const route = `${method.toUpperCase()} ${path}`;
+        const headers = authFor(op, path, { admin: ws.adminToken, write: ws.writeKey, member: memberToken });
+        const send = async (input: string, url: string, extra: Partial<InjectOptions> = {}) => {
+          requests += 1;
+          const res = await app.inject({ method: method.toUpperCase() as never, url, ...extra, headers: { ...headers, ...(extra.headers ?? {}) } });
+          const problem = judge(res.statusCode, res.headers['content-type'], res.body);
+          if (problem) failures.push({ route, input, status: res.statusCode, body: `${problem}: ${res.body.slice(0, 300)}` });
+        };
+        const params = (op.parameters ?? []).filter((p) => p.in === 'path');
+        const fill = (value: string) => path.replace(/\{[^}]+\}|\*$/g, () => value);
+        const basePath = fill('1');
+        const baseQuery = (op.parameters ?? [])
+          .filter((p) => p.in === 'query' && p.required)
+          .map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(String(sample(doc, p.schema, 'plain')))}`);
+        const withQuery = (url: string, extra: string[] = []) => ([...baseQuery, ...extra].length ? `${url}?${[...baseQuery, ...extra].join('&')}` : url);
+
+        // Path parameters: raw URL segments (some deliberately not valid percent-encoding).
+        if (params.length) for (const v of PATH_VALUES) await send(`path=${v.slice(0, 20)}`, withQuery(fill(v)));
+
+        // Query parameters: each alone with each bad value, then repeated, then prototype names as keys.
+        for (const p of (op.parameters ?? []).filter((q) => q.in === 'query')) {
+          const others = baseQuery.filter((q) => !q.startsWith(`${encodeURIComponent(p.name)}=`));
+          for (const v of queryValues(doc, p.schema)) {
+            await send(`query ${p.name}=${JSON.stringify(v.slice(0, 20))}`, `${basePath}?${[...others, `${p.name}=${encodeURIComponent(v)}`].join('&')}`);
+          }
+          await send(`query ${p.name} repeated`, `${basePath}?${[...others, `${p.name}=1`, `${p.name}=2`].join('&')}`);
+        }
+        await send('query __proto__ keys', withQuery(basePath, ['__proto__=1', 'constructor=1', '__proto__[x]=1']));
+
+        if (method === 'get' || method === 'delete') continue;
+        // Bodies: the generic bad ones for every writing route, then ones derived from the request schema.
+        const url = withQuery(basePath);
+        const json = (input: string, payload: string) => send(input, url, { payload, headers: { 'content-type': 'application/json' } });
+        for (const raw of ['null', '[]', '"x"', '42', '{}', 'true', '{"a":', '{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"admin":true}}}']) {
+          await json(`body ${raw}`, raw);
+        }
+        await json('body deep array', deepArray(20_000));
+        await json('body deep object', deepObject(20_000));
+        await send('body text/plain', url, { payload: 'hello', headers: { 'content-type': 'text/plain' } });
+        await send('body wrong content-type xml', url, { payload: '<a/>', headers: { 'content-type': 'application/xml' } });
+        const schema = op.requestBody?.content['application/json']?.schema;
+        if (!schema) continue;
+        await json('body wrong-typed fields', JSON.stringify(wrongTyped(doc, schema)));
+        for (const mode of ['plain', 'nul', 'max', 'min', 'deep'] as const) {
+          await json(`body ${mode} sample`, JSON.stringify(sample(doc, schema, mode)));
+        }
+        const top = resolve(doc, schema);
+        const fields = Object.keys(top.properties ?? resolve(doc, (top.oneOf ?? top.anyOf)?.[0]).properties ?? { name: 1 });
+        await json('body 2 MB string fields', JSON.stringify(Object.fromEntries(fields.map((f) => [f, TWO_MB]))));
+        await json('body deep-nested fields', `{${fields.map((f) => `${JSON.stringify(f)}:${deepObject(5_000)}`).join(',')}}`);
+      }
+    }
+    console.log(`route fuzz [${ctx.kind}]: ${operations} operations, ${requests} requests, ${failures.length} failures`);
+    // One line per failure, so a run lists them all (the assertion's diff would truncate).
+    if (failures.length) console.log(failures.map((f) => `${f.route} | ${f.input} | ${f.status} | ${f.body}`).join('\n'));
+    expect(failures).toEqual([]);
+  }, 300_000);
+});
+
+/** The credentials an operation asks for: admin token, write key (ingest), member token (member API), or none. */
+function authFor(op: Operation, path: string, keys: { admin: string; write: string; member: string }): Record<string, string> {
+  const schemes = (op.security ?? []).flatMap((s) => Object.keys(s));
+  if (schemes.includes('adminToken')) return bearer(keys.admin);
+  if (schemes.includes('writeKeyBasic')) return basic(keys.write);
+  if (path.startsWith('/api/v1/member/')) return bearer(keys.member);
+  return {};
+}
+
+/** Why an answer breaks the rule, or undefined if it keeps it. */
+function judge(status: number, contentType: unknown, body: string): string | undefined {
+  if (status >= 500) return '5xx';
+  if (status < 400) return undefined;
+  if (!String(contentType ?? '').includes('application/json')) return `4xx not JSON (${String(contentType)})`;
+  try {
+    const error = (JSON.parse(body) as { error?: { code?: unknown; message?: unknown } }).error;
+    if (typeof error?.code !== 'string' || typeof error.message !== 'string') return '4xx without error.code/message';
+  } catch {
+    return '4xx body not JSON';
+  }
+  return undefined;
+}

@@ -64,7 +64,9 @@ export function registerProfileRoutes(app: FastifyInstance, ctx: AppContext): vo
     ({ workspaceId, params }) => deleteProfile(db, workspaceId, params.id),
   );
 
-  const IdentifierSetting = z.object({ type: z.string(), priority: z.number().int(), maxPerProfile: z.number().int().positive().nullable() });
+  // Both are int columns (identifier_settings): a larger number is a 400 here, not a 500 from the insert.
+  const int4 = z.number().int().min(-2_147_483_648).max(2_147_483_647);
+  const IdentifierSetting = z.object({ type: z.string(), priority: int4, maxPerProfile: int4.positive().nullable() });
   defineRoute(
     app,
     { method: 'GET', url: '/api/v1/identifier-settings', summary: 'Identifier types with their priority and per-profile limit', tags, auth: 'admin',

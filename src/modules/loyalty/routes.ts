@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
+import { queryDate } from '../../platform/http/validation.js';
 import { adjustPoints, earnPoints, expireDuePoints, getPointsAccount, listPointsEntries, redeemPoints, reversePoints } from './points.js';
 import { releaseDuePending } from './pending.js';
 import { settleOrderPoints, settlePointsForOrders } from './order-points.js';
@@ -21,7 +22,7 @@ import { addBackgroundStarter } from '../../apps/server/background.js';
 let workerRegistered = false;
 
 const ProfileParams = z.object({ profileId: z.coerce.number().int().positive() });
-const Period = z.object({ from: z.coerce.date(), to: z.coerce.date() });
+const Period = z.object({ from: queryDate, to: queryDate });
 
 /** Admin API of the loyalty module (Bearer admin token) and the member-facing API (member token). */
 export function registerLoyaltyRoutes(app: FastifyInstance, ctx: AppContext): void {

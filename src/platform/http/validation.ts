@@ -1,4 +1,4 @@
-import type { ZodError } from 'zod';
+import { z, type ZodError } from 'zod';
 import type { ErrorDetail } from '../errors.js';
 
 /** Turns zod issues into error details whose path names the offending field, e.g. `body.items[2].price`. */
@@ -35,3 +35,9 @@ export function findNulCharacter(value: unknown, root: string, depth = 0): strin
   }
   return undefined;
 }
+
+/**
+ * A date given in a query string (report periods). Years 1 to 9999 only: JavaScript dates reach back to 271821 BC,
+ * PostgreSQL's timestamptz only to 4713 BC, and a date it refuses would fail the report's statement as a 500.
+ */
+export const queryDate = z.coerce.date().refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'a date between the years 1 and 9999');

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
-import { queryDate } from '../../platform/http/validation.js';
+import { requestDate } from '../../platform/http/validation.js';
 import { aiplReport } from './aipl.js';
 import { profileLifecycle } from './profile.js';
 import { rfmReport } from './rfm.js';
@@ -24,7 +24,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, ctx: AppContext, h
       return { ok: true as const };
     });
   defineRoute(app, { method: 'GET', url: '/api/v1/reports/aipl', summary: 'AIPL daily counts per stage and flows between stages (Sankey) over a period', tags, auth: 'admin',
-    query: z.object({ from: queryDate, to: queryDate }), response: AiplReport },
+    query: z.object({ from: requestDate, to: requestDate }), response: AiplReport },
     ({ workspaceId, query }) => aiplReport(db, workspaceId, query.from, query.to));
   defineRoute(app, { method: 'GET', url: '/api/v1/reports/rfm', summary: 'RFM: profiles and revenue per class, and the R×F grid', tags, auth: 'admin', response: RfmReport },
     ({ workspaceId }) => rfmReport(db, workspaceId));

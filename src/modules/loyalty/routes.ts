@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
-import { queryDate } from '../../platform/http/validation.js';
+import { requestDate } from '../../platform/http/validation.js';
 import { adjustPoints, earnPoints, expireDuePoints, getPointsAccount, listPointsEntries, redeemPoints, reversePoints } from './points.js';
 import { releaseDuePending } from './pending.js';
 import { settleOrderPoints, settlePointsForOrders } from './order-points.js';
@@ -22,7 +22,7 @@ import { addBackgroundStarter } from '../../apps/server/background.js';
 let workerRegistered = false;
 
 const ProfileParams = z.object({ profileId: z.coerce.number().int().positive() });
-const Period = z.object({ from: queryDate, to: queryDate });
+const Period = z.object({ from: requestDate, to: requestDate });
 
 /** Admin API of the loyalty module (Bearer admin token) and the member-facing API (member token). */
 export function registerLoyaltyRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -60,7 +60,7 @@ export function registerLoyaltyRoutes(app: FastifyInstance, ctx: AppContext): vo
     body: z.object({ orderIds: z.array(z.string()).min(1).max(1000) }) },
     async ({ workspaceId, body }) => ({ data: await settlePointsForOrders(db, workspaceId, body.orderIds) }));
   defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/events', summary: 'Award fixed points for an event per the event rules (caps apply)', tags, auth,
-    body: z.object({ profileId: z.number().int().positive(), event: z.string().min(1), idempotencyKey: z.string().min(1), at: z.coerce.date().optional() }) },
+    body: z.object({ profileId: z.number().int().positive(), event: z.string().min(1), idempotencyKey: z.string().min(1), at: requestDate.optional() }) },
     ({ workspaceId, body }) => awardEventPoints(db, workspaceId, body));
 
   const Jobs = z.array(z.enum(['release_pending', 'expire_points', 'expire_coupons', 'evaluate_tiers', 'announce_expiring_points'])).min(1);

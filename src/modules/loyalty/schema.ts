@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requestDate } from '../../platform/http/validation.js';
 
 /** Zod schemas of the loyalty concepts: they validate the API, document it (OpenAPI) and drive console forms. */
 
@@ -81,7 +82,7 @@ export const PointsRequest = z.object({
   sourceType: SourceType.default('operator'),
   sourceId: z.string().max(200).optional(),
   idempotencyKey: z.string().min(1).max(200).optional().describe('a replayed request with the same key applies once'),
-  expiresAt: z.coerce.date().optional(),
+  expiresAt: requestDate.optional(),
 });
 export const AdjustRequest = PointsRequest.extend({ points: z.number().int().min(-100_000_000).max(100_000_000).refine((n) => n !== 0, 'must not be 0') });
 
@@ -120,7 +121,7 @@ export const OrderForPoints = z.object({
   paidAmount: money,
   shippingAmount: money.default(0),
   refundedAmount: money.default(0),
-  paidAt: z.coerce.date().nullish(),
+  paidAt: requestDate.nullish(),
   items: z.array(OrderItemForPoints).default([]),
 });
 export type OrderForPoints = z.input<typeof OrderForPoints>;
@@ -142,8 +143,8 @@ export const CouponTemplateFields = z.object({
   threshold: money.default(0).describe('minimum eligible subtotal (X of 满X减Y)'),
   giftSku: z.string().nullish(),
   scope: CouponScope.default({}),
-  validFrom: z.coerce.date().nullish(),
-  validUntil: z.coerce.date().nullish(),
+  validFrom: requestDate.nullish(),
+  validUntil: requestDate.nullish(),
   validDays: z.number().int().positive().nullish().describe('valid N days from receipt (instead of, or within, absolute dates)'),
   totalStock: z.number().int().nonnegative().nullish(),
   perMemberLimit: z.number().int().positive().nullish(),

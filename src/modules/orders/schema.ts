@@ -1,7 +1,12 @@
 import { z } from 'zod';
+import { inStorableDateRange, STORABLE_DATE_RANGE } from '../../platform/http/validation.js';
 
 const Money = z.number().finite().nonnegative().multipleOf(0.01, 'at most two decimals');
-const Time = z.union([z.string(), z.date()]).pipe(z.coerce.date()).refine((d) => !Number.isNaN(d.getTime()), 'not a valid date');
+const Time = z
+  .union([z.string(), z.date()])
+  .pipe(z.coerce.date())
+  .refine((d) => !Number.isNaN(d.getTime()), 'not a valid date')
+  .refine(inStorableDateRange, STORABLE_DATE_RANGE);
 
 export const OrderItem = z.object({
   sku: z.string().trim().min(1).max(100),

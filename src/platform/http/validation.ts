@@ -37,7 +37,10 @@ export function findNulCharacter(value: unknown, root: string, depth = 0): strin
 }
 
 /**
- * A date given in a query string (report periods). Years 1 to 9999 only: JavaScript dates reach back to 271821 BC,
- * PostgreSQL's timestamptz only to 4713 BC, and a date it refuses would fail the report's statement as a 500.
+ * Dates from requests (query or body) are held to the years 1 to 9999: JavaScript dates reach from 271821 BC to
+ * 275760 AD, PostgreSQL's timestamptz only from 4713 BC, and a date it refuses (or cannot give back as ISO text)
+ * would fail the statement as a 500.
  */
-export const queryDate = z.coerce.date().refine((d) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999, 'a date between the years 1 and 9999');
+export const inStorableDateRange = (d: Date) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
+export const STORABLE_DATE_RANGE = 'a date between the years 1 and 9999';
+export const requestDate = z.coerce.date().refine(inStorableDateRange, STORABLE_DATE_RANGE);

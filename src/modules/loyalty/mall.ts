@@ -4,6 +4,7 @@ import type { Db } from '../../platform/db/database.js';
 import type { MallItemsTable } from '../../platform/db/schema.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
+import { MAX_INT4 } from '../../platform/http/validation.js';
 import { debit, lockAccount } from './ledger.js';
 import { tierOf } from './benefits.js';
 import { issueCouponInTrx } from './coupons.js';
@@ -16,9 +17,9 @@ export const MallItemFields = z.object({
   kind: z.enum(['coupon', 'goods']),
   templateId: z.string().optional().describe('coupon items: the coupon template issued'),
   sku: z.string().optional().describe('goods items: the SKU shipped'),
-  pointsPrice: z.number().int().positive(),
-  stock: z.number().int().nonnegative().nullish(),
-  perMemberLimit: z.number().int().positive().nullish(),
+  pointsPrice: z.number().int().positive().max(MAX_INT4),
+  stock: z.number().int().nonnegative().max(MAX_INT4).nullish(),
+  perMemberLimit: z.number().int().positive().max(MAX_INT4).nullish(),
   tiers: z.array(z.string()).default([]),
   status: z.enum(['active', 'paused', 'archived']).default('active'),
 });

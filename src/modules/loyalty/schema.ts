@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { requestDate } from '../../platform/http/validation.js';
+import { MAX_INT4, requestDate } from '../../platform/http/validation.js';
 
 /** Zod schemas of the loyalty concepts: they validate the API, document it (OpenAPI) and drive console forms. */
 
 const points = z.number().int().positive().max(100_000_000);
-const money = z.number().nonnegative().max(1e12);
+// numeric(14, 2) columns: twelve digits before the point.
+const money = z.number().nonnegative().max(999_999_999_999.99);
 
 export const ExpiryPolicy = z.object({
   mode: z.enum(['none', 'lot', 'end_of_year']).default('none').describe('lot: each credit expires `days` after it; end_of_year: on 31 Dec of the earning year (years: 1) or of a later year (years: 2 = next year)'),
@@ -145,9 +146,9 @@ export const CouponTemplateFields = z.object({
   scope: CouponScope.default({}),
   validFrom: requestDate.nullish(),
   validUntil: requestDate.nullish(),
-  validDays: z.number().int().positive().nullish().describe('valid N days from receipt (instead of, or within, absolute dates)'),
-  totalStock: z.number().int().nonnegative().nullish(),
-  perMemberLimit: z.number().int().positive().nullish(),
+  validDays: z.number().int().positive().max(MAX_INT4).nullish().describe('valid N days from receipt (instead of, or within, absolute dates)'),
+  totalStock: z.number().int().nonnegative().max(MAX_INT4).nullish(),
+  perMemberLimit: z.number().int().positive().max(MAX_INT4).nullish(),
   stacking: z.enum(['exclusive', 'combinable']).default('exclusive'),
   combinableWith: z.array(z.string()).default([]).describe('combinable: only with these templates (empty: any combinable)'),
   tiers: z.array(z.string()).default([]).describe('only members of these tiers (empty: anyone)'),

@@ -81,6 +81,17 @@ describeEachDatabase('loyalty HTTP API: lists, edits, settings, report days', (c
     expect((await call('PATCH', '/api/v1/loyalty/mall/items/nope', { name: 'x' })).statusCode).toBe(404);
   });
 
+  it('a mall item id that is taken is a 409 and the item stays as it was', async () => {
+    const { call } = await session();
+    const first = await call('POST', '/api/v1/loyalty/mall/items', { id: 'mug', name: 'mug', kind: 'goods', sku: 'MUG', pointsPrice: 100 });
+    expect(first.statusCode).toBe(201);
+    const again = await call('POST', '/api/v1/loyalty/mall/items', { id: 'mug', name: 'cup', kind: 'goods', sku: 'CUP', pointsPrice: 5 });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ error: { code: 'conflict' } });
+    const items = (await call('GET', '/api/v1/loyalty/mall/items')).json() as { data: Array<{ id: string; name: string; pointsPrice: number }> };
+    expect(items.data.filter((i) => i.id === 'mug')).toEqual([expect.objectContaining({ name: 'mug', pointsPrice: 100 })]);
+  });
+
   it('settings: typed sections validated and documented; a section not given is kept', async () => {
     const { call } = await session();
     expect((await call('PUT', '/api/v1/loyalty/settings', { checkin: { points: 9 } })).statusCode).toBe(200);

@@ -43,8 +43,11 @@ export async function createMallItem(db: Db, workspaceId: string, input: z.input
   const row = await db
     .insertInto('mall_items')
     .values({ workspace_id: workspaceId, id: i.id ?? newId('mi', 10), ...columnsOf(i) })
+    .onConflict((oc) => oc.columns(['workspace_id', 'id']).doNothing())
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  // A caller-chosen id that is taken: a conflict, as for coupon templates (the unique violation was a 500).
+  if (!row) throw new AppError('conflict', `mall item ${i.id} already exists`);
   return toItem(row);
 }
 

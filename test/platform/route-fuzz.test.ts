@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { describeEachDatabase } from '../support/databases.js';
 import { basic, bearer, buildTestServer, newWorkspace } from '../support/app.js';
-import { queryValues, resolve, sample, wrongTyped, type OpenApiDoc, type Operation } from '../support/openapi-samples.js';
+import { queryValues, resolve, sample, wrongTyped, type OpenApiDoc, type Operation, type Schema } from '../support/openapi-samples.js';
 
 /**
  * Walks every operation in the app's own OpenAPI document and sends it a fixed set of bad inputs: odd path
@@ -10,11 +10,19 @@ import { queryValues, resolve, sample, wrongTyped, type OpenApiDoc, type Operati
  * numbers, deep nesting, a 2 MB string, malformed JSON and a wrong content type. The product rule: bad input
  * is a 4xx carrying `{ error: { code, message } }`, never a 5xx. Every failure is collected so one run shows all.
  *
- * Skipped: none. Path values are never real ids, so no route acts on a real entity (a DELETE cannot remove the
- * test's own key or workspace); bodies of the right shape do reach handlers (with id 1, a 404 for id routes).
+ * Skipped: no route. Seeded entities (channel, key, segment, template, tag, coupon template, journey, the member's
+ * profile) give real ids, so bodies of the right shape reach the handlers; two kinds of route get id 1 (a 404)
+ * instead: DELETE (it would remove what later routes use) and /send, /test, /test-send (they call a provider).
  */
 
 const PATH_VALUES = ['0', '-1', '99999999999999999999', 'constructor', '__proto__', '%00', 'a'.repeat(300), 'abc', '1.5', '%E0%A4%A', '%20', '..'];
+// Routes that send to or test a provider (SMTP, SMS, WeChat...): fuzzed with id 1 only (a 404), so no call leaves.
+const EXTERNAL = /\/(send|test|test-send)$/;
+// Accepted bodies for routes whose schema sample is not (patterns, cross-field rules): the base for field edges.
+const GOOD_BODIES: Record<string, object> = {
+  'POST /api/v1/orders': { orderId: 'fuzz-o', customer: { userId: 'fuzz-member' }, totalAmount: 10, orderedAt: '2026-01-01T00:00:00Z', items: [{ sku: 's', quantity: 1, price: 10 }] },
+  'POST /api/v1/loyalty/coupon-templates': { name: 'fuzz', kind: 'fixed', amount: 5 },
+};
 const TWO_MB = 'x'.repeat(2 * 1024 * 1024);
 const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
 const deepObject = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
@@ -39,6 +47,7 @@ describeEachDatabase('route fuzz: bad input is a 4xx with an error code, never a
     expect(bound.statusCode).toBe(200);
     const memberToken = (bound.json() as { memberToken: string }).memberToken;
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as OpenApiDoc;
+    const real = await seedRealIds(app, doc, ws.adminToken, bound.json() as never);
 
     const failures: Failure[] = [];
     let operations = 0;
@@ -56,7 +65,8 @@ describeEachDatabase('route fuzz: bad input is a 4xx with an error code, never a
         };
         const params = (op.parameters ?? []).filter((p) => p.in === 'path');
         const fill = (value: string) => path.replace(/\{[^}]+\}|\*$/g, () => value);
-        const basePath = fill('1');
+        // Real ids where we have them (not for DELETE, nor for routes that would call a real external peer).
+        const basePath = method === 'delete' || EXTERNAL.test(path) ? fill('1') : realPath(path, real, ws.id);
         const baseQuery = (op.parameters ?? [])
           .filter((p) => p.in === 'query' && p.required)
           .map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(String(sample(doc, p.schema, 'plain')))}`);
@@ -93,7 +103,17 @@ describeEachDatabase('route fuzz: bad input is a 4xx with an error code, never a
           await json(`body ${mode} sample`, JSON.stringify(sample(doc, schema, mode)));
         }
         const top = resolve(doc, schema);
-        const fields = Object.keys(top.properties ?? resolve(doc, (top.oneOf ?? top.anyOf)?.[0]).properties ?? { name: 1 });
+        const props: Record<string, Schema> = top.properties ?? resolve(doc, (top.oneOf ?? top.anyOf)?.[0]).properties ?? {};
+        const fields = Object.keys(props).length ? Object.keys(props) : ['name'];
+        // One field at a time at its edges, the others plain: an edge is not hidden behind another field's 400.
+        const plain = GOOD_BODIES[route] ?? withRealIds(sample(doc, schema, 'plain'), real);
+        if (plain && typeof plain === 'object' && !Array.isArray(plain)) {
+          for (const [field, fieldSchema] of Object.entries(props)) {
+            for (const mode of ['max', 'min'] as const) {
+              await json(`body ${field} ${mode}`, JSON.stringify({ ...plain, [field]: sample(doc, fieldSchema, mode) }));
+            }
+          }
+        }
         await json('body 2 MB string fields', JSON.stringify(Object.fromEntries(fields.map((f) => [f, TWO_MB]))));
         await json('body deep-nested fields', `{${fields.map((f) => `${JSON.stringify(f)}:${deepObject(5_000)}`).join(',')}}`);
       }
@@ -104,6 +124,20 @@ describeEachDatabase('route fuzz: bad input is a 4xx with an error code, never a
     expect(failures).toEqual([]);
   }, 300_000);
 });
+
+/** The path with real values for its parameters where the seed has one, else 1. */
+function realPath(path: string, real: Awaited<ReturnType<typeof seedRealIds>>, workspaceId: string): string {
+  const byName: Record<string, string | undefined> = {
+    profileId: real.profileId,
+    memberNo: real.memberNo,
+    orderId: real.orderId,
+    workspaceId,
+    channelId: real.ids['/api/v1/channels'],
+    type: 'email',
+    id: real.ids[path.slice(0, path.indexOf('/{id}'))],
+  };
+  return path.replace(/\{([^}]+)\}|\*$/g, (_m, name: string | undefined) => (name && byName[name]) || '1');
+}
 
 /** The credentials an operation asks for: admin token, write key (ingest), member token (member API), or none. */
 function authFor(op: Operation, path: string, keys: { admin: string; write: string; member: string }): Record<string, string> {
@@ -126,4 +160,48 @@ function judge(status: number, contentType: unknown, body: string): string | und
     return '4xx body not JSON';
   }
   return undefined;
+}
+
+/**
+ * Real ids, so bodies of the right shape reach handlers past their 404: for each collection with an {id} route,
+ * one entity created from the plain sample of its POST body where that is accepted, and by hand where not.
+ */
+async function seedRealIds(app: FastifyInstance, doc: OpenApiDoc, adminToken: string, bound: { member: { profileId: number; memberNo: string } }) {
+  const post = async (url: string, payload: unknown) => {
+    const res = await app.inject({ method: 'POST', url, headers: bearer(adminToken), payload: payload as never });
+    const id = res.statusCode < 300 ? (res.json() as { id?: unknown }).id : undefined;
+    return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+  };
+  const ids: Record<string, string> = { '/api/v1/profiles': String(bound.member.profileId) };
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    const schema = ops.post?.requestBody?.content['application/json']?.schema;
+    if (!schema || !doc.paths[`${path}/{id}`]) continue;
+    const id = await post(path, sample(doc, schema, 'plain'));
+    if (id) ids[path] = id;
+  }
+  const group = await post('/api/v1/tag-groups', { name: 'fuzz', category: 'custom' });
+  const tag = await post('/api/v1/tags', { ...(sample(doc, doc.paths['/api/v1/tags']!.post!.requestBody!.content['application/json']!.schema, 'plain') as object), groupId: group });
+  if (tag) ids['/api/v1/tags'] = tag;
+  const coupon = await post('/api/v1/loyalty/coupon-templates', { name: 'fuzz', kind: 'fixed', amount: 5 });
+  if (coupon) ids['/api/v1/loyalty/coupon-templates'] = coupon;
+  const templates = (await app.inject({ method: 'GET', url: '/api/v1/journey-templates', headers: bearer(adminToken) })).json() as { data: { key: string }[] };
+  const journey = await post(`/api/v1/journey-templates/${templates.data[0]!.key}/install`, { channelId: ids['/api/v1/channels'] });
+  if (journey) ids['/api/v1/journeys'] = journey;
+  const orderId = 'fuzz-order-1';
+  await post('/api/v1/orders', { ...(sample(doc, doc.paths['/api/v1/orders']!.post!.requestBody!.content['application/json']!.schema, 'plain') as object), orderId });
+  return { ids, orderId, group, profileId: String(bound.member.profileId), memberNo: bound.member.memberNo };
+}
+
+/** Ids in a sample body that name other entities point at real ones, so the body gets past their lookups. */
+function withRealIds(body: unknown, real: Awaited<ReturnType<typeof seedRealIds>>): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const known: Record<string, unknown> = {
+    profileId: Number(real.profileId),
+    segmentId: real.ids['/api/v1/segments'],
+    channelId: real.ids['/api/v1/channels'],
+    templateId: real.ids['/api/v1/loyalty/coupon-templates'],
+    couponTemplateId: real.ids['/api/v1/loyalty/coupon-templates'],
+    groupId: real.group,
+  };
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, known[k] ?? v]));
 }

@@ -82,7 +82,11 @@ export function sample(doc: OpenApiDoc, schema: Schema | undefined, mode: Mode, 
       return out;
     }
     default:
-      return mode === 'nul' ? 'x\u0000' : 'x';
+      // An unconstrained schema is how coerced dates (z.coerce.date) appear in the document: give date text,
+      // at the ends of what JavaScript dates hold for max / min.
+      if (mode === 'max') return '+275760-09-13T00:00:00.000Z';
+      if (mode === 'min') return '-271821-04-20T00:00:00.000Z';
+      return mode === 'nul' ? '2026-01-01\u0000' : '2026-01-01T00:00:00Z';
   }
 }
 

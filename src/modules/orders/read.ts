@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { OrdersTable } from '../../platform/db/schema.js';
 import { notFound } from '../../platform/errors.js';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { decodeCursor, encodeCursor, isCursorTime } from '../../platform/http/cursor.js';
 
 export async function getOrder(db: Db, workspaceId: string, orderId: string) {
   const order = await db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).executeTakeFirst();
@@ -18,7 +18,7 @@ export async function listOrders(db: Db, workspaceId: string, opts: { limit: num
   if (opts.storeId) q = q.where('store_id', '=', opts.storeId);
   if (opts.status) q = q.where('status', '=', opts.status as never);
   if (opts.cursor) {
-    const [ts, id] = decodeCursor(opts.cursor, 2) as [string, string];
+    const [ts, id] = decodeCursor(opts.cursor, 2, ([time]) => isCursorTime(time)) as [string, string];
     q = q.where((eb) => eb.or([eb('ordered_at', '<', new Date(ts)), eb.and([eb('ordered_at', '=', new Date(ts)), eb('order_id', '<', id)])]));
   }
   const rows = await q.orderBy('ordered_at', 'desc').orderBy('order_id', 'desc').limit(opts.limit + 1).execute();

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
-import { decodeCursor, encodeCursor } from '../../platform/http/cursor.js';
+import { decodeCursor, encodeCursor, isCursorTime } from '../../platform/http/cursor.js';
 import { currentProfileOf } from '../identity/index.js';
 
 interface TimelineRow {
@@ -20,7 +20,7 @@ interface TimelineRow {
  */
 export async function profileTimeline(db: Db, workspaceId: string, requestedId: number, opts: { limit: number; cursor?: string; kind?: 'event' | 'order' }) {
   const profileId = await currentProfileOf(db, workspaceId, requestedId);
-  const cursor = opts.cursor ? decodeCursor(opts.cursor, 3) : null;
+  const cursor = opts.cursor ? decodeCursor(opts.cursor, 3, ([time]) => isCursorTime(time)) : null;
   const after = cursor ? sql`AND (ts, kind, id) < (${cursor[0]}::timestamptz, ${cursor[1]}, ${cursor[2]})` : sql``;
   const events = sql`
     SELECT 'event' AS kind, lpad(id::text, 20, '0') AS id, type, event, "timestamp" AS ts, properties, traits, NULL::jsonb AS "order"

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z, type ZodType } from 'zod';
 import { AppError } from '../errors.js';
-import { findNulCharacter, zodIssuesToDetails } from './validation.js';
+import { findNulCharacter, MAX_BODY_DEPTH, nestsDeeperThan, zodIssuesToDetails } from './validation.js';
 import { registerOperation } from './openapi.js';
 
 export type AuthKind = 'admin' | 'write' | 'none';
@@ -73,6 +73,8 @@ export function defineRoute<B extends ZodType = ZodType<unknown>, Q extends ZodT
       if (spec.auth !== 'none') {
         ({ workspaceId, actor } = await request.server.siyuAuthenticate(request, spec.auth));
       }
+      // Checked for every route, ingest too: a deeper body overflowed the stack where it was serialized (a 500).
+      if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw new AppError('invalid_request', `the body nests deeper than ${MAX_BODY_DEPTH} levels`);
       const params = parse(spec.params, request.params, 'params');
       const query = parse(spec.query, request.query, 'query');
       const body = spec.documentBodyOnly ? request.body : parse(spec.body, request.body, 'body');

@@ -47,3 +47,18 @@ export const requestDate = z.coerce.date().refine(inStorableDateRange, STORABLE_
 
 /** The largest value of an int column: counts and limits stored as int are bounded by it in their schemas. */
 export const MAX_INT4 = 2_147_483_647;
+
+/** Deepest nesting a request body may have: far beyond any real payload, well within what JSON.stringify recurses. */
+export const MAX_BODY_DEPTH = 512;
+
+/** Whether a parsed body nests deeper than `max` (walked without recursion: the point is not to overflow). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (!v || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}

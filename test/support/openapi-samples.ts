@@ -140,6 +140,8 @@ function wrongValue(s: Schema): unknown {
 export function queryValues(doc: OpenApiDoc, schema: Schema | undefined): string[] {
   const s = resolve(doc, schema);
   const fromSchema = (['max', 'min', 'nul'] as const).map((m) => sample(doc, s, m)).filter((v) => typeof v !== 'object');
-  const general = ['abc', '-1', '0', '1.5', '99999999999999999999', '', 'constructor', '__proto__', '{"a":1}', 'x'.repeat(300), '\u0000', 'true'];
+  // Forged paging cursors: base64url JSON arrays of strings, the shape keyset cursors decode to, with bad contents.
+  const cursors = [['x'], ['x', 'x'], ['x', 'x', 'x'], ['2026-01-01T00:00:00Z', 'abc', 'abc']].map((k) => Buffer.from(JSON.stringify(k)).toString('base64url'));
+  const general = ['abc', '-1', '0', '1.5', '99999999999999999999', '', 'constructor', '__proto__', '{"a":1}', 'x'.repeat(300), '\u0000', 'true', ...cursors];
   return [...new Set([...fromSchema.map(String), ...general])];
 }

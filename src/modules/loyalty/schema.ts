@@ -196,8 +196,8 @@ export const TierBenefits = z.object({
 export const TierInput = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   name: z.string().trim().min(1).max(100),
-  rank: z.number().int().nonnegative(),
-  threshold: z.number().nonnegative().describe('points earned or yuan spent in the period (per the tier program)'),
+  rank: z.number().int().nonnegative().max(MAX_INT4),
+  threshold: money.describe('points earned or yuan spent in the period (per the tier program)'),
   benefits: TierBenefits.default({}),
 });
 export const BindRequest = z

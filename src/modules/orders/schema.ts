@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inStorableDateRange, STORABLE_DATE_RANGE } from '../../platform/http/validation.js';
+import { inStorableDateRange, MAX_INT4, STORABLE_DATE_RANGE } from '../../platform/http/validation.js';
 
 const Money = z.number().finite().nonnegative().multipleOf(0.01, 'at most two decimals');
 const Time = z
@@ -12,7 +12,7 @@ export const OrderItem = z.object({
   sku: z.string().trim().min(1).max(100),
   name: z.string().max(200).optional(),
   category: z.string().max(100).optional(),
-  quantity: z.number().int().positive(),
+  quantity: z.number().int().positive().max(MAX_INT4),
   price: Money.describe('unit price paid'),
 });
 
@@ -65,7 +65,7 @@ export const OrdersBody = z.union([OrderInput, z.object({ orders: z.array(OrderI
 export const RefundInput = z.object({
   refundId: z.string().trim().min(1).max(100).describe('your id for this refund: retrying with it applies the refund once'),
   amount: Money.refine((a) => a > 0, 'must be more than 0'),
-  items: z.array(z.object({ sku: z.string(), quantity: z.number().int().positive() })).optional(),
+  items: z.array(z.object({ sku: z.string(), quantity: z.number().int().positive().max(MAX_INT4) })).optional(),
   refundedAt: Time.optional(),
 });
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { inStorableDateRange, MAX_INT4, STORABLE_DATE_RANGE } from '../../platform/http/validation.js';
 
-const Money = z.number().finite().nonnegative().multipleOf(0.01, 'at most two decimals');
+// numeric(14, 2) columns: twelve digits before the point.
+const MAX_MONEY = 999_999_999_999.99;
+const Money = z.number().finite().nonnegative().max(MAX_MONEY).multipleOf(0.01, 'at most two decimals');
 const Time = z
   .union([z.string(), z.date()])
   .pipe(z.coerce.date())
@@ -55,6 +57,7 @@ export const OrderInput = z
     if (![o.totalAmount, o.discountAmount, o.shippingAmount, o.refundedAmount].every((n) => typeof n === 'number' && n >= 0)) return;
     const paid = o.paidAmount ?? round2(o.totalAmount - o.discountAmount + o.shippingAmount);
     if (paid < 0) ctx.addIssue({ code: 'custom', path: ['paidAmount'], message: 'discount exceeds the total' });
+    if (paid > MAX_MONEY) ctx.addIssue({ code: 'custom', path: ['paidAmount'], message: `total - discount + shipping exceeds ${MAX_MONEY}` });
     if (o.refundedAmount > paid + 0.001) ctx.addIssue({ code: 'custom', path: ['refundedAmount'], message: 'refund exceeds the amount paid' });
   });
 export type OrderInput = z.input<typeof OrderInput>;

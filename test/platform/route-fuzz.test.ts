@@ -114,6 +114,18 @@ describeEachDatabase('route fuzz: bad input is a 4xx with an error code, never a
               await json(`body ${field} ${mode}`, JSON.stringify({ ...plain, [field]: sample(doc, fieldSchema, mode) }));
             }
             await json(`body ${field} deep`, JSON.stringify({ ...plain, [field]: '__deep__' }).replace('"__deep__"', deepObject(5_000)));
+            // One level down too: the fields of an object field, or of an array field's first item (order lines...).
+            const inner = resolve(doc, fieldSchema);
+            const item = inner.type === 'array' ? resolve(doc, inner.items) : inner;
+            const base = (plain as Record<string, unknown>)[field];
+            const baseItem = inner.type === 'array' ? (Array.isArray(base) ? base[0] : undefined) : base;
+            if (!item.properties || !baseItem || typeof baseItem !== 'object') continue;
+            for (const [sub, subSchema] of Object.entries<Schema>(item.properties)) {
+              for (const mode of ['max', 'min'] as const) {
+                const changed = { ...(baseItem as object), [sub]: sample(doc, subSchema, mode) };
+                await json(`body ${field}.${sub} ${mode}`, JSON.stringify({ ...plain, [field]: inner.type === 'array' ? [changed] : changed }));
+              }
+            }
           }
         }
         await json('body 2 MB string fields', JSON.stringify(Object.fromEntries(fields.map((f) => [f, TWO_MB]))));

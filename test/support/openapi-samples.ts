@@ -58,8 +58,8 @@ export function sample(doc: OpenApiDoc, schema: Schema | undefined, mode: Mode, 
       if (mode === 'min') return s.minimum ?? -9007199254740991;
       return Math.max(1, s.minimum ?? 1);
     case 'number':
-      if (mode === 'max') return s.maximum ?? 1e308;
-      if (mode === 'min') return s.minimum ?? -1e308;
+      if (mode === 'max') return s.maximum ?? 1e15; // beyond numeric(14, 2), yet a multiple of 0.01
+      if (mode === 'min') return s.minimum ?? -1e15;
       return Math.max(1, s.minimum ?? 1);
     case 'boolean':
       return mode !== 'min';

@@ -18,6 +18,22 @@ describeEachDatabase('bulk import', (ctx) => {
   const run = (workspaceId: string, kind: ImportKind, file: string) =>
     runImport({ kind, file, chunkSize: 2, apply: (records) => applyImportChunk(ctx.database, workspaceId, kind, records) });
 
+  it('rejects a row holding a NUL character (which the database cannot store) and imports the rest', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const members = tmp('members.csv', ['member_no,name,phone', 'N1,王芳,13800000011', 'N2,bad\u0000name,13800000012', 'N3,李娜,13800000013', 'N\u00004,x,13800000014'].join('\n'));
+    const m = await run(ws.id, 'members', members);
+    expect(m).toMatchObject({ rows: 4, imported: 2, rejected: 2 });
+    expect(fs.readFileSync(m.rejectsFile!, 'utf8')).toMatch(/^line,reason\n3,"name holds a NUL character[^\n]*\n5,"member_no holds a NUL character/);
+    expect((await lookupProfile(ctx.database.db, ws.id, 'member_no', 'N3')).traits).toMatchObject({ name: '李娜' });
+    const orders = tmp(
+      'orders.csv',
+      ['order_id,member_no,status,total_amount,ordered_at,sku,quantity,price', 'O-N1,N1,paid,10,2026-01-01T00:00:00Z,S1,1,10', 'O-N2,N1,paid,10,2026-01-01T00:00:00Z,S\u00001,1,10', 'O-N3,N3,paid,10,2026-01-01T00:00:00Z,S1,1,10'].join('\n'),
+    );
+    const o = await run(ws.id, 'orders', orders);
+    expect(o).toMatchObject({ rows: 3, imported: 2, rejected: 1 });
+    expect(fs.readFileSync(o.rejectsFile!, 'utf8')).toMatch(/^line,reason\n3,"items\[0\]\.sku holds a NUL character/);
+  });
+
   it('imports good member rows, rejects bad ones with line and reason, and changes nothing on a re-run', async () => {
     const ws = await newWorkspace(ctx.database);
     const file = tmp(

@@ -1,4 +1,5 @@
 import type { Db } from '../../platform/db/database.js';
+import { findNulCharacter } from '../../platform/http/validation.js';
 import type { PreparedMessage } from '../ingest/index.js';
 import { parseOrders, upsertOrders } from '../orders/index.js';
 import { storeMembers } from './members.js';
@@ -29,6 +30,11 @@ async function applyMembers(target: ImportTarget, workspaceId: string, records: 
   let repeated = 0;
   const receivedAt = new Date();
   for (const rec of records) {
+    const nul = nulReject(rec.line, rec.record);
+    if (nul) {
+      rejects.push(nul);
+      continue;
+    }
     const r = memberRowToMessage(rec, receivedAt);
     if ('reject' in r) rejects.push(r.reject);
     else if (seen.has(r.message.messageId)) repeated++; // the same row twice in one chunk: one fact
@@ -42,10 +48,17 @@ async function applyMembers(target: ImportTarget, workspaceId: string, records: 
 }
 
 async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
-  const grouped = orderRecordsToOrders(records);
+  // An order's item rows stand or fall together: a NUL in any of them rejects the whole order.
+  const all = orderRecordsToOrders(records);
+  const rejects: Reject[] = [];
+  const grouped = all.filter((g) => {
+    const nul = nulReject(g.line, g.order);
+    if (nul) rejects.push(nul);
+    return !nul;
+  });
   const { errors } = parseOrders(grouped.map((g) => g.order));
   const bad = new Set(errors.map((e) => e.index!));
-  const rejects: Reject[] = errors.map((e) => ({ line: grouped[e.index!]!.line, reason: `${e.path?.replace(/^orders\[\d+\]\.?/, '') || 'order'}: ${e.message}` }));
+  rejects.push(...errors.map((e) => ({ line: grouped[e.index!]!.line, reason: `${e.path?.replace(/^orders\[\d+\]\.?/, '') || 'order'}: ${e.message}` })));
   const good = grouped.filter((_, i) => !bad.has(i)).map((g) => g.order);
   const results = good.length ? await upsertOrders(db, workspaceId, good) : [];
   const unchanged = results.filter((r) => r.outcome === 'unchanged').length;
@@ -56,4 +69,11 @@ async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[])
     unchanged,
     rejects: rejects.filter((r) => (seen.has(r.line) ? false : (seen.add(r.line), true))).sort((a, b) => a.line - b.line),
   };
+}
+
+/** A record holding a NUL character anywhere: PostgreSQL text and jsonb cannot store it, and it would fail its chunk. */
+function nulReject(line: number, record: Record<string, unknown>): Reject | undefined {
+  const at = findNulCharacter(record, '');
+  // A NUL in a column's name is shown escaped: the rejects file must not carry one either.
+  return at === undefined ? undefined : { line, reason: `${at.replaceAll('\u0000', '\\u0000') || 'a column name'} holds a NUL character (\\u0000), which cannot be stored` };
 }

@@ -31,6 +31,23 @@ describeEachDatabase('import API', (ctx) => {
     app.inject({ method: 'POST', url, headers: { ...bearer(token), 'content-type': contentType }, payload });
   const finished = async (workspaceId: string, id: string) => importFinished(workspaceId, id);
 
+  it('takes an upload over a real connection, as browsers and curl send it (not only through inject)', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const server = await buildTestServer(ctx.database);
+    try {
+      const address = await server.listen({ port: 0, host: '127.0.0.1' });
+      const res = await fetch(`${address}/api/v1/imports?kind=members&fileName=members.csv`, {
+        method: 'POST', headers: { ...bearer(ws.adminToken), 'content-type': 'text/csv' }, body: MEMBERS,
+      });
+      const job = (await res.json()) as ImportJob;
+      expect(res.status, JSON.stringify(job)).toBe(202);
+      expect((await finished(ws.id, job.id)).status).toBe('done');
+      expect((await lookupProfile(ctx.database.db, ws.id, 'member_no', 'A5')).traits).toMatchObject({ name: '刘洋' });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('uploads a members CSV, reports progress and the summary, serves the rejects as CSV; a re-upload changes nothing', async () => {
     const ws = await newWorkspace(ctx.database);
     const res = await upload(ws.adminToken, '/api/v1/imports?kind=members&fileName=members.csv', MEMBERS);

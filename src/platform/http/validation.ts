@@ -56,9 +56,21 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;
-    if (!v || typeof v !== 'object') continue;
+    if (!isJsonContainer(v)) continue;
     if (depth > max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child && typeof child === 'object') stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (isJsonContainer(child)) stack.push([child, depth + 1]);
   }
   return false;
+}
+
+/**
+ * An array or plain object, as JSON parsing makes them. Anything else is not walked: a route that takes its body as a
+ * stream (a file upload) has a request stream there, whose internals (socket, server, back again) are a cyclic graph
+ * that walked as data "nested" past any limit, and refused every upload sent over a real connection.
+ */
+function isJsonContainer(v: unknown): v is object {
+  if (!v || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
 }

@@ -43,7 +43,8 @@ export function findNulCharacter(value: unknown, root: string, depth = 0): strin
  */
 export const inStorableDateRange = (d: Date) => d.getUTCFullYear() >= 1 && d.getUTCFullYear() <= 9999;
 export const STORABLE_DATE_RANGE = 'a date between the years 1 and 9999';
-export const requestDate = z.coerce.date().refine(inStorableDateRange, STORABLE_DATE_RANGE);
+export const DATE_EXPECTED = 'expected a date, e.g. 2026-01-31 or 2026-01-31T08:00:00+08:00';
+export const requestDate = z.coerce.date({ error: DATE_EXPECTED }).refine(inStorableDateRange, STORABLE_DATE_RANGE);
 
 /** The largest value of an int column: counts and limits stored as int are bounded by it in their schemas. */
 export const MAX_INT4 = 2_147_483_647;

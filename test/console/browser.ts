@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Locator } from 'playwright-core';
+import { afterEach } from 'vitest';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install chromium`); never a downloaded browser. */
 export const CHROMIUM = process.env.SIYU_CHROMIUM ?? '/usr/bin/chromium';
@@ -49,4 +50,19 @@ export async function settledBox(locator: Locator): Promise<{ x: number; y: numb
     last = now;
   }
   throw new Error('element kept moving for 5 s');
+}
+
+/**
+ * After a failed test, saves a screenshot and fails once more with what the page showed (its address and text), so
+ * a CI log, which keeps no screenshots, still says what the browser saw.
+ */
+export function reportPageOnFailure(currentPage: () => Page | undefined): void {
+  afterEach(async (context) => {
+    const page = currentPage();
+    if (context.task.result?.state !== 'fail' || !page || page.isClosed()) return;
+    const name = context.task.name.slice(0, 40).replace(/\W+/g, '-');
+    await page.screenshot({ path: screenshotPath(`failed-${name}`), fullPage: true }).catch(() => undefined);
+    const text = await page.locator('body').innerText({ timeout: 2_000 }).catch((error: Error) => `(no text: ${error.message})`);
+    throw new Error(`what the page showed when "${context.task.name}" failed, at ${page.url()}:\n${text.replace(/\n{2,}/g, '\n').slice(0, 3_000)}`);
+  });
 }

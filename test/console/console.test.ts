@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { Database } from '../../src/platform/db/database.js';
 import { createWorkspace, type CreatedWorkspace } from '../../src/modules/workspaces/index.js';
 import { createUser, DEMO_LOGIN } from '../../src/modules/users/index.js';
-import { chromiumAvailable, launchBrowser, screenshotPath } from './browser.js';
+import { chromiumAvailable, launchBrowser, reportPageOnFailure, screenshotPath } from './browser.js';
 import { startConsoleServer } from './harness.js';
 
 const runBrowser = chromiumAvailable();
@@ -21,6 +21,7 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
   let ws: CreatedWorkspace;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
+  reportPageOnFailure(() => page);
   let apiPaths: string[];
   const customerEmail = `zhang.wei.${process.pid}@example.com`;
 

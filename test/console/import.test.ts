@@ -8,7 +8,7 @@ import type { Database } from '../../src/platform/db/database.js';
 import { createWorkspace, type CreatedWorkspace } from '../../src/modules/workspaces/index.js';
 import { createUser } from '../../src/modules/users/index.js';
 import { lookupProfile } from '../../src/modules/profiles/index.js';
-import { chromiumAvailable, launchBrowser, screenshotPath } from './browser.js';
+import { chromiumAvailable, launchBrowser, reportPageOnFailure, screenshotPath } from './browser.js';
 import { startConsoleServer } from './harness.js';
 
 const runBrowser = chromiumAvailable();
@@ -21,6 +21,7 @@ describe.skipIf(!runBrowser)('console import page in a browser', { timeout: 180_
   let ws: CreatedWorkspace;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
+  reportPageOnFailure(() => page);
   const tag = `${process.pid}-${Date.now()}`;
   const owner = { email: `importer.${tag}@example.com`, password: 'importer-pass-1' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-import-e2e-'));

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Locator, Page } from 'playwright-core';
 import type { Database } from '../../src/platform/db/database.js';
@@ -7,7 +7,7 @@ import { createUser } from '../../src/modules/users/index.js';
 import { createChannelConfig } from '../../src/modules/channels/index.js';
 import { createTemplate } from '../../src/modules/templates/index.js';
 import { drainAt, HOUR, nextNoon, profilesBatch, startSink } from '../journeys/support.js';
-import { chromiumAvailable, launchBrowser, screenshotPath, settledBox } from './browser.js';
+import { chromiumAvailable, launchBrowser, reportPageOnFailure, screenshotPath, settledBox } from './browser.js';
 import { startConsoleServer } from './harness.js';
 
 const runBrowser = chromiumAvailable();
@@ -26,6 +26,7 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
   let ws: CreatedWorkspace;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
+  reportPageOnFailure(() => page);
   let people: number[] = [];
   let journeyId = '';
   let templateId = '';
@@ -57,11 +58,6 @@ describe.skipIf(!runBrowser)('console journeys, templates and channels in a brow
     await app?.close();
     await sink?.close();
     await database?.close();
-  });
-
-  // A failed step leaves a screenshot of the page behind (in the temp folder), to see what the browser saw.
-  afterEach(async (context) => {
-    if (context.task.result?.state === 'fail') await page?.screenshot({ path: screenshotPath(`failed-${context.task.name.slice(0, 30).replace(/\W+/g, '-')}`), fullPage: true }).catch(() => undefined);
   });
 
   async function signIn(who: { email: string; password: string }) {

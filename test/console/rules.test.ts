@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { Database } from '../../src/platform/db/database.js';
 import { createWorkspace, type CreatedWorkspace } from '../../src/modules/workspaces/index.js';
 import { createUser } from '../../src/modules/users/index.js';
-import { chromiumAvailable, launchBrowser, screenshotPath } from './browser.js';
+import { chromiumAvailable, launchBrowser, reportPageOnFailure, screenshotPath } from './browser.js';
 import { startConsoleServer } from './harness.js';
 
 const runBrowser = chromiumAvailable();
@@ -20,6 +20,7 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
   let ws: CreatedWorkspace;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let page: Page;
+  reportPageOnFailure(() => page);
   const tag = `${process.pid}-${Date.now()}`;
   const owner = { email: `owner.${tag}@example.com`, password: 'owner-pass-1' };
   const analyst = { email: `analyst.${tag}@example.com`, password: 'analyst-pass-1' };

@@ -3,7 +3,7 @@ import type { OrderStatus } from '../../platform/db/schema.js';
 import type { ParsedOrder } from './schema.js';
 
 interface ComparableOrder {
-  status: string;
+  status: OrderStatus;
   store_id: string | null;
   guide_id: string | null;
   channel: string | null;
@@ -66,4 +66,61 @@ export function orderLifecycleEvents(order: ParsedOrder, paidAmount: number, anc
   if (order.status === 'cancelled') push('cancelled', 'Order Cancelled', order.cancelledAt ?? order.orderedAt);
   if (order.refundedAmount > 0) push(`refunded:${order.refundedAmount}`, 'Order Refunded', order.refundedAt ?? order.orderedAt, { total: order.refundedAmount });
   return events;
+}
+
+/** An order as stored: its row's values and its item lines (with what was refunded of each). */
+export interface OrderState {
+  row: ComparableOrder & { profile_id: number | null; refunded_at: Date | null };
+  items: Array<ComparableItem & { refunded_quantity: number }>;
+}
+
+const STATUS_RANK: Record<string, number> = { pending: 0, paid: 1, partially_refunded: 2, refunded: 3 };
+
+/**
+ * A newer version of an order laid over what is stored. Shop systems re-send orders and their messages arrive out of
+ * order, so a version never undoes a later fact: refunds only grow (the larger refunded amount wins, so a `paid`
+ * re-sent after a refund, or a refund recorded through POST …/refunds, stays refunded), a cancelled order stays
+ * cancelled, and the status never steps back (refunded → paid). Amounts, items and the customer follow the version
+ * sent (a corrected order is a correction); fields it leaves out (store, guide, channel, properties, an empty item
+ * list, times) keep their stored values, so a refund-only row does not wipe the order. Refunded quantities of the
+ * stored lines carry over to the new lines of the same SKU.
+ */
+export function mergeOrderVersion(before: OrderState | undefined, next: OrderState, given: ParsedOrder): OrderState {
+  if (!before) return next;
+  const b = before.row;
+  const n = next.row;
+  const paid = Number(n.paid_amount);
+  const refunded = Math.min(paid, Math.max(Number(b.refunded_amount), Number(n.refunded_amount)));
+  const status: OrderStatus = b.status === 'cancelled' || n.status === 'cancelled'
+    ? 'cancelled'
+    : refunded > 0
+      ? statusAfterRefund(refunded, paid)
+      : ((STATUS_RANK[b.status] ?? 0) >= (STATUS_RANK[n.status] ?? 0) ? b.status : n.status) as OrderStatus;
+  const row = {
+    ...n,
+    status,
+    refunded_amount: refunded,
+    store_id: given.storeId === undefined ? b.store_id : n.store_id,
+    guide_id: given.guideId === undefined ? b.guide_id : n.guide_id,
+    channel: given.channel === undefined ? b.channel : n.channel,
+    properties: given.properties === undefined ? b.properties : n.properties,
+    paid_at: given.paidAt ?? b.paid_at ?? n.paid_at,
+    refunded_at: given.refundedAt ?? b.refunded_at ?? n.refunded_at,
+    cancelled_at: given.cancelledAt ?? b.cancelled_at ?? n.cancelled_at,
+  };
+  return { row, items: mergeItems(before.items, next.items) };
+}
+
+function mergeItems(before: OrderState['items'], next: OrderState['items']): OrderState['items'] {
+  if (!next.length) return before;
+  const key = (i: ComparableItem) => JSON.stringify([i.sku, i.name ?? null, i.category ?? null, i.quantity, Number(i.price)]);
+  if (before.length === next.length && before.every((i, k) => key(i) === key(next[k]!))) return before;
+  const refundedOf = new Map<string, number>();
+  for (const i of before) refundedOf.set(i.sku, (refundedOf.get(i.sku) ?? 0) + i.refunded_quantity);
+  return next.map((i) => {
+    const left = refundedOf.get(i.sku) ?? 0;
+    const take = Math.min(left, i.quantity);
+    refundedOf.set(i.sku, left - take);
+    return { ...i, refunded_quantity: take };
+  });
 }

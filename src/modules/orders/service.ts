@@ -8,7 +8,7 @@ import { applyProfileTouches, lockIdentityShared, markProfilesChanged, writeWith
 import { insertAnchoredEvents, type AnchoredEvent } from '../ingest/index.js';
 import { customerIdentifiers } from './customer.js';
 import { OrderInput, RefundInput, round2, type ParsedOrder } from './schema.js';
-import { orderFingerprint, orderLifecycleEvents, statusAfterRefund } from './lifecycle.js';
+import { mergeOrderVersion, orderFingerprint, orderLifecycleEvents, statusAfterRefund, type OrderState } from './lifecycle.js';
 
 type Trx = Transaction<DB>;
 
@@ -35,7 +35,8 @@ export function parseOrders(raw: unknown[], root = 'orders'): { orders: ParsedOr
 
 /**
  * Creates or updates orders, idempotent by order id: sending the same order again changes nothing; a changed
- * order (paid → refunded) is updated. Customers are resolved through OneID; lifecycle events (Order Completed,
+ * order (paid → refunded) is updated, but a late or repeated version never undoes a refund or a cancellation
+ * (mergeOrderVersion). Customers are resolved through OneID; lifecycle events (Order Completed,
  * Order Refunded, Order Cancelled) are recorded once each, for journeys and rules.
  */
 export async function upsertOrders(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {
@@ -47,50 +48,62 @@ export async function upsertOrders(db: Db, workspaceId: string, raw: unknown[]):
 async function writeOrders(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {
   const { orders: parsed, errors } = parseOrders(raw);
   if (errors.length) throw new AppError('invalid_request', `${errors.length} invalid order field(s); first: ${errors[0]!.path}: ${errors[0]!.message}`, errors);
-  // The last occurrence of an order id in one request wins, as if sent one after the other.
-  const byId = new Map(parsed.map((o) => [o.orderId, o]));
-  const orders = [...byId.values()].sort((a, b) => (a.orderId < b.orderId ? -1 : 1));
-  const items = orders.map((o) => ({ messageId: `order:${o.orderId}`, time: o.orderedAt, identifiers: customerIdentifiers(o.customer) }));
+  // Versions of one order id in one request apply in the order sent, as if sent one after the other.
+  const versionsOf = new Map<string, ParsedOrder[]>();
+  for (const o of parsed) (versionsOf.get(o.orderId) ?? versionsOf.set(o.orderId, []).get(o.orderId)!).push(o);
+  const ids = [...versionsOf.keys()].sort();
+  const items = ids.map((id) => {
+    const last = versionsOf.get(id)!.at(-1)!;
+    return { messageId: `order:${id}`, time: last.orderedAt, identifiers: customerIdentifiers(last.customer) };
+  });
   return writeWithIdentities(db, workspaceId, items, async (trx, resolved) => {
     const existing = new Map(
-      (await trx.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', 'in', orders.map((o) => o.orderId)).forUpdate().execute()).map((r) => [r.order_id, r]),
+      (await trx.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', 'in', ids).forUpdate().execute()).map((r) => [r.order_id, r]),
     );
     const existingItems = await loadItems(trx, workspaceId, [...existing.keys()]);
     const results: UpsertResult[] = [];
     const events: AnchoredEvent[] = [];
     const touched: Array<{ profileId: number; time: Date }> = [];
     const newRows: Array<Insertable<OrdersTable>> = [];
-    for (const [i, order] of orders.entries()) {
+    const newItems: ReturnType<typeof itemRows> = [];
+    for (const [i, orderId] of ids.entries()) {
       const { anchorId, profileId } = resolved.items[i]!;
-      const before = existing.get(order.orderId);
-      const paidAmount = order.paidAmount ?? round2(order.totalAmount - order.discountAmount + order.shippingAmount);
-      const row = {
-        workspace_id: workspaceId, order_id: order.orderId, identifier_id: anchorId, profile_id: profileId,
-        store_id: order.storeId ?? null, guide_id: order.guideId ?? null, channel: order.channel ?? null, status: order.status,
-        currency: order.currency, total_amount: order.totalAmount, discount_amount: order.discountAmount, shipping_amount: order.shippingAmount,
-        paid_amount: paidAmount, refunded_amount: order.refundedAmount, ordered_at: order.orderedAt,
-        paid_at: order.paidAt ?? (order.status === 'pending' || order.status === 'cancelled' ? null : order.orderedAt),
-        refunded_at: order.refundedAt ?? null, cancelled_at: order.cancelledAt ?? null,
-        properties: order.properties ? JSON.stringify(order.properties) : null,
-      };
-      if (before && orderFingerprint(before, existingItems.get(order.orderId) ?? []) === orderFingerprint(row, order.items)) {
-        results.push({ orderId: order.orderId, outcome: 'unchanged', profileId: before.profile_id });
+      const stored = existing.get(orderId);
+      const before: OrderState | undefined = stored && { row: stored, items: existingItems.get(orderId) ?? [] };
+      let state = before;
+      let order = versionsOf.get(orderId)![0]!;
+      for (const version of versionsOf.get(orderId)!) {
+        order = version;
+        state = mergeOrderVersion(state, versionState(order, anchorId, profileId), order);
+      }
+      const { row, items: lines } = state!;
+      if (before && orderFingerprint(before.row, before.items) === orderFingerprint(row, lines)) {
+        results.push({ orderId, outcome: 'unchanged', profileId: stored!.profile_id });
         continue;
       }
+      const values = { ...row, workspace_id: workspaceId, order_id: orderId, properties: jsonText(row.properties) };
       if (before) {
-        await trx.updateTable('orders').set({ ...row, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('order_id', '=', order.orderId).execute();
-        await trx.deleteFrom('order_items').where('workspace_id', '=', workspaceId).where('order_id', '=', order.orderId).execute();
-        await insertOrderRows(trx, [], itemRows(workspaceId, order));
+        await trx.updateTable('orders').set({ ...values, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).execute();
+        if (lines !== before.items) {
+          await trx.deleteFrom('order_items').where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).execute();
+          await insertOrderRows(trx, [], itemRows(workspaceId, orderId, lines));
+        }
       } else {
-        newRows.push(row);
+        newRows.push(values);
+        newItems.push(...itemRows(workspaceId, orderId, lines));
       }
-      events.push(...orderLifecycleEvents(order, paidAmount, anchorId, profileId));
-      if (profileId !== null) touched.push({ profileId, time: order.orderedAt });
-      results.push({ orderId: order.orderId, outcome: before ? 'updated' : 'created', profileId });
+      // The events describe the order as it now stands, not the version that was sent.
+      const now: ParsedOrder = {
+        ...order, status: row.status, refundedAmount: row.refunded_amount, storeId: row.store_id, channel: row.channel,
+        paidAt: row.paid_at, refundedAt: row.refunded_at, cancelledAt: row.cancelled_at,
+        items: lines.map((l) => ({ sku: l.sku, name: l.name ?? undefined, category: l.category ?? undefined, quantity: l.quantity, price: Number(l.price) })),
+      };
+      events.push(...orderLifecycleEvents(now, row.paid_amount, anchorId, profileId));
+      if (profileId !== null) touched.push({ profileId, time: row.ordered_at });
+      results.push({ orderId, outcome: before ? 'updated' : 'created', profileId });
     }
     // New orders and their items go in with one statement each, whatever the batch size.
-    const newIds = new Set(newRows.map((r) => r.order_id));
-    await insertOrderRows(trx, newRows, orders.filter((o) => newIds.has(o.orderId)).flatMap((o) => itemRows(workspaceId, o)));
+    await insertOrderRows(trx, newRows, newItems);
     await insertAnchoredEvents(trx, workspaceId, events);
     await applyProfileTouches(trx, workspaceId, touched);
     // Answer in the caller's order.
@@ -99,9 +112,31 @@ async function writeOrders(db: Db, workspaceId: string, raw: unknown[]): Promise
   });
 }
 
-function itemRows(workspaceId: string, order: ParsedOrder) {
-  return order.items.map((it, line) => ({
-    workspace_id: workspaceId, order_id: order.orderId, line, sku: it.sku, name: it.name ?? null, category: it.category ?? null, quantity: it.quantity, price: it.price,
+/** One version of an order as the row and lines it describes on its own. */
+function versionState(order: ParsedOrder, anchorId: number, profileId: number | null): OrderState {
+  const paidAmount = order.paidAmount ?? round2(order.totalAmount - order.discountAmount + order.shippingAmount);
+  // "refunded" without an amount: the whole order was refunded.
+  const refundedAmount = order.status === 'refunded' && order.refundedAmount === 0 ? paidAmount : order.refundedAmount;
+  return {
+    row: {
+      identifier_id: anchorId, profile_id: profileId,
+      store_id: order.storeId ?? null, guide_id: order.guideId ?? null, channel: order.channel ?? null, status: order.status,
+      currency: order.currency, total_amount: order.totalAmount, discount_amount: order.discountAmount, shipping_amount: order.shippingAmount,
+      paid_amount: paidAmount, refunded_amount: refundedAmount, ordered_at: order.orderedAt,
+      paid_at: order.paidAt ?? (order.status === 'pending' || order.status === 'cancelled' ? null : order.orderedAt),
+      refunded_at: order.refundedAt ?? null, cancelled_at: order.cancelledAt ?? null,
+      properties: order.properties ?? null,
+    },
+    items: order.items.map((it) => ({ sku: it.sku, name: it.name ?? null, category: it.category ?? null, quantity: it.quantity, price: it.price, refunded_quantity: 0 })),
+  };
+}
+
+const jsonText = (v: unknown) => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
+
+function itemRows(workspaceId: string, orderId: string, items: OrderState['items']) {
+  return items.map((it, line) => ({
+    workspace_id: workspaceId, order_id: orderId, line, sku: it.sku, name: it.name ?? null, category: it.category ?? null, quantity: it.quantity, price: it.price,
+    refunded_quantity: it.refunded_quantity,
   }));
 }
 
@@ -116,7 +151,7 @@ async function insertOrderRows(
 }
 
 async function loadItems(trx: Trx, workspaceId: string, orderIds: string[]) {
-  const map = new Map<string, Array<{ sku: string; name: string | null; category: string | null; quantity: number; price: number }>>();
+  const map = new Map<string, OrderState['items']>();
   if (!orderIds.length) return map;
   const rows = await trx.selectFrom('order_items').selectAll().where('workspace_id', '=', workspaceId).where('order_id', 'in', orderIds).orderBy('line').execute();
   for (const r of rows) (map.get(r.order_id) ?? map.set(r.order_id, []).get(r.order_id)!).push(r);

@@ -177,12 +177,7 @@ export async function refundOrder(db: Db, workspaceId: string, orderId: string, 
     if (refunded > order.paid_amount + 0.001) {
       throw new AppError('invalid_request', `refund would bring the refunded total to ${refunded}, more than the ${order.paid_amount} paid`, [{ path: 'body.amount', message: 'exceeds what is left to refund' }]);
     }
-    for (const it of refund.items ?? []) {
-      const res = await sql`
-        UPDATE order_items SET refunded_quantity = refunded_quantity + ${it.quantity}
-        WHERE workspace_id = ${workspaceId} AND order_id = ${orderId} AND sku = ${it.sku} AND refunded_quantity + ${it.quantity} <= quantity`.execute(trx);
-      if (Number(res.numAffectedRows ?? 0) === 0) throw invalid(`cannot refund ${it.quantity} × ${it.sku} on order ${orderId}`, [{ path: 'body.items', message: 'unknown SKU or more than bought' }]);
-    }
+    if (refund.items?.length) await refundItems(trx, workspaceId, orderId, refund.items);
     const status = statusAfterRefund(refunded, order.paid_amount);
     await trx.updateTable('orders').set({ refunded_amount: refunded, status, refunded_at: refundedAt, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).execute();
     await insertAnchoredEvents(trx, workspaceId, [{
@@ -194,4 +189,28 @@ export async function refundOrder(db: Db, workspaceId: string, orderId: string, 
   });
   if (result.applied) await runOrdersWrittenHandlers(db, workspaceId, [orderId]);
   return result;
+}
+
+/**
+ * Takes refunded quantities off the order's lines, line by line: an order may hold one SKU on several lines (a gift,
+ * a second price), and each unit refunded counts once.
+ */
+async function refundItems(trx: Trx, workspaceId: string, orderId: string, items: Array<{ sku: string; quantity: number }>): Promise<void> {
+  const lines = await trx.selectFrom('order_items').select(['line', 'sku', 'quantity', 'refunded_quantity'])
+    .where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).orderBy('line').execute();
+  const added = new Map<number, number>();
+  for (const it of items) {
+    let left = it.quantity;
+    for (const l of lines) {
+      if (l.sku !== it.sku || left === 0) continue;
+      const take = Math.min(left, l.quantity - l.refunded_quantity - (added.get(l.line) ?? 0));
+      if (take > 0) added.set(l.line, (added.get(l.line) ?? 0) + take);
+      left -= Math.max(0, take);
+    }
+    if (left > 0) throw invalid(`cannot refund ${it.quantity} × ${it.sku} on order ${orderId}`, [{ path: 'body.items', message: 'unknown SKU or more than bought' }]);
+  }
+  for (const [line, quantity] of added) {
+    await trx.updateTable('order_items').set((eb) => ({ refunded_quantity: eb('refunded_quantity', '+', quantity) }))
+      .where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).where('line', '=', line).execute();
+  }
 }

@@ -48,6 +48,26 @@ describeEachDatabase('import API', (ctx) => {
     }
   });
 
+  it('reads a GBK upload as GB18030 (or as named), and refuses an Excel workbook in the upload\'s answer', async () => {
+    const ws = await newWorkspace(ctx.database);
+    // 'member_no,name\nK1,王芳\n' in GBK (Excel's "CSV" on Chinese Windows).
+    const gbk = Buffer.concat([Buffer.from('member_no,name\nK1,'), Buffer.from('cdf5b7bc', 'hex'), Buffer.from('\n')]);
+    const post = (query: string, payload: Buffer) =>
+      app.inject({ method: 'POST', url: `/api/v1/imports?kind=members&${query}`, headers: { ...bearer(ws.adminToken), 'content-type': 'text/csv' }, payload });
+    const auto = await post('fileName=members.csv', gbk);
+    expect(auto.statusCode, auto.body).toBe(202);
+    expect(await finished(ws.id, auto.json<ImportJob>().id)).toMatchObject({ status: 'done', imported: 1, encoding: 'gb18030' });
+    expect((await lookupProfile(ctx.database.db, ws.id, 'member_no', 'K1')).traits).toMatchObject({ name: '王芳' });
+    const named = await post('fileName=members.csv&encoding=gbk', gbk);
+    expect(named.json<ImportJob>().encoding).toBe('gb18030');
+    expect(await finished(ws.id, named.json<ImportJob>().id)).toMatchObject({ status: 'done', unchanged: 1 });
+
+    const workbook = await post('fileName=members.xlsx', Buffer.concat([Buffer.from('504b0304', 'hex'), Buffer.alloc(100, 1)]));
+    expect(workbook.statusCode).toBe(400);
+    expect(workbook.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('spreadsheet workbook') } });
+    expect((await post('encoding=big5', gbk)).statusCode).toBe(400);
+  });
+
   it('uploads a members CSV, reports progress and the summary, serves the rejects as CSV; a re-upload changes nothing', async () => {
     const ws = await newWorkspace(ctx.database);
     const res = await upload(ws.adminToken, '/api/v1/imports?kind=members&fileName=members.csv', MEMBERS);

@@ -17,10 +17,11 @@ export function registerImportCommands(program: Command): void {
       .option('--workspace <id>', 'workspace id or name (default: the only one)')
       .option('--data <dir>', 'embedded data folder')
       .option('--format <csv|jsonl>', 'file format (default: by extension)')
+      .option('--encoding <name>', 'text encoding: auto (default: UTF-8, else GB18030/GBK, or as its byte-order mark says), utf-8, gb18030 (gbk), utf-16le, utf-16be')
       .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
       .option('--chunk <n>', 'rows per transaction', kind === 'members' ? '5000' : '2000')
       .option('--parallel <n>', 'chunks applied at once (members on PostgreSQL: 2 by default; otherwise 1)')
-      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; rejects?: string; chunk: string; parallel?: string }) => {
+      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; encoding?: string; rejects?: string; chunk: string; parallel?: string }) => {
         const { applyImportChunk, runImport } = await import('../../modules/importer/index.js');
         const target = await openTarget({ data: opts.data });
         try {
@@ -38,6 +39,7 @@ export function registerImportCommands(program: Command): void {
             kind,
             file,
             format: opts.format,
+            encoding: opts.encoding,
             rejectsFile: opts.rejects,
             chunkSize: Number(opts.chunk),
             // Member chunks of different people commute; PGlite has one connection, so more would only queue.
@@ -53,7 +55,7 @@ export function registerImportCommands(program: Command): void {
           if (tty) process.stderr.write(`\r${progressLine(kind, summary)}\n`);
           const rate = summary.elapsedMs ? Math.round((summary.rows / summary.elapsedMs) * 1000) : summary.rows;
           process.stdout.write(
-            `Imported ${kind} from ${file} into ${workspaceId} (${target.describe}): ${summary.rows} rows read, ` +
+            `Imported ${kind} from ${file}${summary.encoding && summary.encoding !== 'utf-8' ? ` (read as ${summary.encoding.toUpperCase()})` : ''} into ${workspaceId} (${target.describe}): ${summary.rows} rows read, ` +
               `${summary.imported} imported, ${summary.unchanged} unchanged, ${summary.rejected} rejected in ${(summary.elapsedMs / 1000).toFixed(1)} s (${rate} rows/s)\n` +
               (summary.rejectsFile ? `Rejected rows, with line numbers and reasons: ${summary.rejectsFile}\n` : ''),
           );

@@ -1,5 +1,5 @@
 import type { Db } from '../../platform/db/database.js';
-import { findNulCharacter } from '../../platform/http/validation.js';
+import { findCharacter } from '../../platform/http/validation.js';
 import type { PreparedMessage } from '../ingest/index.js';
 import { parseOrders, upsertOrders } from '../orders/index.js';
 import { storeMembers } from './members.js';
@@ -30,9 +30,9 @@ async function applyMembers(target: ImportTarget, workspaceId: string, records: 
   let repeated = 0;
   const receivedAt = new Date();
   for (const rec of records) {
-    const nul = nulReject(rec.line, rec.record);
-    if (nul) {
-      rejects.push(nul);
+    const unreadable = unreadableReject(rec.line, rec.record);
+    if (unreadable) {
+      rejects.push(unreadable);
       continue;
     }
     const r = memberRowToMessage(rec, receivedAt);
@@ -48,13 +48,13 @@ async function applyMembers(target: ImportTarget, workspaceId: string, records: 
 }
 
 async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
-  // An order's item rows stand or fall together: a NUL in any of them rejects the whole order.
+  // An order's item rows stand or fall together: a NUL or U+FFFD in any of them rejects the whole order.
   const all = orderRecordsToOrders(records);
   const rejects: Reject[] = [];
   const grouped = all.filter((g) => {
-    const nul = nulReject(g.line, g.order);
-    if (nul) rejects.push(nul);
-    return !nul;
+    const unreadable = unreadableReject(g.line, g.order);
+    if (unreadable) rejects.push(unreadable);
+    return !unreadable;
   });
   const { errors } = parseOrders(grouped.map((g) => g.order));
   const bad = new Set(errors.map((e) => e.index!));
@@ -71,9 +71,17 @@ async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[])
   };
 }
 
-/** A record holding a NUL character anywhere: PostgreSQL text and jsonb cannot store it, and it would fail its chunk. */
-function nulReject(line: number, record: Record<string, unknown>): Reject | undefined {
-  const at = findNulCharacter(record, '');
+/**
+ * A record that cannot be stored as it is: a NUL character (PostgreSQL text and jsonb cannot hold it, so it would
+ * fail its chunk), or U+FFFD, which the reader puts where the file's bytes were not valid in its encoding (a file
+ * that mixes encodings): storing it would silently keep a garbled name or address.
+ */
+function unreadableReject(line: number, record: Record<string, unknown>): Reject | undefined {
+  const at = findCharacter(record, '', (text) => text.includes('\u0000') || text.includes('\uFFFD'));
+  if (at === undefined) return undefined;
   // A NUL in a column's name is shown escaped: the rejects file must not carry one either.
-  return at === undefined ? undefined : { line, reason: `${at.replaceAll('\u0000', '\\u0000') || 'a column name'} holds a NUL character (\\u0000), which cannot be stored` };
+  const field = at.replaceAll('\u0000', '\\u0000') || 'a column name';
+  return findCharacter(record, '', (text) => text.includes('\u0000')) === at
+    ? { line, reason: `${field} holds a NUL character (\\u0000), which cannot be stored` }
+    : { line, reason: `${field} holds bytes that are not valid text in the file's encoding (shown as �): save the file in one encoding (UTF-8 or GB18030), or name it with --encoding` };
 }

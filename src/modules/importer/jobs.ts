@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Database } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { applyImportChunk, type ImportKind } from './apply.js';
+import { parseEncoding, sniffEncoding, SNIFF_BYTES, type ImportEncoding } from './decode.js';
 import { detectFormat, type ImportFormat } from './read.js';
 import { runImport, type ImportProgress } from './run.js';
 
@@ -26,6 +27,8 @@ export interface ImportJob {
   rejected: number;
   bytesRead: number;
   totalBytes: number;
+  /** The encoding the file is read in, once known (given, or sniffed from its first bytes). */
+  encoding: ImportEncoding | null;
   startedAt: string;
   finishedAt: string | null;
   error: string | null;
@@ -55,8 +58,9 @@ const jobs = new Map<string, JobEntry>();
 export async function startImport(
   database: Database,
   workspaceId: string,
-  input: { kind: ImportKind; format?: string; fileName?: string; body: Readable; maxBytes?: number },
+  input: { kind: ImportKind; format?: string; encoding?: string; fileName?: string; body: Readable; maxBytes?: number },
 ): Promise<ImportJob> {
+  const encoding = parseEncoding(input.encoding); // a bad name is refused before the upload is read
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-upload-'));
   const fileName = path.basename(input.fileName ?? `${input.kind}.${input.format === 'jsonl' ? 'jsonl' : 'csv'}`).slice(0, 200);
   const format = detectFormat(fileName, input.format);
@@ -80,6 +84,15 @@ export async function startImport(
     fs.rmSync(dir, { recursive: true, force: true });
     throw new AppError('invalid_request', 'the file is empty');
   }
+  if (encoding === 'auto') {
+    // A workbook or other non-text file is refused now, in the upload's answer, rather than as a failed job.
+    try {
+      sniffEncoding(readHead(file, SNIFF_BYTES), bytes <= SNIFF_BYTES);
+    } catch (err) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const job: ImportJob = {
     id: `imp_${randomBytes(9).toString('base64url')}`,
     kind: input.kind,
@@ -93,16 +106,19 @@ export async function startImport(
     rejected: 0,
     bytesRead: 0,
     totalBytes: bytes,
+    encoding: encoding === 'auto' ? null : encoding,
     startedAt: new Date().toISOString(),
     finishedAt: null,
     error: null,
   };
   const entry: JobEntry = { job, workspaceId, dir, rejectsFile: null, done: Promise.resolve() };
-  const update = (p: ImportProgress) => Object.assign(job, { rows: p.rows, imported: p.imported, unchanged: p.unchanged, rejected: p.rejected, bytesRead: p.bytesRead });
+  const update = (p: ImportProgress) =>
+    Object.assign(job, { rows: p.rows, imported: p.imported, unchanged: p.unchanged, rejected: p.rejected, bytesRead: p.bytesRead, encoding: p.encoding ?? job.encoding });
   entry.done = runImport({
     kind: input.kind,
     file,
     format,
+    encoding,
     rejectsFile: path.join(dir, 'rejects.csv'),
     concurrency: database.kind === 'postgres' && input.kind === 'members' ? 2 : 1,
     apply: (records) => applyImportChunk(database, workspaceId, input.kind, records),
@@ -175,4 +191,14 @@ async function countLines(file: string): Promise<number> {
     if (chunk.length) last = chunk[chunk.length - 1]!;
   }
   return last === 10 ? lines : lines + 1;
+}
+
+function readHead(file: string, max: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(max);
+    return buffer.subarray(0, fs.readSync(fd, buffer, 0, max, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
 }

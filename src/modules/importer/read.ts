@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
+import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { utf8Chunks, type ImportEncoding } from './decode.js';
 import type { Reject, SourceRecord } from './records.js';
 
 export type ImportFormat = 'csv' | 'jsonl';
@@ -8,6 +10,12 @@ export type ImportFormat = 'csv' | 'jsonl';
 export function detectFormat(file: string, given?: string): ImportFormat {
   if (given === 'csv' || given === 'jsonl') return given;
   return /\.(jsonl|ndjson|json)$/i.test(file) ? 'jsonl' : 'csv';
+}
+
+export interface ReadOptions {
+  /** The file's text encoding, or `auto` (the default): see decode.ts. */
+  encoding?: ImportEncoding | 'auto';
+  onEncoding?: (encoding: ImportEncoding) => void;
 }
 
 /**
@@ -19,13 +27,22 @@ export async function* readRecords(
   format: ImportFormat,
   onReject: (r: Reject) => void,
   onBytes: (bytesRead: number) => void,
+  options: ReadOptions = {},
 ): AsyncGenerator<SourceRecord> {
-  const stream = fs.createReadStream(file);
+  const raw = fs.createReadStream(file);
   let bytes = 0;
-  stream.on('data', (chunk) => {
+  raw.on('data', (chunk) => {
     bytes += chunk.length;
     onBytes(bytes);
   });
+  const chunks = utf8Chunks(raw as AsyncIterable<Buffer>, options.encoding ?? 'auto', options.onEncoding ?? (() => {}));
+  // The first chunk tells the CSV delimiter (Excel's "Unicode text" is tab-separated); a decoding error stops here.
+  const first = await chunks.next();
+  const head = first.done ? Buffer.alloc(0) : first.value;
+  const stream = Readable.from((async function* () {
+    if (head.length) yield head;
+    yield* chunks;
+  })(), { objectMode: false });
   if (format === 'jsonl') {
     const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
     let line = 0;
@@ -43,10 +60,28 @@ export async function* readRecords(
     return;
   }
   const parser = stream.pipe(
-    parse({ columns: (header: string[]) => header.map((h) => h.trim()), bom: true, skip_empty_lines: true, trim: true, info: true, skip_records_with_error: true }),
+    parse({
+      columns: (header: string[]) => header.map((h) => h.trim()),
+      delimiter: delimiterOf(head),
+      bom: true,
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+      skip_records_with_error: true,
+    }),
   );
+  stream.once('error', (err) => parser.destroy(err)); // pipe() does not pass a source's error on
   parser.on('skip', (err: Error & { lines?: number }) => onReject({ line: err.lines ?? 0, reason: `unreadable CSV row: ${err.message}` }));
   for await (const row of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
     yield { line: row.info.lines, record: row.record };
   }
+}
+
+/** The header line's delimiter: a comma, unless the line has none and has tabs (or else semicolons). */
+export function delimiterOf(head: Buffer): string {
+  const end = head.indexOf(0x0a);
+  const line = head.subarray(0, end < 0 ? head.length : end).toString('utf8');
+  if (line.includes(',')) return ',';
+  if (line.includes('\t')) return '\t';
+  return line.includes(';') ? ';' : ',';
 }

@@ -5,6 +5,7 @@ import { AppError } from '../../platform/errors.js';
 import type { AppContext } from '../../platform/http/context.js';
 import { defineRoute } from '../../platform/http/route.js';
 import { principalOf } from '../users/index.js';
+import { IMPORT_ENCODINGS } from './decode.js';
 import { getImport, importRejects, listImports, startImport } from './jobs.js';
 
 const ImportJobView = z.object({
@@ -20,6 +21,7 @@ const ImportJobView = z.object({
   rejected: z.number().int(),
   bytesRead: z.number().int(),
   totalBytes: z.number().int(),
+  encoding: z.enum(IMPORT_ENCODINGS).nullable().describe("the file's text encoding, once known (given, or read off its first bytes)"),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   error: z.string().nullable(),
@@ -60,6 +62,10 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
           kind: z.enum(['members', 'orders']),
           format: z.enum(['csv', 'jsonl']).optional().describe('default: from the file name, else csv'),
           fileName: z.string().max(200).optional(),
+          encoding: z
+            .enum(['auto', 'utf-8', 'utf8', 'gb18030', 'gbk', 'gb2312', 'utf-16le', 'utf-16be'])
+            .optional()
+            .describe("the file's text encoding; default auto: a byte-order mark, else UTF-8 if the text is valid UTF-8, else GB18030 (GBK)"),
         }),
         body: z.string().describe('the file (text/csv or application/x-ndjson)'),
         documentBodyOnly: true,
@@ -69,7 +75,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
         requireImporter(request);
         const body = request.body as Readable | undefined;
         if (!body || typeof (body as Readable).pipe !== 'function') throw new AppError('invalid_request', 'send the file as the request body');
-        return startImport(ctx.database, workspaceId, { kind: query.kind, format: query.format, fileName: query.fileName, body });
+        return startImport(ctx.database, workspaceId, { kind: query.kind, format: query.format, encoding: query.encoding, fileName: query.fileName, body });
       },
     );
 

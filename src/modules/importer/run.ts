@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { AppError } from '../../platform/errors.js';
 import type { ChunkResult, ImportKind } from './apply.js';
+import { parseEncoding, type ImportEncoding } from './decode.js';
 import { detectFormat, readRecords } from './read.js';
 import type { Reject, SourceRecord } from './records.js';
 
@@ -12,6 +13,8 @@ export interface ImportProgress {
   bytesRead: number;
   totalBytes: number;
   elapsedMs: number;
+  /** The encoding the file is read in, once known (given, or sniffed from its first bytes). */
+  encoding: ImportEncoding | null;
 }
 
 export interface ImportSummary extends ImportProgress {
@@ -22,6 +25,8 @@ export interface ImportRunOptions {
   kind: ImportKind;
   file: string;
   format?: string;
+  /** `auto` (default), `utf-8`, `gb18030` (or `gbk`), `utf-16le`, `utf-16be`. */
+  encoding?: string;
   chunkSize?: number;
   rejectsFile?: string;
   /** Chunks applied at once (default 1). Member chunks of different people commute, so PostgreSQL can take 2. */
@@ -40,10 +45,11 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
   if (!fs.existsSync(opts.file)) throw new AppError('invalid_request', `no such file: ${opts.file}`);
   const totalBytes = fs.statSync(opts.file).size;
   const format = detectFormat(opts.file, opts.format);
+  const encoding = parseEncoding(opts.encoding);
   const chunkSize = opts.chunkSize ?? 2000;
   const rejectsPath = opts.rejectsFile ?? `${opts.file}.rejects.csv`;
   const started = Date.now();
-  const progress: ImportProgress = { rows: 0, imported: 0, unchanged: 0, rejected: 0, bytesRead: 0, totalBytes, elapsedMs: 0 };
+  const progress: ImportProgress = { rows: 0, imported: 0, unchanged: 0, rejected: 0, bytesRead: 0, totalBytes, elapsedMs: 0, encoding: null };
   const rejects: Reject[] = [];
   const report = () => {
     progress.elapsedMs = Date.now() - started;
@@ -77,7 +83,7 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
     for await (const rec of readRecords(opts.file, format, (r) => {
       rejects.push(r);
       progress.rejected++;
-    }, (b) => (progress.bytesRead = b))) {
+    }, (b) => (progress.bytesRead = b), { encoding, onEncoding: (e) => (progress.encoding = e) })) {
       progress.rows++;
       if (chunk.length >= chunkSize && !(opts.kind === 'orders' && orderIdOf(rec) === orderIdOf(chunk[chunk.length - 1]!))) await flush();
       chunk.push(rec);

@@ -16,21 +16,26 @@ export function formatPath(root: string, path: readonly PropertyKey[]): string {
  * Where the first NUL character sits in a request value (a string or an object key), if anywhere. PostgreSQL
  * text and jsonb cannot hold it, so a request carrying one could only fail later, inside a statement, as a 500.
  */
-export function findNulCharacter(value: unknown, root: string, depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? root : undefined;
+export function findNulCharacter(value: unknown, root: string): string | undefined {
+  return findCharacter(value, root, (text) => text.includes('\u0000'));
+}
+
+/** Where the first string (a value or an object key) that `holds` says yes to sits in a parsed value, if anywhere. */
+export function findCharacter(value: unknown, root: string, holds: (text: string) => boolean, depth = 0): string | undefined {
+  if (typeof value === 'string') return holds(value) ? root : undefined;
   // Bodies are parsed JSON (any depth the parser took); stop early rather than recurse without bound.
   if (!value || typeof value !== 'object' || depth > 2_000) return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findNulCharacter(value[i], `${root}[${i}]`, depth + 1);
+      const found = findCharacter(value[i], `${root}[${i}]`, holds, depth + 1);
       if (found) return found;
     }
     return undefined;
   }
   for (const [key, v] of Object.entries(value)) {
     const at = formatPath(root, [key]);
-    if (key.includes('\u0000')) return at;
-    const found = findNulCharacter(v, at, depth + 1);
+    if (holds(key)) return at;
+    const found = findCharacter(v, at, holds, depth + 1);
     if (found) return found;
   }
   return undefined;

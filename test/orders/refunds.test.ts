@@ -39,4 +39,19 @@ describeEachDatabase('orders: refunds', (ctx) => {
     expect(await read(ws.adminToken, 'D-1')).toMatchObject({ refundedAmount: 300, status: 'partially_refunded' });
     expect(await points(ws.id)).toBe(100);
   });
+
+  it('a retried refund applies once; the same refund id with another amount or items is a 409', async () => {
+    const ws = await newWorkspace(ctx.database);
+    await app.inject({ method: 'POST', url: '/api/v1/orders', headers: bearer(ws.adminToken), payload: {
+      orderId: 'D-2', customer: { userId: 'retry' }, totalAmount: 300, orderedAt: '2026-05-01T08:00:00Z', items: [{ sku: 'A', quantity: 3, price: 100 }],
+    } });
+    const body = { refundId: 'R-1', amount: 100, items: [{ sku: 'A', quantity: 1 }] };
+    expect((await refund(ws.adminToken, 'D-2', body)).json()).toMatchObject({ applied: true, refundedAmount: 100 });
+    expect((await refund(ws.adminToken, 'D-2', body)).json()).toMatchObject({ applied: false, refundedAmount: 100 });
+    const otherAmount = await refund(ws.adminToken, 'D-2', { ...body, amount: 200 });
+    expect(otherAmount.statusCode).toBe(409);
+    expect(otherAmount.json()).toMatchObject({ error: { code: 'conflict', details: [{ path: 'body.refundId' }] } });
+    expect((await refund(ws.adminToken, 'D-2', { ...body, items: [{ sku: 'A', quantity: 2 }] })).statusCode).toBe(409);
+    expect(await read(ws.adminToken, 'D-2')).toMatchObject({ refundedAmount: 100, items: [{ refundedQuantity: 1 }] });
+  });
 });

@@ -172,7 +172,16 @@ export async function refundOrder(db: Db, workspaceId: string, orderId: string, 
       INSERT INTO order_refunds (workspace_id, order_id, refund_id, amount, items, refunded_at)
       VALUES (${workspaceId}, ${orderId}, ${refund.refundId}, ${refund.amount}, ${refund.items ? JSON.stringify(refund.items) : null}::jsonb, ${refundedAt.toISOString()}::timestamptz)
       ON CONFLICT DO NOTHING`.execute(trx);
-    if (Number(inserted.numAffectedRows ?? 0) === 0) return { orderId, refundId: refund.refundId, applied: false, status: order.status, refundedAmount: order.refunded_amount };
+    if (Number(inserted.numAffectedRows ?? 0) === 0) {
+      // A retry applies once; the same refund id with another amount or items is a different refund: say so.
+      const stored = await trx.selectFrom('order_refunds').select(['amount', 'items']).where('workspace_id', '=', workspaceId).where('order_id', '=', orderId)
+        .where('refund_id', '=', refund.refundId).executeTakeFirstOrThrow();
+      const itemsOf = (items: unknown) => JSON.stringify(typeof items === 'string' ? JSON.parse(items) : (items ?? null));
+      if (Number(stored.amount) !== refund.amount || itemsOf(stored.items) !== itemsOf(refund.items ?? null)) {
+        throw new AppError('conflict', `refund ${refund.refundId} of order ${orderId} was recorded with amount ${Number(stored.amount)} and other items: a different refund needs its own refundId`, [{ path: 'body.refundId', message: 'already used for a different refund' }]);
+      }
+      return { orderId, refundId: refund.refundId, applied: false, status: order.status, refundedAmount: order.refunded_amount };
+    }
     const refunded = round2(order.refunded_amount + refund.amount);
     if (refunded > order.paid_amount + 0.001) {
       throw new AppError('invalid_request', `refund would bring the refunded total to ${refunded}, more than the ${order.paid_amount} paid`, [{ path: 'body.amount', message: 'exceeds what is left to refund' }]);

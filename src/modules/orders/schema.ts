@@ -8,7 +8,8 @@ const Time = z
   .union([z.string(), z.date()])
   .pipe(z.coerce.date())
   .refine((d) => !Number.isNaN(d.getTime()), 'not a valid date')
-  .refine(inStorableDateRange, STORABLE_DATE_RANGE);
+  .refine(inStorableDateRange, STORABLE_DATE_RANGE)
+  .describe('ISO 8601, e.g. 2026-05-01T08:00:00+08:00; a time without an offset is read in the workspace time zone');
 
 export const OrderItem = z.object({
   sku: z.string().trim().min(1).max(100),

@@ -7,6 +7,7 @@ import { runOrdersWrittenHandlers } from '../../platform/hooks.js';
 import { applyProfileTouches, lockIdentityShared, markProfilesChanged, writeWithIdentities } from '../identity/index.js';
 import { insertAnchoredEvents, type AnchoredEvent } from '../ingest/index.js';
 import { customerIdentifiers } from './customer.js';
+import { withZonedTimes, zonedTime } from './local-time.js';
 import { OrderInput, RefundInput, round2, type ParsedOrder } from './schema.js';
 import { mergeOrderVersion, orderFingerprint, orderLifecycleEvents, statusAfterRefund, type OrderState } from './lifecycle.js';
 
@@ -18,12 +19,12 @@ export interface UpsertResult {
   profileId: number | null;
 }
 
-/** Validates orders; every problem names the order's index and field. */
-export function parseOrders(raw: unknown[], root = 'orders'): { orders: ParsedOrder[]; errors: ErrorDetail[] } {
+/** Validates orders; every problem names the order's index and field. Times without an offset are read in `timeZone`. */
+export function parseOrders(raw: unknown[], root = 'orders', timeZone = 'UTC'): { orders: ParsedOrder[]; errors: ErrorDetail[] } {
   const orders: ParsedOrder[] = [];
   const errors: ErrorDetail[] = [];
   raw.forEach((input, index) => {
-    const r = OrderInput.safeParse(input);
+    const r = OrderInput.safeParse(withZonedTimes(input, timeZone));
     if (!r.success) return errors.push(...zodIssuesToDetails(r.error, `${root}[${index}]`).map((d) => ({ ...d, index })));
     if (!customerIdentifiers(r.data.customer).length) {
       return errors.push({ index, path: `${root}[${index}].customer`, message: 'name the customer by at least one usable identifier' });
@@ -46,7 +47,7 @@ export async function upsertOrders(db: Db, workspaceId: string, raw: unknown[]):
 }
 
 async function writeOrders(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {
-  const { orders: parsed, errors } = parseOrders(raw);
+  const { orders: parsed, errors } = parseOrders(raw, 'orders', await workspaceTimeZone(db, workspaceId));
   if (errors.length) throw new AppError('invalid_request', `${errors.length} invalid order field(s); first: ${errors[0]!.path}: ${errors[0]!.message}`, errors);
   // Versions of one order id in one request apply in the order sent, as if sent one after the other.
   const versionsOf = new Map<string, ParsedOrder[]>();
@@ -133,6 +134,11 @@ function versionState(order: ParsedOrder, anchorId: number, profileId: number | 
 
 const jsonText = (v: unknown) => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
 
+async function workspaceTimeZone(db: Db, workspaceId: string): Promise<string> {
+  const row = await db.selectFrom('workspaces').select('timezone').where('id', '=', workspaceId).executeTakeFirst();
+  return row?.timezone ?? 'UTC';
+}
+
 function itemRows(workspaceId: string, orderId: string, items: OrderState['items']) {
   return items.map((it, line) => ({
     workspace_id: workspaceId, order_id: orderId, line, sku: it.sku, name: it.name ?? null, category: it.category ?? null, quantity: it.quantity, price: it.price,
@@ -160,7 +166,8 @@ async function loadItems(trx: Trx, workspaceId: string, orderIds: string[]) {
 
 /** Records a refund once per refund id; the order's refunded amount, items and status follow. */
 export async function refundOrder(db: Db, workspaceId: string, orderId: string, input: unknown) {
-  const parsed = RefundInput.safeParse(input);
+  const zoned = input && typeof input === 'object' && 'refundedAt' in input ? { ...input, refundedAt: zonedTime(input.refundedAt, await workspaceTimeZone(db, workspaceId)) } : input;
+  const parsed = RefundInput.safeParse(zoned);
   if (!parsed.success) throw invalid('invalid refund', zodIssuesToDetails(parsed.error, 'body'));
   const refund = parsed.data;
   const refundedAt = refund.refundedAt ?? new Date();

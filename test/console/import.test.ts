@@ -71,13 +71,16 @@ describe.skipIf(!runBrowser)('console import page in a browser', { timeout: 180_
     await summary.waitFor({ timeout: 120_000 });
     expect(await summary.textContent()).toContain(`${(rows + 2).toLocaleString('en')} rows read, ${rows.toLocaleString('en')} imported, 0 unchanged, 2 rejected`);
     await job.getByText('Done').waitFor();
+    expect(await job.getByTestId('import-encoding').textContent()).toContain('read as UTF-8');
     await page.getByTestId('recent-imports').getByRole('cell', { name: 'members.csv' }).waitFor();
     await page.screenshot({ path: screenshotPath('import'), fullPage: true });
 
     const [download] = await Promise.all([page.waitForEvent('download'), job.getByRole('link', { name: /Download rejected rows/ }).click()]);
     const saved = path.join(dir, 'rejects.csv');
     await download.saveAs(saved);
-    const rejected = fs.readFileSync(saved, 'utf8').trim().split('\n');
+    const text = fs.readFileSync(saved, 'utf8');
+    expect(text.startsWith('\ufeff')).toBe(true); // the byte-order mark that makes Excel read it as UTF-8
+    const rejected = text.slice(1).trim().split('\n');
     expect(rejected[0]).toBe('line,reason');
     expect(rejected.slice(1).map((l) => Number(l.split(',')[0]))).toEqual([rows + 2, rows + 3]);
     expect(rejected[1]).toContain('no identifier');

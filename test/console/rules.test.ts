@@ -246,8 +246,15 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
     await page.getByLabel('Profile ID or identifier value').fill(`m-${tag}-3`);
     await page.getByTestId('apply-tag').click();
     await page.getByText(/Tag applied to profile \d+/).waitFor();
-    await page.locator('input[type=file]').setInputFiles({ name: 'koc.csv', mimeType: 'text/csv', buffer: Buffer.from(`userId,value\nm-${tag}-4,A\nm-${tag}-5,B\nnobody-${tag},C\n`) });
+    // Saved by Excel on Chinese Windows: GBK, where the values 张三 and 上海 are these bytes.
+    const gbkCsv = Buffer.concat([
+      Buffer.from(`userId,value\nm-${tag}-4,`), Buffer.from('d5c5c8fd', 'hex'), Buffer.from(`\nm-${tag}-5,`), Buffer.from('c9cfbaa3', 'hex'), Buffer.from(`\nnobody-${tag},C\n`),
+    ]);
+    await page.locator('input[type=file]').setInputFiles({ name: 'koc.csv', mimeType: 'text/csv', buffer: gbkCsv });
     await page.getByTestId('csv-result').getByText('Applied to 2, removed from 0, 1 rows unmatched').waitFor();
+    const values = await database.db.selectFrom('tag_assignments as a').innerJoin('tags as t', (j) => j.onRef('t.workspace_id', '=', 'a.workspace_id').onRef('t.id', '=', 'a.tag_id'))
+      .select('a.value').where('a.workspace_id', '=', ws.id).where('t.name', '=', 'KOC 种子用户').where('a.source', '=', 'import').execute();
+    expect(values.map((v) => v.value).sort()).toEqual(['上海', '张三'].sort());
     await page.getByText('3 profiles', { exact: true }).waitFor();
     await page.getByRole('cell', { name: 'CSV import' }).first().waitFor();
     await page.locator('.ant-message-notice').first().waitFor({ state: 'detached' });

@@ -36,7 +36,8 @@ describeEachDatabase('segments API', (ctx) => {
 
     const csv = await app.inject({ method: 'GET', url: `/api/v1/segments/${segment.id}/export?identifierTypes=phone,email&traits=name,plan,note`, headers });
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
-    expect(csv.body).toBe(`profile_id,phone,email,trait.name,trait.plan,trait.note\n${gold},+8613800000001,li@example.com,"Li, ""Lei""",gold,'=1+1\n`);
+    expect(csv.headers['content-disposition']).toBe(`attachment; filename="Gold.csv"; filename*=UTF-8''Gold.csv`);
+    expect(csv.body).toBe(`\ufeffprofile_id,phone,email,trait.name,trait.plan,trait.note\n${gold},+8613800000001,li@example.com,"Li, ""Lei""",gold,'=1+1\n`);
 
     // Silver upgrades: real time enters her, and the entry is an event on her profile.
     await db.updateTable('profiles').set({ traits: JSON.stringify({ plan: 'gold' }) }).where('workspace_id', '=', ws.id).where('id', '=', silver).execute();
@@ -63,8 +64,18 @@ describeEachDatabase('segments API', (ctx) => {
     const lacks = await seedProfile(db, ws.id, { traits: { plan: 'gold' } });
     const rule = { version: 1, condition: { kind: 'trait', trait: 'plan', type: 'string', op: 'eq', value: 'gold' } };
     const segment = (await app.inject({ method: 'POST', url: '/api/v1/segments', headers, payload: { name: 'Gold', rule } })).json() as { id: string };
-    const csv = await app.inject({ method: 'GET', url: `/api/v1/segments/${segment.id}/export?traits=constructor,toString,valueOf`, headers });
+    const csv = await app.inject({ method: 'GET', url: `/api/v1/segments/${segment.id}/export?traits=constructor,toString,valueOf&bom=false`, headers });
     expect(csv.body).toBe(`profile_id,trait.constructor,trait.toString,trait.valueOf\n${has},c,,\n${lacks},,,\n`);
+  });
+
+  it('names the download after the segment, in Chinese for browsers that read filename* and in ASCII for the rest', async () => {
+    const ws = await newTestWorkspace(ctx.database);
+    const headers = bearer(ws.adminToken);
+    const rule = { version: 1, condition: { kind: 'trait', trait: 'plan', type: 'string', op: 'eq', value: 'gold' } };
+    const segment = (await app.inject({ method: 'POST', url: '/api/v1/segments', headers, payload: { name: '上海/金卡 "VIP"', rule } })).json() as { id: string };
+    const res = await app.inject({ method: 'GET', url: `/api/v1/segments/${segment.id}/export`, headers });
+    expect(res.headers['content-disposition']).toBe(`attachment; filename="_____ _VIP_.csv"; filename*=UTF-8''${encodeURIComponent('上海_金卡 "VIP".csv')}`);
+    expect(res.body).toBe('\ufeffprofile_id\n');
   });
 
   it('exports page by page: the pages join into the whole file, and an unknown segment is a 404 before any byte', async () => {
@@ -76,7 +87,7 @@ describeEachDatabase('segments API', (ctx) => {
     const rule = { version: 1, condition: { kind: 'trait', trait: 'plan', type: 'string', op: 'eq', value: 'gold' } };
     const segment = (await app.inject({ method: 'POST', url: '/api/v1/segments', headers, payload: { name: 'Gold', rule } })).json() as { id: string };
     const whole = `profile_id,member_no,trait.n\n${ids.map((id, i) => `${id},P${i},${i}\n`).join('')}`;
-    const res = await app.inject({ method: 'GET', url: `/api/v1/segments/${segment.id}/export?identifierTypes=member_no&traits=n`, headers });
+    const res = await app.inject({ method: 'GET', url: `/api/v1/segments/${segment.id}/export?identifierTypes=member_no&traits=n&bom=false`, headers });
     expect(res.body).toBe(whole);
     const chunks: string[] = [];
     for await (const chunk of await exportMembersCsv(db, ws.id, segment.id, { identifierTypes: ['member_no'], traits: ['n'], pageSize: 2 })) chunks.push(chunk);

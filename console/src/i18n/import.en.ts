@@ -5,6 +5,8 @@ export const importEn: typeof importZhCN = {
   imports: {
     title: 'Import', intro: 'Upload a members or orders file (CSV with a header row, or JSON lines). Importing the same file again changes nothing; rows that cannot be imported go to a rejects file with their line number and reason.',
     kind: 'What to import', members: 'Members', orders: 'Orders',
+    encoding: 'Text encoding', encodingHelp: 'Excel\'s "CSV" on Chinese Windows is GBK; "CSV UTF-8" and most shop systems are UTF-8. Automatic tells them apart.',
+    encodings: { auto: 'Automatic', 'utf-8': 'UTF-8', gb18030: 'GBK / GB18030' }, readAs: 'read as {{encoding}}',
     membersHelp: 'Identifier columns: member_no, phone, email, user_id, wechat_openid, wechat_unionid, external_userid; every other column becomes a trait, joined_at the time.',
     ordersHelp: 'One row per item: order_id, member_no or phone, status, total_amount, ordered_at, sku, item_name, quantity, price…; rows of one order must be adjacent.',
     file: 'File', chooseFile: 'Choose a file', dropHint: 'Click or drag a CSV / JSONL file here', start: 'Start import', uploading: 'Uploading {{percent}}%',

@@ -3,6 +3,8 @@ export const importZhCN = {
   imports: {
     title: '数据导入', intro: '上传会员或订单文件（带表头的 CSV，或每行一个 JSON 的 JSONL）。同一文件重复导入不会产生任何变化；无法导入的行会连同行号和原因列入“被拒行”文件。',
     kind: '导入内容', members: '会员', orders: '订单',
+    encoding: '文件编码', encodingHelp: '中文 Windows 版 Excel 另存的“CSV”是 GBK 编码；“CSV UTF-8”和大多数电商系统导出的是 UTF-8。选“自动识别”即可区分。',
+    encodings: { auto: '自动识别', 'utf-8': 'UTF-8', gb18030: 'GBK / GB18030' }, readAs: '按 {{encoding}} 读取',
     membersHelp: '身份列：member_no、phone、email、user_id、wechat_openid、wechat_unionid、external_userid；其余列作为会员属性，joined_at 作为时间。',
     ordersHelp: '每个商品一行：order_id、member_no 或 phone、status、total_amount、ordered_at、sku、item_name、quantity、price…；同一订单的行需相邻。',
     file: '文件', chooseFile: '选择文件', dropHint: '点击或拖拽 CSV / JSONL 文件到此处', start: '开始导入', uploading: '正在上传 {{percent}}%',

@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Progress, Radio, Space, Statistic, Table, Tag, Typography, Upload } from 'antd';
+import { Alert, Button, Card, Progress, Radio, Select, Space, Statistic, Table, Tag, Typography, Upload } from 'antd';
 import { DownloadOutlined, InboxOutlined, UploadOutlined } from '@ant-design/icons';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -9,6 +9,9 @@ import { useSession } from '../session';
 import { useFeedback } from '../feedback';
 
 type Kind = 'members' | 'orders';
+/** What the server reads the file as: `auto` sniffs (byte-order mark, else UTF-8, else GB18030). */
+type Encoding = 'auto' | 'utf-8' | 'gb18030';
+const ENCODINGS: Encoding[] = ['auto', 'utf-8', 'gb18030'];
 
 interface ImportJob {
   id: string;
@@ -23,6 +26,7 @@ interface ImportJob {
   rejected: number;
   bytesRead: number;
   totalBytes: number;
+  encoding: 'utf-8' | 'gb18030' | 'utf-16le' | 'utf-16be' | null;
   startedAt: string;
   finishedAt: string | null;
   error: string | null;
@@ -32,9 +36,9 @@ const POLL_MS = 1000;
 const rejectsUrl = (id: string) => `/api/v1/imports/${encodeURIComponent(id)}/rejects`;
 
 /** Uploads the file itself as the body (XHR, for upload progress); the server answers with the started import. */
-function uploadFile(kind: Kind, file: File, onProgress: (percent: number) => void): Promise<ImportJob> {
+function uploadFile(kind: Kind, encoding: Encoding, file: File, onProgress: (percent: number) => void): Promise<ImportJob> {
   const jsonl = /\.(jsonl|ndjson|json)$/i.test(file.name);
-  const url = `/api/v1/imports?${new URLSearchParams({ kind, fileName: file.name, format: jsonl ? 'jsonl' : 'csv' })}`;
+  const url = `/api/v1/imports?${new URLSearchParams({ kind, encoding, fileName: file.name, format: jsonl ? 'jsonl' : 'csv' })}`;
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
@@ -63,6 +67,7 @@ export function ImportPage() {
   const { message } = useFeedback();
   const { canWrite } = useSession();
   const [kind, setKind] = useState<Kind>('members');
+  const [encoding, setEncoding] = useState<Encoding>('auto');
   const [file, setFile] = useState<File>();
   const [uploading, setUploading] = useState<number>();
   const [job, setJob] = useState<ImportJob>();
@@ -97,7 +102,7 @@ export function ImportPage() {
     if (!file) return message.warning(t('imports.needFile'));
     setUploading(0);
     try {
-      const started = await uploadFile(kind, file, setUploading);
+      const started = await uploadFile(kind, encoding, file, setUploading);
       setJob(started);
       setFile(undefined);
       recent.reload();
@@ -136,6 +141,19 @@ export function ImportPage() {
               </div>
               <Typography.Text type="secondary">{t(kind === 'members' ? 'imports.membersHelp' : 'imports.ordersHelp')}</Typography.Text>
             </div>
+            <div>
+              <Typography.Text strong id="import-encoding-label">{t('imports.encoding')}</Typography.Text>
+              <div>
+                <Select<Encoding>
+                  aria-labelledby="import-encoding-label"
+                  value={encoding}
+                  onChange={setEncoding}
+                  style={{ width: 280 }}
+                  options={ENCODINGS.map((e) => ({ value: e, label: t(`imports.encodings.${e}`) }))}
+                />
+              </div>
+              <Typography.Text type="secondary">{t('imports.encodingHelp')}</Typography.Text>
+            </div>
             <Upload.Dragger
               accept=".csv,.jsonl,.ndjson,.json,text/csv"
               multiple={false}
@@ -164,7 +182,10 @@ export function ImportPage() {
         <Card title={job.fileName} extra={statusTag(job)} data-testid="import-job">
           <Space direction="vertical" size="middle" style={{ width: '100%' }}>
             <Progress percent={percent(job)} status={job.status === 'failed' ? 'exception' : job.status === 'done' ? 'success' : 'active'} />
-            <Typography.Text type="secondary">{t('imports.progress', { rows: format.number(job.rows), total: format.number(Math.max(job.rows, job.rowsTotal)) })}</Typography.Text>
+            <Typography.Text type="secondary">
+              {t('imports.progress', { rows: format.number(job.rows), total: format.number(Math.max(job.rows, job.rowsTotal)) })}
+              {job.encoding && <span data-testid="import-encoding">{' · '}{t('imports.readAs', { encoding: job.encoding.toUpperCase() })}</span>}
+            </Typography.Text>
             <Space size="large" wrap>
               <Statistic title={t('imports.rows')} value={format.number(job.rows)} />
               <Statistic title={t('imports.imported')} value={format.number(job.imported)} />

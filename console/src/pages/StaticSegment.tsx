@@ -3,6 +3,7 @@ import { Button, Form, Input, Modal, Typography, Upload } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../api';
+import { readTextFile } from '../textFile';
 import { errorText } from '../components/States';
 import { useFormat } from '../format';
 import { navigate } from '../router';
@@ -34,7 +35,7 @@ export function StaticSegmentModal({ open, onClose, snapshotOf }: { open: boolea
     }
     setBusy(true);
     try {
-      const source = snapshotOf ? { snapshotOf: snapshotOf.id } : { csv: await file!.text() };
+      const source = snapshotOf ? { snapshotOf: snapshotOf.id } : { csv: await readTextFile(file!) };
       const created = await api<Segment & { unmatched: number }>('/api/v1/segments/static', { method: 'POST', body: { name: values.name, description: values.description || undefined, ...source } });
       message.success(t('segmentsPage.staticCreated', { size: format.number(created.size), unmatched: format.number(created.unmatched) }));
       onClose();

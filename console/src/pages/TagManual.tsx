@@ -3,6 +3,7 @@ import { Alert, Button, Card, Col, Form, Input, Row, Select, Space, Typography, 
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../api';
+import { readTextFile } from '../textFile';
 import { errorText } from '../components/States';
 import { useFormat } from '../format';
 import type { TagRow } from './Tags';
@@ -59,7 +60,7 @@ export function TagManualCard({ tag, onChanged }: { tag: TagRow; onChanged: () =
     setBusy(true);
     setResult(undefined);
     try {
-      const csv = await file.text();
+      const csv = await readTextFile(file);
       const res = await api<ImportResult>(`/api/v1/tags/${tag.id}/import`, { method: 'POST', body: { csv } });
       setResult(res);
       onChanged();

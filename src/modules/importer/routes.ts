@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import type { AppContext } from '../../platform/http/context.js';
+import { CsvDownloadQuery, sendCsv } from '../../platform/http/csv-download.js';
 import { defineRoute } from '../../platform/http/route.js';
 import { principalOf } from '../users/index.js';
 import { IMPORT_ENCODINGS } from './decode.js';
@@ -99,12 +100,11 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
 
     defineRoute(
       scope,
-      { method: 'GET', url: '/api/v1/imports/:id/rejects', summary: 'The rejected rows of a finished import as CSV (line, reason)', tags, auth: 'admin', params: IdParams },
-      async ({ params, workspaceId, request, reply }) => {
+      { method: 'GET', url: '/api/v1/imports/:id/rejects', summary: 'The rejected rows of a finished import as CSV (line, reason)', tags, auth: 'admin', params: IdParams, query: z.object(CsvDownloadQuery) },
+      async ({ params, query, workspaceId, request, reply }) => {
         requireImporter(request);
         const csv = importRejects(workspaceId, params.id);
-        reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${params.id}.rejects.csv"`);
-        return reply.send(csv);
+        return sendCsv(reply, csv, `${getImport(workspaceId, params.id).fileName}.rejects.csv`, query);
       },
     );
   });

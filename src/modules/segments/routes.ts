@@ -1,7 +1,7 @@
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../platform/http/context.js';
+import { CsvDownloadQuery, sendCsv } from '../../platform/http/csv-download.js';
 import { defineRoute } from '../../platform/http/route.js';
 import { describeRuleSchema, referencesOf, Rule, validateRule } from '../rules/index.js';
 import { recomputeWithDependents } from './evaluation.js';
@@ -92,11 +92,11 @@ export function registerSegmentRoutes(app: FastifyInstance, ctx: AppContext): vo
     response: z.object({ data: z.array(Member), next: z.number().nullable() }) },
     ({ workspaceId, params, query }) => listMembers(db, workspaceId, params.id, query));
   defineRoute(app, { method: 'GET', url: '/api/v1/segments/:id/export', summary: 'Members as CSV: profile id, chosen identifier types and traits', tags, auth: 'admin', params: IdParams,
-    query: z.object({ identifierTypes: csvList, traits: csvList }) },
+    query: z.object({ identifierTypes: csvList, traits: csvList, ...CsvDownloadQuery }) },
     async ({ workspaceId, params, query, reply }) => {
       const csv = await exportMembersCsv(db, workspaceId, params.id, query);
-      reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${params.id}.csv"`);
-      return reply.send(Readable.from(csv));
+      const segment = await getSegment(db, workspaceId, params.id);
+      return sendCsv(reply, csv, `${segment.name}.csv`, query);
     });
   defineRoute(app, { method: 'GET', url: '/api/v1/segments/:id/trend', summary: 'Profiles that entered and left the segment per day (workspace time zone)', tags, auth: 'admin', params: IdParams,
     query: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }),

@@ -41,9 +41,25 @@ export function parseOrders(raw: unknown[], root = 'orders', timeZone = 'UTC'): 
  * Order Refunded, Order Cancelled) are recorded once each, for journeys and rules.
  */
 export async function upsertOrders(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {
-  const results = await writeOrders(db, workspaceId, raw);
+  const results = await writeOrdersRetrying(db, workspaceId, raw);
   await runOrdersWrittenHandlers(db, workspaceId, results.filter((r) => r.outcome !== 'unchanged').map((r) => r.orderId));
   return results;
+}
+
+/**
+ * Two requests creating the same new order (say, with different customer identifiers, which take no common identity
+ * lock) both find no stored row, and the second insert waits for the first and then violates the primary key. The
+ * whole write is then retried: it finds the order the first created, locks it, and applies its version over it.
+ */
+async function writeOrdersRetrying(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await writeOrders(db, workspaceId, raw);
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (attempt >= 5 || e.code !== '23505' || (e.constraint !== undefined && e.constraint !== 'orders_pkey')) throw err;
+    }
+  }
 }
 
 async function writeOrders(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {

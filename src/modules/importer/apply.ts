@@ -52,9 +52,9 @@ async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[])
   const all = orderRecordsToOrders(records);
   const rejects: Reject[] = [];
   const grouped = all.filter((g) => {
-    const unreadable = unreadableReject(g.line, g.order);
-    if (unreadable) rejects.push(unreadable);
-    return !unreadable;
+    const reject = g.reject ? { line: g.line, reason: `order ${String(g.order.orderId)}: ${g.reject}` } : unreadableReject(g.line, g.order);
+    if (reject) rejects.push(reject);
+    return !reject;
   });
   const { errors } = parseOrders(grouped.map((g) => g.order));
   const bad = new Set(errors.map((e) => e.index!));

@@ -123,25 +123,41 @@ export function memberRowToMessage(rec: SourceRecord, receivedAt: Date): { messa
 
 const num = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : Number(v));
 
+/** CSV columns that describe one item; every other column describes the order and is repeated on its rows. */
+const ITEM_COLUMNS = new Set(['sku', 'item_name', 'name', 'category', 'quantity', 'price']);
+
+export interface OrderGroup {
+  line: number;
+  order: Record<string, unknown>;
+  /** Why the order cannot be imported as its rows stand (its rows disagree). */
+  reject?: string;
+}
+
 /**
  * Order rows: JSON lines hold whole orders (the API's shape); CSV holds one row per item, and consecutive rows
- * with the same order_id form one order.
+ * with the same order_id form one order. Its later rows may leave the order's columns empty (as Shopify's export
+ * does) but must not contradict the first: which of two statuses, amounts or customers is the order's cannot be
+ * known, so such an order is rejected whole rather than imported with the first row's values.
  */
-export function orderRecordsToOrders(records: SourceRecord[]): Array<{ line: number; order: Record<string, unknown> }> {
-  const out: Array<{ line: number; order: Record<string, unknown> }> = [];
+export function orderRecordsToOrders(records: SourceRecord[]): OrderGroup[] {
+  const out: OrderGroup[] = [];
+  let first: Record<string, unknown> | undefined;
   for (const rec of records) {
     const r = rec.record;
     if ('orderId' in r || 'customer' in r) {
       out.push({ line: rec.line, order: r });
+      first = undefined;
       continue;
     }
     const orderId = String(r.order_id ?? '').trim();
     const last = out[out.length - 1];
     const item = r.sku ? { sku: String(r.sku), name: r.item_name ?? r.name ?? undefined, category: r.category || undefined, quantity: num(r.quantity) ?? 1, price: num(r.price) } : undefined;
-    if (last && last.order.orderId === orderId && orderId) {
+    if (last && first && last.order.orderId === orderId && orderId) {
       if (item) (last.order.items as unknown[]).push(item);
+      last.reject ??= disagreement(first, r, last.line, rec.line);
       continue;
     }
+    first = r;
     const customer: Record<string, unknown> = {};
     const externalIds: Array<{ type: string; id: string }> = [];
     for (const [k, v] of Object.entries(r)) {
@@ -175,4 +191,17 @@ export function orderRecordsToOrders(records: SourceRecord[]): Array<{ line: num
     });
   }
   return out;
+}
+
+/** The first order column a later row of the order fills differently from its first row, as a reject reason. */
+function disagreement(first: Record<string, unknown>, row: Record<string, unknown>, firstLine: number, line: number): string | undefined {
+  for (const [k, v] of Object.entries(row)) {
+    if (v === undefined || v === null || v === '' || ITEM_COLUMNS.has(k.trim().toLowerCase())) continue;
+    const was = first[k] ?? '';
+    const same = String(v) === String(was) || (String(was).trim() !== '' && Number(v) === Number(was)); // 300 and 300.00
+    if (!same) {
+      return `${k} is "${String(v)}" on line ${line} but "${String(was)}" on line ${firstLine}: the rows of one order must agree on its order columns`;
+    }
+  }
+  return undefined;
 }

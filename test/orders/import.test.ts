@@ -29,6 +29,23 @@ describeEachDatabase('orders: bulk import', (ctx) => {
   const points = async (workspaceId: string) =>
     (await sql<{ total: number | null }>`SELECT sum(points)::int AS total FROM points_entries WHERE workspace_id = ${workspaceId}`.execute(ctx.database.db)).rows[0]!.total ?? 0;
 
+  it('an order split across distant lines: the stray row is rejected, whatever the chunk size, and a re-run changes nothing', async () => {
+    const file = tmp('split.csv', [
+      HEADER,
+      'S-1,M1,paid,300,,2026-05-01 08:00,A,1,100',
+      'S-2,M2,paid,50,,2026-05-01 09:00,X,1,50',
+      'S-1,M1,paid,300,,2026-05-01 08:00,B,2,100',
+    ]);
+    for (const chunkSize of [2000, 2]) {
+      const ws = await newWorkspace(ctx.database);
+      const first = await run(ws.id, file, chunkSize);
+      expect(first).toMatchObject({ rows: 3, imported: 2, rejected: 1 });
+      expect(rejects(first.rejectsFile)).toMatch(/^line,reason\n4,"order S-1: its rows must be together/);
+      expect((await read(ws.adminToken, 'S-1')).items).toMatchObject([{ sku: 'A', quantity: 1 }]);
+      expect(await run(ws.id, file, chunkSize)).toMatchObject({ imported: 0, unchanged: 2, rejected: 1 });
+    }
+  });
+
   it("an order whose rows contradict each other is rejected whole; rows that leave the order's columns empty are fine", async () => {
     const ws = await newWorkspace(ctx.database);
     const file = tmp('disagree.csv', [

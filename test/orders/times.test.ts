@@ -52,4 +52,21 @@ describeEachDatabase('orders: times without an offset are the workspace time zon
     expect(fs.readFileSync(summary.rejectsFile!, 'utf8')).toMatch(/^line,reason\n3,"orderedAt: /);
     expect(await read(ws.adminToken, 'TZ-5')).toMatchObject({ orderedAt: '2026-05-01T12:00:00.000Z' });
   });
+
+  it('a time a day or more in the future is refused (it would date points to then); a clock a little ahead is not', async () => {
+    const ws = await workspace();
+    const hour = 3_600_000;
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    const post = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/orders', headers: bearer(ws.adminToken), payload: payload as object });
+    for (const [field, extra] of [['orderedAt', { orderedAt: at(48 * hour) }], ['paidAt', { orderedAt: at(-hour), paidAt: '2099-05-01T08:00:00+08:00' }]] as const) {
+      const res = await post(order('TZ-F', extra));
+      expect(res.statusCode, field).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: 'invalid_request', details: [{ path: `orders[0].${field}`, message: 'more than a day in the future' }] } });
+    }
+    expect((await post(order('TZ-7', { orderedAt: at(5 * 60_000) }))).statusCode).toBe(200);
+    const refund = await app.inject({ method: 'POST', url: '/api/v1/orders/TZ-7/refunds', headers: bearer(ws.adminToken), payload: { refundId: 'R', amount: 1, refundedAt: at(72 * hour) } });
+    expect(refund.statusCode).toBe(400);
+    expect(refund.json()).toMatchObject({ error: { details: [{ path: 'body.refundedAt' }] } });
+  });
 });
+

@@ -3,12 +3,16 @@ import { inStorableDateRange, MAX_INT4, STORABLE_DATE_RANGE } from '../../platfo
 
 // numeric(14, 2) columns: twelve digits before the point.
 const MAX_MONEY = 999_999_999_999.99;
+const MAX_AHEAD_MS = 86_400_000;
 const Money = z.number().finite().nonnegative().max(MAX_MONEY).multipleOf(0.01, 'at most two decimals');
 const Time = z
   .union([z.string(), z.date()])
   .pipe(z.coerce.date())
   .refine((d) => !Number.isNaN(d.getTime()), 'not a valid date')
   .refine(inStorableDateRange, STORABLE_DATE_RANGE)
+  // A shop's clock may run a little ahead; a day or more is a wrong year or zone. Loyalty dates an order's points
+  // (pending until, expiring at) from its payment, so a paidAt in 2099 would hold points that never expire.
+  .refine((d) => d.getTime() <= Date.now() + MAX_AHEAD_MS, 'more than a day in the future')
   .describe('ISO 8601, e.g. 2026-05-01T08:00:00+08:00; a time without an offset is read in the workspace time zone');
 
 export const OrderItem = z.object({

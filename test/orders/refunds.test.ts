@@ -54,4 +54,27 @@ describeEachDatabase('orders: refunds', (ctx) => {
     expect((await refund(ws.adminToken, 'D-2', { ...body, items: [{ sku: 'A', quantity: 2 }] })).statusCode).toBe(409);
     expect(await read(ws.adminToken, 'D-2')).toMatchObject({ refundedAmount: 100, items: [{ refundedQuantity: 1 }] });
   });
+
+  it('a refund of an order not yet paid keeps it pending until the paid version; one of a cancelled order keeps it cancelled', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const order = (orderId: string, status: string) => app.inject({ method: 'POST', url: '/api/v1/orders', headers: bearer(ws.adminToken), payload: {
+      orderId, status, customer: { userId: 'early-refund' }, totalAmount: 300, orderedAt: '2026-05-01T08:00:00Z', items: [{ sku: 'A', quantity: 3, price: 100 }],
+    } });
+    await order('E-1', 'pending');
+    expect((await refund(ws.adminToken, 'E-1', { refundId: 'R-1', amount: 100 })).json()).toMatchObject({ applied: true, status: 'pending', refundedAmount: 100 });
+    expect(await read(ws.adminToken, 'E-1')).toMatchObject({ status: 'pending', refundedAmount: 100 });
+    expect(await points(ws.id)).toBe(0); // nothing was paid: nothing earns
+    await order('E-1', 'pending');
+    expect(await read(ws.adminToken, 'E-1')).toMatchObject({ status: 'pending' });
+    await order('E-1', 'paid');
+    expect(await read(ws.adminToken, 'E-1')).toMatchObject({ status: 'partially_refunded', refundedAmount: 100 });
+    expect(await points(ws.id)).toBe(200);
+
+    await order('E-2', 'paid');
+    await order('E-2', 'cancelled');
+    expect((await refund(ws.adminToken, 'E-2', { refundId: 'R-1', amount: 300 })).json()).toMatchObject({ applied: true, status: 'cancelled', refundedAmount: 300 });
+    expect(await read(ws.adminToken, 'E-2')).toMatchObject({ status: 'cancelled', refundedAmount: 300 });
+    expect(await points(ws.id)).toBe(200);
+  });
 });
+

@@ -91,11 +91,10 @@ export function mergeOrderVersion(before: OrderState | undefined, next: OrderSta
   const n = next.row;
   const paid = Number(n.paid_amount);
   const refunded = Math.min(paid, Math.max(Number(b.refunded_amount), Number(n.refunded_amount)));
+  const later = ((STATUS_RANK[b.status] ?? 0) >= (STATUS_RANK[n.status] ?? 0) ? b.status : n.status) as OrderStatus;
   const status: OrderStatus = b.status === 'cancelled' || n.status === 'cancelled'
     ? 'cancelled'
-    : refunded > 0
-      ? statusAfterRefund(refunded, paid)
-      : ((STATUS_RANK[b.status] ?? 0) >= (STATUS_RANK[n.status] ?? 0) ? b.status : n.status) as OrderStatus;
+    : later !== 'pending' && refunded > 0 ? statusAfterRefund(refunded, paid) : later;
   const row = {
     ...n,
     status,

@@ -210,7 +210,9 @@ export async function refundOrder(db: Db, workspaceId: string, orderId: string, 
       throw new AppError('invalid_request', `refund would bring the refunded total to ${refunded}, more than the ${order.paid_amount} paid`, [{ path: 'body.amount', message: 'exceeds what is left to refund' }]);
     }
     if (refund.items?.length) await refundItems(trx, workspaceId, orderId, refund.items);
-    const status = statusAfterRefund(refunded, order.paid_amount);
+    // A refund recorded before the order's paid version arrives keeps it pending (the paid version then makes it
+    // partially refunded); money returned on a cancelled order leaves it cancelled.
+    const status = order.status === 'pending' || order.status === 'cancelled' ? order.status : statusAfterRefund(refunded, order.paid_amount);
     await trx.updateTable('orders').set({ refunded_amount: refunded, status, refunded_at: refundedAt, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).execute();
     await insertAnchoredEvents(trx, workspaceId, [{
       messageId: `order:${orderId}:refund:${refund.refundId}`, event: 'Order Refunded', timestamp: refundedAt, anchorId: order.identifier_id, profileId: order.profile_id,

@@ -89,4 +89,14 @@ describeEachDatabase('orders: versions arriving late or repeated', (ctx) => {
     await post(ws.adminToken, order('V-8', { totalAmount: 100, items: [{ sku: 'C', quantity: 1, price: 100 }] }));
     expect(await read(ws.adminToken, 'V-8')).toMatchObject({ paidAmount: 100, items: [{ sku: 'C', quantity: 1 }] });
   });
+
+  it("a new order's status follows the refunded amount it is sent with", async () => {
+    const ws = await newWorkspace(ctx.database);
+    await post(ws.adminToken, { orders: [order('V-9', { refundedAmount: 100 }), order('V-10', { status: 'partially_refunded', refundedAmount: 300 })] });
+    expect(await read(ws.adminToken, 'V-9')).toMatchObject({ status: 'partially_refunded', refundedAmount: 100 });
+    expect(await read(ws.adminToken, 'V-10')).toMatchObject({ status: 'refunded', refundedAmount: 300 });
+    const listed = await app.inject({ method: 'GET', url: '/api/v1/orders?status=partially_refunded', headers: bearer(ws.adminToken) });
+    expect(listed.json().data.map((o: { orderId: string }) => o.orderId)).toEqual(['V-9']);
+  });
 });
+

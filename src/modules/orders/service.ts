@@ -134,10 +134,12 @@ function versionState(order: ParsedOrder, anchorId: number, profileId: number | 
   const paidAmount = order.paidAmount ?? round2(order.totalAmount - order.discountAmount + order.shippingAmount);
   // "refunded" without an amount: the whole order was refunded.
   const refundedAmount = order.status === 'refunded' && order.refundedAmount === 0 ? paidAmount : order.refundedAmount;
+  // A paid order's status follows its refunded amount ("paid" with 100 refunded is partially refunded).
+  const status = order.status !== 'pending' && order.status !== 'cancelled' && refundedAmount > 0 ? statusAfterRefund(refundedAmount, paidAmount) : order.status;
   return {
     row: {
       identifier_id: anchorId, profile_id: profileId,
-      store_id: order.storeId ?? null, guide_id: order.guideId ?? null, channel: order.channel ?? null, status: order.status,
+      store_id: order.storeId ?? null, guide_id: order.guideId ?? null, channel: order.channel ?? null, status,
       currency: order.currency, total_amount: order.totalAmount, discount_amount: order.discountAmount, shipping_amount: order.shippingAmount,
       paid_amount: paidAmount, refunded_amount: refundedAmount, ordered_at: order.orderedAt,
       paid_at: order.paidAt ?? (order.status === 'pending' || order.status === 'cancelled' ? null : order.orderedAt),

@@ -98,5 +98,19 @@ describeEachDatabase('orders: versions arriving late or repeated', (ctx) => {
     const listed = await app.inject({ method: 'GET', url: '/api/v1/orders?status=partially_refunded', headers: bearer(ws.adminToken) });
     expect(listed.json().data.map((o: { orderId: string }) => o.orderId)).toEqual(['V-9']);
   });
+
+  it('each refund is one Order Refunded event whose total is what that refund returned', async () => {
+    const ws = await newWorkspace(ctx.database);
+    await post(ws.adminToken, order('V-11'));
+    await app.inject({ method: 'POST', url: '/api/v1/orders/V-11/refunds', headers: bearer(ws.adminToken), payload: { refundId: 'R-1', amount: 100 } });
+    // The shop's own record of that refund, with another change: not a second refund.
+    await post(ws.adminToken, order('V-11', { status: 'partially_refunded', refundedAmount: 100, channel: 'store' }));
+    await post(ws.adminToken, order('V-11', { status: 'partially_refunded', refundedAmount: 250 }));
+    await post(ws.adminToken, order('V-11', { status: 'refunded', refundedAmount: 300 }));
+    const refunds = (await sql<{ total: number }>`
+      SELECT (properties->>'total')::float8 AS total FROM events WHERE workspace_id = ${ws.id} AND event = 'Order Refunded' ORDER BY id`.execute(ctx.database.db)).rows;
+    expect(refunds.map((r) => r.total)).toEqual([100, 150, 50]);
+    expect(await read(ws.adminToken, 'V-11')).toMatchObject({ status: 'refunded', refundedAmount: 300, channel: 'mini_program' });
+  });
 });
 

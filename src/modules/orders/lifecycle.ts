@@ -47,7 +47,7 @@ export function statusAfterRefund(refunded: number, paid: number): OrderStatus {
  * Segment e-commerce spec events for an order's state. Message ids are derived from the state, so each fact is
  * recorded once however often the order is sent.
  */
-export function orderLifecycleEvents(order: ParsedOrder, paidAmount: number, anchorId: number, profileId: number | null): AnchoredEvent[] {
+export function orderLifecycleEvents(order: ParsedOrder, paidAmount: number, anchorId: number, profileId: number | null, refundedBefore = 0): AnchoredEvent[] {
   const base = {
     order_id: order.orderId,
     total: paidAmount,
@@ -64,7 +64,12 @@ export function orderLifecycleEvents(order: ParsedOrder, paidAmount: number, anc
     events.push({ messageId: `order:${order.orderId}:${suffix}`, event, timestamp, anchorId, profileId, properties: { ...base, ...extra } });
   if (order.status !== 'pending' && order.status !== 'cancelled') push('completed', 'Order Completed', order.paidAt ?? order.orderedAt);
   if (order.status === 'cancelled') push('cancelled', 'Order Cancelled', order.cancelledAt ?? order.orderedAt);
-  if (order.refundedAmount > 0) push(`refunded:${order.refundedAmount}`, 'Order Refunded', order.refundedAt ?? order.orderedAt, { total: order.refundedAmount });
+  // One event per increase of the refunded amount, its total what this refund returned (as POST …/refunds records
+  // it), so summing the events' totals gives what was refunded; refunded_total is the order's running sum.
+  const refunded = Math.round((order.refundedAmount - refundedBefore) * 100) / 100;
+  if (refunded > 0) {
+    push(`refunded:${order.refundedAmount}`, 'Order Refunded', order.refundedAt ?? order.orderedAt, { total: refunded, refunded_total: order.refundedAmount });
+  }
   return events;
 }
 

@@ -115,7 +115,7 @@ async function writeOrders(db: Db, workspaceId: string, raw: unknown[]): Promise
         paidAt: row.paid_at, refundedAt: row.refunded_at, cancelledAt: row.cancelled_at,
         items: lines.map((l) => ({ sku: l.sku, name: l.name ?? undefined, category: l.category ?? undefined, quantity: l.quantity, price: Number(l.price) })),
       };
-      events.push(...orderLifecycleEvents(now, row.paid_amount, anchorId, profileId));
+      events.push(...orderLifecycleEvents(now, row.paid_amount, anchorId, profileId, before ? Number(before.row.refunded_amount) : 0));
       if (profileId !== null) touched.push({ profileId, time: row.ordered_at });
       results.push({ orderId, outcome: before ? 'updated' : 'created', profileId });
     }

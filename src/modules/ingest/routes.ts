@@ -27,7 +27,7 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
     // analytics.js may send text/plain (to skip a CORS preflight): every content type is read as JSON here.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 4 * MAX_BATCH_BYTES }, (request, body, done) => {
-      const limit = request.url.startsWith('/v1/batch') || request.url.startsWith('/v1/import') ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES;
+      const limit = BATCH_URLS.includes(request.routeOptions.url ?? '') ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES;
       const buf = body as Buffer;
       if (buf.length > limit) {
         done(new AppError('payload_too_large', `request body is ${buf.length} bytes; the limit is ${limit} (${limit / 1024} KB)`), undefined);
@@ -55,10 +55,16 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
       ['group', GroupMessage, 'Associate a person with a group (company, household…)'],
       ['alias', AliasMessage, 'Link a previous id (usually the anonymous id) to a user id'],
     ] as const;
-    for (const [type, schema, summary] of single) {
+    allowBrowsers(scope);
+    // analytics.js (analytics-next) posts each call to the type's first letter: /v1/t, /v1/i, /v1/p, /v1/s, /v1/g, /v1/a.
+    const routes = single.flatMap(([type, schema, summary]) => [
+      [type, `/v1/${type}`, schema, summary] as const,
+      [type, `/v1/${type.charAt(0)}`, schema, `${summary} (analytics.js's short path for /v1/${type})`] as const,
+    ]);
+    for (const [type, url, schema, summary] of routes) {
       defineRoute(
         scope,
-        { method: 'POST', url: `/v1/${type}`, summary, tags, auth: 'write', documentBodyOnly: true, body: (schema as typeof TrackMessage).extend({ writeKey: z.string().optional() }) as z.ZodType, response: IngestResponse },
+        { method: 'POST', url, summary, tags, auth: 'write', documentBodyOnly: true, body: (schema as typeof TrackMessage).extend({ writeKey: z.string().optional() }) as z.ZodType, response: IngestResponse },
         async ({ workspaceId, request }) => {
           const body = request.body as Record<string, unknown>;
           if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AppError('invalid_request', 'body must be a JSON object');
@@ -72,20 +78,23 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
       );
     }
 
-    defineRoute(
-      scope,
-      { method: 'POST', url: '/v1/batch', summary: 'Send up to 500 KB of messages of any type at once', tags, auth: 'write', documentBodyOnly: true, body: BatchRequest, response: IngestResponse },
-      async ({ workspaceId, request }) => {
-        const body = batchEnvelope(request.body);
-        const result = await ingestMessages(db, workspaceId, body.batch, {
-          batchContext: body.context,
-          batchIntegrations: body.integrations,
-          batchSentAt: body.sentAt,
-          intakeBody: intakeBody(request, body as Record<string, unknown>, 'batch'),
-        });
-        return { success: true, ...result };
-      },
-    );
+    for (const url of BATCH_URLS) {
+      const summary = url === '/v1/batch' ? 'Send up to 500 KB of messages of any type at once' : `Same as /v1/batch (${url === '/v1/b' ? "analytics.js's batching path" : "Segment's import path"})`;
+      defineRoute(
+        scope,
+        { method: 'POST', url, summary, tags, auth: 'write', documentBodyOnly: true, body: BatchRequest, response: IngestResponse },
+        async ({ workspaceId, request }) => {
+          const body = batchEnvelope(request.body);
+          const result = await ingestMessages(db, workspaceId, body.batch, {
+            batchContext: body.context,
+            batchIntegrations: body.integrations,
+            batchSentAt: body.sentAt,
+            intakeBody: intakeBody(request, body as Record<string, unknown>, 'batch'),
+          });
+          return { success: true, ...result };
+        },
+      );
+    }
   }, { logLevel });
 
   defineRoute(
@@ -108,6 +117,31 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
     // its running batches commit (the rest stays queued for whoever drains next).
     addBackgroundStarter(async (ctx) => async () => intakeApplier.stop(ctx.database.db), 'serving');
   }
+}
+
+/** Batch paths: Segment's, analytics.js's batching dispatcher's, and Segment's older import path. */
+const BATCH_URLS = ['/v1/batch', '/v1/b', '/v1/import'];
+
+/**
+ * Web pages and H5 send from their own origin (analytics.js, RudderStack's JavaScript SDK): every ingest answer
+ * allows any origin, as Segment's API does (a write key is public in a page anyway, and no cookie is involved), and
+ * a preflight is answered for the headers the page asks to send (Authorization, RudderStack's AnonymousId…).
+ * Without it the browser hides each answer from the page, which then counts the call as failed and sends it again.
+ */
+function allowBrowsers(scope: FastifyInstance): void {
+  scope.addHook('onRequest', async (request, reply) => {
+    if (request.headers.origin !== undefined) reply.header('access-control-allow-origin', '*');
+  });
+  scope.options('/v1/*', async (request, reply) => {
+    const asked = request.headers['access-control-request-headers'];
+    reply
+      .code(204)
+      .header('access-control-allow-origin', '*')
+      .header('access-control-allow-methods', 'POST, OPTIONS')
+      .header('access-control-allow-headers', typeof asked === 'string' && asked.length <= 1_000 ? asked : 'Authorization, Content-Type')
+      .header('access-control-max-age', '86400');
+    return reply.send();
+  });
 }
 
 const IntakeBacklogSchema = z.object({

@@ -42,7 +42,9 @@ export function parseOrders(raw: unknown[], root = 'orders', timeZone = 'UTC'): 
  */
 export async function upsertOrders(db: Db, workspaceId: string, raw: unknown[]): Promise<UpsertResult[]> {
   const results = await writeOrdersRetrying(db, workspaceId, raw);
-  await runOrdersWrittenHandlers(db, workspaceId, results.filter((r) => r.outcome !== 'unchanged').map((r) => r.orderId));
+  // Unchanged orders too: a handler (loyalty) that failed after the commit runs again when the client retries, as
+  // the hook promises; the handlers are idempotent, so an order already settled changes nothing.
+  await runOrdersWrittenHandlers(db, workspaceId, results.map((r) => r.orderId));
   return results;
 }
 
@@ -223,7 +225,7 @@ export async function refundOrder(db: Db, workspaceId: string, orderId: string, 
     if (order.profile_id !== null) await markProfilesChanged(trx, workspaceId, [order.profile_id]);
     return { orderId, refundId: refund.refundId, applied: true, status, refundedAmount: refunded };
   });
-  if (result.applied) await runOrdersWrittenHandlers(db, workspaceId, [orderId]);
+  await runOrdersWrittenHandlers(db, workspaceId, [orderId]); // a retried refund too, as for upsertOrders
   return result;
 }
 

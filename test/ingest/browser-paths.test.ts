@@ -1,11 +1,15 @@
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { describeEachDatabase } from '../support/databases.js';
 import { basic, buildTestServer, newWorkspace } from '../support/app.js';
 import { mid, profileOf, timeline } from '../support/ingest.js';
 
-/** What browser SDKs need besides the long paths: analytics.js's short paths, Segment's /v1/import, and CORS. */
-describeEachDatabase('ingest for browser SDKs', (ctx) => {
+/**
+ * What SDKs send besides plain JSON on the long paths: analytics.js's short paths, Segment's /v1/import, CORS for
+ * pages, and compressed bodies (RudderStack's server SDKs gzip every batch by default).
+ */
+describeEachDatabase('ingest for browser and server SDKs', (ctx) => {
   let app: FastifyInstance;
   beforeAll(async () => {
     app = await buildTestServer(ctx.database);
@@ -63,5 +67,33 @@ describeEachDatabase('ingest for browser SDKs', (ctx) => {
     expect(events.map((e) => `${e.type} ${e.event ?? ''}`).sort()).toEqual(
       ['alias ', 'group ', 'identify ', 'page Home', 'screen Cart', 'track Batched /v1/b', 'track Batched /v1/import', 'track Product Viewed'].sort(),
     );
+  });
+
+  it('takes a batch compressed as RudderStack\'s node SDK sends it (gzip), or with deflate or br, within the uncompressed limits', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const batchOf = (event: string) => ({ batch: [{ type: 'track', userId: 'rs-1', event, properties: { sku: 'LJ-SERUM-30' }, messageId: mid() }], timestamp: new Date(), sentAt: new Date() });
+    const post = (encoding: string, body: Buffer) =>
+      app.inject({ method: 'POST', url: '/v1/batch', headers: { ...basic(ws.writeKey), 'content-encoding': encoding, 'user-agent': 'analytics-node/3.0.13' }, payload: body });
+    const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+    for (const [encoding, body] of [
+      ['gzip', zlib.gzipSync(json(batchOf('Gzipped')))],
+      ['deflate', zlib.deflateSync(json(batchOf('Deflated')))],
+      ['deflate', zlib.deflateRawSync(json(batchOf('Raw deflated')))],
+      ['br', zlib.brotliCompressSync(json(batchOf('Brotli')))],
+      ['identity', json(batchOf('Plain'))],
+    ] as const) {
+      const res = await post(encoding, body);
+      expect(res.statusCode, `${encoding}: ${res.body}`).toBe(200);
+    }
+    const profile = await profileOf(app, ws.adminToken, 'userId', 'rs-1');
+    expect((await timeline(app, ws.adminToken, profile.id)).map((e) => e.event).sort()).toEqual(['Brotli', 'Deflated', 'Gzipped', 'Plain', 'Raw deflated']);
+
+    // 600 KB of JSON gzips to a few KB: the limit is on what it inflates to, and inflating stops there.
+    const big = { batch: Array.from({ length: 3_000 }, (_, i) => ({ type: 'track', userId: 'rs-1', event: 'Big', properties: { pad: 'x'.repeat(180) }, messageId: `big-${i}` })) };
+    const tooBig = await post('gzip', zlib.gzipSync(json(big)));
+    expect(tooBig.statusCode).toBe(400);
+    expect(tooBig.json()).toMatchObject({ error: { code: 'payload_too_large', message: expect.stringContaining('inflates past the limit of 512000 bytes') } });
+    expect((await post('gzip', json(batchOf('Not gzip')))).json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('not valid gzip') } });
+    expect((await post('compress', json(batchOf('LZW')))).json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('"compress" is not supported') } });
   });
 });

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
@@ -28,7 +29,12 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 4 * MAX_BATCH_BYTES }, (request, body, done) => {
       const limit = BATCH_URLS.includes(request.routeOptions.url ?? '') ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES;
-      const buf = body as Buffer;
+      let buf: Buffer;
+      try {
+        buf = decodedBody(body as Buffer, request.headers['content-encoding'], limit);
+      } catch (err) {
+        return done(err as Error, undefined);
+      }
       if (buf.length > limit) {
         done(new AppError('payload_too_large', `request body is ${buf.length} bytes; the limit is ${limit} (${limit / 1024} KB)`), undefined);
         return;
@@ -117,6 +123,38 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
     // its running batches commit (the rest stays queued for whoever drains next).
     addBackgroundStarter(async (ctx) => async () => intakeApplier.stop(ctx.database.db), 'serving');
   }
+}
+
+/**
+ * The body as sent, uncompressed: RudderStack's server SDKs gzip every batch by default (Content-Encoding: gzip),
+ * as do other Segment-compatible libraries. The limits are Segment's, on the uncompressed JSON; inflating stops
+ * just past them, so a small body that inflates to gigabytes costs nothing.
+ */
+function decodedBody(raw: Buffer, contentEncoding: string | undefined, limit: number): Buffer {
+  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return raw;
+  const options = { maxOutputLength: limit + 1 };
+  const inflaters: Record<string, Array<(b: Buffer) => Buffer>> = {
+    gzip: [(b) => zlib.gunzipSync(b, options)],
+    'x-gzip': [(b) => zlib.gunzipSync(b, options)],
+    // HTTP's deflate is zlib-wrapped; some clients send it raw.
+    deflate: [(b) => zlib.inflateSync(b, options), (b) => zlib.inflateRawSync(b, options)],
+    br: [(b) => zlib.brotliDecompressSync(b, options)],
+  };
+  const ways = Object.hasOwn(inflaters, encoding) ? inflaters[encoding]! : undefined;
+  if (!ways) throw new AppError('invalid_request', `content-encoding "${encoding.slice(0, 40)}" is not supported: send gzip, deflate, br or none`);
+  let failure: Error | undefined;
+  for (const inflate of ways) {
+    try {
+      return inflate(raw);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new AppError('payload_too_large', `request body inflates past the limit of ${limit} bytes (${limit / 1024} KB)`);
+      }
+      failure ??= err as Error;
+    }
+  }
+  throw new AppError('invalid_request', `the body is not valid ${encoding} data: ${failure?.message ?? ''}`);
 }
 
 /** Batch paths: Segment's, analytics.js's batching dispatcher's, and Segment's older import path. */

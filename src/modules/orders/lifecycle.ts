@@ -99,7 +99,7 @@ export function mergeOrderVersion(before: OrderState | undefined, next: OrderSta
   const later = ((STATUS_RANK[b.status] ?? 0) >= (STATUS_RANK[n.status] ?? 0) ? b.status : n.status) as OrderStatus;
   const status: OrderStatus = b.status === 'cancelled' || n.status === 'cancelled'
     ? 'cancelled'
-    : later !== 'pending' && refunded > 0 ? statusAfterRefund(refunded, paid) : later;
+    : later !== 'pending' && later !== 'refunded' && refunded > 0 ? statusAfterRefund(refunded, paid) : later;
   const row = {
     ...n,
     status,

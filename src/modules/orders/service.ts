@@ -136,8 +136,9 @@ function versionState(order: ParsedOrder, anchorId: number, profileId: number | 
   const paidAmount = order.paidAmount ?? round2(order.totalAmount - order.discountAmount + order.shippingAmount);
   // "refunded" without an amount: the whole order was refunded.
   const refundedAmount = order.status === 'refunded' && order.refundedAmount === 0 ? paidAmount : order.refundedAmount;
-  // A paid order's status follows its refunded amount ("paid" with 100 refunded is partially refunded).
-  const status = order.status !== 'pending' && order.status !== 'cancelled' && refundedAmount > 0 ? statusAfterRefund(refundedAmount, paidAmount) : order.status;
+  // A paid order's status follows its refunded amount ("paid" with 100 refunded is partially refunded); "refunded"
+  // is the shop's word that the order is closed, even if a fee was kept back.
+  const status = (order.status === 'paid' || order.status === 'partially_refunded') && refundedAmount > 0 ? statusAfterRefund(refundedAmount, paidAmount) : order.status;
   return {
     row: {
       identifier_id: anchorId, profile_id: profileId,

@@ -101,6 +101,8 @@ describeEachDatabase('orders: versions arriving late or repeated', (ctx) => {
     await post(ws.adminToken, { orders: [order('V-12', { status: 'refunded', refundedAmount: 290 }), order('V-13'), order('V-13', { status: 'refunded', refundedAmount: 290 })] });
     expect(await read(ws.adminToken, 'V-12')).toMatchObject({ status: 'refunded', refundedAmount: 290 });
     expect(await read(ws.adminToken, 'V-13')).toMatchObject({ status: 'refunded', refundedAmount: 290 });
+    const fee = await app.inject({ method: 'POST', url: '/api/v1/orders/V-12/refunds', headers: bearer(ws.adminToken), payload: { refundId: 'fee', amount: 5 } });
+    expect(fee.json()).toMatchObject({ applied: true, status: 'refunded', refundedAmount: 295 });
   });
 
   it('each refund is one Order Refunded event whose total is what that refund returned', async () => {

@@ -217,7 +217,8 @@ export async function refundOrder(db: Db, workspaceId: string, orderId: string, 
     if (refund.items?.length) await refundItems(trx, workspaceId, orderId, refund.items);
     // A refund recorded before the order's paid version arrives keeps it pending (the paid version then makes it
     // partially refunded); money returned on a cancelled order leaves it cancelled.
-    const status = order.status === 'pending' || order.status === 'cancelled' ? order.status : statusAfterRefund(refunded, order.paid_amount);
+    // A refunded order stays refunded (its status never steps back).
+    const status = order.status === 'pending' || order.status === 'cancelled' || order.status === 'refunded' ? order.status : statusAfterRefund(refunded, order.paid_amount);
     await trx.updateTable('orders').set({ refunded_amount: refunded, status, refunded_at: refundedAt, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).execute();
     await insertAnchoredEvents(trx, workspaceId, [{
       messageId: `order:${orderId}:refund:${refund.refundId}`, event: 'Order Refunded', timestamp: refundedAt, anchorId: order.identifier_id, profileId: order.profile_id,

@@ -53,6 +53,15 @@ describeEachDatabase('orders: refunds', (ctx) => {
     expect(otherAmount.json()).toMatchObject({ error: { code: 'conflict', details: [{ path: 'body.refundId' }] } });
     expect((await refund(ws.adminToken, 'D-2', { ...body, items: [{ sku: 'A', quantity: 2 }] })).statusCode).toBe(409);
     expect(await read(ws.adminToken, 'D-2')).toMatchObject({ refundedAmount: 100, items: [{ refundedQuantity: 1 }] });
+    // The order says which refunds were recorded, so a shop can reconcile its refund ids.
+    await refund(ws.adminToken, 'D-2', { refundId: 'R-2', amount: 50, refundedAt: '2026-05-03T10:00:00+08:00' });
+    const refunds = [ // by refund time: R-1 was recorded without one, so now
+      { refundId: 'R-2', amount: 50, items: null, refundedAt: '2026-05-03T02:00:00.000Z' },
+      { refundId: 'R-1', amount: 100, items: [{ sku: 'A', quantity: 1 }] },
+    ];
+    expect((await read(ws.adminToken, 'D-2')).refunds).toMatchObject(refunds);
+    const listed = await app.inject({ method: 'GET', url: '/api/v1/orders', headers: bearer(ws.adminToken) });
+    expect(listed.json().data[0]).toMatchObject({ orderId: 'D-2', refunds });
   });
 
   it('a refund of an order not yet paid keeps it pending until the paid version; one of a cancelled order keeps it cancelled', async () => {

@@ -8,7 +8,22 @@ export async function getOrder(db: Db, workspaceId: string, orderId: string) {
   const order = await db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).executeTakeFirst();
   if (!order) throw notFound(`order ${orderId}`);
   const items = await db.selectFrom('order_items').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', orderId).orderBy('line').execute();
-  return toView(order, items);
+  return toView(order, items, await refundsOf(db, workspaceId, [orderId]));
+}
+
+/** The refunds recorded through POST …/refunds, oldest first: which refund ids were applied, and what each returned. */
+async function refundsOf(db: Db, workspaceId: string, orderIds: string[]) {
+  const rows = orderIds.length
+    ? await db.selectFrom('order_refunds').select(['order_id', 'refund_id', 'amount', 'items', 'refunded_at']).where('workspace_id', '=', workspaceId)
+      .where('order_id', 'in', orderIds).orderBy('refunded_at').orderBy('refund_id').execute()
+    : [];
+  return rows.map((r) => ({
+    orderId: r.order_id,
+    refundId: r.refund_id,
+    amount: Number(r.amount),
+    items: (typeof r.items === 'string' ? JSON.parse(r.items) : r.items) as Array<{ sku: string; quantity: number }> | null,
+    refundedAt: r.refunded_at,
+  }));
 }
 
 /** Orders newest first, keyset-paged, optionally for one profile, store or status. */
@@ -26,9 +41,10 @@ export async function listOrders(db: Db, workspaceId: string, opts: { limit: num
   const items = page.length
     ? await db.selectFrom('order_items').selectAll().where('workspace_id', '=', workspaceId).where('order_id', 'in', page.map((o) => o.order_id)).orderBy('line').execute()
     : [];
+  const refunds = await refundsOf(db, workspaceId, page.map((o) => o.order_id));
   const last = page[page.length - 1];
   return {
-    data: page.map((o) => toView(o, items.filter((i) => i.order_id === o.order_id))),
+    data: page.map((o) => toView(o, items.filter((i) => i.order_id === o.order_id), refunds)),
     nextCursor: rows.length > opts.limit && last ? encodeCursor([last.ordered_at.toISOString(), last.order_id]) : null,
   };
 }
@@ -36,7 +52,7 @@ export async function listOrders(db: Db, workspaceId: string, opts: { limit: num
 type OrderRow = Selectable<OrdersTable>;
 type ItemRow = { sku: string; name: string | null; category: string | null; quantity: number; price: number; refunded_quantity: number };
 
-function toView(o: OrderRow, items: ItemRow[]) {
+function toView(o: OrderRow, items: ItemRow[], refunds: Awaited<ReturnType<typeof refundsOf>>) {
   return {
     orderId: o.order_id,
     profileId: o.profile_id,
@@ -56,5 +72,6 @@ function toView(o: OrderRow, items: ItemRow[]) {
     cancelledAt: o.cancelled_at,
     items: items.map((i) => ({ sku: i.sku, name: i.name ?? undefined, category: i.category ?? undefined, quantity: i.quantity, price: i.price, refundedQuantity: i.refunded_quantity })),
     properties: o.properties,
+    refunds: refunds.filter((r) => r.orderId === o.order_id).map(({ orderId: _, ...r }) => r),
   };
 }

@@ -96,6 +96,8 @@ export const OrderView = z.object({
   cancelledAt: z.date().nullable(),
   items: z.array(OrderItem.extend({ refundedQuantity: z.number() })),
   properties: z.record(z.string(), z.unknown()).nullable(),
+  refunds: z.array(z.object({ refundId: z.string(), amount: z.number(), items: z.array(z.object({ sku: z.string(), quantity: z.number() })).nullable(), refundedAt: z.date() }))
+    .describe('refunds recorded through POST /api/v1/orders/{orderId}/refunds, oldest first'),
 });
 
 export function round2(n: number): number {

@@ -1,7 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { OrdersTable } from '../../platform/db/schema.js';
-import { notFound } from '../../platform/errors.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import { currentProfileOf } from '../identity/index.js';
 import { decodeCursor, encodeCursor, isCursorTime } from '../../platform/http/cursor.js';
 
 export async function getOrder(db: Db, workspaceId: string, orderId: string) {
@@ -29,7 +30,15 @@ async function refundsOf(db: Db, workspaceId: string, orderIds: string[]) {
 /** Orders newest first, keyset-paged, optionally for one profile, store or status. */
 export async function listOrders(db: Db, workspaceId: string, opts: { limit: number; cursor?: string; profileId?: number; storeId?: string; status?: string }) {
   let q = db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId);
-  if (opts.profileId !== undefined) q = q.where('profile_id', '=', opts.profileId);
+  // A profile merged into another has its orders there, as its timeline does; an unknown id simply has none.
+  if (opts.profileId !== undefined) {
+    const requested = opts.profileId;
+    const current = await currentProfileOf(db, workspaceId, requested).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'not_found') return requested;
+      throw err;
+    });
+    q = q.where('profile_id', '=', current);
+  }
   if (opts.storeId) q = q.where('store_id', '=', opts.storeId);
   if (opts.status) q = q.where('status', '=', opts.status as never);
   if (opts.cursor) {

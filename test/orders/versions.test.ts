@@ -84,6 +84,14 @@ describeEachDatabase('orders: versions arriving late or repeated', (ctx) => {
     expect(await read(ws.adminToken, 'V-7')).toMatchObject({
       status: 'refunded', refundedAmount: 300, storeId: 'store-sh-1', channel: 'mini_program', properties: { coupon: 'SPRING' }, items: [{ sku: 'A' }, { sku: 'B' }],
     });
+    // A refund row that leaves out the discount, shipping and currency (a refunds export): the order keeps them, and
+    // the amount paid with them.
+    await post(ws.adminToken, order('V-14', { currency: 'USD', discountAmount: 50, shippingAmount: 10 }));
+    await post(ws.adminToken, { orderId: 'V-14', customer: { userId: 'buyer-V-14' }, totalAmount: 300, orderedAt: '2026-05-01T08:00:00+08:00', status: 'refunded' });
+    expect(await read(ws.adminToken, 'V-14')).toMatchObject({ currency: 'USD', discountAmount: 50, shippingAmount: 10, paidAmount: 260, refundedAmount: 260, status: 'refunded' });
+    await post(ws.adminToken, order('V-15', { paidAmount: 280 }));
+    await post(ws.adminToken, order('V-15', { status: 'partially_refunded', refundedAmount: 30 }));
+    expect(await read(ws.adminToken, 'V-15')).toMatchObject({ paidAmount: 280, refundedAmount: 30 });
     // A corrected order is still a correction: new items and amounts replace the old.
     await post(ws.adminToken, order('V-8'));
     await post(ws.adminToken, order('V-8', { totalAmount: 100, items: [{ sku: 'C', quantity: 1, price: 100 }] }));

@@ -87,14 +87,20 @@ const STATUS_RANK: Record<string, number> = { pending: 0, paid: 1, partially_ref
  * re-sent after a refund, or a refund recorded through POST …/refunds, stays refunded), a cancelled order stays
  * cancelled, and the status never steps back (refunded → paid). Amounts, items and the customer follow the version
  * sent (a corrected order is a correction); fields it leaves out (store, guide, channel, properties, an empty item
- * list, times) keep their stored values, so a refund-only row does not wipe the order. Refunded quantities of the
- * stored lines carry over to the new lines of the same SKU.
+ * list, times, currency, discount, shipping, amount paid) keep their stored values, so a refund-only row does not
+ * wipe the order. Refunded quantities of the stored lines carry over to the new lines of the same SKU.
  */
-export function mergeOrderVersion(before: OrderState | undefined, next: OrderState, given: ParsedOrder): OrderState {
+export function mergeOrderVersion(before: OrderState | undefined, next: OrderState, given: ParsedOrder, leftOut: ReadonlySet<string>): OrderState {
   if (!before) return next;
   const b = before.row;
   const n = next.row;
-  const paid = Number(n.paid_amount);
+  // Amounts the version left out (the schema's defaults: no discount, CNY…) are the stored ones; the amount paid is
+  // derived again only when what it derives from changed.
+  const currency = leftOut.has('currency') ? b.currency : n.currency;
+  const discount = Number(leftOut.has('discountAmount') ? b.discount_amount : n.discount_amount);
+  const shipping = Number(leftOut.has('shippingAmount') ? b.shipping_amount : n.shipping_amount);
+  const sameBasis = Number(n.total_amount) === Number(b.total_amount) && discount === Number(b.discount_amount) && shipping === Number(b.shipping_amount);
+  const paid = Math.max(0, !leftOut.has('paidAmount') ? Number(n.paid_amount) : sameBasis ? Number(b.paid_amount) : Math.round((Number(n.total_amount) - discount + shipping) * 100) / 100);
   const refunded = Math.min(paid, Math.max(Number(b.refunded_amount), Number(n.refunded_amount)));
   const later = ((STATUS_RANK[b.status] ?? 0) >= (STATUS_RANK[n.status] ?? 0) ? b.status : n.status) as OrderStatus;
   const status: OrderStatus = b.status === 'cancelled' || n.status === 'cancelled'
@@ -103,6 +109,10 @@ export function mergeOrderVersion(before: OrderState | undefined, next: OrderSta
   const row = {
     ...n,
     status,
+    currency,
+    discount_amount: discount,
+    shipping_amount: shipping,
+    paid_amount: paid,
     refunded_amount: refunded,
     store_id: given.storeId === undefined ? b.store_id : n.store_id,
     guide_id: given.guideId === undefined ? b.guide_id : n.guide_id,

@@ -19,6 +19,10 @@ export interface UpsertResult {
   profileId: number | null;
 }
 
+/** Fields the schema fills in when left out: on an update, a version that leaves them out keeps the stored values. */
+const DEFAULTED = ['currency', 'discountAmount', 'shippingAmount', 'paidAmount'];
+const leftOut = new WeakMap<ParsedOrder, ReadonlySet<string>>();
+
 /** Validates orders; every problem names the order's index and field. Times without an offset are read in `timeZone`. */
 export function parseOrders(raw: unknown[], root = 'orders', timeZone = 'UTC'): { orders: ParsedOrder[]; errors: ErrorDetail[] } {
   const orders: ParsedOrder[] = [];
@@ -29,6 +33,8 @@ export function parseOrders(raw: unknown[], root = 'orders', timeZone = 'UTC'): 
     if (!customerIdentifiers(r.data.customer).length) {
       return errors.push({ index, path: `${root}[${index}].customer`, message: 'name the customer by at least one usable identifier' });
     }
+    const sent = input as Record<string, unknown>;
+    leftOut.set(r.data, new Set(DEFAULTED.filter((field) => sent[field] === undefined || sent[field] === null)));
     orders.push(r.data);
   });
   return { orders, errors };
@@ -93,7 +99,7 @@ async function writeOrders(db: Db, workspaceId: string, raw: unknown[]): Promise
       let order = versionsOf.get(orderId)![0]!;
       for (const version of versionsOf.get(orderId)!) {
         order = version;
-        state = mergeOrderVersion(state, versionState(order, anchorId, profileId), order);
+        state = mergeOrderVersion(state, versionState(order, anchorId, profileId), order, leftOut.get(order) ?? new Set());
       }
       const { row, items: lines } = state!;
       if (before && orderFingerprint(before.row, before.items) === orderFingerprint(row, lines)) {
@@ -113,7 +119,8 @@ async function writeOrders(db: Db, workspaceId: string, raw: unknown[]): Promise
       }
       // The events describe the order as it now stands, not the version that was sent.
       const now: ParsedOrder = {
-        ...order, status: row.status, refundedAmount: row.refunded_amount, storeId: row.store_id, channel: row.channel,
+        ...order, status: row.status, refundedAmount: row.refunded_amount, storeId: row.store_id, channel: row.channel, currency: row.currency,
+        discountAmount: row.discount_amount, shippingAmount: row.shipping_amount,
         paidAt: row.paid_at, refundedAt: row.refunded_at, cancelledAt: row.cancelled_at,
         items: lines.map((l) => ({ sku: l.sku, name: l.name ?? undefined, category: l.category ?? undefined, quantity: l.quantity, price: Number(l.price) })),
       };

@@ -29,13 +29,14 @@ async function applyMembers(target: ImportTarget, workspaceId: string, records: 
   const seen = new Set<string>();
   let repeated = 0;
   const receivedAt = new Date();
+  const timeZone = (await kyselyOf(target).selectFrom('workspaces').select('timezone').where('id', '=', workspaceId).executeTakeFirst())?.timezone ?? 'UTC';
   for (const rec of records) {
     const unreadable = unreadableReject(rec.line, rec.record);
     if (unreadable) {
       rejects.push(unreadable);
       continue;
     }
-    const r = memberRowToMessage(rec, receivedAt);
+    const r = memberRowToMessage(rec, receivedAt, timeZone);
     if ('reject' in r) rejects.push(r.reject);
     else if (seen.has(r.message.messageId)) repeated++; // the same row twice in one chunk: one fact
     else {

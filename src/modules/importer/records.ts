@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { inStorableDateRange } from '../../platform/http/validation.js';
+import { wallClockTime } from '../../platform/time/zones.js';
 import { normaliseIdentifier, type Identifier } from '../identity/index.js';
 import { MAX_MESSAGE_BYTES, type PreparedMessage } from '../ingest/index.js';
 
@@ -54,7 +56,7 @@ function columnRole(rawKey: string) {
  * applied once and changes nothing, while a changed row is a new fact. The row is anchored by its own
  * identifiers (member_no, phone…): it needs no userId or anonymousId, and none is invented.
  */
-export function memberRowToMessage(rec: SourceRecord, receivedAt: Date): { message: PreparedMessage } | { reject: Reject } {
+export function memberRowToMessage(rec: SourceRecord, receivedAt: Date, timeZone = 'UTC'): { message: PreparedMessage } | { reject: Reject } {
   const traits: Record<string, unknown> = {};
   const externalIds: Array<{ id: string; type: string; collection: string; encoding: string }> = [];
   let userIdGiven: string | undefined;
@@ -77,8 +79,10 @@ export function memberRowToMessage(rec: SourceRecord, receivedAt: Date): { messa
     }
     else if (idType) externalIds.push({ id: String(value), type: idType, collection: 'users', encoding: 'none' });
     else if (isTime && !timestamp) {
-      const d = new Date(String(value));
-      if (Number.isNaN(d.getTime())) return { reject: { line: rec.line, reason: `${key} "${String(value)}" is not a date` } };
+      // A time without an offset (2026-01-05, 2026/1/5 20:30, 2026年1月5日) is the brand's wall clock.
+      const local = wallClockTime(String(value), timeZone);
+      const d = local === undefined ? new Date(String(value)) : local;
+      if (!d || Number.isNaN(d.getTime()) || !inStorableDateRange(d)) return { reject: { line: rec.line, reason: `${key} "${String(value)}" is not a date` } };
       timestamp = d;
       traits[key] = d.toISOString();
     } else traits[key] = value;

@@ -1,65 +1,8 @@
-/** Wall-clock arithmetic in IANA time zones (with Intl only): time-of-day waits, quiet hours, date triggers. */
+/** Journey time: time-of-day waits, quiet hours, date triggers (zone arithmetic in platform/time/zones.ts). */
 
-interface LocalParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  /** ISO weekday, 1 = Monday. */
-  weekday: number;
-}
+import { isTimeZone, localParts, zonedInstant } from '../../platform/time/zones.js';
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short' });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
-
-export function isTimeZone(name: unknown): name is string {
-  if (typeof name !== 'string' || !name) return false;
-  try {
-    formatter(name);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function localParts(instant: Date, timeZone: string): LocalParts & { second: number } {
-  const parts = formatter(timeZone).formatToParts(instant);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '0';
-  return {
-    year: Number(get('year')),
-    month: Number(get('month')),
-    day: Number(get('day')),
-    hour: Number(get('hour')) % 24,
-    minute: Number(get('minute')),
-    second: Number(get('second')),
-    weekday: WEEKDAYS[get('weekday')] ?? 1,
-  };
-}
-
-/** Offset of the zone from UTC at an instant, in ms (Asia/Shanghai: +8 h). */
-function offsetMs(instant: Date, timeZone: string): number {
-  const p = localParts(instant, timeZone);
-  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return wall - Math.floor(instant.getTime() / 1000) * 1000;
-}
-
-/** The instant at which the wall clock in `timeZone` shows the given date and time. */
-export function zonedInstant(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): Date {
-  const guess = Date.UTC(year, month - 1, day, hour, minute);
-  const first = guess - offsetMs(new Date(guess), timeZone);
-  // Re-check at the candidate: the offset may differ there (daylight saving changes).
-  return new Date(guess - offsetMs(new Date(first), timeZone));
-}
+export { isTimeZone, localParts, zonedInstant };
 
 const parseTime = (hhmm: string) => {
   const [h, m] = hhmm.split(':').map(Number);

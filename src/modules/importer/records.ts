@@ -127,8 +127,10 @@ export function memberRowToMessage(rec: SourceRecord, receivedAt: Date, timeZone
 
 const num = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : Number(v));
 
-/** CSV columns that describe one item; every other column describes the order and is repeated on its rows. */
-const ITEM_COLUMNS = new Set(['sku', 'item_name', 'name', 'category', 'quantity', 'price']);
+/** The CSV columns read as the order's own (with the identifier columns): repeated on each of its rows. Other columns
+ * are not imported, so a per-item column the importer does not know (a barcode, an item discount) may differ. */
+const ORDER_COLUMNS = new Set(['store_id', 'guide_id', 'channel', 'status', 'currency', 'total_amount', 'discount_amount', 'shipping_amount',
+  'paid_amount', 'refunded_amount', 'ordered_at', 'paid_at', 'refunded_at', 'cancelled_at']);
 
 export interface OrderGroup {
   line: number;
@@ -200,7 +202,7 @@ export function orderRecordsToOrders(records: SourceRecord[]): OrderGroup[] {
 /** The first order column a later row of the order fills differently from its first row, as a reject reason. */
 function disagreement(first: Record<string, unknown>, row: Record<string, unknown>, firstLine: number, line: number): string | undefined {
   for (const [k, v] of Object.entries(row)) {
-    if (v === undefined || v === null || v === '' || ITEM_COLUMNS.has(k.trim().toLowerCase())) continue;
+    if (v === undefined || v === null || v === '' || !(ORDER_COLUMNS.has(k) || IDENTIFIER_COLUMNS.has(k.toLowerCase()))) continue;
     const was = first[k] ?? '';
     const same = String(v) === String(was) || (String(was).trim() !== '' && Number(v) === Number(was)); // 300 and 300.00
     if (!same) {

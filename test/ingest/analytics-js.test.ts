@@ -50,6 +50,8 @@ describe.skipIf(!runBrowser)('the real analytics.js in a browser, on a page of a
     siteUrl = `http://localhost:${(site.address() as AddressInfo).port}/`; // localhost: not Siyu's 127.0.0.1 origin
     browser = await launchBrowser();
     page = await browser.context.newPage();
+    // Nothing leaves the machine (CI has no internet): analytics.js must work from the settings it is given.
+    await page.route('**/*', (route) => (/^http:\/\/(127\.0\.0\.1|localhost):/.test(route.request().url()) ? route.continue() : route.abort()));
   }, 120_000);
 
   afterAll(async () => {

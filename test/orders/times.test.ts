@@ -27,11 +27,13 @@ describeEachDatabase('orders: times without an offset are the workspace time zon
       order('TZ-1', { orderedAt: '2026-05-01 08:00:00', paidAt: '2026/05/01 08:05' }),
       order('TZ-2', { orderedAt: '2026-01-15', paidAt: '2026-01-15T09:30:00.5' }),
       order('TZ-3', { orderedAt: '2026-05-01T08:00:00+08:00', paidAt: '2026-05-01T00:01:00Z' }),
+      order('TZ-8', { orderedAt: '2026年5月1日 08:00', paidAt: '2026.05.01 08:10' }),
     ] } });
     expect(res.statusCode, res.body).toBe(200);
     expect(await read(ws.adminToken, 'TZ-1')).toMatchObject({ orderedAt: '2026-05-01T12:00:00.000Z', paidAt: '2026-05-01T12:05:00.000Z' });
     expect(await read(ws.adminToken, 'TZ-2')).toMatchObject({ orderedAt: '2026-01-15T05:00:00.000Z', paidAt: '2026-01-15T14:30:00.500Z' });
     expect(await read(ws.adminToken, 'TZ-3')).toMatchObject({ orderedAt: '2026-05-01T00:00:00.000Z', paidAt: '2026-05-01T00:01:00.000Z' });
+    expect(await read(ws.adminToken, 'TZ-8')).toMatchObject({ orderedAt: '2026-05-01T12:00:00.000Z', paidAt: '2026-05-01T12:10:00.000Z' });
 
     const refund = await app.inject({ method: 'POST', url: '/api/v1/orders/TZ-1/refunds', headers: bearer(ws.adminToken), payload: { refundId: 'R', amount: 5, refundedAt: '2026-05-02 10:00' } });
     expect(refund.statusCode, refund.body).toBe(200);

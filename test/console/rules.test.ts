@@ -264,6 +264,7 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
   it('browses the event schema', async () => {
     await page.getByRole('menuitem', { name: 'Data' }).click();
     await page.getByRole('menuitem', { name: 'Event schema' }).click();
+    await page.waitForURL(/\/data\/events$/); // if the menu click is lost, say so here rather than as a missing row
     const row = page.getByTestId('event-schema').getByRole('row', { name: /Product Viewed/ });
     await row.getByText('13', { exact: true }).waitFor();
     await row.getByText('sku', { exact: true }).waitFor();

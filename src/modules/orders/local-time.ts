@@ -11,8 +11,9 @@ export const ORDER_TIME_FIELDS = ['orderedAt', 'paidAt', 'refundedAt', 'cancelle
 export function zonedTime(value: unknown, timeZone: string): unknown {
   if (typeof value !== 'string') return value;
   const local = wallClockTime(value, timeZone);
-  // null: a day the calendar lacks (2026-02-30), which JavaScript would roll into March; the schema refuses it.
-  return local === undefined ? value : local === null ? new Date(NaN) : local;
+  // null: a day the calendar lacks (2026-02-30), which JavaScript would roll into March: text no date parser takes,
+  // so the schema refuses it with its usual message.
+  return local === undefined ? value : local === null ? 'Invalid Date' : local;
 }
 
 /** An order (as sent) with its naive times read in `timeZone`; anything else is left as it is. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inStorableDateRange, MAX_INT4, STORABLE_DATE_RANGE } from '../../platform/http/validation.js';
+import { DATE_EXPECTED, inStorableDateRange, MAX_INT4, STORABLE_DATE_RANGE } from '../../platform/http/validation.js';
 
 // numeric(14, 2) columns: twelve digits before the point.
 const MAX_MONEY = 999_999_999_999.99;
@@ -7,7 +7,7 @@ const MAX_AHEAD_MS = 86_400_000;
 const Money = z.number().finite().nonnegative().max(MAX_MONEY).multipleOf(0.01, 'at most two decimals');
 const Time = z
   .union([z.string(), z.date()])
-  .pipe(z.coerce.date())
+  .pipe(z.coerce.date({ error: DATE_EXPECTED }))
   .refine((d) => !Number.isNaN(d.getTime()), 'not a valid date')
   .refine(inStorableDateRange, STORABLE_DATE_RANGE)
   // A shop's clock may run a little ahead; a day or more is a wrong year or zone. Loyalty dates an order's points

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { describeEachDatabase } from '../support/databases.js';
 import { newWorkspace } from '../support/app.js';
 import { applyImportChunk, runImport, type ImportKind } from '../../src/modules/importer/index.js';
-import { parseEncoding, sniffEncoding } from '../../src/modules/importer/decode.js';
+import { parseEncoding, sniffEncoding, type ImportEncoding } from '../../src/modules/importer/decode.js';
 import { readRecords } from '../../src/modules/importer/read.js';
 import type { Reject, SourceRecord } from '../../src/modules/importer/index.js';
 import { lookupProfile } from '../../src/modules/profiles/index.js';
@@ -25,7 +25,7 @@ const tmp = (name: string, content: Buffer | string) => {
   return file;
 };
 
-async function readAll(file: string, format: 'csv' | 'jsonl', encoding?: 'auto' | 'utf-8' | 'gb18030') {
+async function readAll(file: string, format: 'csv' | 'jsonl', encoding?: ImportEncoding | 'auto') {
   const records: SourceRecord[] = [];
   const rejects: Reject[] = [];
   let chosen: string | undefined;
@@ -76,8 +76,17 @@ describe('reading files in the encodings Chinese spreadsheets save', () => {
     expect(() => sniffEncoding(xls, true)).toThrow(/spreadsheet workbook/);
     expect(() => sniffEncoding(Buffer.from([0x80, 0x00, 0xff, 0xfe, 0x00, 0x81]).subarray(0), true)).toThrow(/not text in UTF-8 or GB18030/);
     expect(parseEncoding('GBK')).toBe('gb18030');
+    expect(parseEncoding('latin1')).toBe('windows-1252');
     expect(parseEncoding(undefined)).toBe('auto');
-    expect(() => parseEncoding('big5')).toThrow(/unknown encoding "big5"/);
+    expect(() => parseEncoding('shift_jis')).toThrow(/unknown encoding "shift_jis"/);
+  });
+
+  it('reads Big5 and Windows-1252 files when named (never guessed: their bytes also read as GB18030)', async () => {
+    const latin = await readAll(tmp('members.csv', Buffer.from('member_no,name\nW1,Ren\xe9e\n', 'latin1')), 'csv', 'windows-1252');
+    expect(latin.records[0]?.record.name).toBe('Renée');
+    // 'member_no,name\nB1,陳大文' in Big5 (Hong Kong and Taiwan exports).
+    const big5 = Buffer.concat([Buffer.from('member_no,name\nB1,'), Buffer.from('b3afa46aa4e5', 'hex'), Buffer.from('\n')]);
+    expect((await readAll(tmp('members.csv', big5), 'csv', 'big5')).records[0]?.record.name).toBe('陳大文');
   });
 
   it('keeps the chosen encoding: bytes not valid in it become U+FFFD (rejected later by the importer), never another text', async () => {

@@ -26,7 +26,7 @@ interface ImportJob {
   rejected: number;
   bytesRead: number;
   totalBytes: number;
-  encoding: 'utf-8' | 'gb18030' | 'utf-16le' | 'utf-16be' | null;
+  encoding: string | null;
   startedAt: string;
   finishedAt: string | null;
   error: string | null;

@@ -17,7 +17,7 @@ export function registerImportCommands(program: Command): void {
       .option('--workspace <id>', 'workspace id or name (default: the only one)')
       .option('--data <dir>', 'embedded data folder')
       .option('--format <csv|jsonl>', 'file format (default: by extension)')
-      .option('--encoding <name>', 'text encoding: auto (default: UTF-8, else GB18030/GBK, or as its byte-order mark says), utf-8, gb18030 (gbk), utf-16le, utf-16be')
+      .option('--encoding <name>', 'text encoding: auto (default: UTF-8, else GB18030/GBK, or as its byte-order mark says), utf-8, gb18030 (gbk), big5, windows-1252 (latin1), utf-16le, utf-16be')
       .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
       .option('--chunk <n>', 'rows per transaction', kind === 'members' ? '5000' : '2000')
       .option('--parallel <n>', 'chunks applied at once (members on PostgreSQL: 2 by default; otherwise 1)')

@@ -4,20 +4,22 @@ import { AppError } from '../../platform/errors.js';
  * The text encodings an import reads. Chinese Excel saves "CSV" in the system code page (GBK, read here as its
  * superset GB18030), "CSV UTF-8" with a byte-order mark, and "Unicode text" as UTF-16; shop systems export UTF-8.
  */
-export const IMPORT_ENCODINGS = ['utf-8', 'gb18030', 'utf-16le', 'utf-16be'] as const;
+export const IMPORT_ENCODINGS = ['utf-8', 'gb18030', 'utf-16le', 'utf-16be', 'big5', 'windows-1252'] as const;
 export type ImportEncoding = (typeof IMPORT_ENCODINGS)[number];
 
 const ALIASES: Record<string, ImportEncoding> = {
   'utf-8': 'utf-8', utf8: 'utf-8',
   gb18030: 'gb18030', gbk: 'gb18030', gb2312: 'gb18030', cp936: 'gb18030',
   'utf-16le': 'utf-16le', utf16le: 'utf-16le', 'utf-16': 'utf-16le', 'utf-16be': 'utf-16be', utf16be: 'utf-16be',
+  // Never sniffed, only named: Hong Kong and Taiwan exports (Big5), and Western Excel's "CSV" (Windows-1252).
+  big5: 'big5', 'windows-1252': 'windows-1252', cp1252: 'windows-1252', latin1: 'windows-1252', 'iso-8859-1': 'windows-1252',
 };
 
 /** A user-given encoding name (`auto`, absent, or one of the names and aliases above); anything else is a 400. */
 export function parseEncoding(given: string | undefined): ImportEncoding | 'auto' {
   if (given === undefined || given === '' || given.toLowerCase() === 'auto') return 'auto';
   const found = Object.hasOwn(ALIASES, given.toLowerCase()) ? ALIASES[given.toLowerCase()] : undefined;
-  if (!found) throw new AppError('invalid_request', `unknown encoding "${given}": use auto, utf-8, gb18030 (also gbk), utf-16le or utf-16be`);
+  if (!found) throw new AppError('invalid_request', `unknown encoding "${given}": use auto, utf-8, gb18030 (also gbk), big5, windows-1252 (latin1), utf-16le or utf-16be`);
   return found;
 }
 

@@ -64,7 +64,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
           format: z.enum(['csv', 'jsonl']).optional().describe('default: from the file name, else csv'),
           fileName: z.string().max(200).optional(),
           encoding: z
-            .enum(['auto', 'utf-8', 'utf8', 'gb18030', 'gbk', 'gb2312', 'utf-16le', 'utf-16be'])
+            .enum(['auto', 'utf-8', 'utf8', 'gb18030', 'gbk', 'gb2312', 'big5', 'windows-1252', 'latin1', 'utf-16le', 'utf-16be'])
             .optional()
             .describe("the file's text encoding; default auto: a byte-order mark, else UTF-8 if the text is valid UTF-8, else GB18030 (GBK)"),
         }),

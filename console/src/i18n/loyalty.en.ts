@@ -51,7 +51,7 @@ export const loyaltyEn: typeof loyaltyZhCN = {
       amount: 'Amount off', amountRequired: 'Enter the amount off', shippingCap: 'Shipping covered up to (0: all)', percentOff: 'Percent off', percentHelp: '15 means 15% off', percentRequired: 'Enter the percent off',
       maxDiscount: 'Discount cap', giftSku: 'Gift SKU', giftRequired: 'Enter the gift SKU', threshold: 'Minimum spend', thresholdHelp: 'Eligible items must add up to this (0: none)', thresholdRequired: 'A spend-threshold coupon needs a minimum spend',
       scope: 'Scope', scopeHelp: 'Empty means no restriction.', skus: 'Only SKUs', categories: 'Only categories', stores: 'Only stores', channels: 'Only channels',
-      validityAndStock: 'Validity, stock and limits', validRange: 'Valid dates', validDays: 'Valid days after receipt', validDaysHelp: 'With dates too, the earlier end applies',
+      validityAndStock: 'Validity, stock and limits', validRange: 'Valid dates', validDays: 'Valid days after receipt', validDaysHelp: 'The day of receipt is day 1; valid until 23:59:59 of day N (workspace time zone). With dates too, the earlier end applies',
       totalStock: 'Total stock', unlimitedHelp: 'Empty: no limit', perMemberLimit: 'Per member', tiers: 'Tiers only', tiersHelp: 'Empty: anyone', anyone: 'Anyone',
       stackingAndCodes: 'Stacking and codes', stacking: 'Stacking', combinableWith: 'Only combinable with', combinableHelp: 'Empty: with any combinable coupon', combinableWithList: 'Combinable with {{names}}',
       codeMode: 'Codes', sharedCode: 'Shared code', sharedCodeRule: '4–64 letters, digits, - or _', returnOnRefund: 'Return the coupon when the order is fully refunded',

@@ -49,7 +49,7 @@ export const loyaltyZhCN = {
       amount: '优惠金额', amountRequired: '请填写优惠金额', shippingCap: '运费抵扣上限（0 为全免）', percentOff: '折扣比例', percentHelp: '15 表示减 15%（85 折）', percentRequired: '请填写折扣比例',
       maxDiscount: '最高优惠', giftSku: '赠品 SKU', giftRequired: '请填写赠品 SKU', threshold: '使用门槛', thresholdHelp: '适用商品满多少元可用（0 为无门槛）', thresholdRequired: '满减券需要门槛',
       scope: '适用范围', scopeHelp: '留空表示不限。', skus: '指定 SKU', categories: '指定品类', stores: '指定门店', channels: '指定渠道',
-      validityAndStock: '有效期、库存与限制', validRange: '有效日期', validDays: '领取后有效天数', validDaysHelp: '与有效日期同时填写时取较早者',
+      validityAndStock: '有效期、库存与限制', validRange: '有效日期', validDays: '领取后有效天数', validDaysHelp: '领取当天算第 1 天，到第 N 天 23:59:59 为止（按工作空间时区）；与有效日期同时填写时取较早者',
       totalStock: '总库存', unlimitedHelp: '留空表示不限', perMemberLimit: '每人限领', tiers: '限定等级', tiersHelp: '留空表示所有人可用', anyone: '不限',
       stackingAndCodes: '叠加与券码', stacking: '叠加规则', combinableWith: '仅可与这些券叠加', combinableHelp: '留空表示可与任何可叠加的券同用', combinableWithList: '可与 {{names}} 叠加',
       codeMode: '券码', sharedCode: '通用码', sharedCodeRule: '4–64 位字母、数字、- 或 _', returnOnRefund: '订单全额退款时退回优惠券',

@@ -5,6 +5,7 @@ import { invalid, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { checkTemplateIssuable, newCouponCode } from './coupons.js';
 import { getTemplateRow, validityFor } from './coupon-templates.js';
+import { workspaceZone } from './local-dates.js';
 
 /**
  * A campaign issues one coupon per target profile, in chunks: each chunk is one transaction that reserves stock
@@ -101,7 +102,7 @@ async function issueChunk(db: Db, workspaceId: string, campaign: Selectable<Coup
     }
     const room = t.total_stock == null ? eligible.length : Math.max(0, Math.min(eligible.length, t.total_stock - t.issued_count));
     const chosen = eligible.slice(0, room);
-    const validity = validityFor(t, now);
+    const validity = validityFor(t, now, await workspaceZone(trx, workspaceId));
     let inserted: number[] = [];
     if (chosen.length > 0) {
       const codes = chosen.map(() => (t.code_mode === 'shared' ? t.shared_code! : newCouponCode()));

@@ -16,14 +16,15 @@ export function registerCouponRoutes(app: FastifyInstance, ctx: AppContext): voi
   const Id = z.object({ id: z.string() });
 
   defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/coupon-templates', summary: 'Create a coupon template', tags, auth, status: 201, body: CouponTemplateInput },
-    ({ workspaceId, body }) => createCouponTemplate(db, workspaceId, body));
+    // The text as sent: dates without an offset are read in the workspace's zone (coupon-templates.ts).
+    ({ workspaceId, request }) => createCouponTemplate(db, workspaceId, request.body as CouponTemplateInput));
   defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/coupon-templates', summary: 'List coupon templates', tags, auth },
     async ({ workspaceId }) => ({ data: await listCouponTemplates(db, workspaceId) }));
   defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/coupon-templates/:id', summary: 'A coupon template with its issued count', tags, auth, params: Id },
     ({ workspaceId, params }) => getCouponTemplate(db, workspaceId, params.id));
   defineRoute(app, { method: 'PATCH', url: '/api/v1/loyalty/coupon-templates/:id', tags, auth, params: Id, body: CouponTemplatePatch,
     summary: 'Edit a template (fields given change). Once coupons are issued its terms (kind, amounts, threshold, gift, scope, stacking, tiers, code) are fixed (409); name, status, stock (not below issued), per-member limit, validity (for later issues) and returnOnRefund stay editable' },
-    ({ workspaceId, params, body }) => updateCouponTemplate(db, workspaceId, params.id, body));
+    ({ workspaceId, params, request }) => updateCouponTemplate(db, workspaceId, params.id, request.body as Record<string, unknown>));
 
   defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/coupons', summary: 'Issue a coupon to a profile (stock and per-member limit enforced)', tags, auth, status: 201,
     body: z.object({ templateId: z.string(), profileId: z.number().int().positive(), source: z.enum(['api', 'journey']).default('api'), sourceId: z.string().optional(), idempotencyKey: z.string().min(1).optional() }) },

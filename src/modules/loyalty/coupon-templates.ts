@@ -5,11 +5,15 @@ import type { CouponTemplatesTable } from '../../platform/db/schema.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { newId } from '../../platform/ids.js';
 import { CouponTemplateInput } from './schema.js';
+import { endOfLocalDay, withZonedDates, workspaceZone } from './local-dates.js';
 
 export type CouponTemplateRow = Selectable<CouponTemplatesTable>;
 
+/** validFrom and validUntil without an offset are the workspace's wall clock; a validUntil date includes that day. */
+const zonedValidity = <T>(input: T, timeZone: string) => withZonedDates(input, timeZone, ['validFrom', 'validUntil'], ['validUntil']);
+
 export async function createCouponTemplate(db: Db, workspaceId: string, input: CouponTemplateInput) {
-  const parsed = CouponTemplateInput.safeParse(input);
+  const parsed = CouponTemplateInput.safeParse(zonedValidity(input, await workspaceZone(db, workspaceId)));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw invalid(`invalid coupon template: ${issue.path.join('.')}: ${issue.message}`, [{ path: issue.path.join('.'), message: issue.message }]);
@@ -42,7 +46,8 @@ export async function createCouponTemplate(db: Db, workspaceId: string, input: C
 const TERMS = ['kind', 'amount', 'percentOff', 'maxDiscount', 'threshold', 'giftSku', 'scope', 'stacking', 'combinableWith', 'tiers', 'codeMode', 'sharedCode'] as const;
 
 export async function updateCouponTemplate(db: Db, workspaceId: string, id: string, patch: Record<string, unknown>) {
-  const given = Object.fromEntries(Object.entries(patch).filter(([key, v]) => v !== undefined && key !== 'id'));
+  const zone = await workspaceZone(db, workspaceId);
+  const given = zonedValidity(Object.fromEntries(Object.entries(patch).filter(([key, v]) => v !== undefined && key !== 'id')), zone);
   const row = await db.transaction().execute(async (trx) => {
     const current = await trx.selectFrom('coupon_templates').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw notFound(`coupon template ${id}`);
@@ -142,12 +147,16 @@ export function toTemplate(row: CouponTemplateRow) {
   };
 }
 
-/** The validity window of a coupon received at `at`: the template's dates, narrowed by `valid_days` if set. */
-export function validityFor(t: CouponTemplateRow, at: Date): { from: Date | null; until: Date | null } {
+/**
+ * The validity window of a coupon received at `at`: the template's dates, narrowed by `valid_days` if set. N days
+ * count the day of receipt as the first and end with the Nth day in the workspace's zone (领取当日起 N 天内有效):
+ * received 1 May 10:00 with 7 days, it is valid until 7 May 23:59:59.999.
+ */
+export function validityFor(t: CouponTemplateRow, at: Date, timeZone: string): { from: Date | null; until: Date | null } {
   const from = t.valid_from;
   let until = t.valid_until;
   if (t.valid_days) {
-    const relative = new Date(at.getTime() + t.valid_days * 86_400_000);
+    const relative = endOfLocalDay(at, timeZone, t.valid_days - 1);
     until = until && until < relative ? until : relative;
   }
   return { from, until: until ?? null };

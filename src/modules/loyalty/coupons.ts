@@ -6,6 +6,7 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { touchProfiles } from './changes.js';
 import { tierOf } from './benefits.js';
 import { getTemplateRow, validityFor, type CouponTemplateRow } from './coupon-templates.js';
+import { workspaceZone } from './local-dates.js';
 
 type Trx = Transaction<DB>;
 
@@ -65,7 +66,7 @@ export async function issueCouponInTrx(trx: Trx, workspaceId: string, t: CouponT
     .returning('issued_count')
     .executeTakeFirst();
   if (!stock) throw new AppError('out_of_stock', `coupon template ${t.id} is out of stock`);
-  const validity = validityFor(t, now);
+  const validity = validityFor(t, now, await workspaceZone(trx, workspaceId));
   const shared = t.code_mode === 'shared';
   const coupon = await trx
     .insertInto('coupons')

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { describeEachDatabase } from '../support/databases.js';
+import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
+import { createWorkspace } from '../../src/modules/workspaces/index.js';
+import { createCouponTemplate, issueCoupon, redeemCoupons, updateCouponTemplate } from '../../src/modules/loyalty/index.js';
+import { newProfileId } from './helpers.js';
+
+/** Loyalty dates and periods follow the workspace's calendar (workspaces.timezone), not UTC or the server's zone. */
+describeEachDatabase('loyalty calendar', (ctx) => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestServer(ctx.database);
+  });
+  afterAll(() => app.close());
+  let n = 0;
+  const zoned = (timezone: string) => createWorkspace(ctx.database.db, { name: `calendar-${process.pid}-${++n}`, timezone });
+  const items = [{ sku: 'TEA-1', price: 100, quantity: 1 }];
+
+  it('a coupon valid until a date is valid through that day in the workspace zone', async () => {
+    const ws = await newWorkspace(ctx.database); // Asia/Shanghai
+    const db = ctx.database.db;
+    const t = await createCouponTemplate(db, ws.id, { name: 'NYE', kind: 'fixed', amount: 10, validFrom: '2026-12-01', validUntil: '2026-12-31' });
+    expect(t.validFrom).toEqual(new Date('2026-12-01T00:00:00+08:00'));
+    expect(t.validUntil).toEqual(new Date('2026-12-31T23:59:59.999+08:00'));
+    const p = newProfileId();
+    // 23:00 on 31 December in Shanghai (15:00 UTC): still valid, it can be issued and used.
+    const lateEvening = new Date('2026-12-31T23:00:00+08:00');
+    const c = await issueCoupon(db, ws.id, t.id, p, { source: 'api', now: lateEvening });
+    const order = { profileId: p, orderId: 'nye-1', items, codes: [c.code] };
+    expect((await redeemCoupons(db, ws.id, order, { commit: false, now: lateEvening })).totalDiscount).toBe(10);
+    await expect(redeemCoupons(db, ws.id, order, { commit: false, now: new Date('2027-01-01T00:00:00+08:00') })).rejects.toMatchObject({ code: 'coupon_not_applicable' });
+    await expect(redeemCoupons(db, ws.id, order, { commit: false, now: new Date('2026-11-30T23:59:00+08:00') })).rejects.toMatchObject({ code: 'coupon_not_applicable' });
+
+    // A one-day coupon (from and until the same date) is valid, and a time without an offset is the wall clock.
+    const oneDay = await updateCouponTemplate(db, ws.id, t.id, { validFrom: '2026-12-31', validUntil: '2026/12/31' });
+    expect([oneDay.validFrom, oneDay.validUntil]).toEqual([new Date('2026-12-31T00:00:00+08:00'), new Date('2026-12-31T23:59:59.999+08:00')]);
+    const evening = await updateCouponTemplate(db, ws.id, t.id, { validUntil: '2026-12-31 20:00' });
+    expect(evening.validUntil).toEqual(new Date('2026-12-31T20:00:00+08:00'));
+    const offset = await updateCouponTemplate(db, ws.id, t.id, { validUntil: '2026-12-31T20:00:00Z' });
+    expect(offset.validUntil).toEqual(new Date('2026-12-31T20:00:00Z'));
+    await expect(updateCouponTemplate(db, ws.id, t.id, { validUntil: '2026-02-30' })).rejects.toMatchObject({ code: 'invalid_request' });
+  });
+
+  it('the API reads template dates in the workspace zone (New York)', async () => {
+    const ws = await zoned('America/New_York');
+    const call = (method: 'POST' | 'PATCH', url: string, payload: unknown) => app.inject({ method, url, headers: bearer(ws.adminToken), payload: payload as never });
+    const created = await call('POST', '/api/v1/loyalty/coupon-templates', { name: 'July', kind: 'fixed', amount: 5, validFrom: '2026-07-01', validUntil: '2026-07-31' });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ validFrom: '2026-07-01T04:00:00.000Z', validUntil: '2026-08-01T03:59:59.999Z' });
+    const id = (created.json() as { id: string }).id;
+    const patched = await call('PATCH', `/api/v1/loyalty/coupon-templates/${id}`, { validUntil: '2026-12-31 18:00' });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.json()).toMatchObject({ validFrom: '2026-07-01T04:00:00.000Z', validUntil: '2026-12-31T23:00:00.000Z' });
+  });
+
+  it('valid N days: the day of receipt is the first, the Nth ends at local midnight', async () => {
+    const db = ctx.database.db;
+    const sh = await newWorkspace(ctx.database);
+    const week = await createCouponTemplate(db, sh.id, { name: '7 days', kind: 'fixed', amount: 5, validDays: 7 });
+    const c = await issueCoupon(db, sh.id, week.id, newProfileId(), { source: 'api', now: new Date('2026-05-01T10:00:00+08:00') });
+    expect(c.validUntil).toEqual(new Date('2026-05-07T23:59:59.999+08:00'));
+    // Received at 00:30 local (16:30 UTC the day before): its first day is the local one.
+    const early = await issueCoupon(db, sh.id, week.id, newProfileId(), { source: 'api', now: new Date('2026-05-01T00:30:00+08:00') });
+    expect(early.validUntil).toEqual(new Date('2026-05-07T23:59:59.999+08:00'));
+
+    // New York, across the start of daylight saving (8 March 2026): days, not 24-hour spans.
+    const ny = await zoned('America/New_York');
+    const two = await createCouponTemplate(db, ny.id, { name: '2 days', kind: 'fixed', amount: 5, validDays: 2 });
+    const d = await issueCoupon(db, ny.id, two.id, newProfileId(), { source: 'api', now: new Date('2026-03-07T10:00:00-05:00') });
+    expect(d.validUntil).toEqual(new Date('2026-03-08T23:59:59.999-04:00'));
+  });
+});

@@ -81,6 +81,15 @@ describe('reading files in the encodings Chinese spreadsheets save', () => {
     expect(() => parseEncoding('shift_jis')).toThrow(/unknown encoding "shift_jis"/);
   });
 
+  it('does not guess GBK for a Western file whose accented letters happen to read as GBK; named, it reads', async () => {
+    // Each accented letter stands before a plain one, so the whole file is valid GBK; a comma after one would not be.
+    const western = Buffer.from('member_no,name,city\nW1,Ren\xe9e M\xfcller,Z\xfcrich\nW2,S\xe9bastien,M\xe1laga\n', 'latin1');
+    await expect(readAll(tmp('members.csv', western), 'csv')).rejects.toMatchObject({ message: expect.stringContaining('name its encoding (windows-1252') });
+    // A GBK file with a rare character from GBK's extension (trail byte below 0x80) among common ones still reads.
+    const rare = Buffer.concat([gbk(GBK_MEMBERS), Buffer.from('G4,13800001004,'), Buffer.from('8140', 'hex'), gbk('张三\n')]);
+    expect((await readAll(tmp('members.csv', rare), 'csv')).encoding).toBe('gb18030');
+  });
+
   it('reads Big5 and Windows-1252 files when named (never guessed: their bytes also read as GB18030)', async () => {
     const latin = await readAll(tmp('members.csv', Buffer.from('member_no,name\nW1,Ren\xe9e\n', 'latin1')), 'csv', 'windows-1252');
     expect(latin.records[0]?.record.name).toBe('Renée');

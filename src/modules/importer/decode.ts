@@ -38,8 +38,35 @@ export function sniffEncoding(head: Buffer, wholeFile: boolean): ImportEncoding 
   const workbook = head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])) || head.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]));
   if (workbook) throw new AppError('invalid_request', 'this is a spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8" in Excel (or as CSV) and import that');
   if (decodes(head, 'utf-8', wholeFile)) return 'utf-8';
-  if (decodes(head, 'gb18030', wholeFile) && !head.includes(0)) return 'gb18030';
-  throw new AppError('invalid_request', 'the file is not text in UTF-8 or GB18030 (GBK): save it as CSV (UTF-8), or name its encoding');
+  if (decodes(head, 'gb18030', wholeFile) && !head.includes(0)) {
+    if (!looksLikeWesternText(head)) return 'gb18030';
+    throw new AppError('invalid_request', 'the file is not UTF-8, and reads as GBK only by accident (accented letters, as Western Excel saves them): name its encoding (windows-1252 for a Western "CSV"), or save it as "CSV UTF-8"');
+  }
+  throw new AppError('invalid_request', 'the file is not text in UTF-8 or GB18030 (GBK): save it as "CSV UTF-8", or name its encoding (big5, windows-1252 for a Western "CSV")');
+}
+
+/**
+ * Chinese text in GBK is mostly pairs of bytes from 0xA1 up (GB2312); an accented letter of a Western code page is
+ * one high byte before a plain letter, which GBK also accepts as a (rare) character. When most pairs end in an ASCII
+ * byte, the file is not Chinese: guessing GBK would store every "é" as a Chinese character.
+ */
+function looksLikeWesternText(bytes: Buffer): boolean {
+  let pairs = 0;
+  let asciiTrail = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x81 || b === 0xff) continue;
+    const next = bytes[i + 1];
+    if (next === undefined) break;
+    if (next >= 0x30 && next <= 0x39) {
+      i += 3; // a four-byte GB18030 sequence
+      continue;
+    }
+    pairs++;
+    if (next < 0x80) asciiTrail++;
+    i++;
+  }
+  return asciiTrail * 2 > pairs;
 }
 
 function decodes(bytes: Buffer, encoding: ImportEncoding, wholeFile: boolean): boolean {

@@ -3,7 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { describeEachDatabase } from '../support/databases.js';
 import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { createWorkspace } from '../../src/modules/workspaces/index.js';
-import { createCouponTemplate, issueCoupon, redeemCoupons, updateCouponTemplate } from '../../src/modules/loyalty/index.js';
+import {
+  checkIn,
+  createCouponTemplate,
+  earnPoints,
+  expireDuePoints,
+  getLoyaltySettings,
+  issueCoupon,
+  qualifyingValue,
+  redeemCoupons,
+  updateCouponTemplate,
+  updateLoyaltySettings,
+} from '../../src/modules/loyalty/index.js';
 import { newProfileId } from './helpers.js';
 
 /** Loyalty dates and periods follow the workspace's calendar (workspaces.timezone), not UTC or the server's zone. */
@@ -69,5 +80,45 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     const two = await createCouponTemplate(db, ny.id, { name: '2 days', kind: 'fixed', amount: 5, validDays: 2 });
     const d = await issueCoupon(db, ny.id, two.id, newProfileId(), { source: 'api', now: new Date('2026-03-07T10:00:00-05:00') });
     expect(d.validUntil).toEqual(new Date('2026-03-08T23:59:59.999-04:00'));
+  });
+
+  it('end-of-year expiry is the end of the local year; the expiry job at UTC midnight leaves it alone', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database); // Asia/Shanghai
+    await updateLoyaltySettings(db, ws.id, { expiry: { mode: 'end_of_year', years: 1, days: 365, notifyDaysBefore: 30 } });
+    const p = newProfileId();
+    // 02:00 on 1 January 2027 in Shanghai is still 31 December 2026 in UTC: a 2027 credit.
+    await checkIn(db, ws.id, p, new Date('2027-01-01T02:00:00+08:00'));
+    const lot = await db.selectFrom('points_lots').select('expires_at').where('workspace_id', '=', ws.id).where('profile_id', '=', p).executeTakeFirstOrThrow();
+    expect(lot.expires_at).toEqual(new Date('2027-12-31T23:59:59.999+08:00'));
+    expect(await expireDuePoints(db, ws.id, new Date('2027-01-01T08:30:00+08:00'))).toEqual({ profiles: 0, points: 0 });
+    expect(await expireDuePoints(db, ws.id, new Date('2028-01-01T00:00:00+08:00'))).toMatchObject({ profiles: 1 });
+
+    // years: 2 from a credit on 31 December 23:30 in New York (04:30 UTC on 1 January): the end of the next year there.
+    const ny = await zoned('America/New_York');
+    await updateLoyaltySettings(db, ny.id, { expiry: { mode: 'end_of_year', years: 2, days: 365, notifyDaysBefore: 30 } });
+    const q = newProfileId();
+    await checkIn(db, ny.id, q, new Date('2026-12-31T23:30:00-05:00'));
+    const nyLot = await db.selectFrom('points_lots').select('expires_at').where('workspace_id', '=', ny.id).where('profile_id', '=', q).executeTakeFirstOrThrow();
+    expect(nyLot.expires_at).toEqual(new Date('2027-12-31T23:59:59.999-05:00'));
+  });
+
+  it('a calendar tier year starts on 1 January in the workspace zone', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database); // Asia/Shanghai
+    await updateLoyaltySettings(db, ws.id, { tiers: { basis: 'points', period: 'calendar', rollingMonths: 12, graceDays: 30 } });
+    const settings = await getLoyaltySettings(db, ws.id);
+    const earnAt = async (profileId: number, at: string) => {
+      const e = await earnPoints(db, ws.id, { profileId, points: 100, reason: 'test' });
+      await db.updateTable('points_entries').set({ created_at: new Date(at) }).where('workspace_id', '=', ws.id).where('id', '=', e.entryId!).execute();
+    };
+    // Earned on New Year's Eve (local), read at 01:00 on 1 January local (still 31 December UTC): last year's.
+    const p = newProfileId();
+    await earnAt(p, '2026-12-31T20:00:00+08:00');
+    expect(await qualifyingValue(db, ws.id, p, settings, new Date('2027-01-01T01:00:00+08:00'))).toBe(0);
+    // Earned at 02:00 on 1 January local (31 December UTC): this year's.
+    const q = newProfileId();
+    await earnAt(q, '2027-01-01T02:00:00+08:00');
+    expect(await qualifyingValue(db, ws.id, q, settings, new Date('2027-01-01T09:00:00+08:00'))).toBe(100);
   });
 });

@@ -102,7 +102,9 @@ describeEachDatabase('loyalty points ledger', (ctx) => {
     const p = newProfileId();
     const earn = await earnPoints(db, ws.id, { profileId: p, points: 5, reason: 'x' });
     const lot = await db.selectFrom('points_lots').select('expires_at').where('workspace_id', '=', ws.id).where('entry_id', '=', earn.entryId!).executeTakeFirstOrThrow();
-    expect(lot.expires_at?.toISOString()).toBe(`${new Date().getUTCFullYear() + 1}-12-31T23:59:59.999Z`);
+    // The end of the next year in the workspace's zone (Asia/Shanghai): 31 Dec 23:59:59.999 there.
+    const year = new Date(Date.now() + 8 * 3_600_000).getUTCFullYear();
+    expect(lot.expires_at?.toISOString()).toBe(`${year + 1}-12-31T15:59:59.999Z`);
   });
 
   it('order points: pending window, partial refund reverses the refunded part, settling is idempotent', async () => {

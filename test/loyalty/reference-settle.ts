@@ -7,6 +7,7 @@ import type { DB } from '../../src/platform/db/schema.js';
 import { pointsMultiplierOf } from '../../src/modules/loyalty/benefits.js';
 import { eligibleAmount, pointsFor, type OrderSettlement } from '../../src/modules/loyalty/order-points.js';
 import { expiryFor, getLoyaltySettings } from '../../src/modules/loyalty/settings.js';
+import { workspaceZone } from '../../src/modules/loyalty/local-dates.js';
 import { OrderForPoints, type OrderForPoints as Snapshot } from '../../src/modules/loyalty/schema.js';
 
 /**
@@ -38,7 +39,7 @@ export async function settleOneOrder(db: Db, workspaceId: string, input: Snapsho
           result.pending = true;
           await addPending(trx, workspaceId, { ...base, availableAt: new Date(paidAt.getTime() + earning.pendingDays * 86_400_000) });
         } else {
-          await credit(trx, workspaceId, { ...base, kind: 'earn', expiresAt: expiryFor(settings, paidAt) });
+          await credit(trx, workspaceId, { ...base, kind: 'earn', expiresAt: expiryFor(settings, paidAt, await workspaceZone(trx, workspaceId)) });
         }
       }
       result.granted = points;

@@ -5,6 +5,7 @@ import { credit, debit, lockAccount } from './ledger.js';
 import { touchProfiles } from './changes.js';
 import { memberOf } from './benefits.js';
 import { expiryFor, getLoyaltySettings } from './settings.js';
+import { workspaceZone } from './local-dates.js';
 
 /**
  * Daily check-in (签到). Days are calendar days in the workspace's time zone. The streak of a day is the streak of
@@ -42,7 +43,7 @@ export async function checkIn(db: Db, workspaceId: string, profileId: number, no
     const points = rules.points + bonus;
     await trx.insertInto('checkins').values({ workspace_id: workspaceId, origin_profile_id: origin, profile_id: profileId, day, streak, points }).execute();
     if (points > 0) {
-      await credit(trx, workspaceId, { profileId, points, kind: 'earn', reason: bonus ? `check-in, day ${position} bonus` : 'check-in', sourceType: 'checkin', sourceId: day, idempotencyKey: `checkin:${origin}:${day}`, expiresAt: expiryFor(settings, now) });
+      await credit(trx, workspaceId, { profileId, points, kind: 'earn', reason: bonus ? `check-in, day ${position} bonus` : 'check-in', sourceType: 'checkin', sourceId: day, idempotencyKey: `checkin:${origin}:${day}`, expiresAt: expiryFor(settings, now, await workspaceZone(trx, workspaceId)) });
     }
     await touchProfiles(trx, workspaceId, [profileId]);
     return { day, streak, points, bonus };

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { credit, lockAccount } from './ledger.js';
 import { expiryFor, getLoyaltySettings } from './settings.js';
+import { workspaceZone } from './local-dates.js';
 import { applyTierChange } from './members.js';
 
 /**
@@ -18,6 +19,7 @@ export async function awardEventPoints(
   const rule = settings.eventRules.find((r) => r.event === input.event);
   if (!rule) return { awarded: 0, ruleId: null, reason: 'no_rule' };
   const at = input.at ?? new Date();
+  const zone = await workspaceZone(db, workspaceId);
   const day = at.toISOString().slice(0, 10);
   const result = await db.transaction().execute(async (trx) => {
     await lockAccount(trx, workspaceId, input.profileId);
@@ -49,7 +51,7 @@ export async function awardEventPoints(
       sourceType: 'event',
       sourceId: rule.id,
       idempotencyKey: input.idempotencyKey,
-      expiresAt: expiryFor(settings, at),
+      expiresAt: expiryFor(settings, at, zone),
     });
     return { awarded: rule.points, ruleId: rule.id, reason: 'awarded' as const };
   });

@@ -6,6 +6,7 @@ import { pointsMultipliersOf } from './benefits.js';
 import { openLotsOf } from './lots.js';
 import { eligibleAmount, pointsFor, type OrderSettlement, type ParsedOrder } from './order-points.js';
 import { expiryFor } from './settings.js';
+import { workspaceZone } from './local-dates.js';
 import { applyTierUpgrades } from './tier-upgrades.js';
 import { writeBatch, type GrantRow } from './batch-write.js';
 import type { LoyaltySettings } from './schema.js';
@@ -92,6 +93,7 @@ async function settleInTransaction(trx: Trx, ws: string, orders: ParsedOrder[], 
     ...(p.result.reversed > 0 ? [`order:${p.order.orderId}:to:${p.result.targetPoints}`] : []),
   ]);
   const ledger = new BatchLedger(now, await usedKeys(trx, ws, keys));
+  const zone = await workspaceZone(trx, ws);
   for (const [p, a] of accounts) ledger.setAccount(p, a);
   if (cuts.length) {
     const pending = await trx.selectFrom('points_pending').select(['id', 'profile_id', 'points', 'source_type', 'source_id']).where('workspace_id', '=', ws)
@@ -107,7 +109,7 @@ async function settleInTransaction(trx: Trx, ws: string, orders: ParsedOrder[], 
       const paidAt = order.paidAt ?? now;
       const base = { profileId: grant.profileId, points: grant.grantedPoints, reason: `order ${order.orderId}`, sourceType: 'order', sourceId: order.orderId, key: `order:${order.orderId}` };
       if (earning.pendingDays > 0) ledger.addPending({ ...base, availableAt: new Date(paidAt.getTime() + earning.pendingDays * 86_400_000) });
-      else ledger.credit({ ...base, kind: 'earn', expiresAt: expiryFor(settings, paidAt) });
+      else ledger.credit({ ...base, kind: 'earn', expiresAt: expiryFor(settings, paidAt, zone) });
     }
     const cut = result.reversed;
     if (cut <= 0) continue;

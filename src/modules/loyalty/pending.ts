@@ -1,6 +1,7 @@
 import type { Db } from '../../platform/db/database.js';
 import { credit, lockAccount, updateAccount } from './ledger.js';
 import { expiryFor, getLoyaltySettings } from './settings.js';
+import { workspaceZone } from './local-dates.js';
 import type { SourceType } from './schema.js';
 
 /**
@@ -10,6 +11,7 @@ import type { SourceType } from './schema.js';
  */
 export async function releaseDuePending(db: Db, workspaceId: string, now = new Date()): Promise<{ released: number; points: number }> {
   const settings = await getLoyaltySettings(db, workspaceId);
+  const zone = await workspaceZone(db, workspaceId);
   let released = 0;
   let points = 0;
   for (;;) {
@@ -47,7 +49,7 @@ export async function releaseDuePending(db: Db, workspaceId: string, now = new D
           sourceType: row.source_type as SourceType,
           sourceId: row.source_id,
           idempotencyKey: `pending:${row.id}`,
-          expiresAt: expiryFor(settings, now),
+          expiresAt: expiryFor(settings, now, zone),
         });
         await trx.updateTable('points_pending').set({ released_entry_id: result.entryId }).where('workspace_id', '=', workspaceId).where('id', '=', row.id).execute();
         return row.points;

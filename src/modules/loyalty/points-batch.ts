@@ -4,6 +4,7 @@ import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { credit, debit, reverse, type LedgerResult } from './ledger.js';
 import { expiryFor, getLoyaltySettings } from './settings.js';
+import { workspaceZone } from './local-dates.js';
 import { applyTierUpgrades } from './tier-upgrades.js';
 import type { LoyaltySettings, SourceType } from './schema.js';
 
@@ -118,14 +119,16 @@ function pump(db: Db, workspaceId: string, q: Queue, byWorkspace: Map<string, Qu
 
 async function flush(db: Db, workspaceId: string, group: Waiter[]): Promise<void> {
   let settings: LoyaltySettings;
+  let zone: string;
   try {
     settings = await getLoyaltySettings(db, workspaceId);
+    zone = await workspaceZone(db, workspaceId);
   } catch (error) {
     for (const w of group) w.reject(error);
     return;
   }
   const now = new Date();
-  for (const w of group) if (w.op.op === 'credit' && w.op.expiresAt === undefined) w.op.expiresAt = expiryFor(settings, now);
+  for (const w of group) if (w.op.op === 'credit' && w.op.expiresAt === undefined) w.op.expiresAt = expiryFor(settings, now, zone);
   let outcomes: Outcome[];
   if (group.length === 1) outcomes = [await runAlone(db, workspaceId, group[0]!)];
   else {

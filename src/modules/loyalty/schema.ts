@@ -8,7 +8,7 @@ const points = z.number().int().positive().max(100_000_000);
 const money = z.number().nonnegative().max(999_999_999_999.99);
 
 export const ExpiryPolicy = z.object({
-  mode: z.enum(['none', 'lot', 'end_of_year']).default('none').describe('lot: each credit expires `days` after it; end_of_year: on 31 Dec of the earning year (years: 1) or of a later year (years: 2 = next year)'),
+  mode: z.enum(['none', 'lot', 'end_of_year']).default('none').describe("lot: each credit expires `days` after it; end_of_year: at the end of 31 Dec of the earning year (years: 1) or of a later year (years: 2 = next year), years and days of the workspace's time zone"),
   days: z.number().int().positive().default(365),
   years: z.number().int().positive().default(1),
   notifyDaysBefore: z.number().int().nonnegative().default(30),
@@ -42,7 +42,7 @@ export const CheckinSettings = z.object({
 
 export const TierProgram = z.object({
   basis: z.enum(['points', 'spend']).default('points'),
-  period: z.enum(['rolling', 'calendar']).default('rolling'),
+  period: z.enum(['rolling', 'calendar']).default('rolling').describe("calendar: the year so far, from 1 January 00:00 in the workspace's time zone"),
   rollingMonths: z.number().int().positive().default(12),
   graceDays: z.number().int().nonnegative().default(30).describe('a member below threshold at evaluation keeps the tier this long'),
 });

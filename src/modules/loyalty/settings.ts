@@ -1,6 +1,7 @@
 import type { Db } from '../../platform/db/database.js';
 import { invalid } from '../../platform/errors.js';
 import { LoyaltySettings } from './schema.js';
+import { endOfLocalYear } from './local-dates.js';
 
 /** Settings are read by every points operation: cache them briefly per process (writes here clear the cache). */
 const CACHE_MS = 5_000;
@@ -35,10 +36,10 @@ export async function updateLoyaltySettings(db: Db, workspaceId: string, patch: 
   return parsed.data;
 }
 
-/** When a credit earned at `at` expires under the policy (null: never). */
-export function expiryFor(settings: LoyaltySettings, at: Date): Date | null {
+/** When a credit earned at `at` expires under the policy (null: never); years are the workspace zone's. */
+export function expiryFor(settings: LoyaltySettings, at: Date, timeZone: string): Date | null {
   const { expiry } = settings;
   if (expiry.mode === 'lot') return new Date(at.getTime() + expiry.days * 86_400_000);
-  if (expiry.mode === 'end_of_year') return new Date(Date.UTC(at.getUTCFullYear() + expiry.years, 0, 1) - 1);
+  if (expiry.mode === 'end_of_year') return endOfLocalYear(at, timeZone, expiry.years);
   return null;
 }

@@ -5,6 +5,7 @@ import { touchProfiles } from './changes.js';
 import { issueCoupon } from './coupons.js';
 import type { LoyaltySettings } from './schema.js';
 import { listTiers, periodStart, rankOf, tierFor } from './tiers.js';
+import { workspaceZone } from './local-dates.js';
 
 /**
  * `retier` without evaluation (upgrades only) for many profiles at once, after a batch of orders settled: members
@@ -17,7 +18,7 @@ export async function applyTierUpgrades(db: Db, workspaceId: string, profileIds:
   if (ids.length === 0) return;
   const tiers = await listTiers(db, workspaceId);
   if (tiers.length === 0) return;
-  const from = periodStart(settings, now);
+  const from = periodStart(settings, now, await workspaceZone(db, workspaceId));
   const qualifying =
     settings.tiers.basis === 'points'
       ? sql<number>`(SELECT coalesce(sum(e.points), 0) FROM points_entries e WHERE e.workspace_id = m.workspace_id AND e.profile_id = m.profile_id

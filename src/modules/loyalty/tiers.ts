@@ -4,6 +4,7 @@ import type { DB } from '../../platform/db/schema.js';
 import { invalid } from '../../platform/errors.js';
 import { touchProfiles } from './changes.js';
 import { getLoyaltySettings } from './settings.js';
+import { startOfLocalYear, workspaceZone } from './local-dates.js';
 import { TierInput, type LoyaltySettings } from './schema.js';
 import type { TierBenefits } from './benefits.js';
 
@@ -51,9 +52,9 @@ async function readTiers(db: Conn, workspaceId: string): Promise<Tier[]> {
   return rows.map((r) => ({ id: r.id, name: r.name, rank: r.rank, threshold: r.threshold, benefits: r.benefits as TierBenefits }));
 }
 
-/** Start of the qualifying period: rolling N months back, or 1 January of the current (UTC) year. */
-export function periodStart(settings: LoyaltySettings, now: Date): Date {
-  if (settings.tiers.period === 'calendar') return new Date(Date.UTC(now.getUTCFullYear(), 0, 1));
+/** Start of the qualifying period: rolling N months back, or 00:00 on 1 January of the current year in the zone. */
+export function periodStart(settings: LoyaltySettings, now: Date, timeZone: string): Date {
+  if (settings.tiers.period === 'calendar') return startOfLocalYear(now, timeZone);
   const d = new Date(now);
   d.setUTCMonth(d.getUTCMonth() - settings.tiers.rollingMonths);
   return d;
@@ -61,7 +62,7 @@ export function periodStart(settings: LoyaltySettings, now: Date): Date {
 
 /** Points earned, operator adjustments included (or net amount spent), in the qualifying period. */
 export async function qualifyingValue(db: Conn, workspaceId: string, profileId: number, settings: LoyaltySettings, now: Date): Promise<number> {
-  const from = periodStart(settings, now);
+  const from = periodStart(settings, now, await workspaceZone(db, workspaceId));
   if (settings.tiers.basis === 'points') {
     const { rows } = await sql<{ v: number }>`SELECT coalesce(sum(points), 0)::bigint AS v FROM points_entries
       WHERE workspace_id = ${workspaceId} AND profile_id = ${profileId} AND kind IN ('earn', 'adjust') AND created_at >= ${from} AND created_at <= ${now}`.execute(db);

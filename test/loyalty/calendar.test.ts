@@ -4,6 +4,7 @@ import { describeEachDatabase } from '../support/databases.js';
 import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { createWorkspace } from '../../src/modules/workspaces/index.js';
 import {
+  awardEventPoints,
   checkIn,
   createCouponTemplate,
   earnPoints,
@@ -120,5 +121,20 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     const q = newProfileId();
     await earnAt(q, '2027-01-01T02:00:00+08:00');
     expect(await qualifyingValue(db, ws.id, q, settings, new Date('2027-01-01T09:00:00+08:00'))).toBe(100);
+  });
+
+  it('the daily cap of an event rule counts days of the workspace zone', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database); // Asia/Shanghai
+    await updateLoyaltySettings(db, ws.id, { eventRules: [{ id: 'share', event: 'share', points: 5, dailyTimes: 1 }] });
+    const p = newProfileId();
+    // 07:00 and 09:00 on 1 May in Shanghai: one local day, though UTC midnight lies between them.
+    const first = await awardEventPoints(db, ws.id, { profileId: p, event: 'share', idempotencyKey: 's-1', at: new Date('2026-05-01T07:00:00+08:00') });
+    expect(first.reason).toBe('awarded');
+    const second = await awardEventPoints(db, ws.id, { profileId: p, event: 'share', idempotencyKey: 's-2', at: new Date('2026-05-01T09:00:00+08:00') });
+    expect(second.reason).toBe('daily_cap');
+    // 00:30 on 2 May local (16:30 UTC on 1 May) is a new day.
+    const third = await awardEventPoints(db, ws.id, { profileId: p, event: 'share', idempotencyKey: 's-3', at: new Date('2026-05-02T00:30:00+08:00') });
+    expect(third.reason).toBe('awarded');
   });
 });

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { credit, lockAccount } from './ledger.js';
 import { expiryFor, getLoyaltySettings } from './settings.js';
-import { workspaceZone } from './local-dates.js';
+import { localDay, workspaceZone } from './local-dates.js';
 import { applyTierChange } from './members.js';
 
 /**
@@ -20,7 +20,7 @@ export async function awardEventPoints(
   if (!rule) return { awarded: 0, ruleId: null, reason: 'no_rule' };
   const at = input.at ?? new Date();
   const zone = await workspaceZone(db, workspaceId);
-  const day = at.toISOString().slice(0, 10);
+  const day = localDay(at, zone); // daily caps count the workspace's days, not UTC ones
   const result = await db.transaction().execute(async (trx) => {
     await lockAccount(trx, workspaceId, input.profileId);
     const seen = await trx.selectFrom('points_entries').select('id').where('workspace_id', '=', workspaceId).where('idempotency_key', '=', input.idempotencyKey).executeTakeFirst();

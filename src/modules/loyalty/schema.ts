@@ -27,7 +27,7 @@ export const EventRule = z.object({
   id: z.string().min(1).max(64),
   event: z.string().min(1).describe('event name, e.g. review, share, referral, profile_completed'),
   points,
-  dailyTimes: z.number().int().positive().optional().describe('at most this many awards per profile per day'),
+  dailyTimes: z.number().int().positive().optional().describe("at most this many awards per profile per day (days of the workspace's time zone)"),
   totalTimes: z.number().int().positive().optional().describe('at most this many awards per profile ever'),
 });
 

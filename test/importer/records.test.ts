@@ -15,6 +15,6 @@ it('recognises identifier and time columns whatever their case and surrounding s
     if (!('message' in r)) throw new Error(r.reject.reason);
     expect(r.message.identifiers).toEqual([{ type: 'phone', value: '+8613900000001' }, { type: 'member_no', value: `M${i}` }]);
     expect(r.message.timestamp.toISOString()).toBe('2026-02-03T00:00:00.000Z');
-    expect(r.message.traits).toEqual({ phone: '13900000001', Joined_At: '2026-02-03T00:00:00.000Z', Name: '王芳' });
+    expect(r.message.traits).toEqual({ phone: '13900000001', joined_at: '2026-02-03T00:00:00.000Z', Name: '王芳' }); // a known column under its own name
   }
 });

@@ -3,6 +3,7 @@ import { inStorableDateRange } from '../../platform/http/validation.js';
 import { wallClockTime } from '../../platform/time/zones.js';
 import { normaliseIdentifier, type Identifier } from '../identity/index.js';
 import { MAX_MESSAGE_BYTES, type PreparedMessage } from '../ingest/index.js';
+import { amount, genderValue, IDENTIFIER_TYPES, memberColumn, orderRow, orderStatus } from './columns.js';
 
 /** One input record with where it came from, so every reject can name its line. */
 export interface SourceRecord {
@@ -15,26 +16,6 @@ export interface Reject {
   reason: string;
 }
 
-/** Column names that carry identifiers (several spellings accepted); every other column becomes a trait. A Map, so a
- * column named `constructor` or `toString` is a trait, not an inherited property taken for an identifier type. */
-const IDENTIFIER_COLUMNS = new Map<string, string>(Object.entries({
-  userid: 'userId',
-  user_id: 'userId',
-  anonymousid: 'anonymousId',
-  anonymous_id: 'anonymousId',
-  member_no: 'member_no',
-  memberno: 'member_no',
-  member_number: 'member_no',
-  phone: 'phone',
-  mobile: 'phone',
-  email: 'email',
-  wechat_openid: 'wechat_openid',
-  openid: 'wechat_openid',
-  wechat_unionid: 'wechat_unionid',
-  unionid: 'wechat_unionid',
-  wecom_external_userid: 'wecom_external_userid',
-  external_userid: 'wecom_external_userid',
-}));
 const TIME_COLUMNS = ['updated_at', 'joined_at', 'created_at'];
 
 /** What a column is, by its name as given: worked out once per name (a file has few), not once per cell. */
@@ -42,9 +23,8 @@ const roles = new Map<string, { key: string; idType: string | undefined; isTime:
 function columnRole(rawKey: string) {
   let role = roles.get(rawKey);
   if (!role) {
-    const key = rawKey.trim();
-    const lower = key.toLowerCase();
-    role = { key, idType: IDENTIFIER_COLUMNS.get(lower), isTime: TIME_COLUMNS.includes(lower) };
+    const { key, known } = memberColumn(rawKey);
+    role = { key, idType: known ? IDENTIFIER_TYPES.get(key) : undefined, isTime: known && TIME_COLUMNS.includes(key) };
     if (roles.size < 10_000) roles.set(rawKey, role); // JSON lines may name anything: keep the cache bounded
   }
   return role;
@@ -85,7 +65,7 @@ export function memberRowToMessage(rec: SourceRecord, receivedAt: Date, timeZone
       if (!d || Number.isNaN(d.getTime()) || !inStorableDateRange(d)) return { reject: { line: rec.line, reason: `${key} "${String(value)}" is not a date` } };
       timestamp = d;
       traits[key] = d.toISOString();
-    } else traits[key] = value;
+    } else traits[key] = key === 'gender' ? genderValue(value) : value;
   }
   const userId = normaliseIdentifier('userId', userIdGiven);
   const anonymousId = normaliseIdentifier('anonymousId', anonymousIdGiven);
@@ -125,7 +105,6 @@ export function memberRowToMessage(rec: SourceRecord, receivedAt: Date, timeZone
   };
 }
 
-const num = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : Number(v));
 
 /** The CSV columns read as the order's own (with the identifier columns): repeated on each of its rows. Other columns
  * are not imported, so a per-item column the importer does not know (a barcode, an item discount) may differ. */
@@ -149,15 +128,15 @@ export function orderRecordsToOrders(records: SourceRecord[]): OrderGroup[] {
   const out: OrderGroup[] = [];
   let first: Record<string, unknown> | undefined;
   for (const rec of records) {
-    const r = rec.record;
-    if ('orderId' in r || 'customer' in r) {
-      out.push({ line: rec.line, order: r });
+    if ('orderId' in rec.record || 'customer' in rec.record) {
+      out.push({ line: rec.line, order: rec.record });
       first = undefined;
       continue;
     }
+    const r = orderRow(rec.record);
     const orderId = String(r.order_id ?? '').trim();
     const last = out[out.length - 1];
-    const item = r.sku ? { sku: String(r.sku), name: r.item_name ?? r.name ?? undefined, category: r.category || undefined, quantity: num(r.quantity) ?? 1, price: num(r.price) } : undefined;
+    const item = r.sku ? { sku: String(r.sku), name: r.item_name ?? r.name ?? undefined, category: r.category || undefined, quantity: amount(r.quantity) ?? 1, price: amount(r.price) } : undefined;
     if (last && first && last.order.orderId === orderId && orderId) {
       if (item) (last.order.items as unknown[]).push(item);
       last.reject ??= disagreement(first, r, last.line, rec.line);
@@ -167,7 +146,7 @@ export function orderRecordsToOrders(records: SourceRecord[]): OrderGroup[] {
     const customer: Record<string, unknown> = {};
     const externalIds: Array<{ type: string; id: string }> = [];
     for (const [k, v] of Object.entries(r)) {
-      const t = IDENTIFIER_COLUMNS.get(k.toLowerCase());
+      const t = IDENTIFIER_TYPES.get(k);
       if (!t || v === '' || v === undefined) continue;
       if (t === 'userId' || t === 'anonymousId' || t === 'email' || t === 'phone') customer[t] = String(v);
       else externalIds.push({ type: t, id: String(v) });
@@ -181,13 +160,13 @@ export function orderRecordsToOrders(records: SourceRecord[]): OrderGroup[] {
         storeId: r.store_id || undefined,
         guideId: r.guide_id || undefined,
         channel: r.channel || undefined,
-        status: r.status || undefined,
+        status: orderStatus(r.status) || undefined,
         currency: r.currency || undefined,
-        totalAmount: num(r.total_amount),
-        discountAmount: num(r.discount_amount),
-        shippingAmount: num(r.shipping_amount),
-        paidAmount: num(r.paid_amount),
-        refundedAmount: num(r.refunded_amount),
+        totalAmount: amount(r.total_amount),
+        discountAmount: amount(r.discount_amount),
+        shippingAmount: amount(r.shipping_amount),
+        paidAmount: amount(r.paid_amount),
+        refundedAmount: amount(r.refunded_amount),
         orderedAt: r.ordered_at,
         paidAt: r.paid_at || undefined,
         refundedAt: r.refunded_at || undefined,
@@ -202,7 +181,7 @@ export function orderRecordsToOrders(records: SourceRecord[]): OrderGroup[] {
 /** The first order column a later row of the order fills differently from its first row, as a reject reason. */
 function disagreement(first: Record<string, unknown>, row: Record<string, unknown>, firstLine: number, line: number): string | undefined {
   for (const [k, v] of Object.entries(row)) {
-    if (v === undefined || v === null || v === '' || !(ORDER_COLUMNS.has(k) || IDENTIFIER_COLUMNS.has(k.toLowerCase()))) continue;
+    if (v === undefined || v === null || v === '' || !(ORDER_COLUMNS.has(k) || IDENTIFIER_TYPES.has(k))) continue;
     const was = first[k] ?? '';
     const same = String(v) === String(was) || (String(was).trim() !== '' && Number(v) === Number(was)); // 300 and 300.00
     if (!same) {

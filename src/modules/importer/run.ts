@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { AppError } from '../../platform/errors.js';
 import type { ChunkResult, ImportKind } from './apply.js';
+import { csvOrderId } from './columns.js';
 import { parseEncoding, type ImportEncoding } from './decode.js';
 import { detectFormat, readRecords } from './read.js';
 import type { Reject, SourceRecord } from './records.js';
@@ -78,7 +79,7 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
     while (inFlight.size >= limit) await Promise.race(inFlight);
     if (failure) throw failure;
   };
-  const orderIdOf = (r: SourceRecord) => String(r.record.order_id ?? r.record.orderId ?? '');
+  const orderIdOf = (r: SourceRecord) => csvOrderId(r.record);
   // A CSV order is its consecutive rows. A row of an order whose rows ended further up would be stored as that order
   // with only its own items (a later version replaces the items), so it is rejected, naming why. This keeps every
   // order id of the file in memory (about 100 bytes each: 100 MB for a million orders).

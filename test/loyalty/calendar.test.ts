@@ -137,4 +137,49 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     const third = await awardEventPoints(db, ws.id, { profileId: p, event: 'share', idempotencyKey: 's-3', at: new Date('2026-05-02T00:30:00+08:00') });
     expect(third.reason).toBe('awarded');
   });
+
+  it('the points API reads dates without an offset in the workspace zone', async () => {
+    const db = ctx.database.db;
+    const ny = await zoned('America/New_York');
+    const call = (url: string, payload: unknown) => app.inject({ method: 'POST', url, headers: bearer(ny.adminToken), payload: payload as never });
+    await updateLoyaltySettings(db, ny.id, { expiry: { mode: 'lot', days: 10, years: 1, notifyDaysBefore: 30 }, eventRules: [{ id: 'share', event: 'share', points: 5 }] });
+    const lotOf = async (entryId: number) =>
+      (await db.selectFrom('points_lots').select('expires_at').where('workspace_id', '=', ny.id).where('entry_id', '=', entryId).executeTakeFirstOrThrow()).expires_at;
+    const entryOf = async (sourceType: string, p: number) =>
+      (await db.selectFrom('points_entries').select('id').where('workspace_id', '=', ny.id).where('profile_id', '=', p).where('source_type', '=', sourceType).executeTakeFirstOrThrow()).id;
+
+    // An operator's credit "expires 2026-12-31" lasts through that day; a time is the wall clock.
+    const p = newProfileId();
+    const day = await call('/api/v1/loyalty/points/earn', { profileId: p, points: 10, reason: 'gift', expiresAt: '2026-12-31' });
+    expect(day.statusCode).toBe(200);
+    expect(await lotOf((day.json() as { entryId: number }).entryId)).toEqual(new Date('2026-12-31T23:59:59.999-05:00'));
+    const noon = await call('/api/v1/loyalty/points/earn', { profileId: p, points: 10, reason: 'gift', expiresAt: '2026-12-31 12:00' });
+    expect(await lotOf((noon.json() as { entryId: number }).entryId)).toEqual(new Date('2026-12-31T12:00:00-05:00'));
+    const bad = await call('/api/v1/loyalty/points/earn', { profileId: p, points: 10, reason: 'gift', expiresAt: '2026-02-30' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ error: { details: [{ path: 'body.expiresAt' }] } });
+
+    // An event's time and an order's payment time: lots expire 10 days after them.
+    const q = newProfileId();
+    expect((await call('/api/v1/loyalty/events', { profileId: q, event: 'share', idempotencyKey: 'e-1', at: '2026-05-01 23:30' })).json()).toMatchObject({ reason: 'awarded' });
+    expect(await lotOf(await entryOf('event', q))).toEqual(new Date('2026-05-11T23:30:00-04:00'));
+    const r = newProfileId();
+    const settled = await call('/api/v1/loyalty/orders/settle', { orderId: 'ny-1', profileId: r, status: 'paid', paidAmount: 100, paidAt: '2026-05-01 10:00' });
+    expect(settled.statusCode).toBe(200);
+    expect(await lotOf(await entryOf('order', r))).toEqual(new Date('2026-05-11T10:00:00-04:00'));
+  });
+
+  it('report periods given as dates are local days', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database); // Asia/Shanghai
+    const p = newProfileId();
+    const e = await earnPoints(db, ws.id, { profileId: p, points: 7, reason: 'test' });
+    // 01:00 on 1 May in Shanghai, 17:00 on 30 April in UTC.
+    await db.updateTable('points_entries').set({ created_at: new Date('2026-05-01T01:00:00+08:00') }).where('workspace_id', '=', ws.id).where('id', '=', e.entryId!).execute();
+    const flow = await app.inject({ method: 'GET', url: '/api/v1/loyalty/reports/points-flow?from=2026-05-01&to=2026-05-02', headers: bearer(ws.adminToken) });
+    expect(flow.statusCode).toBe(200);
+    expect((flow.json() as { data: unknown[] }).data).toEqual([{ period: '2026-05-01', earn: 7, redeem: 0, expire: 0, adjust: 0, reverse: 0 }]);
+    const bad = await app.inject({ method: 'GET', url: '/api/v1/loyalty/reports/tiers?from=2026-02-30&to=2026-05-02', headers: bearer(ws.adminToken) });
+    expect(bad.statusCode).toBe(400);
+  });
 });

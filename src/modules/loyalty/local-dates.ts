@@ -1,4 +1,6 @@
 import type { Db } from '../../platform/db/database.js';
+import { invalid } from '../../platform/errors.js';
+import { DATE_EXPECTED, requestDate } from '../../platform/http/validation.js';
 import { localParts, wallClockTime, zonedInstant } from '../../platform/time/zones.js';
 
 /**
@@ -63,4 +65,16 @@ export function withZonedDates<T>(input: T, timeZone: string, fields: readonly s
   const out: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   for (const f of fields) if (Object.hasOwn(out, f)) out[f] = zonedRequestDate(out[f], timeZone, ends.includes(f));
   return out as T;
+}
+
+/**
+ * A request's date field read again from the text as sent (the route's schema already read it with JavaScript's
+ * Date): in the workspace's zone, held to the same rules (years 1-9999, no 30 February). Absent stays undefined.
+ */
+export function requestDateIn(raw: unknown, timeZone: string, path: string, end = false): Date | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const parsed = requestDate.safeParse(zonedRequestDate(raw, timeZone, end));
+  if (parsed.success) return parsed.data;
+  const message = parsed.error.issues[0]?.message ?? DATE_EXPECTED;
+  throw invalid(`invalid ${path}: ${message}`, [{ path, message }]);
 }

@@ -83,7 +83,7 @@ export const PointsRequest = z.object({
   sourceType: SourceType.default('operator'),
   sourceId: z.string().max(200).optional(),
   idempotencyKey: z.string().min(1).max(200).optional().describe('a replayed request with the same key applies once'),
-  expiresAt: requestDate.optional(),
+  expiresAt: requestDate.optional().describe("without an offset: the workspace's wall clock; a date alone (2026-12-31): the points last through that day"),
 });
 export const AdjustRequest = PointsRequest.extend({ points: z.number().int().min(-100_000_000).max(100_000_000).refine((n) => n !== 0, 'must not be 0') });
 
@@ -122,7 +122,7 @@ export const OrderForPoints = z.object({
   paidAmount: money,
   shippingAmount: money.default(0),
   refundedAmount: money.default(0),
-  paidAt: requestDate.nullish(),
+  paidAt: requestDate.nullish().describe("without an offset: the workspace's wall clock"),
   items: z.array(OrderItemForPoints).default([]),
 });
 export type OrderForPoints = z.input<typeof OrderForPoints>;

@@ -3,9 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { describeEachDatabase } from '../support/databases.js';
 import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { createWorkspace } from '../../src/modules/workspaces/index.js';
+import { ingestMessages } from '../../src/modules/ingest/index.js';
 import {
   awardEventPoints,
+  bindMemberCard,
   checkIn,
+  grantBirthdayGifts,
+  listCoupons,
+  setTiers,
   createCouponTemplate,
   earnPoints,
   expireDuePoints,
@@ -181,5 +186,27 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     expect((flow.json() as { data: unknown[] }).data).toEqual([{ period: '2026-05-01', earn: 7, redeem: 0, expire: 0, adjust: 0, reverse: 0 }]);
     const bad = await app.inject({ method: 'GET', url: '/api/v1/loyalty/reports/tiers?from=2026-02-30&to=2026-05-02', headers: bearer(ws.adminToken) });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('birthday gifts: 29 February on 1 March in other years, and birthdays written as ISO times', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database); // Asia/Shanghai
+    const gift = await createCouponTemplate(db, ws.id, { name: 'birthday', kind: 'fixed', amount: 30 });
+    await setTiers(db, ws.id, [{ id: 'normal', name: '普通', rank: 0, threshold: 0, benefits: { birthdayCouponTemplateId: gift.id } }]);
+    await ingestMessages(db, ws.id, [
+      { type: 'identify', userId: 'leap-1', traits: { birthday: '1996-02-29' }, timestamp: new Date().toISOString() },
+      { type: 'identify', userId: 'iso-1', traits: { birthday: '1992-08-08T00:00:00.000Z' }, timestamp: new Date().toISOString() },
+    ]);
+    const leap = await bindMemberCard(db, ws.id, { userId: 'leap-1' });
+    const iso = await bindMemberCard(db, ws.id, { userId: 'iso-1' });
+    const held = async (profileId: number) => (await listCoupons(db, ws.id, { profileId })).length;
+    expect(await grantBirthdayGifts(db, ws.id, new Date('2027-02-28T12:00:00+08:00'))).toBe(0);
+    expect(await grantBirthdayGifts(db, ws.id, new Date('2027-03-01T12:00:00+08:00'))).toBe(1);
+    expect(await held(leap.profileId)).toBe(1);
+    // In a leap year the day itself, and not 1 March again.
+    expect(await grantBirthdayGifts(db, ws.id, new Date('2028-02-29T12:00:00+08:00'))).toBe(1);
+    expect(await grantBirthdayGifts(db, ws.id, new Date('2028-03-01T12:00:00+08:00'))).toBe(0);
+    expect(await grantBirthdayGifts(db, ws.id, new Date('2027-08-08T12:00:00+08:00'))).toBe(1);
+    expect(await held(iso.profileId)).toBe(1);
   });
 });

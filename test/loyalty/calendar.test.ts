@@ -8,6 +8,8 @@ import {
   awardEventPoints,
   bindMemberCard,
   checkIn,
+  checkinCalendar,
+  makeUpCheckIn,
   grantBirthdayGifts,
   listCoupons,
   setTiers,
@@ -208,5 +210,32 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     expect(await grantBirthdayGifts(db, ws.id, new Date('2028-03-01T12:00:00+08:00'))).toBe(0);
     expect(await grantBirthdayGifts(db, ws.id, new Date('2027-08-08T12:00:00+08:00'))).toBe(1);
     expect(await held(iso.profileId)).toBe(1);
+  });
+
+  it('check-in (verified, unchanged): one per local day, streaks across local midnight and daylight saving', async () => {
+    const db = ctx.database.db;
+    const sh = await newWorkspace(ctx.database); // Asia/Shanghai
+    const p = newProfileId();
+    // 23:50 and 00:10 local are one UTC day but two local days; 09:00 is another UTC day but the same local one.
+    expect(await checkIn(db, sh.id, p, new Date('2026-05-01T23:50:00+08:00'))).toMatchObject({ day: '2026-05-01', streak: 1 });
+    expect(await checkIn(db, sh.id, p, new Date('2026-05-02T00:10:00+08:00'))).toMatchObject({ day: '2026-05-02', streak: 2 });
+    await expect(checkIn(db, sh.id, p, new Date('2026-05-02T09:00:00+08:00'))).rejects.toMatchObject({ code: 'conflict' });
+    // A make-up at 00:30 local on 4 May (still 3 May in UTC) may fill 3 May: yesterday here.
+    await updateLoyaltySettings(db, sh.id, { checkin: { points: 5, streakBonuses: [], makeUpCost: 0, makeUpWindowDays: 1 } });
+    const q = newProfileId();
+    await checkIn(db, sh.id, q, new Date('2026-05-02T12:00:00+08:00'));
+    expect(await makeUpCheckIn(db, sh.id, q, '2026-05-03', new Date('2026-05-04T00:30:00+08:00'))).toMatchObject({ day: '2026-05-03', streak: 2 });
+
+    // New York: 8 March 2026 has 23 hours, 1 November 25.
+    const ny = await zoned('America/New_York');
+    const r = newProfileId();
+    await checkIn(db, ny.id, r, new Date('2026-03-07T23:30:00-05:00'));
+    await checkIn(db, ny.id, r, new Date('2026-03-08T23:30:00-04:00'));
+    expect(await checkIn(db, ny.id, r, new Date('2026-03-09T00:30:00-04:00'))).toMatchObject({ day: '2026-03-09', streak: 3 });
+    expect(await checkinCalendar(db, ny.id, r, '2026-03', new Date('2026-03-09T23:59:00-04:00'))).toMatchObject({ currentStreak: 3, checkedInToday: true });
+    const s2 = newProfileId();
+    await checkIn(db, ny.id, s2, new Date('2026-11-01T00:30:00-04:00'));
+    await expect(checkIn(db, ny.id, s2, new Date('2026-11-01T23:30:00-05:00'))).rejects.toMatchObject({ code: 'conflict' });
+    expect(await checkIn(db, ny.id, s2, new Date('2026-11-02T00:10:00-05:00'))).toMatchObject({ day: '2026-11-02', streak: 2 });
   });
 });

@@ -87,6 +87,15 @@ describe.skipIf(!runBrowser)('console import page in a browser', { timeout: 180_
 
     expect((await lookupProfile(database.db, ws.id, 'member_no', `E${tag}-7`)).traits).toMatchObject({ name: '会员7', city: '上海' });
 
+    // Check a file only: the summary says what would import, and nothing is written.
+    await page.getByRole('button', { name: 'Import another file' }).click();
+    await page.getByRole('checkbox', { name: 'Only check the file (write nothing)' }).check();
+    await page.locator('input[type=file]').setInputFiles({ name: 'check.csv', mimeType: 'text/csv', buffer: Buffer.from(`member_no,name\nK${tag}-1,王芳\n,无名\n`) });
+    await page.getByRole('button', { name: 'Check file' }).click();
+    await page.getByTestId('import-summary').getByText('Check finished, nothing written: 2 rows read, 1 would import, 1 rejected.').waitFor();
+    await page.getByTestId('import-job').getByText('Check only').waitFor();
+    await expect(lookupProfile(database.db, ws.id, 'member_no', `K${tag}-1`)).rejects.toMatchObject({ code: 'not_found' });
+
     // The same page in Chinese.
     await page.getByTestId('language-switch').click();
     await page.locator('.ant-dropdown:visible').getByRole('menuitem', { name: '简体中文' }).click();

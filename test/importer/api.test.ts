@@ -68,6 +68,24 @@ describeEachDatabase('import API', (ctx) => {
     expect((await post('encoding=shift_jis', gbk)).statusCode).toBe(400);
   });
 
+  it('checks a file without writing anything (dryRun), reporting what would import and the rejects', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const res = await upload(ws.adminToken, '/api/v1/imports?kind=members&fileName=members.csv&dryRun=true', MEMBERS);
+    expect(res.statusCode).toBe(202);
+    expect(res.json<ImportJob>().dryRun).toBe(true);
+    expect(await finished(ws.id, res.json<ImportJob>().id)).toMatchObject({ status: 'done', dryRun: true, rows: 5, imported: 3, rejected: 2 });
+    const rejects = await app.inject({ method: 'GET', url: `/api/v1/imports/${res.json<ImportJob>().id}/rejects?bom=false`, headers: bearer(ws.adminToken) });
+    expect(rejects.body.split('\n').slice(1, 3).map((l) => l.split(',')[0])).toEqual(['4', '5']);
+    await expect(lookupProfile(ctx.database.db, ws.id, 'member_no', 'A1')).rejects.toMatchObject({ code: 'not_found' });
+    const orders = await upload(ws.adminToken, '/api/v1/imports?kind=orders&fileName=orders.csv&dryRun=true',
+      'order_id,member_no,status,total_amount,ordered_at,sku,quantity,price\nD1,A1,paid,10,2026-01-01 10:00,S1,1,10\nD2,A1,paid,-5,2026-01-01 10:00,S1,1,10\n');
+    expect(await finished(ws.id, orders.json<ImportJob>().id)).toMatchObject({ status: 'done', dryRun: true, imported: 1, rejected: 1 });
+    await expect(getOrder(ctx.database.db, ws.id, 'D1')).rejects.toMatchObject({ code: 'not_found' });
+    // The same file for real afterwards.
+    const real = await upload(ws.adminToken, '/api/v1/imports?kind=members&fileName=members.csv', MEMBERS);
+    expect(await finished(ws.id, real.json<ImportJob>().id)).toMatchObject({ dryRun: false, imported: 3, rejected: 2 });
+  });
+
   it('uploads a members CSV, reports progress and the summary, serves the rejects as CSV; a re-upload changes nothing', async () => {
     const ws = await newWorkspace(ctx.database);
     const res = await upload(ws.adminToken, '/api/v1/imports?kind=members&fileName=members.csv', MEMBERS);

@@ -13,6 +13,8 @@ export const importEn: typeof importZhCN = {
     status: 'Status', running: 'Importing', done: 'Done', failed: 'Failed',
     progress: '{{rows}} of {{total}} rows read', rows: 'Rows read', imported: 'Imported', unchanged: 'Unchanged', rejected: 'Rejected',
     summary: 'Import finished: {{rows}} rows read, {{imported}} imported, {{unchanged}} unchanged, {{rejected}} rejected.',
+    wouldImport: 'Would import', dryRun: 'Only check the file (write nothing)', dryRunTag: 'Check only', startCheck: 'Check file',
+    checkSummary: 'Check finished, nothing written: {{rows}} rows read, {{valid}} would import, {{rejected}} rejected.',
     failedText: 'The import stopped: {{error}}', downloadRejects: 'Download rejected rows', noRejects: 'No rows were rejected',
     recent: 'Recent imports', fileName: 'File', startedAt: 'Started', finishedAt: 'Finished',
     operatorsOnly: 'Only owners and operators can import data.', another: 'Import another file', needFile: 'Choose a file first',

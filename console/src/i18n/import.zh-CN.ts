@@ -11,6 +11,8 @@ export const importZhCN = {
     status: '状态', running: '导入中', done: '已完成', failed: '失败',
     progress: '已读取 {{rows}} / {{total}} 行', rows: '读取行数', imported: '新导入', unchanged: '未变化', rejected: '被拒',
     summary: '导入完成：读取 {{rows}} 行，新导入 {{imported}} 行，未变化 {{unchanged}} 行，被拒 {{rejected}} 行。',
+    wouldImport: '可导入', dryRun: '仅校验文件（不写入任何数据）', dryRunTag: '仅校验', startCheck: '校验文件',
+    checkSummary: '校验完成，未写入数据：读取 {{rows}} 行，可导入 {{valid}} 行，被拒 {{rejected}} 行。',
     failedText: '导入中断：{{error}}', downloadRejects: '下载被拒行', noRejects: '没有被拒的行',
     recent: '最近的导入', fileName: '文件名', startedAt: '开始时间', finishedAt: '结束时间',
     operatorsOnly: '只有所有者和运营可以导入数据。', another: '再导入一个文件', needFile: '请先选择文件',

@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Progress, Radio, Select, Space, Statistic, Table, Tag, Typography, Upload } from 'antd';
+import { Alert, Button, Card, Checkbox, Progress, Radio, Select, Space, Statistic, Table, Tag, Typography, Upload } from 'antd';
 import { DownloadOutlined, InboxOutlined, UploadOutlined } from '@ant-design/icons';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -27,6 +27,7 @@ interface ImportJob {
   bytesRead: number;
   totalBytes: number;
   encoding: string | null;
+  dryRun: boolean;
   startedAt: string;
   finishedAt: string | null;
   error: string | null;
@@ -36,9 +37,9 @@ const POLL_MS = 1000;
 const rejectsUrl = (id: string) => `/api/v1/imports/${encodeURIComponent(id)}/rejects`;
 
 /** Uploads the file itself as the body (XHR, for upload progress); the server answers with the started import. */
-function uploadFile(kind: Kind, encoding: Encoding, file: File, onProgress: (percent: number) => void): Promise<ImportJob> {
+function uploadFile(kind: Kind, encoding: Encoding, dryRun: boolean, file: File, onProgress: (percent: number) => void): Promise<ImportJob> {
   const jsonl = /\.(jsonl|ndjson|json)$/i.test(file.name);
-  const url = `/api/v1/imports?${new URLSearchParams({ kind, encoding, fileName: file.name, format: jsonl ? 'jsonl' : 'csv' })}`;
+  const url = `/api/v1/imports?${new URLSearchParams({ kind, encoding, dryRun: String(dryRun), fileName: file.name, format: jsonl ? 'jsonl' : 'csv' })}`;
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
@@ -68,6 +69,7 @@ export function ImportPage() {
   const { canWrite } = useSession();
   const [kind, setKind] = useState<Kind>('members');
   const [encoding, setEncoding] = useState<Encoding>('auto');
+  const [dryRun, setDryRun] = useState(false);
   const [file, setFile] = useState<File>();
   const [uploading, setUploading] = useState<number>();
   const [job, setJob] = useState<ImportJob>();
@@ -102,7 +104,7 @@ export function ImportPage() {
     if (!file) return message.warning(t('imports.needFile'));
     setUploading(0);
     try {
-      const started = await uploadFile(kind, encoding, file, setUploading);
+      const started = await uploadFile(kind, encoding, dryRun, file, setUploading);
       setJob(started);
       setFile(undefined);
       recent.reload();
@@ -114,9 +116,12 @@ export function ImportPage() {
   };
 
   const statusTag = (j: ImportJob) => (
-    <Tag color={j.status === 'done' ? 'green' : j.status === 'failed' ? 'red' : 'blue'} data-testid={`import-status-${j.id}`}>
-      {t(`imports.${j.status}`)}
-    </Tag>
+    <Space size={4}>
+      {j.dryRun && <Tag color="purple">{t('imports.dryRunTag')}</Tag>}
+      <Tag color={j.status === 'done' ? 'green' : j.status === 'failed' ? 'red' : 'blue'} data-testid={`import-status-${j.id}`}>
+        {t(`imports.${j.status}`)}
+      </Tag>
+    </Space>
   );
   const percent = (j: ImportJob) =>
     j.status !== 'running' ? 100 : Math.min(99, Math.floor(j.totalBytes ? (j.bytesRead / j.totalBytes) * 100 : j.rowsTotal ? (j.rows / j.rowsTotal) * 100 : 0));
@@ -170,8 +175,9 @@ export function ImportPage() {
             </Upload.Dragger>
             <Space>
               <Button type="primary" icon={<UploadOutlined />} onClick={start} loading={uploading !== undefined} disabled={!file}>
-                {t('imports.start')}
+                {t(dryRun ? 'imports.startCheck' : 'imports.start')}
               </Button>
+              <Checkbox checked={dryRun} onChange={(e) => setDryRun(e.target.checked)}>{t('imports.dryRun')}</Checkbox>
               {uploading !== undefined && <Typography.Text>{t('imports.uploading', { percent: uploading })}</Typography.Text>}
             </Space>
           </Space>
@@ -188,7 +194,7 @@ export function ImportPage() {
             </Typography.Text>
             <Space size="large" wrap>
               <Statistic title={t('imports.rows')} value={format.number(job.rows)} />
-              <Statistic title={t('imports.imported')} value={format.number(job.imported)} />
+              <Statistic title={t(job.dryRun ? 'imports.wouldImport' : 'imports.imported')} value={format.number(job.imported)} />
               <Statistic title={t('imports.unchanged')} value={format.number(job.unchanged)} />
               <Statistic title={t('imports.rejected')} value={format.number(job.rejected)} />
             </Space>
@@ -197,7 +203,11 @@ export function ImportPage() {
                 type={job.rejected ? 'warning' : 'success'}
                 showIcon
                 data-testid="import-summary"
-                message={t('imports.summary', { rows: format.number(job.rows), imported: format.number(job.imported), unchanged: format.number(job.unchanged), rejected: format.number(job.rejected) })}
+                message={
+                  job.dryRun
+                    ? t('imports.checkSummary', { rows: format.number(job.rows), valid: format.number(job.imported + job.unchanged), rejected: format.number(job.rejected) })
+                    : t('imports.summary', { rows: format.number(job.rows), imported: format.number(job.imported), unchanged: format.number(job.unchanged), rejected: format.number(job.rejected) })
+                }
               />
             )}
             {job.status === 'failed' && <Alert type="error" showIcon message={t('imports.failedText', { error: job.error ?? '' })} />}

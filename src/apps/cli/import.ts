@@ -19,9 +19,10 @@ export function registerImportCommands(program: Command): void {
       .option('--format <csv|jsonl>', 'file format (default: by extension)')
       .option('--encoding <name>', 'text encoding: auto (default: UTF-8, else GB18030/GBK, or as its byte-order mark says), utf-8, gb18030 (gbk), big5, windows-1252 (latin1), utf-16le, utf-16be')
       .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
+      .option('--dry-run', 'check every row as the import would, and write nothing (the rejects file still lists the bad rows)')
       .option('--chunk <n>', 'rows per transaction', kind === 'members' ? '5000' : '2000')
       .option('--parallel <n>', 'chunks applied at once (members on PostgreSQL: 2 by default; otherwise 1)')
-      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; encoding?: string; rejects?: string; chunk: string; parallel?: string }) => {
+      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; encoding?: string; rejects?: string; dryRun?: boolean; chunk: string; parallel?: string }) => {
         const { applyImportChunk, runImport } = await import('../../modules/importer/index.js');
         const target = await openTarget({ data: opts.data });
         try {
@@ -29,10 +30,11 @@ export function registerImportCommands(program: Command): void {
             target.kind === 'direct'
               ? await resolveWorkspaceId(target.database.db, opts.workspace)
               : (await callServer<{ id: string }>(target, '/internal/v1/workspace-id', { workspace: opts.workspace })).id;
+          const dryRun = opts.dryRun === true;
           const apply = (records: SourceRecord[]): Promise<ChunkResult> =>
             target.kind === 'direct'
-              ? applyImportChunk(target.database, workspaceId, kind as ImportKind, records)
-              : callServer<ChunkResult>(target, '/internal/v1/import', { workspaceId, kind, records });
+              ? applyImportChunk(target.database, workspaceId, kind as ImportKind, records, { dryRun })
+              : callServer<ChunkResult>(target, '/internal/v1/import', { workspaceId, kind, records, dryRun });
           const tty = process.stderr.isTTY;
           let lastDraw = 0;
           const summary = await runImport({
@@ -54,6 +56,15 @@ export function registerImportCommands(program: Command): void {
           });
           if (tty) process.stderr.write(`\r${progressLine(kind, summary)}\n`);
           const rate = summary.elapsedMs ? Math.round((summary.rows / summary.elapsedMs) * 1000) : summary.rows;
+          if (dryRun) {
+            process.stdout.write(
+              `Checked ${kind} in ${file}${summary.encoding && summary.encoding !== 'utf-8' ? ` (read as ${summary.encoding.toUpperCase()})` : ''}, nothing written: ` +
+                `${summary.rows} rows read, ${summary.imported + summary.unchanged} would import, ${summary.rejected} rejected\n` +
+                (summary.rejectsFile ? `Rejected rows, with line numbers and reasons: ${summary.rejectsFile}\n` : ''),
+            );
+            if (summary.rejected) process.exitCode = 2;
+            return;
+          }
           process.stdout.write(
             `Imported ${kind} from ${file}${summary.encoding && summary.encoding !== 'utf-8' ? ` (read as ${summary.encoding.toUpperCase()})` : ''} into ${workspaceId} (${target.describe}): ${summary.rows} rows read, ` +
               `${summary.imported} imported, ${summary.unchanged} unchanged, ${summary.rejected} rejected in ${(summary.elapsedMs / 1000).toFixed(1)} s (${rate} rows/s)\n` +

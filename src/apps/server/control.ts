@@ -43,8 +43,13 @@ export function registerControlRoutes(app: FastifyInstance, ctx: AppContext, con
   app.post('/internal/v1/import', { bodyLimit: 64 * 1024 * 1024 }, async (request) => {
     check(request);
     const body = z
-      .object({ workspaceId: z.string(), kind: z.enum(['members', 'orders']), records: z.array(z.object({ line: z.number(), record: z.record(z.string(), z.unknown()) })) })
+      .object({
+        workspaceId: z.string(),
+        kind: z.enum(['members', 'orders']),
+        records: z.array(z.object({ line: z.number(), record: z.record(z.string(), z.unknown()) })),
+        dryRun: z.boolean().optional(),
+      })
       .parse(request.body);
-    return applyImportChunk(db, body.workspaceId, body.kind, body.records);
+    return applyImportChunk(db, body.workspaceId, body.kind, body.records, { dryRun: body.dryRun });
   });
 }

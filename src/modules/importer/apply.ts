@@ -19,11 +19,25 @@ export interface ChunkResult {
  * reason. The same function runs in the CLI process or, through the control API, in the server that owns the data
  * folder. Pass the full Database where there is one: on PostgreSQL it lets member rows be staged with COPY.
  */
-export async function applyImportChunk(target: ImportTarget, workspaceId: string, kind: ImportKind, records: SourceRecord[]): Promise<ChunkResult> {
-  return kind === 'members' ? applyMembers(target, workspaceId, records) : applyOrders(kyselyOf(target), workspaceId, records);
+export async function applyImportChunk(
+  target: ImportTarget,
+  workspaceId: string,
+  kind: ImportKind,
+  records: SourceRecord[],
+  opts: ImportChunkOptions = {},
+): Promise<ChunkResult> {
+  return kind === 'members' ? applyMembers(target, workspaceId, records, opts) : applyOrders(kyselyOf(target), workspaceId, records, opts);
 }
 
-async function applyMembers(target: ImportTarget, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
+export interface ImportChunkOptions {
+  /**
+   * Check only: each row is read and validated as the import would, and nothing is written. `imported` then counts
+   * the rows that would be stored (or found unchanged: that needs the stored data, which a check does not compare).
+   */
+  dryRun?: boolean;
+}
+
+async function applyMembers(target: ImportTarget, workspaceId: string, records: SourceRecord[], opts: ImportChunkOptions): Promise<ChunkResult> {
   const rejects: Reject[] = [];
   const messages: PreparedMessage[] = [];
   const seen = new Set<string>();
@@ -44,11 +58,12 @@ async function applyMembers(target: ImportTarget, workspaceId: string, records: 
       messages.push(r.message);
     }
   }
+  if (opts.dryRun) return { imported: messages.length, unchanged: repeated, rejects: rejects.sort((a, b) => a.line - b.line) };
   const stored = await storeMembers(target, workspaceId, messages);
   return { imported: stored.imported, unchanged: stored.unchanged + repeated, rejects: rejects.sort((a, b) => a.line - b.line) };
 }
 
-async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
+async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[], opts: ImportChunkOptions): Promise<ChunkResult> {
   // An order's item rows stand or fall together: a NUL or U+FFFD in any of them rejects the whole order.
   const all = orderRecordsToOrders(records);
   const rejects: Reject[] = [];
@@ -61,7 +76,7 @@ async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[])
   const bad = new Set(errors.map((e) => e.index!));
   rejects.push(...errors.map((e) => ({ line: grouped[e.index!]!.line, reason: `${e.path?.replace(/^orders\[\d+\]\.?/, '') || 'order'}: ${e.message}` })));
   const good = grouped.filter((_, i) => !bad.has(i)).map((g) => g.order);
-  const results = good.length ? await upsertOrders(db, workspaceId, good) : [];
+  const results = opts.dryRun ? good.map(() => ({ outcome: 'checked' })) : good.length ? await upsertOrders(db, workspaceId, good) : [];
   const unchanged = results.filter((r) => r.outcome === 'unchanged').length;
   // Reject lines are unique per order; several error fields of one order keep the first.
   const seen = new Set<number>();

@@ -29,6 +29,8 @@ export interface ImportJob {
   totalBytes: number;
   /** The encoding the file is read in, once known (given, or sniffed from its first bytes). */
   encoding: ImportEncoding | null;
+  /** A check only: rows were validated and nothing was written (`imported` counts the rows that would import). */
+  dryRun: boolean;
   startedAt: string;
   finishedAt: string | null;
   error: string | null;
@@ -58,7 +60,7 @@ const jobs = new Map<string, JobEntry>();
 export async function startImport(
   database: Database,
   workspaceId: string,
-  input: { kind: ImportKind; format?: string; encoding?: string; fileName?: string; body: Readable; maxBytes?: number },
+  input: { kind: ImportKind; format?: string; encoding?: string; dryRun?: boolean; fileName?: string; body: Readable; maxBytes?: number },
 ): Promise<ImportJob> {
   const encoding = parseEncoding(input.encoding); // a bad name is refused before the upload is read
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siyu-upload-'));
@@ -107,6 +109,7 @@ export async function startImport(
     bytesRead: 0,
     totalBytes: bytes,
     encoding: encoding === 'auto' ? null : encoding,
+    dryRun: input.dryRun === true,
     startedAt: new Date().toISOString(),
     finishedAt: null,
     error: null,
@@ -121,7 +124,7 @@ export async function startImport(
     encoding,
     rejectsFile: path.join(dir, 'rejects.csv'),
     concurrency: database.kind === 'postgres' && input.kind === 'members' ? 2 : 1,
-    apply: (records) => applyImportChunk(database, workspaceId, input.kind, records),
+    apply: (records) => applyImportChunk(database, workspaceId, input.kind, records, { dryRun: input.dryRun === true }),
     onProgress: update,
   }).then(
     (summary) => {

@@ -23,6 +23,7 @@ const ImportJobView = z.object({
   bytesRead: z.number().int(),
   totalBytes: z.number().int(),
   encoding: z.enum(IMPORT_ENCODINGS).nullable().describe("the file's text encoding, once known (given, or read off its first bytes)"),
+  dryRun: z.boolean().describe('a check only: rows validated, nothing written; imported counts the rows that would import'),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   error: z.string().nullable(),
@@ -67,6 +68,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
             .enum(['auto', 'utf-8', 'utf8', 'gb18030', 'gbk', 'gb2312', 'big5', 'windows-1252', 'latin1', 'utf-16le', 'utf-16be'])
             .optional()
             .describe("the file's text encoding; default auto: a byte-order mark, else UTF-8 if the text is valid UTF-8, else GB18030 (GBK)"),
+          dryRun: z.enum(['true', 'false']).optional().describe('true: check every row as the import would and write nothing'),
         }),
         body: z.string().describe('the file (text/csv or application/x-ndjson)'),
         documentBodyOnly: true,
@@ -76,7 +78,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
         requireImporter(request);
         const body = request.body as Readable | undefined;
         if (!body || typeof (body as Readable).pipe !== 'function') throw new AppError('invalid_request', 'send the file as the request body');
-        return startImport(ctx.database, workspaceId, { kind: query.kind, format: query.format, encoding: query.encoding, fileName: query.fileName, body });
+        return startImport(ctx.database, workspaceId, { kind: query.kind, format: query.format, encoding: query.encoding, dryRun: query.dryRun === 'true', fileName: query.fileName, body });
       },
     );
 

@@ -5,6 +5,7 @@ import { bearer, buildTestServer, newWorkspace } from '../support/app.js';
 import { createWorkspace } from '../../src/modules/workspaces/index.js';
 import { ingestMessages } from '../../src/modules/ingest/index.js';
 import {
+  announceExpiringPoints,
   awardEventPoints,
   bindMemberCard,
   checkIn,
@@ -237,5 +238,19 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     await checkIn(db, ny.id, s2, new Date('2026-11-01T00:30:00-04:00'));
     await expect(checkIn(db, ny.id, s2, new Date('2026-11-01T23:30:00-05:00'))).rejects.toMatchObject({ code: 'conflict' });
     expect(await checkIn(db, ny.id, s2, new Date('2026-11-02T00:10:00-05:00'))).toMatchObject({ day: '2026-11-02', streak: 2 });
+  });
+
+  it('points expiring on one local day are announced once for that day', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database); // Asia/Shanghai
+    await updateLoyaltySettings(db, ws.id, { expiry: { mode: 'lot', days: 365, years: 1, notifyDaysBefore: 7 } });
+    await ingestMessages(db, ws.id, [{ type: 'identify', userId: 'expiring-1', traits: {}, timestamp: new Date().toISOString() }]);
+    const p = (await bindMemberCard(db, ws.id, { userId: 'expiring-1' })).profileId;
+    // Two lots ending on 10 May in Shanghai, at 07:00 (9 May in UTC) and 09:00 (10 May in UTC).
+    await earnPoints(db, ws.id, { profileId: p, points: 10, reason: 'a', expiresAt: new Date('2026-05-10T07:00:00+08:00') });
+    await earnPoints(db, ws.id, { profileId: p, points: 20, reason: 'b', expiresAt: new Date('2026-05-10T09:00:00+08:00') });
+    expect(await announceExpiringPoints(db, ws.id, new Date('2026-05-09T12:00:00+08:00'))).toBe(1);
+    await expireDuePoints(db, ws.id, new Date('2026-05-10T08:00:00+08:00'));
+    expect(await announceExpiringPoints(db, ws.id, new Date('2026-05-10T08:00:00+08:00'))).toBe(0);
   });
 });

@@ -253,4 +253,16 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     await expireDuePoints(db, ws.id, new Date('2026-05-10T08:00:00+08:00'));
     expect(await announceExpiringPoints(db, ws.id, new Date('2026-05-10T08:00:00+08:00'))).toBe(0);
   });
+
+  it('a make-up check-in or calendar for a day or month the calendar lacks is a 400, not a database error', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    await updateLoyaltySettings(db, ws.id, { checkin: { points: 5, streakBonuses: [], makeUpCost: 0, makeUpWindowDays: 7 } });
+    const p = newProfileId();
+    // 2026-02-30 would be read as 2 March, one day before "today", and reach the date column.
+    await expect(makeUpCheckIn(db, ws.id, p, '2026-02-30', new Date('2026-03-03T12:00:00+08:00'))).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(checkinCalendar(db, ws.id, p, '2026-13', new Date('2026-03-03T12:00:00+08:00'))).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(checkinCalendar(db, ws.id, p, '0000-01', new Date('2026-03-03T12:00:00+08:00'))).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(await checkinCalendar(db, ws.id, p, '2026-02', new Date('2026-03-03T12:00:00+08:00'))).toMatchObject({ month: '2026-02', days: [] });
+  });
 });

@@ -22,6 +22,8 @@ const shift = (day: string, days: number) => new Date(Date.parse(`${day}T00:00:0
 // Read dates as text: a `date` parsed into a JS Date would shift with the process time zone.
 const dayText = sql<string>`day::text`.as('day');
 const dayString = (d: string) => d.slice(0, 10);
+/** A YYYY-MM-DD the calendar has: Date.parse rolls 2026-02-30 into March, and the date column refuses it (a 500). */
+const isDay = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && d >= '0001' && !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && shift(d, 0) === d;
 
 async function originOf(db: Db, workspaceId: string, profileId: number): Promise<number> {
   return (await memberOf(db, workspaceId, profileId))?.origin_profile_id ?? profileId;
@@ -51,7 +53,7 @@ export async function checkIn(db: Db, workspaceId: string, profileId: number, no
 }
 
 export async function makeUpCheckIn(db: Db, workspaceId: string, profileId: number, day: string, now = new Date()) {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw invalid('day must be YYYY-MM-DD', [{ path: 'day', message: 'not a date' }]);
+  if (!isDay(day)) throw invalid('day must be a date, YYYY-MM-DD', [{ path: 'day', message: 'not a date' }]);
   const settings = await getLoyaltySettings(db, workspaceId);
   const today = await dayIn(db, workspaceId, now);
   const age = (Date.parse(today) - Date.parse(day)) / 86_400_000;
@@ -84,7 +86,7 @@ export async function makeUpCheckIn(db: Db, workspaceId: string, profileId: numb
 
 /** A member's check-in calendar for a month (YYYY-MM) and current streak. */
 export async function checkinCalendar(db: Db, workspaceId: string, profileId: number, month: string, now = new Date()) {
-  if (!/^\d{4}-\d{2}$/.test(month)) throw invalid('month must be YYYY-MM', [{ path: 'month', message: 'not a month' }]);
+  if (!isDay(`${month}-01`)) throw invalid('month must be YYYY-MM', [{ path: 'month', message: 'not a month' }]);
   const rows = await db.selectFrom('checkins').select([dayText, 'streak', 'points', 'make_up']).where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId)
     .where('day', '>=', `${month}-01`).where('day', '<', shift(`${month}-28`, 4).slice(0, 8) + '01').orderBy('day').execute();
   const today = await dayIn(db, workspaceId, now);

@@ -265,4 +265,18 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     await expect(checkinCalendar(db, ws.id, p, '0000-01', new Date('2026-03-03T12:00:00+08:00'))).rejects.toMatchObject({ code: 'invalid_request' });
     expect(await checkinCalendar(db, ws.id, p, '2026-02', new Date('2026-03-03T12:00:00+08:00'))).toMatchObject({ month: '2026-02', days: [] });
   });
+
+  it('a rolling tier window of N months ends on the last day of a shorter month', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database); // Asia/Shanghai
+    await updateLoyaltySettings(db, ws.id, { tiers: { basis: 'points', period: 'rolling', rollingMonths: 1, graceDays: 30 } });
+    const settings = await getLoyaltySettings(db, ws.id);
+    const p = newProfileId();
+    const e = await earnPoints(db, ws.id, { profileId: p, points: 100, reason: 'test' });
+    await db.updateTable('points_entries').set({ created_at: new Date('2026-03-01T12:00:00+08:00') }).where('workspace_id', '=', ws.id).where('id', '=', e.entryId!).execute();
+    // One month before 31 March 18:00 is 28 February 18:00, so 1 March counts (setUTCMonth gave 3 March).
+    expect(await qualifyingValue(db, ws.id, p, settings, new Date('2026-03-31T18:00:00+08:00'))).toBe(100);
+    // One month before 1 April 18:00 is 1 March 18:00: the noon credit has left the window.
+    expect(await qualifyingValue(db, ws.id, p, settings, new Date('2026-04-01T18:00:00+08:00'))).toBe(0);
+  });
 });

@@ -32,6 +32,20 @@ export function endOfLocalYear(at: Date, timeZone: string, years = 1): Date {
   return new Date(zonedInstant(p.year + years, 1, 1, 0, 0, timeZone).getTime() - 1);
 }
 
+/**
+ * The same wall-clock time `months` months before `at` in the zone, on the month's last day when it is shorter
+ * (31 March less one month: 28 February, where Date's setMonth gives 3 March).
+ */
+export function monthsBefore(at: Date, timeZone: string, months: number): Date {
+  const p = localParts(at, timeZone);
+  const index = p.year * 12 + (p.month - 1) - months;
+  const [year, month] = [Math.floor(index / 12), (index % 12) + 1];
+  const days = month === 2 ? (isLeap(year) ? 29 : 28) : new Date(Date.UTC(2001, month, 0)).getUTCDate();
+  return zonedInstant(year, month, Math.min(p.day, days), p.hour, p.minute, timeZone, p.second, at.getUTCMilliseconds());
+}
+
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
 /** 00:00 of 1 January of the local year `at` falls in. */
 export function startOfLocalYear(at: Date, timeZone: string): Date {
   return zonedInstant(localParts(at, timeZone).year, 1, 1, 0, 0, timeZone);

@@ -4,7 +4,7 @@ import type { DB } from '../../platform/db/schema.js';
 import { invalid } from '../../platform/errors.js';
 import { touchProfiles } from './changes.js';
 import { getLoyaltySettings } from './settings.js';
-import { startOfLocalYear, workspaceZone } from './local-dates.js';
+import { monthsBefore, startOfLocalYear, workspaceZone } from './local-dates.js';
 import { TierInput, type LoyaltySettings } from './schema.js';
 import type { TierBenefits } from './benefits.js';
 
@@ -55,9 +55,7 @@ async function readTiers(db: Conn, workspaceId: string): Promise<Tier[]> {
 /** Start of the qualifying period: rolling N months back, or 00:00 on 1 January of the current year in the zone. */
 export function periodStart(settings: LoyaltySettings, now: Date, timeZone: string): Date {
   if (settings.tiers.period === 'calendar') return startOfLocalYear(now, timeZone);
-  const d = new Date(now);
-  d.setUTCMonth(d.getUTCMonth() - settings.tiers.rollingMonths);
-  return d;
+  return monthsBefore(now, timeZone, settings.tiers.rollingMonths);
 }
 
 /** Points earned, operator adjustments included (or net amount spent), in the qualifying period. */

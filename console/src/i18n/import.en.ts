@@ -4,7 +4,8 @@ import type { importZhCN } from './import.zh-CN.js';
 export const importEn: typeof importZhCN = {
   imports: {
     title: 'Import', intro: 'Upload a members or orders file (CSV with a header row, or JSON lines). Importing the same file again changes nothing; rows that cannot be imported go to a rejects file with their line number and reason.',
-    kind: 'What to import', members: 'Members', orders: 'Orders',
+    kind: 'What to import', members: 'Members', orders: 'Orders', refunds: 'Refunds',
+    refundsHelp: 'Refunds of stored orders, as a shop\'s refund export holds them: order_id (订单号), refund_id (退款单号), amount (退款金额), refunded_at; a row per refunded SKU with its quantity. Each refund applies once.',
     encoding: 'Text encoding', encodingHelp: 'Excel\'s "CSV" on Chinese Windows is GBK; "CSV UTF-8" and most shop systems are UTF-8. Automatic tells them apart.',
     encodings: { auto: 'Automatic', 'utf-8': 'UTF-8', gb18030: 'GBK / GB18030' }, readAs: 'read as {{encoding}}',
     membersHelp: 'Identifier columns: member_no, phone, email, user_id, wechat_openid, wechat_unionid, external_userid; every other column becomes a trait, joined_at the time. Chinese headers (会员卡号, 手机号, 注册时间…) work too.',

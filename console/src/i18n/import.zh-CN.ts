@@ -2,7 +2,8 @@
 export const importZhCN = {
   imports: {
     title: '数据导入', intro: '上传会员或订单文件（带表头的 CSV，或每行一个 JSON 的 JSONL）。同一文件重复导入不会产生任何变化；无法导入的行会连同行号和原因列入“被拒行”文件。',
-    kind: '导入内容', members: '会员', orders: '订单',
+    kind: '导入内容', members: '会员', orders: '订单', refunds: '退款',
+    refundsHelp: '已导入订单的退款，即店铺导出的退款单：order_id（订单号）、refund_id（退款单号）、amount（退款金额）、refunded_at（退款时间）；按商品退款时每个商品一行并填写数量。同一退款单只会生效一次。',
     encoding: '文件编码', encodingHelp: '中文 Windows 版 Excel 另存的“CSV”是 GBK 编码；“CSV UTF-8”和大多数电商系统导出的是 UTF-8。选“自动识别”即可区分。',
     encodings: { auto: '自动识别', 'utf-8': 'UTF-8', gb18030: 'GBK / GB18030' }, readAs: '按 {{encoding}} 读取',
     membersHelp: '身份列：member_no（会员卡号）、phone（手机号）、email（邮箱）、user_id、openid、unionid、external_userid；其余列作为会员属性，joined_at（注册时间）作为时间。中文表头可直接导入。',

@@ -8,7 +8,7 @@ import { useFormat } from '../format';
 import { useSession } from '../session';
 import { useFeedback } from '../feedback';
 
-type Kind = 'members' | 'orders';
+type Kind = 'members' | 'orders' | 'refunds';
 /** What the server reads the file as: `auto` sniffs (byte-order mark, else UTF-8, else GB18030). */
 type Encoding = 'auto' | 'utf-8' | 'gb18030';
 const ENCODINGS: Encoding[] = ['auto', 'utf-8', 'gb18030'];
@@ -141,10 +141,10 @@ export function ImportPage() {
                   aria-labelledby="import-kind-label"
                   value={kind}
                   onChange={(e) => setKind(e.target.value as Kind)}
-                  options={[{ value: 'members', label: t('imports.members') }, { value: 'orders', label: t('imports.orders') }]}
+                  options={[{ value: 'members', label: t('imports.members') }, { value: 'orders', label: t('imports.orders') }, { value: 'refunds', label: t('imports.refunds') }]}
                 />
               </div>
-              <Typography.Text type="secondary">{t(kind === 'members' ? 'imports.membersHelp' : 'imports.ordersHelp')}</Typography.Text>
+              <Typography.Text type="secondary">{t(`imports.${kind}Help`)}</Typography.Text>
             </div>
             <div>
               <Typography.Text strong id="import-encoding-label">{t('imports.encoding')}</Typography.Text>

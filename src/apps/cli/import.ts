@@ -6,13 +6,15 @@ import { progressLine } from './progress.js';
 
 export function registerImportCommands(program: Command): void {
   const cmd = program.command('import').description('bulk import from CSV (with a header) or JSON lines; re-running a file changes nothing');
-  for (const kind of ['members', 'orders'] as const) {
+  for (const kind of ['members', 'orders', 'refunds'] as const) {
     cmd
       .command(`${kind} <file>`)
       .description(
         kind === 'members'
           ? 'import members: identifier columns (member_no, phone, email, user_id, wechat_openid, wechat_unionid…) and trait columns'
-          : 'import orders: CSV with one row per item (order_id, member_no/phone…, status, total_amount, ordered_at, sku, quantity, price…) or JSON lines of orders',
+          : kind === 'orders'
+            ? 'import orders: CSV with one row per item (order_id, member_no/phone…, status, total_amount, ordered_at, sku, quantity, price…) or JSON lines of orders'
+            : 'import refunds of stored orders: CSV (order_id, refund_id, amount, refunded_at; a row per refunded SKU with quantity) or JSON lines as the refunds API takes them',
       )
       .option('--workspace <id>', 'workspace id or name (default: the only one)')
       .option('--data <dir>', 'embedded data folder')

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import type { AppContext } from '../../platform/http/context.js';
 import { createWorkspace } from '../../modules/workspaces/index.js';
-import { applyImportChunk } from '../../modules/importer/index.js';
+import { applyImportChunk, IMPORT_KINDS } from '../../modules/importer/index.js';
 import { loadDemoBrand } from '../../modules/demo/index.js';
 import { createUser, UserRole } from '../../modules/users/index.js';
 import { resolveWorkspaceId } from '../cli/workspace-choice.js';
@@ -45,7 +45,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: AppContext, con
     const body = z
       .object({
         workspaceId: z.string(),
-        kind: z.enum(['members', 'orders']),
+        kind: z.enum(IMPORT_KINDS),
         records: z.array(z.object({ line: z.number(), record: z.record(z.string(), z.unknown()) })),
         dryRun: z.boolean().optional(),
       })

@@ -4,9 +4,11 @@ import type { PreparedMessage } from '../ingest/index.js';
 import { parseOrders, upsertOrders } from '../orders/index.js';
 import { storeMembers } from './members.js';
 import { memberRowToMessage, orderRecordsToOrders, type Reject, type SourceRecord } from './records.js';
+import { applyRefunds, refundRecordsToRefunds } from './refunds.js';
 import { kyselyOf, type ImportTarget } from './stage.js';
 
-export type ImportKind = 'members' | 'orders';
+export type ImportKind = 'members' | 'orders' | 'refunds';
+export const IMPORT_KINDS = ['members', 'orders', 'refunds'] as const;
 
 export interface ChunkResult {
   imported: number;
@@ -26,7 +28,9 @@ export async function applyImportChunk(
   records: SourceRecord[],
   opts: ImportChunkOptions = {},
 ): Promise<ChunkResult> {
-  return kind === 'members' ? applyMembers(target, workspaceId, records, opts) : applyOrders(kyselyOf(target), workspaceId, records, opts);
+  if (kind === 'members') return applyMembers(target, workspaceId, records, opts);
+  if (kind === 'orders') return applyOrders(kyselyOf(target), workspaceId, records, opts);
+  return applyRefundRows(kyselyOf(target), workspaceId, records, opts);
 }
 
 export interface ImportChunkOptions {
@@ -85,6 +89,17 @@ async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[],
     unchanged,
     rejects: rejects.filter((r) => (seen.has(r.line) ? false : (seen.add(r.line), true))).sort((a, b) => a.line - b.line),
   };
+}
+
+async function applyRefundRows(db: Db, workspaceId: string, records: SourceRecord[], opts: ImportChunkOptions): Promise<ChunkResult> {
+  const rejects: Reject[] = [];
+  const groups = refundRecordsToRefunds(records).filter((g) => {
+    const unreadable = unreadableReject(g.line, g.refund);
+    if (unreadable) rejects.push(unreadable);
+    return !unreadable;
+  });
+  const result = await applyRefunds(db, workspaceId, groups, opts.dryRun === true);
+  return { imported: result.imported, unchanged: result.unchanged, rejects: [...rejects, ...result.rejects].sort((a, b) => a.line - b.line) };
 }
 
 /**

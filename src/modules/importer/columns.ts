@@ -125,3 +125,29 @@ export function amount(value: unknown): unknown {
   const n = Number(text);
   return text !== '' && Number.isFinite(n) ? n : value;
 }
+
+const REFUND_NAMES = map({
+  order_id: ['order_id', 'orderid', '订单号', '订单编号', '主订单号'],
+  refund_id: ['refund_id', 'refundid', '退款单号', '退款编号', '售后单号', '退款id', '售后编号'],
+  amount: ['amount', 'refund_amount', 'refunded_amount', '退款金额', '实退金额'],
+  refunded_at: ['refunded_at', '退款时间', '退款完成时间', '售后完成时间'],
+  sku: ['sku', '商品编码', '商品sku', 'sku编码', '货号', '规格编码'],
+  quantity: ['quantity', '退款数量', '退货数量', '数量'],
+});
+
+/** A CSV refund row with its known columns under their canonical names. */
+export function refundRow(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [raw, value] of Object.entries(record)) {
+    const key = raw.trim();
+    const canonical = REFUND_NAMES.get(key.toLowerCase()) ?? key;
+    if (!Object.hasOwn(out, canonical) || out[canonical] === '' || out[canonical] === undefined) out[canonical] = value;
+  }
+  return out;
+}
+
+/** A refund CSV row's refund id, whatever its column is called. */
+export function csvRefundId(record: Record<string, unknown>): string {
+  for (const [raw, value] of Object.entries(record)) if (REFUND_NAMES.get(raw.trim().toLowerCase()) === 'refund_id') return String(value ?? '');
+  return String(record.refundId ?? '');
+}

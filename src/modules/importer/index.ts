@@ -1,4 +1,4 @@
-export { applyImportChunk, type ChunkResult, type ImportKind } from './apply.js';
+export { applyImportChunk, IMPORT_KINDS, type ChunkResult, type ImportKind } from './apply.js';
 export { runImport, type ImportProgress, type ImportSummary } from './run.js';
 export { memberRowToMessage, orderRecordsToOrders, type Reject, type SourceRecord } from './records.js';
 export { storeMembers, type StoredMembers } from './members.js';

@@ -6,12 +6,13 @@ import type { AppContext } from '../../platform/http/context.js';
 import { CsvDownloadQuery, sendCsv } from '../../platform/http/csv-download.js';
 import { defineRoute } from '../../platform/http/route.js';
 import { principalOf } from '../users/index.js';
+import { IMPORT_KINDS } from './apply.js';
 import { IMPORT_ENCODINGS } from './decode.js';
 import { getImport, importRejects, listImports, startImport } from './jobs.js';
 
 const ImportJobView = z.object({
   id: z.string(),
-  kind: z.enum(['members', 'orders']),
+  kind: z.enum(IMPORT_KINDS),
   format: z.enum(['csv', 'jsonl']),
   fileName: z.string(),
   status: z.enum(['running', 'done', 'failed']),
@@ -56,12 +57,12 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
       {
         method: 'POST',
         url: '/api/v1/imports',
-        summary: 'Start importing a members or orders file (CSV with a header row, or JSON lines); poll GET /api/v1/imports/{id}',
+        summary: 'Start importing a members, orders or refunds file (CSV with a header row, or JSON lines); poll GET /api/v1/imports/{id}',
         tags,
         auth: 'admin',
         status: 202,
         query: z.object({
-          kind: z.enum(['members', 'orders']),
+          kind: z.enum(IMPORT_KINDS),
           format: z.enum(['csv', 'jsonl']).optional().describe('default: from the file name, else csv'),
           fileName: z.string().max(200).optional(),
           encoding: z

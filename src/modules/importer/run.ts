@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { AppError } from '../../platform/errors.js';
 import type { ChunkResult, ImportKind } from './apply.js';
-import { csvOrderId } from './columns.js';
+import { csvOrderId, csvRefundId } from './columns.js';
 import { parseEncoding, type ImportEncoding } from './decode.js';
 import { detectFormat, readRecords } from './read.js';
 import type { Reject, SourceRecord } from './records.js';
@@ -79,6 +79,8 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
     while (inFlight.size >= limit) await Promise.race(inFlight);
     if (failure) throw failure;
   };
+  // The rows of one order (or refund) go in one chunk, whatever the chunk size.
+  const groupOf = (r: SourceRecord) => (opts.kind === 'orders' ? csvOrderId(r.record) : opts.kind === 'refunds' ? csvRefundId(r.record) : undefined);
   const orderIdOf = (r: SourceRecord) => csvOrderId(r.record);
   // A CSV order is its consecutive rows. A row of an order whose rows ended further up would be stored as that order
   // with only its own items (a later version replaces the items), so it is rejected, naming why. This keeps every
@@ -100,7 +102,8 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
         if (split.current) split.ended.add(split.current);
         split.current = id;
       }
-      if (chunk.length >= chunkSize && !(opts.kind === 'orders' && orderIdOf(rec) === orderIdOf(chunk[chunk.length - 1]!))) await flush();
+      const group = groupOf(rec);
+      if (chunk.length >= chunkSize && !(group && group === groupOf(chunk[chunk.length - 1]!))) await flush();
       chunk.push(rec);
     }
     await flush();

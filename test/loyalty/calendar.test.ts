@@ -6,6 +6,7 @@ import { createWorkspace } from '../../src/modules/workspaces/index.js';
 import { ingestMessages } from '../../src/modules/ingest/index.js';
 import {
   announceExpiringPoints,
+  expireDueCoupons,
   awardEventPoints,
   bindMemberCard,
   checkIn,
@@ -51,6 +52,10 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     expect((await redeemCoupons(db, ws.id, order, { commit: false, now: lateEvening })).totalDiscount).toBe(10);
     await expect(redeemCoupons(db, ws.id, order, { commit: false, now: new Date('2027-01-01T00:00:00+08:00') })).rejects.toMatchObject({ code: 'coupon_not_applicable' });
     await expect(redeemCoupons(db, ws.id, order, { commit: false, now: new Date('2026-11-30T23:59:00+08:00') })).rejects.toMatchObject({ code: 'coupon_not_applicable' });
+    // The expiry job: nothing at 08:00 or 23:30 on the 31st (UTC midnight and later), the coupon at local midnight.
+    expect(await expireDueCoupons(db, ws.id, new Date('2026-12-31T08:00:00+08:00'))).toBe(0);
+    expect(await expireDueCoupons(db, ws.id, new Date('2026-12-31T23:30:00+08:00'))).toBe(0);
+    expect(await expireDueCoupons(db, ws.id, new Date('2027-01-01T00:00:00+08:00'))).toBe(1);
 
     // A one-day coupon (from and until the same date) is valid, and a time without an offset is the wall clock.
     const oneDay = await updateCouponTemplate(db, ws.id, t.id, { validFrom: '2026-12-31', validUntil: '2026/12/31' });
@@ -187,6 +192,8 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     const flow = await app.inject({ method: 'GET', url: '/api/v1/loyalty/reports/points-flow?from=2026-05-01&to=2026-05-02', headers: bearer(ws.adminToken) });
     expect(flow.statusCode).toBe(200);
     expect((flow.json() as { data: unknown[] }).data).toEqual([{ period: '2026-05-01', earn: 7, redeem: 0, expire: 0, adjust: 0, reverse: 0 }]);
+    const monthly = await app.inject({ method: 'GET', url: '/api/v1/loyalty/reports/points-flow?from=2026-05-01&to=2026-06-01&granularity=month', headers: bearer(ws.adminToken) });
+    expect((monthly.json() as { data: unknown[] }).data).toEqual([{ period: '2026-05', earn: 7, redeem: 0, expire: 0, adjust: 0, reverse: 0 }]);
     const bad = await app.inject({ method: 'GET', url: '/api/v1/loyalty/reports/tiers?from=2026-02-30&to=2026-05-02', headers: bearer(ws.adminToken) });
     expect(bad.statusCode).toBe(400);
   });

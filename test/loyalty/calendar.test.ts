@@ -77,6 +77,12 @@ describeEachDatabase('loyalty calendar', (ctx) => {
     const patched = await call('PATCH', `/api/v1/loyalty/coupon-templates/${id}`, { validUntil: '2026-12-31 18:00' });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ validFrom: '2026-07-01T04:00:00.000Z', validUntil: '2026-12-31T23:00:00.000Z' });
+    // A one-day coupon, and the checks across fields still answer 400.
+    const oneDay = await call('POST', '/api/v1/loyalty/coupon-templates', { name: 'Day', kind: 'fixed', amount: 5, validFrom: '2026-07-04', validUntil: '2026-07-04' });
+    expect(oneDay.statusCode).toBe(201);
+    expect(oneDay.json()).toMatchObject({ validFrom: '2026-07-04T04:00:00.000Z', validUntil: '2026-07-05T03:59:59.999Z' });
+    expect((await call('POST', '/api/v1/loyalty/coupon-templates', { name: 'Back', kind: 'fixed', amount: 5, validFrom: '2026-07-05', validUntil: '2026-07-04' })).statusCode).toBe(400);
+    expect((await call('POST', '/api/v1/loyalty/coupon-templates', { name: '满减', kind: 'threshold', amount: 5 })).statusCode).toBe(400);
   });
 
   it('valid N days: the day of receipt is the first, the Nth ends at local midnight', async () => {

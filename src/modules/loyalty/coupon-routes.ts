@@ -7,7 +7,7 @@ import { issueCoupon, listCoupons, voidCoupon } from './coupons.js';
 import { redeemCoupons } from './coupon-redeem.js';
 import { createCouponCampaign, getCouponCampaign, listCouponCampaigns, runCouponCampaign } from './coupon-campaigns.js';
 import { createMallItem, exchangeMallItem, listMallItems, MallItemInput, MallItemPatch, updateMallItem } from './mall.js';
-import { CouponOrder, CouponTemplateInput, CouponTemplatePatch } from './schema.js';
+import { CouponOrder, CouponTemplateFields, CouponTemplateInput, CouponTemplatePatch } from './schema.js';
 
 export function registerCouponRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { db } = ctx.database;
@@ -15,8 +15,10 @@ export function registerCouponRoutes(app: FastifyInstance, ctx: AppContext): voi
   const auth = 'admin' as const;
   const Id = z.object({ id: z.string() });
 
-  defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/coupon-templates', summary: 'Create a coupon template', tags, auth, status: 201, body: CouponTemplateInput },
-    // The text as sent: dates without an offset are read in the workspace's zone (coupon-templates.ts).
+  // The route checks the fields; the service checks them together (validFrom before validUntil, what a kind needs)
+  // on the text as sent, whose dates without an offset it reads in the workspace's zone: compared as JavaScript
+  // reads them, a one-day coupon (from and until 2026-12-31) would be refused here.
+  defineRoute(app, { method: 'POST', url: '/api/v1/loyalty/coupon-templates', summary: 'Create a coupon template', tags, auth, status: 201, body: CouponTemplateFields },
     ({ workspaceId, request }) => createCouponTemplate(db, workspaceId, request.body as CouponTemplateInput));
   defineRoute(app, { method: 'GET', url: '/api/v1/loyalty/coupon-templates', summary: 'List coupon templates', tags, auth },
     async ({ workspaceId }) => ({ data: await listCouponTemplates(db, workspaceId) }));

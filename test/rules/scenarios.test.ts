@@ -52,6 +52,27 @@ const scenarios: Scenario[] = [
     checks: [{ now: T0, members: ['june'] }, { now: new Date('2025-02-26T00:00:00.000Z'), members: ['leap'] }],
   },
   {
+    name: 'event between two dates: whole days of the workspace calendar (Shanghai), both included',
+    profiles: {
+      // 2025-06-01 00:30 and 2025-06-10 23:30 in Shanghai: inside; 2025-05-31 23:30 and 2025-06-11 00:30: outside.
+      first: { events: [{ event: 'Order Paid', timestamp: new Date('2025-05-31T16:30:00.000Z') }] },
+      last: { events: [{ event: 'Order Paid', timestamp: new Date('2025-06-10T15:30:00.000Z') }] },
+      before: { events: [{ event: 'Order Paid', timestamp: new Date('2025-05-31T15:30:00.000Z') }] },
+      after: { events: [{ event: 'Order Paid', timestamp: new Date('2025-06-10T16:30:00.000Z') }] },
+    },
+    rule: { kind: 'event', event: 'Order Paid', window: { type: 'between', from: '2025-06-01', to: '2025-06-10' } },
+    checks: [{ now: T0, members: ['first', 'last'] }],
+  },
+  {
+    name: 'first event before / after a date: the date starts at local midnight',
+    profiles: {
+      early: { events: [{ event: 'Signed Up', timestamp: new Date('2025-05-31T15:59:59.000Z') }] }, // 23:59:59 on 05-31 in Shanghai
+      onTheDay: { events: [{ event: 'Signed Up', timestamp: new Date('2025-05-31T16:00:00.000Z') }] }, // 00:00 on 06-01
+    },
+    rule: { kind: 'event_time', event: 'Signed Up', which: 'first', op: 'before', date: '2025-06-01' },
+    checks: [{ now: T0, members: ['early'] }],
+  },
+  {
     name: 'event performed within the last 30 days: the window edge is inclusive',
     profiles: { viewer: { events: [{ event: 'Product Viewed', timestamp: T0 }] }, none: {} },
     rule: { kind: 'event', event: 'Product Viewed', window: { type: 'last_days', days: 30 } },

@@ -79,3 +79,15 @@ describeEachDatabase('rule validation', (ctx) => {
     expect(self[0]!.path).toBe('body.rule.condition.segment');
   });
 });
+
+describeEachDatabase('rule windows', (ctx) => {
+  it('takes a one-day window (its dates are whole days, both included), and refuses one that ends before it starts', async () => {
+    const ws = await newTestWorkspace(ctx.database);
+    const rule = (from: string, to: string) => ({ version: 1, condition: { kind: 'event', event: 'Order Paid', window: { type: 'between', from, to } } });
+    await expect(validateRule(ctx.database.db, ws.id, rule('2026-11-11', '2026-11-11'))).resolves.toBeTruthy();
+    const backwards = await issuesOf(validateRule(ctx.database.db, ws.id, rule('2026-11-12', '2026-11-11')));
+    expect(backwards[0]).toMatchObject({ path: 'rule.condition.window', message: 'the window must end after it starts' });
+    const instants = await issuesOf(validateRule(ctx.database.db, ws.id, rule('2026-11-11T10:00:00Z', '2026-11-11T10:00:00Z')));
+    expect(instants[0]!.path).toBe('rule.condition.window');
+  });
+});

@@ -1,3 +1,4 @@
+import { zonedInstant } from '../../platform/time/zones.js';
 import type { Window } from './schema.js';
 
 /**
@@ -8,12 +9,14 @@ export interface EvalContext {
   now: Date;
   /** `now` as a calendar day (YYYY-MM-DD) in the workspace's time zone. */
   today: string;
+  /** The workspace's time zone: a date in a rule (a window's from and to, before / after) is a day of its calendar. */
+  timeZone: string;
 }
 
 const DAY_MS = 86_400_000;
 
 export function evalContext(now: Date, timeZone = 'UTC'): EvalContext {
-  return { now, today: dayIn(now, timeZone) };
+  return { now, today: dayIn(now, timeZone), timeZone };
 }
 
 /**
@@ -44,16 +47,22 @@ export function daysBefore(now: Date, days: number): Date {
   return new Date(now.getTime() - days * DAY_MS);
 }
 
-/** The inclusive lower and exclusive upper bound of a window; `now` always caps the upper end (inclusive). */
-export function windowBounds(window: Window | undefined, now: Date): { from?: Date; to?: Date } {
+/**
+ * The inclusive lower and exclusive upper bound of a window; `now` always caps the upper end (inclusive). Dates are
+ * days of the workspace's calendar, both included: 'between 2026-11-01 and 2026-11-11' is from 00:00 on the 1st to
+ * the end of the 11th, Beijing time for a Shanghai brand. Times (with an offset) are taken as written.
+ */
+export function windowBounds(window: Window | undefined, now: Date, timeZone = 'UTC'): { from?: Date; to?: Date } {
   if (!window) return {};
   if (window.type === 'last_days') return { from: daysBefore(now, window.days) };
-  return { from: instant(window.from), to: instant(window.to) };
+  return { from: instant(window.from, timeZone), to: window.to.length === 10 ? instant(addDays(window.to, 1), timeZone) : instant(window.to) };
 }
 
-/** A YYYY-MM-DD date is midnight UTC; a datetime is taken as written. */
-export function instant(text: string): Date {
-  return new Date(text.length === 10 ? `${text}T00:00:00Z` : text);
+/** A YYYY-MM-DD date is its first instant in `timeZone`; a datetime (which carries its offset) is taken as written. */
+export function instant(text: string, timeZone = 'UTC'): Date {
+  if (text.length !== 10) return new Date(text);
+  const [year, month, day] = text.split('-').map(Number) as [number, number, number];
+  return zonedInstant(year, month, day, 0, 0, timeZone);
 }
 
 /**

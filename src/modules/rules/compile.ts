@@ -189,12 +189,12 @@ function filterSql(f: PropertyFilter): Sql {
   if (f.op === 'exists') return sql`COALESCE(jsonb_typeof(${json}) <> 'null', false)`;
   const type = filterType(f);
   if (!type) return sql`false`;
-  return sql`COALESCE(${traitSql(json, { type, op: f.op, value: f.value, values: f.values }, { now: new Date(0), today: '' })}, false)`;
+  return sql`COALESCE(${traitSql(json, { type, op: f.op, value: f.value, values: f.values }, { now: new Date(0), today: '', timeZone: 'UTC' })}, false)`;
 }
 
 function windowSql(column: Sql, window: Window | undefined, ctx: EvalContext): Sql {
   const parts = [sql`${column} <= ${ctx.now}`];
-  const { from, to } = windowBounds(window, ctx.now);
+  const { from, to } = windowBounds(window, ctx.now, ctx.timeZone);
   if (from) parts.push(sql`${column} >= ${from}`);
   if (to) parts.push(sql`${column} < ${to}`);
   return sql.join(parts, sql` AND `);
@@ -226,9 +226,9 @@ function orderFilter(f: { window?: Window; store?: string; channel?: string }, c
 function timeSql(t: Sql, op: TimeOp, date: string | undefined, days: number | undefined, ctx: EvalContext): Sql {
   switch (op) {
     case 'before':
-      return sql`(${t} < ${instant(date ?? '')})`;
+      return sql`(${t} < ${instant(date ?? '', ctx.timeZone)})`;
     case 'after':
-      return sql`(${t} >= ${instant(date ?? '')})`;
+      return sql`(${t} >= ${instant(date ?? '', ctx.timeZone)})`;
     case 'within_last_days':
       return sql`(${t} >= ${daysBefore(ctx.now, days ?? 0)})`;
     case 'not_within_last_days':

@@ -98,7 +98,7 @@ function compareCount(n: number, op: Compare, value: number): boolean {
 /** A predicate over instants: at or before now, and inside the window (bounds computed once per condition). */
 function windowTest(window: Window | undefined, ctx: EvalContext): (t: Date) => boolean {
   const now = ctx.now.getTime();
-  const { from, to } = windowBounds(window, ctx.now);
+  const { from, to } = windowBounds(window, ctx.now, ctx.timeZone);
   const lo = from?.getTime() ?? -Infinity;
   const hi = to?.getTime() ?? Infinity;
   return (t) => {
@@ -154,9 +154,9 @@ function timeHolds(times: number[], which: 'first' | 'last', op: TimeOp, date: s
   const t = times.reduce((a, b) => (which === 'first' ? Math.min(a, b) : Math.max(a, b)));
   switch (op) {
     case 'before':
-      return t < instant(date ?? '').getTime();
+      return t < instant(date ?? '', ctx.timeZone).getTime();
     case 'after':
-      return t >= instant(date ?? '').getTime();
+      return t >= instant(date ?? '', ctx.timeZone).getTime();
     case 'within_last_days':
       return t >= daysBefore(ctx.now, days ?? 0).getTime();
     case 'not_within_last_days':

@@ -20,6 +20,8 @@ export function eventNamesOf(conditions: Condition[]): Set<string> {
  * The earliest event time any of the conditions can look at (windows end at `now`), or undefined when one looks at
  * all time: the real-time evaluator then loads only that slice of each profile's events.
  */
+const ZONE_MARGIN_MS = 14 * 3_600_000;
+
 export function eventHorizon(conditions: Condition[], now: Date): Date | undefined {
   let earliest = now.getTime();
   let unbounded = false;
@@ -30,7 +32,8 @@ export function eventHorizon(conditions: Condition[], now: Date): Date | undefin
     else if (c.kind === 'event' || c.kind === 'event_aggregate') {
       const from = windowBounds(c.window, now).from;
       if (!from) unbounded = true;
-      else earliest = Math.min(earliest, from.getTime());
+      // A window's first day starts at local midnight, within 14 hours of UTC's (UTC+14 is the earliest zone).
+      else earliest = Math.min(earliest, from.getTime() - ZONE_MARGIN_MS);
     }
   };
   conditions.forEach(walk);

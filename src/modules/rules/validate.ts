@@ -1,7 +1,7 @@
 import type { Db } from '../../platform/db/database.js';
 import { AppError, type ErrorDetail } from '../../platform/errors.js';
 import { zodIssuesToDetails } from '../../platform/http/validation.js';
-import { traitDate } from './clock.js';
+import { traitDate, windowBounds } from './clock.js';
 import { opsByTraitType, Rule, type Condition, type PropertyFilter, type TraitType, type Window } from './schema.js';
 
 /** A rule owner: rule tags and rule segments may refer to each other, but never in a cycle. */
@@ -123,9 +123,10 @@ function checkFilter(f: PropertyFilter, at: At): void {
 }
 
 function checkWindow(window: Window | undefined, at: At): void {
-  if (window?.type === 'between' && !(new Date(window.from).getTime() < new Date(window.to).getTime())) {
-    at('window', 'the window must end after it starts');
-  }
+  if (window?.type !== 'between') return;
+  // Dates are whole days, both included (2026-11-11 to 2026-11-11 is that day); times end where they say.
+  const { from, to } = windowBounds(window, new Date());
+  if (!(from && to && from.getTime() < to.getTime())) at('window', 'the window must end after it starts');
 }
 
 function checkTime(c: { op: string; date?: string; days?: number }, at: At): void {

@@ -126,5 +126,5 @@ export function filterHolds(f: PropertyFilter, properties: unknown): boolean {
   if (f.op === 'exists') return raw !== undefined;
   const type = filterType(f);
   if (!type) return false;
-  return traitHolds({ kind: 'trait', trait: f.property, type, op: f.op, value: f.value, values: f.values }, raw, { now: new Date(0), today: '' });
+  return traitHolds({ kind: 'trait', trait: f.property, type, op: f.op, value: f.value, values: f.values }, raw, { now: new Date(0), today: '', timeZone: 'UTC' });
 }

@@ -35,7 +35,10 @@ function makeFormatters(language: string, timeZone: string | undefined) {
   const moneyWhole = lazily(() => new Intl.NumberFormat(language, { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol', maximumFractionDigits: 0 }));
   const percent = lazily(() => new Intl.NumberFormat(language, { style: 'percent', maximumFractionDigits: 1 }));
   const toDate = (v: string | number | Date) => (v instanceof Date ? v : new Date(v));
+  const day = lazily(() => new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }));
   return {
+    /** The workspace-calendar day (YYYY-MM-DD) an instant falls on: what a date picker should show for it. */
+    calendarDay: (v: string | number | Date) => day().format(toDate(v)),
     dateTime: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : dateTime().format(toDate(v))),
     date: (v: string | number | Date | null | undefined) => (v === null || v === undefined ? '—' : date().format(toDate(v))),
     number: (v: number | null | undefined) => (v === null || v === undefined ? '—' : number().format(v)),

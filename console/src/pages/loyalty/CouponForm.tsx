@@ -3,6 +3,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api';
+import { useFormat } from '../../format';
 import { COUPON_KINDS, useAction, withoutNulls, type CouponKind, type CouponTemplate, type Tier } from './common';
 
 interface TemplateForm {
@@ -29,13 +30,14 @@ interface TemplateForm {
 
 const tagsSelect = (placeholder: string, disabled: boolean) => <Select mode="tags" tokenSeparators={[',', ' ']} placeholder={placeholder} open={false} disabled={disabled} />;
 
-const initialOf = (tpl?: CouponTemplate): Partial<TemplateForm> =>
+/** Validity dates are days of the workspace's calendar (whatever the browser's zone): shown and sent as such. */
+const initialOf = (tpl: CouponTemplate | undefined, calendarDay: (iso: string) => string): Partial<TemplateForm> =>
   !tpl
     ? { kind: 'fixed', scope: {}, stacking: 'exclusive', combinableWith: [], tiers: [], codeMode: 'unique', returnOnRefund: false, status: 'active' }
     : {
         name: tpl.name, kind: tpl.kind, amount: Number(tpl.amount), percentOff: Number(tpl.percentOff), maxDiscount: tpl.maxDiscount != null ? Number(tpl.maxDiscount) : undefined,
         threshold: Number(tpl.threshold), giftSku: tpl.giftSku ?? undefined, scope: tpl.scope,
-        validRange: tpl.validFrom || tpl.validUntil ? [tpl.validFrom ? dayjs(tpl.validFrom) : null, tpl.validUntil ? dayjs(tpl.validUntil) : null] : null,
+        validRange: tpl.validFrom || tpl.validUntil ? [tpl.validFrom ? dayjs(calendarDay(tpl.validFrom)) : null, tpl.validUntil ? dayjs(calendarDay(tpl.validUntil)) : null] : null,
         validDays: tpl.validDays ?? undefined, totalStock: tpl.totalStock ?? undefined, perMemberLimit: tpl.perMemberLimit ?? undefined,
         stacking: tpl.stacking, combinableWith: tpl.combinableWith, tiers: tpl.tiers, codeMode: tpl.codeMode, sharedCode: tpl.sharedCode ?? undefined,
         returnOnRefund: tpl.returnOnRefund, status: tpl.status,
@@ -61,7 +63,8 @@ function termsOf(v: TemplateForm) {
 
 const rangeOf = (v: TemplateForm) => {
   const [from, until] = v.validRange ?? [null, null];
-  return { validFrom: from ? from.startOf('day').toISOString() : null, validUntil: until ? until.endOf('day').toISOString() : null };
+  // The server reads a date alone as the workspace's day: validFrom from its start, validUntil to its end.
+  return { validFrom: from ? from.format('YYYY-MM-DD') : null, validUntil: until ? until.format('YYYY-MM-DD') : null };
 };
 
 /** A new coupon template: type and value, scope, stacking and codes, tiers; validity, stock and limits. */
@@ -80,6 +83,7 @@ export function EditTemplateModal({ template, ...props }: { template: CouponTemp
 
 function TemplateModal({ template, templates, tiers, onClose }: { template?: CouponTemplate; templates: CouponTemplate[]; tiers: Tier[]; onClose: (saved?: CouponTemplate) => void }) {
   const { t } = useTranslation();
+  const format = useFormat();
   const act = useAction();
   const [form] = Form.useForm<TemplateForm>();
   const [busy, setBusy] = useState(false);
@@ -115,7 +119,7 @@ function TemplateModal({ template, templates, tiers, onClose }: { template?: Cou
       onCancel={() => onClose()} onOk={() => form.submit()} data-testid="template-modal"
     >
       {locked && <Alert type="info" showIcon style={{ marginBottom: 16 }} data-testid="terms-locked" message={t('loyalty.coupon.termsLocked', { issued: template!.issuedCount })} />}
-      <Form<TemplateForm> form={form} layout="vertical" onFinish={submit} initialValues={initialOf(template)}>
+      <Form<TemplateForm> form={form} layout="vertical" onFinish={submit} initialValues={initialOf(template, format.calendarDay)}>
         <Row gutter={16}>
           <Col span={template ? 9 : 14}>
             <Form.Item name="name" label={t('common.name')} rules={[{ required: true, whitespace: true, max: 200, message: t('loyalty.coupon.nameRequired') }]}>

@@ -42,6 +42,14 @@ for (const { kind, env } of environments) {
       expect(first.code).toBe(2); // some rows were rejected
       expect(first.stdout).toContain('3 rows read, 2 imported, 0 unchanged, 1 rejected');
       expect(fs.readFileSync(`${file}.rejects.csv`, 'utf8')).toContain('4,"no identifier');
+      // The rejects file opens in a Chinese Excel as the API's CSV downloads do: it starts with a UTF-8 byte-order mark,
+      // which --no-bom leaves out (as ?bom=false does).
+      expect(fs.readFileSync(`${file}.rejects.csv`, 'utf8')).toMatch(/^\ufeffline,reason\n/);
+      const bare = path.join(dir, 'bare.rejects.csv');
+      const checked = siyu(['import', 'members', file, '--workspace', ws.id, '--dry-run', '--no-bom', '--rejects', bare], env(dir));
+      expect(checked.code, checked.stderr).toBe(2);
+      expect(fs.readFileSync(bare, 'utf8')).toMatch(/^line,reason\n4,"no identifier/);
+      expect(siyu(['import', 'members', '--help'], env(dir)).stdout).toContain('--no-bom');
       const again = siyu(['import', 'members', file, '--workspace', ws.id], env(dir));
       expect(again.stdout).toContain('2 unchanged');
 

@@ -21,10 +21,11 @@ export function registerImportCommands(program: Command): void {
       .option('--format <csv|jsonl>', 'file format (default: by extension)')
       .option('--encoding <name>', 'text encoding: auto (default: UTF-8, else GB18030/GBK, or as its byte-order mark says), utf-8, gb18030 (gbk), big5, windows-1252 (latin1), utf-16le, utf-16be')
       .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
+      .option('--no-bom', 'write the rejects file without the UTF-8 byte-order mark it starts with by default (Excel and WPS need the mark to show Chinese text; scripts may not want it)')
       .option('--dry-run', 'check every row as the import would, and write nothing (the rejects file still lists the bad rows)')
       .option('--chunk <n>', 'rows per transaction', kind === 'members' ? '5000' : '2000')
       .option('--parallel <n>', 'chunks applied at once (members on PostgreSQL: 2 by default; otherwise 1)')
-      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; encoding?: string; rejects?: string; dryRun?: boolean; chunk: string; parallel?: string }) => {
+      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; encoding?: string; rejects?: string; bom: boolean; dryRun?: boolean; chunk: string; parallel?: string }) => {
         const { applyImportChunk, runImport } = await import('../../modules/importer/index.js');
         const target = await openTarget({ data: opts.data });
         try {
@@ -45,6 +46,7 @@ export function registerImportCommands(program: Command): void {
             format: opts.format,
             encoding: opts.encoding,
             rejectsFile: opts.rejects,
+            rejectsBom: opts.bom,
             chunkSize: Number(opts.chunk),
             // Member chunks of different people commute; PGlite has one connection, so more would only queue.
             concurrency: opts.parallel ? Number(opts.parallel) : kind === 'members' && target.kind === 'direct' && target.database.kind === 'postgres' ? 2 : 1,

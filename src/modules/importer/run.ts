@@ -30,6 +30,11 @@ export interface ImportRunOptions {
   encoding?: string;
   chunkSize?: number;
   rejectsFile?: string;
+  /**
+   * Start the rejects file with a UTF-8 byte-order mark, as the API's CSV downloads do, so Excel and WPS on Chinese
+   * Windows show its reasons and values instead of garble (default false: the bare bytes; the CLI asks for it).
+   */
+  rejectsBom?: boolean;
   /** Chunks applied at once (default 1). Member chunks of different people commute, so PostgreSQL can take 2. */
   concurrency?: number;
   /** Applies one chunk: directly on the database, or through the running server. */
@@ -117,7 +122,7 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
   if (rejects.length) {
     rejects.sort((a, b) => a.line - b.line);
     const csv = ['line,reason', ...rejects.map((r) => `${r.line},"${r.reason.replace(/"/g, '""')}"`)].join('\n');
-    fs.writeFileSync(rejectsPath, `${csv}\n`);
+    fs.writeFileSync(rejectsPath, `${opts.rejectsBom ? '\ufeff' : ''}${csv}\n`);
     rejectsFile = rejectsPath;
   } else if (fs.existsSync(rejectsPath)) {
     fs.rmSync(rejectsPath); // a clean re-run leaves no stale rejects behind

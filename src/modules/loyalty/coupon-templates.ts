@@ -150,13 +150,17 @@ export function toTemplate(row: CouponTemplateRow) {
 /**
  * The validity window of a coupon received at `at`: the template's dates, narrowed by `valid_days` if set. N days
  * count the day of receipt as the first and end with the Nth day in the workspace's zone (领取当日起 N 天内有效):
- * received 1 May 10:00 with 7 days, it is valid until 7 May 23:59:59.999.
+ * received 1 May 10:00 with 7 days, it is valid until 7 May 23:59:59.999. A coupon received before the template's
+ * `valid_from` (handed out ahead of a sale) cannot be used before it, so its N days count from that local day
+ * instead: received 1 November for a template from 11 November with 3 days, it is valid 11-13 November (counted
+ * from receipt, it would have ended before it could ever be used). The template's `valid_until` still caps it.
  */
 export function validityFor(t: CouponTemplateRow, at: Date, timeZone: string): { from: Date | null; until: Date | null } {
   const from = t.valid_from;
   let until = t.valid_until;
   if (t.valid_days) {
-    const relative = endOfLocalDay(at, timeZone, t.valid_days - 1);
+    const start = from && from > at ? from : at;
+    const relative = endOfLocalDay(start, timeZone, t.valid_days - 1);
     until = until && until < relative ? until : relative;
   }
   return { from, until: until ?? null };

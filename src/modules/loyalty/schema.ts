@@ -146,7 +146,7 @@ export const CouponTemplateFields = z.object({
   scope: CouponScope.default({}),
   validFrom: requestDate.nullish().describe("without an offset: the workspace's wall clock (a date alone: from 00:00 of that day)"),
   validUntil: requestDate.nullish().describe("without an offset: the workspace's wall clock; a date alone (2026-12-31) is valid through that day (until 23:59:59.999 in the workspace's time zone)"),
-  validDays: z.number().int().positive().max(MAX_INT4).nullish().describe("valid N days, the day of receipt the first: until 23:59:59.999 of the Nth day in the workspace's time zone (with absolute dates too, the earlier end applies)"),
+  validDays: z.number().int().positive().max(MAX_INT4).nullish().describe("valid N days, the day of receipt the first: until 23:59:59.999 of the Nth day in the workspace's time zone (with absolute dates too, the earlier end applies); received before validFrom, the N days count from validFrom's day"),
   totalStock: z.number().int().nonnegative().max(MAX_INT4).nullish(),
   perMemberLimit: z.number().int().positive().max(MAX_INT4).nullish(),
   stacking: z.enum(['exclusive', 'combinable']).default('exclusive'),

@@ -47,3 +47,25 @@ export function envNumber(name: string, fallback: number, env: NodeJS.ProcessEnv
   if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${raw}"`);
   return n;
 }
+
+export type TrustProxy = boolean | string[] | ((address: string, hop: number) => boolean);
+
+/**
+ * Which proxies' `X-Forwarded-For` to believe for the sender's address (ingest's `context.ip`, logs), from
+ * SIYU_TRUST_PROXY: unset or `false` trusts none (the socket's address is the sender's); `true` trusts every hop;
+ * a number trusts that many hops; otherwise a comma-separated list of addresses or CIDR ranges (e.g. `127.0.0.1,
+ * 10.0.0.0/8`). Behind nginx or a cloud load balancer, set it, or every event carries the proxy's address.
+ */
+export function trustProxyFromEnv(env: NodeJS.ProcessEnv = process.env): TrustProxy {
+  const raw = env.SIYU_TRUST_PROXY?.trim() ?? '';
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    return (_address, hop) => hop < hops;
+  }
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((s) => !/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(s) && !['loopback', 'linklocal', 'uniquelocal'].includes(s));
+  if (bad !== undefined) throw new Error(`SIYU_TRUST_PROXY: "${bad}" is not an address, a CIDR range, true, false or a number of hops`);
+  return list;
+}

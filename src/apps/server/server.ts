@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { trustProxyFromEnv, type TrustProxy } from '../../platform/config.js';
 import { databaseReachable } from '../../platform/db/migrate.js';
 import { tokenAuthenticator } from '../../platform/http/auth.js';
 import type { AppContext } from '../../platform/http/context.js';
@@ -10,6 +11,8 @@ import { wireModules } from '../../modules/wiring.js';
 
 export interface ServerOptions {
   logger?: boolean;
+  /** Whose X-Forwarded-For to believe; SIYU_TRUST_PROXY by default (see trustProxyFromEnv). */
+  trustProxy?: TrustProxy;
 }
 
 /** The HTTP app: thin — it wires the modules' routes, auth and error mapping, nothing else. */
@@ -19,6 +22,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     logger: options.logger ? { level: process.env.LOG_LEVEL ?? 'info' } : false,
     bodyLimit: 10 * 1024 * 1024,
     frameworkErrors,
+    trustProxy: options.trustProxy ?? trustProxyFromEnv(),
   });
   installErrorHandler(app);
   setAuthenticator(app, tokenAuthenticator(ctx.database.db));

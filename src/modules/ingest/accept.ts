@@ -74,7 +74,7 @@ export async function ingestMessages(
     // A NUL character passes validation but no jsonb column takes it: such a request keeps the inline path, which
     // answers its failure to the sender (an accepted request must always be appliable).
     if (!body.text.includes('\\u0000')) {
-      await intakeWriter.write(db, workspaceId, { kind: body.kind, payload: body.text, messageCount: messages.length, receivedAt });
+      await intakeWriter.write(db, workspaceId, { kind: body.kind, payload: body.text, messageCount: messages.length, receivedAt, ...(opts.requestIp ? { requestIp: opts.requestIp } : {}) });
       const distinct = new Set<string>();
       for (const m of messages) distinct.add(m.messageId);
       return { accepted: distinct.size, duplicates: messages.length - distinct.size, queued: true };

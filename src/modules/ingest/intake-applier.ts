@@ -91,8 +91,8 @@ export async function applyIntakeBatch(
       db,
       workspaceId,
       async (trx) => {
-        const { rows } = await sql<{ id: number; kind: string; received_at: Date | string; payload: string }>`
-          SELECT id, kind, received_at, payload FROM ingest_intake
+        const { rows } = await sql<IntakeRecord>`
+          SELECT id, kind, received_at, payload, request_ip FROM ingest_intake
           WHERE workspace_id = ${workspaceId} ORDER BY id LIMIT ${wanted} FOR UPDATE SKIP LOCKED`.execute(trx);
         ids = rows.map((r) => Number(r.id));
         const all: PreparedMessage[] = [];
@@ -109,9 +109,18 @@ export async function applyIntakeBatch(
   }
 }
 
-/** The messages of one intake row, prepared exactly as when the request was accepted (same receivedAt). */
-function preparedFromIntake(row: { id: number; kind: string; received_at: Date | string; payload: string }): PreparedMessage[] {
+interface IntakeRecord {
+  id: number;
+  kind: string;
+  received_at: Date | string;
+  payload: string;
+  request_ip: string | null;
+}
+
+/** The messages of one intake row, prepared exactly as when the request was accepted (same receivedAt and address). */
+function preparedFromIntake(row: IntakeRecord): PreparedMessage[] {
   const receivedAt = new Date(row.received_at);
+  const requestIp = row.request_ip ?? undefined;
   const body = JSON.parse(row.payload) as Record<string, unknown>;
   const { messages, errors } =
     row.kind === 'batch'
@@ -120,8 +129,9 @@ function preparedFromIntake(row: { id: number; kind: string; received_at: Date |
           batchContext: body.context as Record<string, unknown> | undefined,
           batchIntegrations: body.integrations as Record<string, unknown> | undefined,
           batchSentAt: body.sentAt,
+          requestIp,
         })
-      : prepareMessages([{ ...withoutWriteKey(body), type: row.kind }], { receivedAt, single: true });
+      : prepareMessages([{ ...withoutWriteKey(body), type: row.kind }], { receivedAt, single: true, requestIp });
   if (errors.length) throw new AppError('invalid_request', `intake row ${row.id} no longer validates: ${errors[0]!.path}: ${errors[0]!.message}`);
   return messages;
 }
@@ -137,8 +147,8 @@ async function setAside(db: Db, id: number, error: string): Promise<void> {
     const { rows } = await sql<{ id: number }>`SELECT id FROM ingest_intake WHERE id = ${id} FOR UPDATE`.execute(trx);
     if (!rows.length) return;
     await sql`
-      INSERT INTO ingest_intake_failed (id, workspace_id, received_at, message_count, kind, payload, error)
-      SELECT id, workspace_id, received_at, message_count, kind, payload, ${error.slice(0, 2_000)} FROM ingest_intake WHERE id = ${id}`.execute(trx);
+      INSERT INTO ingest_intake_failed (id, workspace_id, received_at, message_count, kind, payload, request_ip, error)
+      SELECT id, workspace_id, received_at, message_count, kind, payload, request_ip, ${error.slice(0, 2_000)} FROM ingest_intake WHERE id = ${id}`.execute(trx);
     await sql`DELETE FROM ingest_intake WHERE id = ${id}`.execute(trx);
   });
 }

@@ -51,6 +51,8 @@ export interface IntakeRow {
   payload: string | Buffer;
   messageCount: number;
   receivedAt: Date;
+  /** The sender's address (see PrepareOptions.requestIp). */
+  requestIp?: string;
 }
 
 interface Pending extends IntakeRow {
@@ -64,7 +66,7 @@ interface WriterState {
   inFlight: number;
 }
 
-/** Rows per INSERT: each row is five parameters; ~40 KB of payload each for a 100-event batch. */
+/** Rows per INSERT: each row is six parameters; ~40 KB of payload each for a 100-event batch. */
 const MAX_ROWS_PER_INSERT = 64;
 
 export class IntakeWriter {
@@ -132,7 +134,7 @@ function eventsByWorkspace(rows: Pending[]): Map<string, number> {
 async function insertRows(db: Db, rows: Pending[]): Promise<void> {
   await db
     .insertInto('ingest_intake')
-    .values(rows.map((r) => ({ workspace_id: r.workspaceId, received_at: r.receivedAt, message_count: r.messageCount, kind: r.kind, payload: r.payload as string })))
+    .values(rows.map((r) => ({ workspace_id: r.workspaceId, received_at: r.receivedAt, message_count: r.messageCount, kind: r.kind, payload: r.payload as string, request_ip: r.requestIp ?? null })))
     .execute();
 }
 

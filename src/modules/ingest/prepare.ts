@@ -30,6 +30,11 @@ export interface PrepareOptions {
   batchSentAt?: unknown;
   /** For a single call (/v1/track…), errors name `body`; in a batch, `batch[i]`. */
   single?: boolean;
+  /**
+   * The address the request came from: as Segment's API does, it becomes `context.ip` of every message that has
+   * none (analytics.js and the mini-program SDKs never send one). A message's own `context.ip` wins.
+   */
+  requestIp?: string;
 }
 
 /** Validates every message; returns all problems at once, each naming the offending index and field. */
@@ -111,10 +116,13 @@ function prepareOne(input: unknown, index: number, opts: PrepareOptions, batchSe
     if (anonymousId !== null) identifiers.push({ type: 'anonymousId', value: anonymousId });
   }
   const integrations = m.integrations ?? opts.batchIntegrations;
-  // The message's own context is stored as is unless something must be added to it (batch context, integrations).
-  const context = (opts.batchContext || integrations ? { ...(opts.batchContext ?? {}), ...(m.context ?? {}) } : (m.context ?? {})) as Record<string, unknown> & {
+  // The message's own context is stored as is unless something must be added to it (batch context, integrations,
+  // the sender's address).
+  const addIp = opts.requestIp !== undefined && m.context?.ip === undefined && opts.batchContext?.ip === undefined;
+  const context = (opts.batchContext || integrations || addIp ? { ...(opts.batchContext ?? {}), ...(m.context ?? {}) } : (m.context ?? {})) as Record<string, unknown> & {
     traits?: Record<string, unknown>;
   };
+  if (addIp) context.ip = opts.requestIp;
   const traits = m.type === 'identify' ? (m.traits ?? {}) : null;
   if (traits) {
     addIdentifier(identifiers, 'email', traits.email);

@@ -78,7 +78,7 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
           if (message.type !== undefined && message.type !== type) {
             throw new AppError('invalid_request', `body.type is "${String(message.type)}" but this is /v1/${type}`, [{ path: 'body.type', message: `must be ${type}` }]);
           }
-          const result = await ingestMessages(db, workspaceId, [{ ...message, type }], { single: true, intakeBody: intakeBody(request, body, type) });
+          const result = await ingestMessages(db, workspaceId, [{ ...message, type }], { single: true, intakeBody: intakeBody(request, body, type), requestIp: request.ip });
           return { success: true, ...result };
         },
       );
@@ -96,6 +96,7 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
             batchIntegrations: body.integrations,
             batchSentAt: body.sentAt,
             intakeBody: intakeBody(request, body as Record<string, unknown>, 'batch'),
+            requestIp: request.ip,
           });
           return { success: true, ...result };
         },

@@ -150,6 +150,8 @@ export interface IngestIntakeTable {
   /** 'batch' (a /v1/batch envelope) or a message type (a single /v1/<type> body). */
   kind: string;
   payload: string;
+  /** The sender's address, for messages without `context.ip` (null for in-process callers). */
+  request_ip: string | null;
 }
 export interface IngestIntakeFailedTable {
   id: number;
@@ -158,6 +160,7 @@ export interface IngestIntakeFailedTable {
   message_count: number;
   kind: string;
   payload: string;
+  request_ip: string | null;
   error: string;
   failed_at: DefaultTimestamp;
 }

@@ -7,9 +7,11 @@ import { OrderForPoints, type LoyaltySettings } from './schema.js';
 /**
  * The seam between orders and points. Points of an order are a function of the order's state: on first sight of a
  * paid order the rate (points per eligible yuan, with the tier multiplier) is fixed in `points_order_grants`; each
- * later state (partial or full refund) sets a lower target and the difference is reversed. Settling is therefore
- * idempotent and order-independent: the orders module (or an explicit "paid"/"refunded" call, or a sweep over
- * order rows) may call it any number of times with any snapshot and the points converge.
+ * later state sets a new target and the difference is earned or reversed (order-plan.ts): a refund lowers it (and a
+ * late snapshot of the same order never raises it again), a corrected order (an item added) raises or lowers it at
+ * the fixed rate, and an order that changed customer moves its points to the new one. Settling is therefore
+ * idempotent and converges on the order's current state: the orders module (or an explicit "paid"/"refunded" call,
+ * or a sweep over order rows) may call it any number of times, and the stored order row always wins.
  */
 export type OrderSnapshot = OrderForPoints;
 export type ParsedOrder = ReturnType<typeof OrderForPoints.parse>;

@@ -387,6 +387,8 @@ export interface PointsOrderGrantsTable {
   rate: number;
   eligible_amount: number;
   granted_points: number;
+  /** Steps up or moves to another customer so far (0305): part of their idempotency keys. */
+  revision: Generated<number>;
   updated_at: DefaultTimestamp;
 }
 export interface PointsRuleUsageTable {

@@ -1,0 +1,111 @@
+import type { GrantRow } from './batch-write.js';
+import { eligibleAmount, pointsFor, type OrderSettlement, type ParsedOrder } from './order-points.js';
+import type { LoyaltySettings } from './schema.js';
+
+/**
+ * What settling one order does to its points, decided from its current state and its stored grant (no I/O; the
+ * batch plays the steps on its in-memory ledger, order-batch.ts).
+ *
+ * The grant fixes, at first sight of the paid order, the rate (points per eligible yuan × the member's tier
+ * multiplier) and the eligible amount (before refunds). The order's target is its share of what that amount earns
+ * at that rate: `floor(pointsFor(E, rate) × eligibleNow / E)` (refunds take their share off; 0 when refunded or
+ * cancelled). Then:
+ *
+ * - **Refunds** (the same order amounts, fewer eligible yuan left): the target only goes down, so a snapshot that
+ *   arrives late (the paid one after its refund) never gives refunded points back. Refunds only grow in the orders
+ *   module too, so the stored row always converges.
+ * - **A corrected order** (its amounts or items changed: an item added or taken off, a new price): E becomes the
+ *   corrected amount and the target follows it up or down; the difference is earned (or reversed) at the rate
+ *   fixed at first payment, whatever the brand's rate or the member's tier is by then — a correction is the same
+ *   purchase, not a new one. As in the orders module, the latest version's amounts are the order's (amounts follow
+ *   the version sent; a snapshot describes the whole order).
+ * - **Another customer** (the order's profile is not the grant's, e.g. a wrong customer corrected): the holder's
+ *   points come off (pending first, then the ledger; spent ones become debt) and the new customer earns the
+ *   target, at the rate of the new customer's tier now (the multiplier was the first customer's). The grant then
+ *   belongs to the new profile (as its origin, for later merges). Merges do not look like this: they move the
+ *   order rows and the grants together (remap.ts), so both name the same profile.
+ *
+ * Idempotency keys: `order:<id>` for the first earn; a step up or a move starts a new revision r (stored in the
+ * grant) with `order:<id>:r<r>` (the earn) and `order:<id>:r<r>:moved` (the reversal of the old holder); steps down
+ * within a revision are `order:<id>:to:<target>` (revision 0, as before revisions existed) or
+ * `order:<id>:r<r>:to:<target>`, unique because the target only falls within a revision.
+ */
+export interface OrderStep {
+  kind: 'add' | 'cut';
+  profileId: number;
+  points: number;
+  reason: string;
+  key: string;
+}
+
+export interface OrderPlan {
+  order: ParsedOrder;
+  /** The grant as it stands after settling (null: nothing to store, the order never earned). */
+  grant: (GrantRow & { revision: number }) | null;
+  /** Whether the grant row must be written. */
+  changed: boolean;
+  steps: OrderStep[];
+  result: OrderSettlement & { profiles: number[] };
+}
+
+export interface StoredGrant extends GrantRow {
+  revision: number;
+}
+
+const SAME_AMOUNT = 0.005;
+const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
+
+export function planOrder(order: ParsedOrder, stored: StoredGrant | undefined, settings: LoyaltySettings, multiplierOf: (profileId: number) => number): OrderPlan {
+  const earning = settings.orderEarning;
+  const id = order.orderId;
+  const result = { orderId: id, targetPoints: 0, granted: 0, reversed: 0, pending: false, profiles: [order.profileId] };
+  const eligibleNow = eligibleAmount(order, earning, true);
+  const eligibleFull = eligibleAmount(order, earning, false);
+  const targetOf = (eligible: number, rate: number) => {
+    const original = pointsFor(eligible, rate, earning.maxPointsPerOrder);
+    return eligible > 0 ? Math.min(original, Math.floor((original * eligibleNow) / eligible)) : 0;
+  };
+  const pending = earning.pendingDays > 0;
+
+  if (!stored) {
+    if (order.status !== 'paid' && order.status !== 'partially_refunded') return { order, grant: null, changed: false, steps: [], result };
+    const rate = round4(earning.pointsPerYuan * multiplierOf(order.profileId));
+    const points = pointsFor(eligibleFull, rate, earning.maxPointsPerOrder);
+    const target = targetOf(eligibleFull, rate);
+    const steps: OrderStep[] = [];
+    if (points > 0) steps.push({ kind: 'add', profileId: order.profileId, points, reason: `order ${id}`, key: `order:${id}` });
+    // Partially refunded at first sight: earned, then the refunded share reversed (as two later snapshots would).
+    if (points > target) steps.push({ kind: 'cut', profileId: order.profileId, points: points - target, reason: `refund of order ${id}`, key: `order:${id}:to:${target}` });
+    Object.assign(result, { targetPoints: target, granted: points, reversed: points - target, pending: points > 0 && pending });
+    const grant = { orderId: id, profileId: order.profileId, rate, eligibleAmount: eligibleFull, grantedPoints: target, revision: 0 };
+    return { order, grant, changed: true, steps, result };
+  }
+
+  const moved = stored.profileId !== order.profileId;
+  const corrected = Math.abs(eligibleFull - stored.eligibleAmount) > SAME_AMOUNT;
+  const rate = moved ? round4(earning.pointsPerYuan * multiplierOf(order.profileId)) : stored.rate;
+  const base = corrected || moved ? eligibleFull : stored.eligibleAmount;
+  let target = targetOf(base, rate);
+  if (!corrected && !moved) target = Math.min(target, stored.grantedPoints); // refunds only grow
+  const grant = { ...stored, profileId: order.profileId, rate, eligibleAmount: base, grantedPoints: target };
+  const steps: OrderStep[] = [];
+  result.targetPoints = target;
+  result.profiles = moved ? [stored.profileId, order.profileId] : [stored.profileId];
+  if (moved || target > stored.grantedPoints) {
+    grant.revision = stored.revision + 1;
+    const r = `order:${id}:r${grant.revision}`;
+    if (moved && stored.grantedPoints > 0) {
+      steps.push({ kind: 'cut', profileId: stored.profileId, points: stored.grantedPoints, reason: `order ${id} moved to another customer`, key: `${r}:moved` });
+    }
+    const add = moved ? target : target - stored.grantedPoints;
+    if (add > 0) steps.push({ kind: 'add', profileId: order.profileId, points: add, reason: moved ? `order ${id} (moved from another customer)` : `order ${id} corrected`, key: r });
+    Object.assign(result, { granted: add, reversed: moved ? stored.grantedPoints : 0, pending: add > 0 && pending });
+  } else if (target < stored.grantedPoints) {
+    const key = stored.revision === 0 ? `order:${id}:to:${target}` : `order:${id}:r${stored.revision}:to:${target}`;
+    const cut = stored.grantedPoints - target;
+    steps.push({ kind: 'cut', profileId: stored.profileId, points: cut, reason: corrected ? `order ${id} corrected` : `refund of order ${id}`, key });
+    result.reversed = cut;
+  }
+  const changed = moved || corrected || target !== stored.grantedPoints;
+  return { order, grant, changed, steps, result };
+}

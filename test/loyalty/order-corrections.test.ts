@@ -1,0 +1,123 @@
+import { expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describeEachDatabase } from '../support/databases.js';
+import { newWorkspace } from '../support/app.js';
+import type { Db } from '../../src/platform/db/database.js';
+import { redeemPoints, settleOrderPoints, settlePointsForOrders, updateLoyaltySettings } from '../../src/modules/loyalty/index.js';
+import { ingestMessages } from '../../src/modules/ingest/index.js';
+import { refundOrder, upsertOrders } from '../../src/modules/orders/index.js';
+import { wireModules } from '../../src/modules/wiring.js';
+import { expectLedgerConsistent, newProfileId } from './helpers.js';
+
+/**
+ * An order's points follow its current state when the shop sends a corrected version: a higher amount earns the
+ * difference (at the rate fixed when it was first paid), another customer takes the points over from the first.
+ */
+const entries = async (db: Db, ws: string) =>
+  (await sql<{ profile_id: number; kind: string; points: number; reason: string; idempotency_key: string | null }>`
+    SELECT profile_id, kind, points, reason, idempotency_key FROM points_entries WHERE workspace_id = ${ws} ORDER BY id`.execute(db)).rows
+    .map((e) => ({ ...e, profile_id: Number(e.profile_id), points: Number(e.points) }));
+
+const order = (id: string, user: string, items: Array<{ sku: string; price: number }>) => ({
+  orderId: id, customer: { userId: user }, totalAmount: items.reduce((s, i) => s + i.price, 0),
+  items: items.map((i) => ({ ...i, quantity: 1 })), orderedAt: new Date(Date.now() - 60_000).toISOString(),
+});
+
+describeEachDatabase('order points follow corrected orders', (ctx) => {
+  it('a corrected order with a higher amount earns the difference at the rate fixed at first payment; refunds and replays still converge', async () => {
+    wireModules();
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    const [first] = await upsertOrders(db, ws.id, [order('UP-1', 'up-a', [{ sku: 'A', price: 100 }])]);
+    const p = first!.profileId!;
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 100 });
+    // The brand doubles its rate afterwards: the order keeps the rate it was paid at.
+    await updateLoyaltySettings(db, ws.id, { orderEarning: { pointsPerYuan: 2 } });
+    const corrected = order('UP-1', 'up-a', [{ sku: 'A', price: 100 }, { sku: 'B', price: 50 }]);
+    expect((await upsertOrders(db, ws.id, [corrected]))[0]!.outcome).toBe('updated');
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 150 });
+    expect((await upsertOrders(db, ws.id, [corrected]))[0]!.outcome).toBe('unchanged');
+    expect((await settlePointsForOrders(db, ws.id, ['UP-1']))[0]).toMatchObject({ granted: 0, reversed: 0, targetPoints: 150 });
+    // Refund B, then the shop adds C: 100 + 80 left to earn.
+    await refundOrder(db, ws.id, 'UP-1', { refundId: 'r1', amount: 50, items: [{ sku: 'B', quantity: 1 }] });
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 100 });
+    await upsertOrders(db, ws.id, [order('UP-1', 'up-a', [{ sku: 'A', price: 100 }, { sku: 'B', price: 50 }, { sku: 'C', price: 80 }])]);
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 180 });
+    // A correction downward (C taken off again) reverses, and adding it once more earns it again: every step once.
+    await upsertOrders(db, ws.id, [order('UP-1', 'up-a', [{ sku: 'A', price: 100 }, { sku: 'B', price: 50 }])]);
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 100 });
+    await upsertOrders(db, ws.id, [order('UP-1', 'up-a', [{ sku: 'A', price: 100 }, { sku: 'B', price: 50 }, { sku: 'C', price: 80 }])]);
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 180 });
+    const rows = await entries(db, ws.id);
+    expect(rows.map((e) => `${e.kind} ${e.points}`)).toEqual(['earn 100', 'earn 50', 'reverse -50', 'earn 80', 'reverse -80', 'earn 80']);
+    expect(new Set(rows.map((e) => e.idempotency_key)).size).toBe(rows.length);
+    expect(rows[1]!.reason).toMatch(/UP-1/);
+    expect((await settlePointsForOrders(db, ws.id, ['UP-1']))[0]).toMatchObject({ granted: 0, reversed: 0, targetPoints: 180 });
+    expect(await entries(db, ws.id)).toEqual(rows);
+  });
+
+  it('snapshots: a higher paid amount earns the difference once; a late snapshot of the same amount never undoes a refund', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    const p = newProfileId();
+    const paidAt = new Date(Date.now() - 3_600_000);
+    await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'paid', paidAmount: 200, paidAt });
+    const raised = await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'paid', paidAmount: 260, paidAt });
+    expect(raised).toMatchObject({ granted: 60, reversed: 0, targetPoints: 260 });
+    expect(await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'paid', paidAmount: 260, paidAt })).toMatchObject({ granted: 0, reversed: 0 });
+    await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'partially_refunded', paidAmount: 260, refundedAmount: 60, paidAt });
+    // The paid snapshot arriving after its refund (messages out of order): the refund stands.
+    expect(await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'paid', paidAmount: 260, paidAt })).toMatchObject({ granted: 0, reversed: 0, targetPoints: 200 });
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 200 });
+  });
+
+  it('an order re-sent with another customer moves its points: reversed from the first member, granted to the second, once', async () => {
+    wireModules();
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    const [sent] = await upsertOrders(db, ws.id, [order('MV-1', 'mv-wrong', [{ sku: 'A', price: 200 }])]);
+    const a = sent!.profileId!;
+    await redeemPoints(db, ws.id, { profileId: a, points: 150, reason: 'spend' });
+    const [moved] = await upsertOrders(db, ws.id, [order('MV-1', 'mv-right', [{ sku: 'A', price: 200 }])]);
+    const b = moved!.profileId!;
+    expect(b).not.toBe(a);
+    // The first member had spent 150 of them: the rest is reversed, 150 become debt.
+    expect(await expectLedgerConsistent(db, ws.id, a)).toMatchObject({ balance: 0, debt: 150 });
+    expect(await expectLedgerConsistent(db, ws.id, b)).toMatchObject({ balance: 200, debt: 0 });
+    const rows = (await entries(db, ws.id)).filter((e) => e.kind !== 'redeem');
+    expect(rows.map((e) => `${e.profile_id === a ? 'a' : 'b'} ${e.kind} ${e.points}`)).toEqual(['a earn 200', 'a reverse -50', 'b earn 200']);
+    expect(rows[1]!.reason).toMatch(/MV-1.*another customer/);
+    expect(rows[2]!.reason).toMatch(/MV-1/);
+    const before = await entries(db, ws.id);
+    await upsertOrders(db, ws.id, [order('MV-1', 'mv-right', [{ sku: 'A', price: 200 }])]);
+    expect((await settlePointsForOrders(db, ws.id, ['MV-1']))[0]).toMatchObject({ granted: 0, reversed: 0, targetPoints: 200 });
+    expect(await entries(db, ws.id)).toEqual(before);
+    // A refund afterwards comes off the member who holds the order now.
+    await refundOrder(db, ws.id, 'MV-1', { refundId: 'r1', amount: 50 });
+    expect(await expectLedgerConsistent(db, ws.id, b)).toMatchObject({ balance: 150 });
+    expect(await expectLedgerConsistent(db, ws.id, a)).toMatchObject({ balance: 0, debt: 150 });
+    // Moved back: the first member earns the order's current 150 (paying their debt), the second gives them up.
+    await upsertOrders(db, ws.id, [order('MV-1', 'mv-wrong', [{ sku: 'A', price: 200 }])]);
+    expect(await expectLedgerConsistent(db, ws.id, a)).toMatchObject({ balance: 0, debt: 0 });
+    expect(await expectLedgerConsistent(db, ws.id, b)).toMatchObject({ balance: 0, debt: 0 });
+    const keys = (await entries(db, ws.id)).map((e) => e.idempotency_key).filter((k) => k !== null);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('a OneID merge of the order\'s customer moves no points by itself (the grant follows the merge)', async () => {
+    wireModules();
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    const at = new Date().toISOString();
+    await ingestMessages(db, ws.id, [{ type: 'track', event: 'Viewed', anonymousId: 'mg-anon', timestamp: at }]);
+    const [o] = await upsertOrders(db, ws.id, [order('MG-1', 'mg-user', [{ sku: 'A', price: 120 }])]);
+    await ingestMessages(db, ws.id, [{ type: 'identify', userId: 'mg-user', anonymousId: 'mg-anon', timestamp: new Date().toISOString() }]);
+    const row = await db.selectFrom('orders').select('profile_id').where('workspace_id', '=', ws.id).where('order_id', '=', 'MG-1').executeTakeFirstOrThrow();
+    const survivor = row.profile_id!;
+    expect(await expectLedgerConsistent(db, ws.id, survivor)).toMatchObject({ balance: 120 });
+    const before = await entries(db, ws.id);
+    expect((await settlePointsForOrders(db, ws.id, ['MG-1']))[0]).toMatchObject({ granted: 0, reversed: 0 });
+    expect(await entries(db, ws.id)).toEqual(before);
+    if (survivor !== o!.profileId) expect(await expectLedgerConsistent(db, ws.id, o!.profileId!)).toMatchObject({ balance: 0 });
+  });
+});

@@ -104,6 +104,24 @@ describeEachDatabase('order points follow corrected orders', (ctx) => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  it('inside the refund window: added points wait as pending, a move takes the pending points off the first member', async () => {
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    await updateLoyaltySettings(db, ws.id, { orderEarning: { pointsPerYuan: 1, pendingDays: 7 } });
+    const [a, b] = [newProfileId(), newProfileId()];
+    const paidAt = new Date(Date.now() - 86_400_000);
+    await settleOrderPoints(db, ws.id, { orderId: 'PW-1', profileId: a, status: 'paid', paidAmount: 100, paidAt });
+    expect(await settleOrderPoints(db, ws.id, { orderId: 'PW-1', profileId: a, status: 'paid', paidAmount: 130, paidAt })).toMatchObject({ granted: 30, pending: true });
+    expect(await expectLedgerConsistent(db, ws.id, a)).toEqual({ balance: 0, debt: 0, pending: 130 });
+    expect(await settleOrderPoints(db, ws.id, { orderId: 'PW-1', profileId: b, status: 'partially_refunded', paidAmount: 130, refundedAmount: 10, paidAt }))
+      .toMatchObject({ granted: 120, reversed: 130, targetPoints: 120, pending: true });
+    expect(await expectLedgerConsistent(db, ws.id, a)).toEqual({ balance: 0, debt: 0, pending: 0 });
+    expect(await expectLedgerConsistent(db, ws.id, b)).toEqual({ balance: 0, debt: 0, pending: 120 });
+    const rows = await sql<{ profile_id: number; status: string }>`SELECT profile_id, status FROM points_pending WHERE workspace_id = ${ws.id} ORDER BY id`.execute(db);
+    expect(rows.rows.map((r) => `${Number(r.profile_id) === a ? 'a' : 'b'} ${r.status}`)).toEqual(['a cancelled', 'a cancelled', 'b pending']);
+    expect(await entries(db, ws.id)).toEqual([]);
+  });
+
   it('a OneID merge of the order\'s customer moves no points by itself (the grant follows the merge)', async () => {
     wireModules();
     const db = ctx.database.db;

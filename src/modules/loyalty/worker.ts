@@ -1,37 +1,17 @@
 import type { Db } from '../../platform/db/database.js';
-import { releaseDuePending } from './pending.js';
-import { expireDuePoints } from './points.js';
-import { expireDueCoupons } from './coupons.js';
-import { evaluateTiers } from './tiers.js';
-import { announceExpiringPoints } from './expiry-notice.js';
-import { grantBirthdayGifts } from './birthday.js';
+import { runLoyaltyTick } from './daily.js';
 
 /**
- * The loyalty jobs of a serving process: every few minutes, for each workspace, pending points whose refund window
- * passed are released, due lots and coupons expire; once a day tiers are evaluated (downgrades with grace) expiring points are announced and birthday gifts handed out. Each
- * job is idempotent and per-profile transactional, so two processes running it at once do no harm.
+ * The loyalty jobs of a serving process: every few minutes a pass over the workspaces (daily.ts) releases pending
+ * points, expires due lots and coupons, and, once per workspace per local day (claimed in the database, so several
+ * processes or a restart run it once), evaluates tiers, announces expiring points and hands out birthday gifts.
+ * Each job is idempotent and per-profile transactional, so two processes running a pass at once do no harm.
  */
-export function startLoyaltyWorker(db: Db, opts: { log: (message: string) => void; everyMs?: number }): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let lastTierDay = '';
-  const tick = async () => {
-    const workspaces = await db.selectFrom('workspaces').select('id').execute();
-    const today = new Date().toISOString().slice(0, 10);
-    for (const { id } of workspaces) {
-      await releaseDuePending(db, id);
-      await expireDuePoints(db, id);
-      await expireDueCoupons(db, id);
-      if (lastTierDay !== today) {
-        await evaluateTiers(db, id);
-        await announceExpiringPoints(db, id);
-        await grantBirthdayGifts(db, id);
-      }
-    }
-    lastTierDay = today;
-  };
+export function startLoyaltyWorker(db: Db, opts: { log: (message: string) => void; everyMs?: number; now?: () => Date }): () => Promise<void> {
+  let running: Promise<unknown> | null = null;
   const timer = setInterval(() => {
     if (running) return;
-    running = tick()
+    running = runLoyaltyTick(db, { now: opts.now?.(), log: opts.log })
       .catch((err: Error) => opts.log(`loyalty jobs failed: ${err.message}`))
       .finally(() => {
         running = null;

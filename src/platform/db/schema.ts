@@ -391,6 +391,14 @@ export interface PointsOrderGrantsTable {
   revision: Generated<number>;
   updated_at: DefaultTimestamp;
 }
+/** The loyalty worker's daily work per workspace (0306): the local day (YYYY-MM-DD) last claimed. */
+export interface LoyaltyDailyRunsTable {
+  workspace_id: string;
+  day: string;
+  status: 'running' | 'done';
+  lease_until: Date;
+  updated_at: DefaultTimestamp;
+}
 export interface PointsRuleUsageTable {
   workspace_id: string;
   profile_id: number;
@@ -819,6 +827,7 @@ export interface DB {
   points_pending: PointsPendingTable;
   points_order_grants: PointsOrderGrantsTable;
   points_rule_usage: PointsRuleUsageTable;
+  loyalty_daily_runs: LoyaltyDailyRunsTable;
   coupon_templates: CouponTemplatesTable;
   coupons: CouponsTable;
   coupon_holdings: CouponHoldingsTable;

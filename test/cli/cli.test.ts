@@ -80,7 +80,7 @@ if (testDatabaseKinds().includes('pglite')) {
       expect(created.code, created.stderr).toBe(0);
       const ws = JSON.parse(created.stdout) as { id: string; adminToken: string };
       const checked = siyu(['import', 'members', membersCsv(dir), '--dry-run'], { SIYU_DATA_DIR: dir, DATABASE_URL: '' });
-      expect(checked.stdout).toContain('nothing written: 3 rows read, 2 would import, 1 rejected');
+      expect(checked.stdout).toContain('nothing written: 3 rows read, 2 would import, 0 unchanged, 1 rejected');
       const before = await fetch(`http://127.0.0.1:${port}/api/v1/profiles/lookup?type=member_no&value=C2`, { headers: { authorization: `Bearer ${ws.adminToken}` } });
       expect(before.status).toBe(404); // the check wrote nothing
       const imported = siyu(['import', 'members', membersCsv(dir)], { SIYU_DATA_DIR: dir, DATABASE_URL: '' });

@@ -22,7 +22,7 @@ export function registerImportCommands(program: Command): void {
       .option('--encoding <name>', 'text encoding: auto (default: UTF-8, else GB18030/GBK, or as its byte-order mark says), utf-8, gb18030 (gbk), big5, windows-1252 (latin1), utf-16le, utf-16be')
       .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
       .option('--no-bom', 'write the rejects file without the UTF-8 byte-order mark it starts with by default (Excel and WPS need the mark to show Chinese text; scripts may not want it)')
-      .option('--dry-run', 'check every row as the import would, and write nothing (the rejects file still lists the bad rows)')
+      .option('--dry-run', 'apply each chunk as the import would, against the stored data, and roll it back: the same counts and rejects, nothing written')
       .option('--chunk <n>', 'rows per transaction', kind === 'members' ? '5000' : '2000')
       .option('--parallel <n>', 'chunks applied at once (members on PostgreSQL: 2 by default; otherwise 1)')
       .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; encoding?: string; rejects?: string; bom: boolean; dryRun?: boolean; chunk: string; parallel?: string }) => {
@@ -48,8 +48,9 @@ export function registerImportCommands(program: Command): void {
             rejectsFile: opts.rejects,
             rejectsBom: opts.bom,
             chunkSize: Number(opts.chunk),
-            // Member chunks of different people commute; PGlite has one connection, so more would only queue.
-            concurrency: opts.parallel ? Number(opts.parallel) : kind === 'members' && target.kind === 'direct' && target.database.kind === 'postgres' ? 2 : 1,
+            // Member chunks of different people commute; PGlite has one connection, so more would only queue. A dry run
+            // holds each chunk's locks until it rolls the chunk back: one at a time.
+            concurrency: dryRun ? 1 : opts.parallel ? Number(opts.parallel) : kind === 'members' && target.kind === 'direct' && target.database.kind === 'postgres' ? 2 : 1,
             apply,
             onProgress: (p: ImportProgress) => {
               const now = Date.now();
@@ -63,7 +64,7 @@ export function registerImportCommands(program: Command): void {
           if (dryRun) {
             process.stdout.write(
               `Checked ${kind} in ${file}${summary.encoding && summary.encoding !== 'utf-8' ? ` (read as ${summary.encoding.toUpperCase()})` : ''}, nothing written: ` +
-                `${summary.rows} rows read, ${summary.imported + summary.unchanged} would import, ${summary.rejected} rejected\n` +
+                `${summary.rows} rows read, ${summary.imported} would import, ${summary.unchanged} unchanged, ${summary.rejected} rejected\n` +
                 (summary.rejectsFile ? `Rejected rows, with line numbers and reasons: ${summary.rejectsFile}\n` : ''),
             );
             if (summary.rejected) process.exitCode = 2;

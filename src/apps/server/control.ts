@@ -50,6 +50,6 @@ export function registerControlRoutes(app: FastifyInstance, ctx: AppContext, con
         dryRun: z.boolean().optional(),
       })
       .parse(request.body);
-    return applyImportChunk(db, body.workspaceId, body.kind, body.records, { dryRun: body.dryRun });
+    return applyImportChunk(ctx.database, body.workspaceId, body.kind, body.records, { dryRun: body.dryRun });
   });
 }

@@ -1,11 +1,13 @@
 import type { Db } from '../../platform/db/database.js';
+import { AppError } from '../../platform/errors.js';
 import { findCharacter } from '../../platform/http/validation.js';
 import type { PreparedMessage } from '../ingest/index.js';
 import { parseOrders, upsertOrders } from '../orders/index.js';
 import { storeMembers } from './members.js';
 import { memberRowToMessage, orderRecordsToOrders, type Reject, type SourceRecord } from './records.js';
 import { applyRefunds, refundRecordsToRefunds } from './refunds.js';
-import { kyselyOf, type ImportTarget } from './stage.js';
+import { rolledBack } from './rehearse.js';
+import { isDatabase, kyselyOf, type ImportTarget } from './stage.js';
 
 export type ImportKind = 'members' | 'orders' | 'refunds';
 export const IMPORT_KINDS = ['members', 'orders', 'refunds'] as const;
@@ -28,20 +30,27 @@ export async function applyImportChunk(
   records: SourceRecord[],
   opts: ImportChunkOptions = {},
 ): Promise<ChunkResult> {
-  if (kind === 'members') return applyMembers(target, workspaceId, records, opts);
-  if (kind === 'orders') return applyOrders(kyselyOf(target), workspaceId, records, opts);
-  return applyRefundRows(kyselyOf(target), workspaceId, records, opts);
+  if (opts.dryRun) {
+    // Applied for real on one connection and rolled back (see rolledBack): the outcome of each row against the stored
+    // data (unchanged, an identity conflict, a refund of an unknown order) is the import's own, and nothing stays.
+    if (!isDatabase(target)) throw new AppError('internal', 'a dry run needs the Database, not only its Kysely handle');
+    return rolledBack(target, (rehearsal) => applyImportChunk(rehearsal, workspaceId, kind, records));
+  }
+  if (kind === 'members') return applyMembers(target, workspaceId, records);
+  if (kind === 'orders') return applyOrders(kyselyOf(target), workspaceId, records);
+  return applyRefundRows(kyselyOf(target), workspaceId, records);
 }
 
 export interface ImportChunkOptions {
   /**
-   * Check only: each row is read and validated as the import would, and nothing is written. `imported` then counts
-   * the rows that would be stored (or found unchanged: that needs the stored data, which a check does not compare).
+   * Check only: the chunk is applied as the import would apply it, against the stored data, and rolled back, so the
+   * counts and rejects are the real run's for this chunk and nothing is written. Chunks are rehearsed one by one, each
+   * without the others' rows: a row that would conflict only with a row of an earlier chunk is not seen.
    */
   dryRun?: boolean;
 }
 
-async function applyMembers(target: ImportTarget, workspaceId: string, records: SourceRecord[], opts: ImportChunkOptions): Promise<ChunkResult> {
+async function applyMembers(target: ImportTarget, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
   const rejects: Reject[] = [];
   const messages: PreparedMessage[] = [];
   const seen = new Set<string>();
@@ -62,12 +71,11 @@ async function applyMembers(target: ImportTarget, workspaceId: string, records: 
       messages.push(r.message);
     }
   }
-  if (opts.dryRun) return { imported: messages.length, unchanged: repeated, rejects: rejects.sort((a, b) => a.line - b.line) };
   const stored = await storeMembers(target, workspaceId, messages);
   return { imported: stored.imported, unchanged: stored.unchanged + repeated, rejects: rejects.sort((a, b) => a.line - b.line) };
 }
 
-async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[], opts: ImportChunkOptions): Promise<ChunkResult> {
+async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
   // An order's item rows stand or fall together: a NUL or U+FFFD in any of them rejects the whole order.
   const all = orderRecordsToOrders(records);
   const rejects: Reject[] = [];
@@ -80,7 +88,7 @@ async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[],
   const bad = new Set(errors.map((e) => e.index!));
   rejects.push(...errors.map((e) => ({ line: grouped[e.index!]!.line, reason: `${e.path?.replace(/^orders\[\d+\]\.?/, '') || 'order'}: ${e.message}` })));
   const good = grouped.filter((_, i) => !bad.has(i)).map((g) => g.order);
-  const results = opts.dryRun ? good.map(() => ({ outcome: 'checked' })) : good.length ? await upsertOrders(db, workspaceId, good) : [];
+  const results = good.length ? await upsertOrders(db, workspaceId, good) : [];
   const unchanged = results.filter((r) => r.outcome === 'unchanged').length;
   // Reject lines are unique per order; several error fields of one order keep the first.
   const seen = new Set<number>();
@@ -91,14 +99,14 @@ async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[],
   };
 }
 
-async function applyRefundRows(db: Db, workspaceId: string, records: SourceRecord[], opts: ImportChunkOptions): Promise<ChunkResult> {
+async function applyRefundRows(db: Db, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
   const rejects: Reject[] = [];
   const groups = refundRecordsToRefunds(records).filter((g) => {
     const unreadable = unreadableReject(g.line, g.refund);
     if (unreadable) rejects.push(unreadable);
     return !unreadable;
   });
-  const result = await applyRefunds(db, workspaceId, groups, opts.dryRun === true);
+  const result = await applyRefunds(db, workspaceId, groups);
   return { imported: result.imported, unchanged: result.unchanged, rejects: [...rejects, ...result.rejects].sort((a, b) => a.line - b.line) };
 }
 

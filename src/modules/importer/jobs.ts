@@ -29,7 +29,7 @@ export interface ImportJob {
   totalBytes: number;
   /** The encoding the file is read in, once known (given, or sniffed from its first bytes). */
   encoding: ImportEncoding | null;
-  /** A check only: rows were validated and nothing was written (`imported` counts the rows that would import). */
+  /** A check only: each chunk was applied and rolled back, so the counts and rejects are what the import would report. */
   dryRun: boolean;
   startedAt: string;
   finishedAt: string | null;
@@ -123,7 +123,7 @@ export async function startImport(
     format,
     encoding,
     rejectsFile: path.join(dir, 'rejects.csv'),
-    concurrency: database.kind === 'postgres' && input.kind === 'members' ? 2 : 1,
+    concurrency: database.kind === 'postgres' && input.kind === 'members' && !input.dryRun ? 2 : 1, // a dry run's chunk holds its locks until rolled back
     apply: (records) => applyImportChunk(database, workspaceId, input.kind, records, { dryRun: input.dryRun === true }),
     onProgress: update,
   }).then(

@@ -1,7 +1,6 @@
 import { AppError } from '../../platform/errors.js';
 import type { Db } from '../../platform/db/database.js';
-import { wallClockTime } from '../../platform/time/zones.js';
-import { RefundInput, refundOrder } from '../orders/index.js';
+import { refundOrder } from '../orders/index.js';
 import { amount, refundRow } from './columns.js';
 import type { Reject, SourceRecord } from './records.js';
 
@@ -47,7 +46,7 @@ export function refundRecordsToRefunds(records: SourceRecord[]): RefundGroup[] {
  * one at a time: a refund is a few rows of a file, and each must be refused on its own line (an unknown order, more
  * than was paid, a refund id reused for another amount) without stopping the rest.
  */
-export async function applyRefunds(db: Db, workspaceId: string, groups: RefundGroup[], dryRun: boolean): Promise<{ imported: number; unchanged: number; rejects: Reject[] }> {
+export async function applyRefunds(db: Db, workspaceId: string, groups: RefundGroup[]): Promise<{ imported: number; unchanged: number; rejects: Reject[] }> {
   let imported = 0;
   let unchanged = 0;
   const rejects: Reject[] = [];
@@ -55,16 +54,6 @@ export async function applyRefunds(db: Db, workspaceId: string, groups: RefundGr
     const label = `refund ${String(g.refund.refundId ?? '')} of order ${g.orderId}`;
     if (!g.orderId) {
       rejects.push({ line: g.line, reason: 'no order id: give order_id (订单号)' });
-      continue;
-    }
-    if (dryRun) {
-      // The time is checked for being one (the zone only moves it); the rest as the refunds API checks it.
-      const at = g.refund.refundedAt;
-      const time = typeof at === 'string' ? (wallClockTime(at, 'UTC') ?? (wallClockTime(at, 'UTC') === null ? null : new Date(at))) : undefined;
-      const parsed = RefundInput.safeParse({ ...g.refund, refundedAt: undefined });
-      if (time === null || (time && Number.isNaN(time.getTime()))) rejects.push({ line: g.line, reason: `${label}: refundedAt: expected a date, e.g. 2026-01-31 or 2026-01-31T08:00:00+08:00` });
-      else if (parsed.success) imported++;
-      else rejects.push({ line: g.line, reason: `${label}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'refund'}: ${i.message}`).join('; ')}` });
       continue;
     }
     try {

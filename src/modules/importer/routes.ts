@@ -24,7 +24,7 @@ const ImportJobView = z.object({
   bytesRead: z.number().int(),
   totalBytes: z.number().int(),
   encoding: z.enum(IMPORT_ENCODINGS).nullable().describe("the file's text encoding, once known (given, or read off its first bytes)"),
-  dryRun: z.boolean().describe('a check only: rows validated, nothing written; imported counts the rows that would import'),
+  dryRun: z.boolean().describe('a check only: each chunk applied against the stored data and rolled back, nothing written; the counts and rejects are what the import would report'),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   error: z.string().nullable(),
@@ -69,7 +69,7 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
             .enum(['auto', 'utf-8', 'utf8', 'gb18030', 'gbk', 'gb2312', 'big5', 'windows-1252', 'latin1', 'utf-16le', 'utf-16be'])
             .optional()
             .describe("the file's text encoding; default auto: a byte-order mark, else UTF-8 if the text is valid UTF-8, else GB18030 (GBK)"),
-          dryRun: z.enum(['true', 'false']).optional().describe('true: check every row as the import would and write nothing'),
+          dryRun: z.enum(['true', 'false']).optional().describe('true: apply each chunk as the import would, against the stored data, and roll it back: the same counts and rejects, nothing written'),
         }),
         body: z.string().describe('the file (text/csv or application/x-ndjson)'),
         documentBodyOnly: true,

@@ -24,6 +24,7 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
   reportPageOnFailure(() => page);
   let apiPaths: string[];
   const customerEmail = `zhang.wei.${process.pid}@example.com`;
+  const visitorId = `visitor-${process.pid}`;
 
   beforeAll(async () => {
     ({ database, app, base } = await startConsoleServer({ demo: true }));
@@ -157,6 +158,18 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
     await switchLanguage('English');
   });
 
+  it('lists identified people by default and anonymous visitors apart, named as such', async () => {
+    if (!apiPaths.includes('/api/v1/profiles')) return;
+    await page.getByRole('menuitem', { name: 'Profiles' }).click();
+    const firstRow = page.locator('.ant-table-tbody tr.ant-table-row').first();
+    await firstRow.getByText('张伟').waitFor();
+    expect(await page.locator('.ant-table-tbody').getByText(visitorId).count()).toBe(0);
+    await page.getByTestId('profile-kind').getByText('Anonymous visitors').click();
+    await firstRow.getByText(`anonymousId: ${visitorId}`).waitFor();
+    expect(await firstRow.locator('td').nth(1).textContent()).toBe('Anonymous visitor');
+    expect(await page.locator('.ant-table-tbody').getByText('张伟').count()).toBe(0);
+  });
+
   it('opens the journeys and loyalty pages from the menu, and the team page', async () => {
     for (const [menu, shot] of [['Journeys', 'journeys'], ['Loyalty', 'loyalty']] as const) {
       await page.getByRole('menuitem', { name: menu }).click();
@@ -206,6 +219,7 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
       { type: 'identify', userId: `m-${process.pid}`, traits: { name: '张伟', email: customerEmail, city: '上海' }, timestamp: at(60), messageId: `e2e-${process.pid}-1` },
       { type: 'track', userId: `m-${process.pid}`, event: 'Product Viewed', properties: { sku: 'SK-100', price: 129 }, timestamp: at(30), messageId: `e2e-${process.pid}-2` },
       { type: 'track', userId: `m-${process.pid}`, event: 'Coupon Claimed', properties: { coupon: 'NEW20' }, timestamp: at(10), messageId: `e2e-${process.pid}-3` },
+      { type: 'page', anonymousId: visitorId, name: 'Landing', timestamp: at(5), messageId: `e2e-${process.pid}-4` },
     ];
     const res = await app.inject({ method: 'POST', url: '/v1/batch', headers: { authorization: `Basic ${Buffer.from(`${ws.writeKey}:`).toString('base64')}` }, payload: { batch } });
     expect(res.statusCode).toBe(200);

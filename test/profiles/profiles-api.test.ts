@@ -28,6 +28,37 @@ describeEachDatabase('profiles admin API', (ctx) => {
     expect(badCursor.statusCode).toBe(400);
   });
 
+  it('lists members, known people or anonymous visitors apart (kind), with search and paging', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const ext = (id: string) => ({ externalIds: [{ type: 'member_no', id, collection: 'users', encoding: 'none' }] });
+    await sendBatch(app, ws.writeKey, [
+      { type: 'identify', userId: 'k-member-1', traits: { name: '会员甲' }, context: ext('M001'), messageId: mid() },
+      { type: 'identify', anonymousId: 'k-anon-member', traits: { name: '会员乙' }, context: ext('M002'), messageId: mid() },
+      { type: 'identify', userId: 'k-known', traits: { name: '注册用户' }, messageId: mid() },
+      { type: 'track', anonymousId: 'k-visitor-1', event: 'Page Viewed', messageId: mid() },
+      { type: 'track', anonymousId: 'k-visitor-2', event: 'Page Viewed', messageId: mid() },
+    ]);
+    const names = async (query: string) => {
+      const res = await app.inject({ method: 'GET', url: `/api/v1/profiles?${query}`, headers: bearer(ws.adminToken) });
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as { data: Array<{ traits: { name?: string }; identifiers: Array<{ value: string }> }>; nextCursor: string | null };
+      return body.data.map((p) => p.traits.name ?? p.identifiers[0]!.value).sort();
+    };
+    expect(await names('kind=members')).toEqual(['会员乙', '会员甲'].sort());
+    expect(await names('kind=known')).toEqual(['会员乙', '会员甲', '注册用户'].sort());
+    expect(await names('kind=anonymous')).toEqual(['k-visitor-1', 'k-visitor-2']);
+    expect(await names('kind=all')).toHaveLength(5);
+    expect(await names('')).toHaveLength(5);
+    expect(await names(`kind=members&q=${encodeURIComponent('乙')}`)).toEqual(['会员乙']);
+    expect(await names(`kind=anonymous&q=${encodeURIComponent('会员')}`)).toEqual([]);
+    const first = (await app.inject({ method: 'GET', url: '/api/v1/profiles?kind=known&limit=2', headers: bearer(ws.adminToken) })).json() as { nextCursor: string };
+    const rest = (await app.inject({ method: 'GET', url: `/api/v1/profiles?kind=known&limit=2&cursor=${first.nextCursor}`, headers: bearer(ws.adminToken) })).json() as { data: unknown[]; nextCursor: string | null };
+    expect([rest.data.length, rest.nextCursor]).toEqual([1, null]);
+    const bad = await app.inject({ method: 'GET', url: '/api/v1/profiles?kind=vip', headers: bearer(ws.adminToken) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details[0].path).toBe('query.kind');
+  });
+
   it('updates traits as an operator (newest value wins) and pages a timeline', async () => {
     const ws = await newWorkspace(ctx.database);
     await sendBatch(app, ws.writeKey, [

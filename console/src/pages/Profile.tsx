@@ -52,7 +52,7 @@ export function ProfilePage({ params }: PageProps) {
         {(p) => (
           <Space direction="vertical" size="middle" style={{ width: '100%' }}>
             <Typography.Title level={3} style={{ margin: 0 }} data-testid="profile-title">
-              {profileName(p.traits, p.identifiers) ?? t('profiles.anonymous')} <Typography.Text type="secondary">#{p.id}</Typography.Text>
+              {profileName(p.traits, p.identifiers, { skipAnonymous: true }) ?? t('profiles.anonymous')} <Typography.Text type="secondary">#{p.id}</Typography.Text>
             </Typography.Title>
             {p.redirectedFrom && <Alert type="info" message={t('profiles.redirected', { from: p.redirectedFrom })} />}
             <Row gutter={[16, 16]}>

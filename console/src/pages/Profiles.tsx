@@ -1,4 +1,4 @@
-import { Button, Card, Input, Space, Table, Tag, Typography } from 'antd';
+import { Button, Card, Input, Segmented, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useApi } from '../api';
@@ -16,6 +16,9 @@ interface ProfileRow {
   lastSeenAt: string | null;
 }
 
+type ProfileKind = 'members' | 'known' | 'anonymous' | 'all';
+const KINDS: ProfileKind[] = ['known', 'members', 'anonymous', 'all'];
+
 /** Search and page through profiles (a guide sees their own customers). Paging is by the server's cursor. */
 export function ProfilesPage() {
   const { t } = useTranslation();
@@ -23,9 +26,14 @@ export function ProfilesPage() {
   const { me } = useSession();
   const guide = me?.role === 'guide';
   const [q, setQ] = useState('');
+  // Identified people first: a brand's anonymous visitors usually outnumber the people it knows.
+  const [kind, setKind] = useState<ProfileKind>('known');
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
-  const state = useApi<{ data: ProfileRow[]; nextCursor?: string | null }>(guide ? '/api/v1/me/customers' : '/api/v1/profiles', { q, limit: 20, cursor });
+  const state = useApi<{ data: ProfileRow[]; nextCursor?: string | null }>(
+    guide ? '/api/v1/me/customers' : '/api/v1/profiles',
+    guide ? { q, limit: 20 } : { q, kind, limit: 20, cursor },
+  );
 
   const search = (value: string) => {
     setCursors([]);
@@ -36,15 +44,28 @@ export function ProfilesPage() {
     <>
       <Typography.Title level={3}>{t(guide ? 'menu.myCustomers' : 'profiles.title')}</Typography.Title>
       <Card>
-        <Input.Search
-          aria-label={t('profiles.searchPlaceholder')}
-          placeholder={t('profiles.searchPlaceholder')}
-          allowClear
-          enterButton={t('common.search')}
-          onSearch={search}
-          style={{ maxWidth: 560, marginBottom: 16 }}
-          data-testid="profile-search"
-        />
+        <Space wrap size={16} style={{ marginBottom: 16 }}>
+          <Input.Search
+            aria-label={t('profiles.searchPlaceholder')}
+            placeholder={t('profiles.searchPlaceholder')}
+            allowClear
+            enterButton={t('common.search')}
+            onSearch={search}
+            style={{ width: 480, maxWidth: '100%' }}
+            data-testid="profile-search"
+          />
+          {!guide && (
+            <Segmented<ProfileKind>
+              value={kind}
+              onChange={(value) => {
+                setCursors([]);
+                setKind(value);
+              }}
+              options={KINDS.map((value) => ({ value, label: t(`profiles.kinds.${value}`) }))}
+              data-testid="profile-kind"
+            />
+          )}
+        </Space>
         <Loaded state={state} feature={t('profiles.title')}>
           {(page) => (
             <>
@@ -56,7 +77,13 @@ export function ProfilesPage() {
                 onRow={(row) => ({ onClick: () => navigate(`/profiles/${row.id}`), style: { cursor: 'pointer' } })}
                 columns={[
                   { title: t('profiles.id'), dataIndex: 'id', width: 110, render: (id: number) => <Link to={`/profiles/${id}`}>{id}</Link> },
-                  { title: t('profiles.displayName'), render: (_, row) => profileName(row.traits, row.identifiers) ?? t('profiles.anonymous') },
+                  {
+                    title: t('profiles.displayName'),
+                    render: (_, row) => {
+                      const name = profileName(row.traits, row.identifiers, { skipAnonymous: true });
+                      return name ?? <Typography.Text type="secondary">{t('profiles.anonymous')}</Typography.Text>;
+                    },
+                  },
                   {
                     title: t('profiles.identifiers'),
                     render: (_, row) => (

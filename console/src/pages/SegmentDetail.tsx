@@ -147,7 +147,7 @@ function MembersCard({ path }: { path: string }) {
               onRow={(m) => ({ onClick: () => navigate(`/profiles/${m.profileId}`), style: { cursor: 'pointer' } })}
               columns={[
                 { title: t('profiles.id'), dataIndex: 'profileId', width: 120, render: (v: number) => <Link to={`/profiles/${v}`}>{v}</Link> },
-                { title: t('profiles.displayName'), render: (_, m) => profileName(m.traits, m.identifiers) ?? t('profiles.anonymous') },
+                { title: t('profiles.displayName'), render: (_, m) => profileName(m.traits, m.identifiers, { skipAnonymous: true }) ?? t('profiles.anonymous') },
                 {
                   title: t('profiles.identifiers'),
                   render: (_, m) => (

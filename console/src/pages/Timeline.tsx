@@ -57,7 +57,7 @@ export function Timeline({ profileId }: { profileId: number }) {
         <>
           <Typography.Text strong>{t('profiles.order')} {e.id}</Typography.Text>{' '}
           {!Number.isNaN(amount) && <Typography.Text>{t('profiles.orderTotal', { amount: format.money(amount) })}</Typography.Text>}{' '}
-          {typeof status === 'string' && <Typography.Text type="secondary">{t('profiles.orderStatus', { status })}</Typography.Text>}
+          {typeof status === 'string' && <Typography.Text type="secondary">{t('profiles.orderStatus', { status: t(`profiles.orderStatuses.${status}`, { defaultValue: status }) })}</Typography.Text>}
         </>
       );
     }

@@ -99,7 +99,9 @@ export interface ProfileSummaryRow {
 }
 
 /** Live profiles, newest id first, paged by keyset. `q` matches an identifier exactly or a name/email/phone in part. */
-export async function listProfiles(db: Db, workspaceId: string, opts: { q?: string; limit: number; cursor?: string }) {
+export type ProfileKind = 'all' | 'members' | 'known' | 'anonymous';
+
+export async function listProfiles(db: Db, workspaceId: string, opts: { q?: string; kind?: ProfileKind; limit: number; cursor?: string }) {
   const before = opts.cursor ? Number(opts.cursor) : undefined;
   if (opts.cursor && !Number.isSafeInteger(before)) throw invalid('invalid cursor', [{ path: 'query.cursor', message: 'use nextCursor from the previous page' }]);
   let q = db
@@ -127,6 +129,20 @@ export async function listProfiles(db: Db, workspaceId: string, opts: { q?: stri
         eb(sql`p.traits->>'phone'`, 'ilike', like),
       ]),
     );
+  }
+  // Members (a member number) and known people (any identifier but a device's anonymousId) are what operators list;
+  // a brand's anonymous visitors usually outnumber them and are listed apart.
+  const kind = opts.kind ?? 'all';
+  if (kind !== 'all') {
+    q = q.where((eb) => {
+      const has = eb
+        .selectFrom('identifiers as k')
+        .select(sql`1`.as('one'))
+        .whereRef('k.workspace_id', '=', 'p.workspace_id')
+        .whereRef('k.profile_id', '=', 'p.id')
+        .where('k.type', kind === 'members' ? '=' : '<>', kind === 'members' ? 'member_no' : 'anonymousId');
+      return kind === 'anonymous' ? eb.not(eb.exists(has)) : eb.exists(has);
+    });
   }
   const rows = await q.orderBy('p.id', 'desc').limit(opts.limit + 1).execute();
   const page = rows.slice(0, opts.limit);

@@ -46,6 +46,10 @@ export const ProfileSummary = z.object({
 
 export const ListProfilesQuery = z.object({
   q: z.string().trim().max(200).optional().describe('an identifier value (exact), or part of a name, email or phone'),
+  kind: z
+    .enum(['all', 'members', 'known', 'anonymous'])
+    .default('all')
+    .describe('members: has a member number; known: has any identifier other than anonymousId; anonymous: only anonymousIds'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().optional().describe('nextCursor of the previous page'),
 });

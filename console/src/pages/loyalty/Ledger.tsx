@@ -64,7 +64,7 @@ function MemberSearch() {
                 onRow={(row) => ({ onClick: () => open(row.id), style: { cursor: 'pointer' } })}
                 columns={[
                   { title: t('profiles.id'), dataIndex: 'id', width: 110 },
-                  { title: t('profiles.displayName'), render: (_, row) => profileName(row.traits, row.identifiers) ?? t('profiles.anonymous') },
+                  { title: t('profiles.displayName'), render: (_, row) => profileName(row.traits, row.identifiers, { skipAnonymous: true }) ?? t('profiles.anonymous') },
                   {
                     title: t('profiles.identifiers'),
                     render: (_, row) => (row.identifiers ?? []).slice(0, 3).map((i) => <Tag key={`${i.type}:${i.value}`}>{i.type}: {i.value}</Tag>),
@@ -110,7 +110,7 @@ function MemberLedger({ profileId }: { profileId: number }) {
   const rows = entries.data?.data ?? [];
   const page = rows.slice(0, PAGE);
   const hasMore = rows.length > PAGE;
-  const name = profile.data ? (profileName(profile.data.traits, profile.data.identifiers) ?? t('profiles.anonymous')) : `#${profileId}`;
+  const name = profile.data ? (profileName(profile.data.traits, profile.data.identifiers, { skipAnonymous: true }) ?? t('profiles.anonymous')) : `#${profileId}`;
 
   return (
     <>

@@ -89,6 +89,15 @@ describe.skipIf(!runBrowser)('console import page in a browser', { timeout: 180_
 
     // Check a file only: the summary says what would import, and nothing is written.
     await page.getByRole('button', { name: 'Import another file' }).click();
+
+    // A template for the chosen kind, in the console's language, ready for Excel.
+    await page.getByRole('radio', { name: 'Orders' }).check();
+    const [template] = await Promise.all([page.waitForEvent('download'), page.getByTestId('import-template').click()]);
+    expect(template.suggestedFilename()).toBe('orders-template.csv');
+    const templateFile = path.join(dir, 'template.csv');
+    await template.saveAs(templateFile);
+    expect(fs.readFileSync(templateFile, 'utf8')).toMatch(/^\ufefforder_id,member_no,phone,/);
+    await page.getByRole('radio', { name: 'Members' }).check();
     await page.getByRole('checkbox', { name: 'Only check the file (write nothing)' }).check();
     await page.locator('input[type=file]').setInputFiles({ name: 'check.csv', mimeType: 'text/csv', buffer: Buffer.from(`member_no,name\nK${tag}-1,王芳\n,无名\n`) });
     await page.getByRole('button', { name: 'Check file' }).click();

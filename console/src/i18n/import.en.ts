@@ -16,8 +16,15 @@ export const importEn: typeof importZhCN = {
     summary: 'Import finished: {{rows}} rows read, {{imported}} imported, {{unchanged}} unchanged, {{rejected}} rejected.',
     wouldImport: 'Would import', dryRun: 'Only check the file (write nothing)', dryRunTag: 'Check only', startCheck: 'Check file',
     checkSummary: 'Check finished, nothing written: {{rows}} rows read, {{valid}} would import, {{rejected}} rejected.',
-    failedText: 'The import stopped: {{error}}', downloadRejects: 'Download rejected rows', noRejects: 'No rows were rejected',
+    failedText: 'The import stopped: {{error}}', downloadTemplate: 'Download a template', downloadRejects: 'Download rejected rows', noRejects: 'No rows were rejected',
     recent: 'Recent imports', fileName: 'File', startedAt: 'Started', finishedAt: 'Finished',
     operatorsOnly: 'Only owners and operators can import data.', another: 'Import another file', needFile: 'Choose a file first',
+  },
+  textFile: {
+    readAs: 'The file was read as {{encoding}}',
+    workbook: 'This is an Excel workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8" in Excel and upload that',
+    western: 'The file is not UTF-8, and would read as GBK only by accident (accented letters, as Western Excel saves them): save it as "CSV UTF-8" and upload that',
+    'not-text': 'The file\'s encoding is neither UTF-8 nor GBK/GB18030: save it as "CSV UTF-8" and upload that',
+    mixed: 'The file mixes encodings (its start and a later part differ): save it all as "CSV UTF-8" and upload that',
   },
 };

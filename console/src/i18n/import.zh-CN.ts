@@ -14,8 +14,16 @@ export const importZhCN = {
     summary: '导入完成：读取 {{rows}} 行，新导入 {{imported}} 行，未变化 {{unchanged}} 行，被拒 {{rejected}} 行。',
     wouldImport: '可导入', dryRun: '仅校验文件（不写入任何数据）', dryRunTag: '仅校验', startCheck: '校验文件',
     checkSummary: '校验完成，未写入数据：读取 {{rows}} 行，可导入 {{valid}} 行，被拒 {{rejected}} 行。',
-    failedText: '导入中断：{{error}}', downloadRejects: '下载被拒行', noRejects: '没有被拒的行',
+    failedText: '导入中断：{{error}}', downloadTemplate: '下载模板', downloadRejects: '下载被拒行', noRejects: '没有被拒的行',
     recent: '最近的导入', fileName: '文件名', startedAt: '开始时间', finishedAt: '结束时间',
     operatorsOnly: '只有所有者和运营可以导入数据。', another: '再导入一个文件', needFile: '请先选择文件',
+  },
+  /** 标签、静态分群上传的 CSV：按什么编码读取，或为何无法读取（与服务端导入的判断一致）。 */
+  textFile: {
+    readAs: '文件按 {{encoding}} 读取',
+    workbook: '这是 Excel 工作簿（.xlsx / .xls），不是 CSV：请在 Excel 中另存为“CSV UTF-8”后再上传',
+    western: '文件不是 UTF-8，按 GBK 读取会出现乱码（像西文 Excel 保存的带重音字母）：请在 Excel 中另存为“CSV UTF-8”后再上传',
+    'not-text': '无法识别文件编码（既不是 UTF-8 也不是 GBK/GB18030）：请另存为“CSV UTF-8”后再上传',
+    mixed: '文件中混用了多种编码（开头与后面的内容编码不同）：请统一另存为“CSV UTF-8”后再上传',
   },
 };

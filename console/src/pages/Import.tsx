@@ -34,6 +34,7 @@ interface ImportJob {
 }
 
 const POLL_MS = 1000;
+const templateUrl = (kind: string, language: string) => `/api/v1/imports/templates/${kind}?lang=${language.startsWith('zh') ? 'zh-CN' : 'en'}`;
 const rejectsUrl = (id: string) => `/api/v1/imports/${encodeURIComponent(id)}/rejects`;
 
 /** Uploads the file itself as the body (XHR, for upload progress); the server answers with the started import. */
@@ -63,7 +64,7 @@ function uploadFile(kind: Kind, encoding: Encoding, dryRun: boolean, file: File,
 
 /** Data → Import: upload members or orders, follow the import, read its summary and download the rejected rows. */
 export function ImportPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const format = useFormat();
   const { message } = useFeedback();
   const { canWrite } = useSession();
@@ -144,7 +145,10 @@ export function ImportPage() {
                   options={[{ value: 'members', label: t('imports.members') }, { value: 'orders', label: t('imports.orders') }, { value: 'refunds', label: t('imports.refunds') }]}
                 />
               </div>
-              <Typography.Text type="secondary">{t(`imports.${kind}Help`)}</Typography.Text>
+              <Typography.Text type="secondary">{t(`imports.${kind}Help`)}</Typography.Text>{' '}
+              <Typography.Link href={templateUrl(kind, i18n.language)} download data-testid="import-template">
+                <DownloadOutlined /> {t('imports.downloadTemplate')}
+              </Typography.Link>
             </div>
             <div>
               <Typography.Text strong id="import-encoding-label">{t('imports.encoding')}</Typography.Text>

@@ -9,6 +9,7 @@ import { principalOf } from '../users/index.js';
 import { IMPORT_KINDS } from './apply.js';
 import { IMPORT_ENCODINGS } from './decode.js';
 import { getImport, importRejects, listImports, startImport } from './jobs.js';
+import { importTemplate } from './templates.js';
 
 const ImportJobView = z.object({
   id: z.string(),
@@ -98,6 +99,24 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
       async ({ params, workspaceId, request }) => {
         requireImporter(request);
         return getImport(workspaceId, params.id);
+      },
+    );
+
+    defineRoute(
+      scope,
+      {
+        method: 'GET',
+        url: '/api/v1/imports/templates/:kind',
+        summary: 'A starter CSV for a members, orders or refunds import: the columns the importer reads and one example row',
+        tags,
+        auth: 'admin',
+        params: z.object({ kind: z.enum(IMPORT_KINDS) }),
+        query: z.object({ ...CsvDownloadQuery, lang: z.enum(['zh-CN', 'en']).default('zh-CN').describe('zh-CN: Chinese column names (as Excel exports write them); en: the importer\'s own') }),
+      },
+      async ({ params, query, request, reply }) => {
+        requireImporter(request);
+        const template = importTemplate(params.kind, query.lang);
+        return sendCsv(reply, template.csv, template.fileName, query);
       },
     );
 

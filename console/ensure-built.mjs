@@ -15,6 +15,8 @@ export function consoleIsStale() {
   if (!built) return true;
   const sources = ['src', 'index.html', 'vite.config.ts', 'build-plugins.ts'].map((p) => path.join(here, p));
   sources.push(path.join(here, '..', 'package-lock.json'));
+  // Server code the console bundles: the encoding decision of CSV uploads, shared with the importer.
+  sources.push(path.join(here, '..', 'src', 'modules', 'importer', 'sniff.ts'));
   return Math.max(...sources.map(newestMtime)) > built.mtimeMs;
 }
 

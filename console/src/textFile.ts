@@ -1,15 +1,36 @@
+import { SNIFF_BYTES, sniffBytes, type SniffedEncoding, type SniffRefusal } from '../../src/modules/importer/sniff.js';
+
+export type { SniffedEncoding };
+
 /**
- * A chosen file's text, whatever encoding a spreadsheet saved it in: a byte-order mark decides (UTF-8 or UTF-16);
- * else valid UTF-8 is UTF-8, and anything else is read as GB18030, the superset of the GBK that Excel's "CSV" uses
- * on Chinese Windows. `File.text()` would read GBK as UTF-8 and turn every Chinese name into U+FFFD.
+ * Why a file is not read: its encoding is not guessed (see sniffBytes), or `mixed`: bytes further on are not valid
+ * in the encoding its first 64 KB are in (the importer would reject those rows; here the whole file is one request).
  */
-export async function readTextFile(file: Blob): Promise<string> {
+export type TextFileProblem = SniffRefusal | 'mixed';
+
+/** A file that is not read as text: the page names the reason and what to do. */
+export class TextFileError extends Error {
+  constructor(readonly reason: TextFileProblem) {
+    super(`the file's text cannot be read (${reason})`);
+  }
+}
+
+/**
+ * A chosen file's text and the encoding it was read in, decided as the server's importer decides it (the same
+ * sniffBytes on the same first 64 KB): a byte-order mark (UTF-8 or UTF-16); else valid UTF-8; else GB18030, the
+ * superset of the GBK that Excel's "CSV" uses on Chinese Windows, unless the bytes are a Western code page's accented
+ * letters that read as GBK only by accident. `File.text()` would read GBK as UTF-8 and turn every Chinese name into
+ * U+FFFD. Throws TextFileError for a workbook, such Western text, bytes that are no text in either, or a file that
+ * changes encoding after its start.
+ */
+export async function readTextFile(file: Blob): Promise<{ text: string; encoding: SniffedEncoding }> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  const outcome = sniffBytes(bytes.subarray(0, SNIFF_BYTES), bytes.length <= SNIFF_BYTES);
+  if ('refused' in outcome) throw new TextFileError(outcome.refused);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // TextDecoder drops a byte-order mark of its own encoding.
+    return { text: new TextDecoder(outcome.encoding, { fatal: true }).decode(bytes), encoding: outcome.encoding };
   } catch {
-    return new TextDecoder('gb18030').decode(bytes);
+    throw new TextFileError('mixed');
   }
 }

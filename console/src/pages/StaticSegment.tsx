@@ -3,7 +3,7 @@ import { Button, Form, Input, Modal, Typography, Upload } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../api';
-import { readTextFile } from '../textFile';
+import { readTextFile, TextFileError } from '../textFile';
 import { errorText } from '../components/States';
 import { useFormat } from '../format';
 import { navigate } from '../router';
@@ -35,13 +35,15 @@ export function StaticSegmentModal({ open, onClose, snapshotOf }: { open: boolea
     }
     setBusy(true);
     try {
-      const source = snapshotOf ? { snapshotOf: snapshotOf.id } : { csv: await readTextFile(file!) };
+      const read = snapshotOf ? undefined : await readTextFile(file!);
+      const source = read ? { csv: read.text } : { snapshotOf: snapshotOf!.id };
       const created = await api<Segment & { unmatched: number }>('/api/v1/segments/static', { method: 'POST', body: { name: values.name, description: values.description || undefined, ...source } });
-      message.success(t('segmentsPage.staticCreated', { size: format.number(created.size), unmatched: format.number(created.unmatched) }));
+      const done = t('segmentsPage.staticCreated', { size: format.number(created.size), unmatched: format.number(created.unmatched) });
+      message.success(read ? `${done} · ${t('textFile.readAs', { encoding: read.encoding.toUpperCase() })}` : done);
       onClose();
       navigate(`/segments/${created.id}`);
     } catch (err) {
-      message.error(errorText(t, err as ApiError));
+      message.error(err instanceof TextFileError ? t(`textFile.${err.reason}`) : errorText(t, err as ApiError));
     } finally {
       setBusy(false);
     }

@@ -3,7 +3,7 @@ import { Alert, Button, Card, Col, Form, Input, Row, Select, Space, Typography, 
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type ApiError } from '../api';
-import { readTextFile } from '../textFile';
+import { readTextFile, TextFileError, type SniffedEncoding } from '../textFile';
 import { errorText } from '../components/States';
 import { useFormat } from '../format';
 import type { TagRow } from './Tags';
@@ -25,7 +25,7 @@ export function TagManualCard({ tag, onChanged }: { tag: TagRow; onChanged: () =
   const { message } = useFeedback();
   const [form] = Form.useForm<{ by: string; key: string; value?: string }>();
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<ImportResult>();
+  const [result, setResult] = useState<ImportResult & { encoding: SniffedEncoding }>();
 
   const profileId = async (by: string, key: string): Promise<number> => {
     if (by === 'profile_id') return Number(key);
@@ -60,12 +60,13 @@ export function TagManualCard({ tag, onChanged }: { tag: TagRow; onChanged: () =
     setBusy(true);
     setResult(undefined);
     try {
-      const csv = await readTextFile(file);
+      const { text: csv, encoding } = await readTextFile(file);
       const res = await api<ImportResult>(`/api/v1/tags/${tag.id}/import`, { method: 'POST', body: { csv } });
-      setResult(res);
+      setResult({ ...res, encoding });
       onChanged();
     } catch (err) {
-      message.error(errorText(t, err as ApiError));
+      // A file whose encoding is not decided is refused here, as the importer refuses it, rather than sent garbled.
+      message.error(err instanceof TextFileError ? t(`textFile.${err.reason}`) : errorText(t, err as ApiError));
     } finally {
       setBusy(false);
     }
@@ -108,7 +109,12 @@ export function TagManualCard({ tag, onChanged }: { tag: TagRow; onChanged: () =
               showIcon
               data-testid="csv-result"
               message={t('tagsPage.csvResult', { applied: format.number(result.applied), removed: format.number(result.removed), unmatched: format.number(result.unmatched.length) })}
-              description={result.unmatched.length ? t('tagsPage.csvUnmatched', { lines: result.unmatched.slice(0, 10).map((u) => `${u.line} (${u.key})`).join(', ') }) : undefined}
+              description={
+                <>
+                  <div data-testid="csv-encoding">{t('textFile.readAs', { encoding: result.encoding.toUpperCase() })}</div>
+                  {result.unmatched.length > 0 && <div>{t('tagsPage.csvUnmatched', { lines: result.unmatched.slice(0, 10).map((u) => `${u.line} (${u.key})`).join(', ') })}</div>}
+                </>
+              }
             />
           )}
         </Col>

@@ -1,4 +1,5 @@
 import { AppError } from '../../platform/errors.js';
+import { SNIFF_BYTES, sniffBytes, type SniffRefusal } from './sniff.js';
 
 /**
  * The text encodings an import reads. Chinese Excel saves "CSV" in the system code page (GBK, read here as its
@@ -23,61 +24,25 @@ export function parseEncoding(given: string | undefined): ImportEncoding | 'auto
   return found;
 }
 
-/** How much of a file the encoding is judged on: enough for thousands of rows, small enough to hold. */
-export const SNIFF_BYTES = 64 * 1024;
+export { SNIFF_BYTES };
 
 /**
- * The encoding of a file from its first bytes: a byte-order mark decides; else text that is valid UTF-8 is UTF-8,
- * and text that is not but is valid GB18030 is GB18030. A spreadsheet workbook or other binary is refused with
- * what to do, rather than imported as rows of garbage.
+ * The encoding of a file from its first bytes (`sniffBytes`, shared with the console): a byte-order mark decides;
+ * else text that is valid UTF-8 is UTF-8, and text that is not but is valid GB18030 is GB18030. A spreadsheet
+ * workbook, text that reads as GBK only by accident, or other binary is refused with what to do, rather than
+ * imported as rows of garbage.
  */
 export function sniffEncoding(head: Buffer, wholeFile: boolean): ImportEncoding {
-  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8';
-  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
-  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
-  const workbook = head.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])) || head.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]));
-  if (workbook) throw new AppError('invalid_request', 'this is a spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8" in Excel (or as CSV) and import that');
-  if (decodes(head, 'utf-8', wholeFile)) return 'utf-8';
-  if (decodes(head, 'gb18030', wholeFile) && !head.includes(0)) {
-    if (!looksLikeWesternText(head)) return 'gb18030';
-    throw new AppError('invalid_request', 'the file is not UTF-8, and reads as GBK only by accident (accented letters, as Western Excel saves them): name its encoding (windows-1252 for a Western "CSV"), or save it as "CSV UTF-8"');
-  }
-  throw new AppError('invalid_request', 'the file is not text in UTF-8 or GB18030 (GBK): save it as "CSV UTF-8", or name its encoding (big5, windows-1252 for a Western "CSV")');
+  const outcome = sniffBytes(head, wholeFile);
+  if ('encoding' in outcome) return outcome.encoding;
+  throw new AppError('invalid_request', REFUSALS[outcome.refused]);
 }
 
-/**
- * Chinese text in GBK is mostly pairs of bytes from 0xA1 up (GB2312); an accented letter of a Western code page is
- * one high byte before a plain letter, which GBK also accepts as a (rare) character. When most pairs end in an ASCII
- * byte, the file is not Chinese: guessing GBK would store every "é" as a Chinese character.
- */
-function looksLikeWesternText(bytes: Buffer): boolean {
-  let pairs = 0;
-  let asciiTrail = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    if (b < 0x81 || b === 0xff) continue;
-    const next = bytes[i + 1];
-    if (next === undefined) break;
-    if (next >= 0x30 && next <= 0x39) {
-      i += 3; // a four-byte GB18030 sequence
-      continue;
-    }
-    pairs++;
-    if (next < 0x80) asciiTrail++;
-    i++;
-  }
-  return asciiTrail * 2 > pairs;
-}
-
-function decodes(bytes: Buffer, encoding: ImportEncoding, wholeFile: boolean): boolean {
-  try {
-    // Streaming leaves a character cut at the sample's end undecided instead of calling it invalid.
-    new TextDecoder(encoding, { fatal: true }).decode(bytes, { stream: !wholeFile });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const REFUSALS: Record<SniffRefusal, string> = {
+  workbook: 'this is a spreadsheet workbook (.xlsx or .xls), not a CSV file: save it as "CSV UTF-8" in Excel (or as CSV) and import that',
+  western: 'the file is not UTF-8, and reads as GBK only by accident (accented letters, as Western Excel saves them): name its encoding (windows-1252 for a Western "CSV"), or save it as "CSV UTF-8"',
+  'not-text': 'the file is not text in UTF-8 or GB18030 (GBK): save it as "CSV UTF-8", or name its encoding (big5, windows-1252 for a Western "CSV")',
+};
 
 /**
  * A file's bytes as UTF-8, decided by `encoding` (or sniffed from the first SNIFF_BYTES). UTF-8 passes through

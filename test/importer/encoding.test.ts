@@ -133,7 +133,7 @@ describeEachDatabase('importing files in other encodings', (ctx) => {
     const named = await run(ws.id, 'members', file, 'gbk');
     expect(named).toMatchObject({ imported: 1, unchanged: 3_001, rejected: 0, encoding: 'gb18030' });
     expect((await lookupProfile(ctx.database.db, ws.id, 'member_no', 'G1')).traits).toMatchObject({ name: '张三' });
-  });
+  }, 120_000); // 3,000 rows on PGlite: seconds alone, over 30 s on a loaded CI machine
 
   it('rejects a whole order when one of its item rows is garbled', async () => {
     const ws = await newWorkspace(ctx.database);

@@ -13,7 +13,9 @@ import type { DB } from '../../platform/db/schema.js';
  * Why not a read-only check: the outcomes it would have to predict (identity resolution, order versions, refund
  * limits) are most of the write path; a second copy of them would drift. The cost is the real chunk's work plus a
  * rollback, and sequence values drawn meanwhile (profile, identifier ids) are not given back: ids keep gaps, as after
- * any failed transaction. Locks taken inside are held until the chunk's rollback, so run one chunk at a time.
+ * any failed transaction. Locks taken inside are held until the chunk's rollback, so run one chunk at a time; a chunk
+ * that settles merges takes OneID's exclusive lock of the workspace, and its ingest waits until that chunk is rolled
+ * back (a real chunk holds it only while settling): a check of a large file against a busy workspace slows its intake.
  *
  * Connections are handed out one at a time, as PGlite's pool does, so two transactions of the code inside never
  * interleave on the one connection.

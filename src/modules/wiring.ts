@@ -5,7 +5,7 @@
  * profiles without every module following.
  */
 import { onOrdersWritten, onProfileDelete, onProfileRemap } from '../platform/hooks.js';
-import { setProfileEventSink } from './channels/index.js';
+import { deleteChannelRows, setProfileEventSink } from './channels/index.js';
 import { ingestMessages } from './ingest/index.js';
 import { deleteLoyaltyRows, remapLoyaltyRows, settleLoyaltyForOrders } from './loyalty/index.js';
 import { remapTagRows } from './tags/index.js';
@@ -28,4 +28,5 @@ export function wireModules(): void {
   onProfileDelete('rules-tier', deleteRulesTierRows);
   onProfileRemap('journeys', remapJourneyRows);
   onProfileDelete('journeys', deleteJourneyRows);
+  onProfileDelete('channels', deleteChannelRows);
 }

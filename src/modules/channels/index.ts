@@ -19,6 +19,7 @@ export { UNSUBSCRIBE_URL_PLACEHOLDER } from './tracking.js';
 export { configureSecretKey, setSecretKey } from './secret-box.js';
 export { setProfileEventSink, type IngestMessages, type ProfileEventMessage } from './profile-events.js';
 export { onWecomCallback } from './wecom/callback.js';
+export { deleteChannelRows } from './erase.js';
 
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../platform/http/context.js';

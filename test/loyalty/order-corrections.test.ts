@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { describeEachDatabase } from '../support/databases.js';
+import pg from 'pg';
+import { describeEachDatabase, TEST_POSTGRES_URL, testPostgresSchema } from '../support/databases.js';
 import { newWorkspace } from '../support/app.js';
 import type { Db } from '../../src/platform/db/database.js';
 import { redeemPoints, settleOrderPoints, settlePointsForOrders, updateLoyaltySettings } from '../../src/modules/loyalty/index.js';
@@ -56,19 +57,42 @@ describeEachDatabase('order points follow corrected orders', (ctx) => {
     expect(await entries(db, ws.id)).toEqual(rows);
   });
 
-  it('snapshots: a higher paid amount earns the difference once; a late snapshot of the same amount never undoes a refund', async () => {
+  it('bare snapshots (no version) can only lower an order\'s points, in any order; the stored order then settles its correction', async () => {
+    wireModules();
     const db = ctx.database.db;
     const ws = await newWorkspace(ctx.database);
-    const p = newProfileId();
-    const paidAt = new Date(Date.now() - 3_600_000);
-    await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'paid', paidAmount: 200, paidAt });
-    const raised = await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'paid', paidAmount: 260, paidAt });
-    expect(raised).toMatchObject({ granted: 60, reversed: 0, targetPoints: 260 });
-    expect(await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'paid', paidAmount: 260, paidAt })).toMatchObject({ granted: 0, reversed: 0 });
-    await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'partially_refunded', paidAmount: 260, refundedAmount: 60, paidAt });
-    // The paid snapshot arriving after its refund (messages out of order): the refund stands.
+    const [o] = await upsertOrders(db, ws.id, [order('S-1', 'snap-a', [{ sku: 'A', price: 200 }])]);
+    const p = o!.profileId!;
+    const paidAt = new Date(Date.now() - 60_000);
+    // A snapshot naming a higher amount, or another profile, may be older than what was settled: it changes nothing.
     expect(await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'paid', paidAmount: 260, paidAt })).toMatchObject({ granted: 0, reversed: 0, targetPoints: 200 });
-    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 200 });
+    expect(await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: newProfileId(), status: 'paid', paidAmount: 200, paidAt })).toMatchObject({ granted: 0, reversed: 0 });
+    await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'partially_refunded', paidAmount: 200, refundedAmount: 50, paidAt });
+    // The paid snapshot arriving after its refund (messages out of order): the refund stands.
+    expect(await settleOrderPoints(db, ws.id, { orderId: 'S-1', profileId: p, status: 'paid', paidAmount: 200, paidAt })).toMatchObject({ granted: 0, reversed: 0, targetPoints: 150 });
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 150 });
+    // The stored order is the current version: its correction (an item added) earns.
+    await upsertOrders(db, ws.id, [order('S-1', 'snap-a', [{ sku: 'A', price: 200 }, { sku: 'B', price: 60 }])]);
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 260 });
+  });
+
+  it('inside the refund window: added points wait as pending, a move takes the pending points off the first member', async () => {
+    wireModules();
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    await updateLoyaltySettings(db, ws.id, { orderEarning: { pointsPerYuan: 1, pendingDays: 7 } });
+    const [first] = await upsertOrders(db, ws.id, [order('PW-1', 'pw-a', [{ sku: 'A', price: 100 }])]);
+    const a = first!.profileId!;
+    await upsertOrders(db, ws.id, [order('PW-1', 'pw-a', [{ sku: 'A', price: 100 }, { sku: 'B', price: 30 }])]);
+    expect(await expectLedgerConsistent(db, ws.id, a)).toEqual({ balance: 0, debt: 0, pending: 130 });
+    const [moved] = await upsertOrders(db, ws.id, [order('PW-1', 'pw-b', [{ sku: 'A', price: 100 }, { sku: 'B', price: 30 }])]);
+    const b = moved!.profileId!;
+    await refundOrder(db, ws.id, 'PW-1', { refundId: 'r1', amount: 10 });
+    expect(await expectLedgerConsistent(db, ws.id, a)).toEqual({ balance: 0, debt: 0, pending: 0 });
+    expect(await expectLedgerConsistent(db, ws.id, b)).toEqual({ balance: 0, debt: 0, pending: 120 });
+    const rows = await sql<{ profile_id: number; status: string }>`SELECT profile_id, status FROM points_pending WHERE workspace_id = ${ws.id} ORDER BY id`.execute(db);
+    expect(rows.rows.map((r) => `${Number(r.profile_id) === a ? 'a' : 'b'} ${r.status}`)).toEqual(['a cancelled', 'a cancelled', 'b pending']);
+    expect(await entries(db, ws.id)).toEqual([]);
   });
 
   it('an order re-sent with another customer moves its points: reversed from the first member, granted to the second, once', async () => {
@@ -104,24 +128,6 @@ describeEachDatabase('order points follow corrected orders', (ctx) => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
-  it('inside the refund window: added points wait as pending, a move takes the pending points off the first member', async () => {
-    const db = ctx.database.db;
-    const ws = await newWorkspace(ctx.database);
-    await updateLoyaltySettings(db, ws.id, { orderEarning: { pointsPerYuan: 1, pendingDays: 7 } });
-    const [a, b] = [newProfileId(), newProfileId()];
-    const paidAt = new Date(Date.now() - 86_400_000);
-    await settleOrderPoints(db, ws.id, { orderId: 'PW-1', profileId: a, status: 'paid', paidAmount: 100, paidAt });
-    expect(await settleOrderPoints(db, ws.id, { orderId: 'PW-1', profileId: a, status: 'paid', paidAmount: 130, paidAt })).toMatchObject({ granted: 30, pending: true });
-    expect(await expectLedgerConsistent(db, ws.id, a)).toEqual({ balance: 0, debt: 0, pending: 130 });
-    expect(await settleOrderPoints(db, ws.id, { orderId: 'PW-1', profileId: b, status: 'partially_refunded', paidAmount: 130, refundedAmount: 10, paidAt }))
-      .toMatchObject({ granted: 120, reversed: 130, targetPoints: 120, pending: true });
-    expect(await expectLedgerConsistent(db, ws.id, a)).toEqual({ balance: 0, debt: 0, pending: 0 });
-    expect(await expectLedgerConsistent(db, ws.id, b)).toEqual({ balance: 0, debt: 0, pending: 120 });
-    const rows = await sql<{ profile_id: number; status: string }>`SELECT profile_id, status FROM points_pending WHERE workspace_id = ${ws.id} ORDER BY id`.execute(db);
-    expect(rows.rows.map((r) => `${Number(r.profile_id) === a ? 'a' : 'b'} ${r.status}`)).toEqual(['a cancelled', 'a cancelled', 'b pending']);
-    expect(await entries(db, ws.id)).toEqual([]);
-  });
-
   it('a OneID merge of the order\'s customer moves no points by itself (the grant follows the merge)', async () => {
     wireModules();
     const db = ctx.database.db;
@@ -137,5 +143,69 @@ describeEachDatabase('order points follow corrected orders', (ctx) => {
     expect((await settlePointsForOrders(db, ws.id, ['MG-1']))[0]).toMatchObject({ granted: 0, reversed: 0 });
     expect(await entries(db, ws.id)).toEqual(before);
     if (survivor !== o!.profileId) expect(await expectLedgerConsistent(db, ws.id, o!.profileId!)).toMatchObject({ balance: 0 });
+  });
+
+  it.runIf(ctx.kind === 'postgres')('a settlement that waited for the order\'s lock settles the version stored meanwhile, not the one it read first', async () => {
+    wireModules();
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    const [o] = await upsertOrders(db, ws.id, [order('RC-1', 'race-a', [{ sku: 'A', price: 100 }])]);
+    const slow = new pg.Client({ connectionString: TEST_POSTGRES_URL, options: `-c search_path=${testPostgresSchema()}` });
+    await slow.connect();
+    try {
+      // Another writer holds the order's grant while it stores a corrected version (an item added).
+      await slow.query('BEGIN');
+      await slow.query('SELECT 1 FROM points_order_grants WHERE workspace_id = $1 AND order_id = $2 FOR UPDATE', [ws.id, 'RC-1']);
+      const settling = settlePointsForOrders(db, ws.id, ['RC-1']); // reads the first version, then waits for the grant
+      await new Promise((r) => setTimeout(r, 300));
+      await slow.query('UPDATE orders SET total_amount = 150, paid_amount = 150 WHERE workspace_id = $1 AND order_id = $2', [ws.id, 'RC-1']);
+      await slow.query(`INSERT INTO order_items (workspace_id, order_id, line, sku, quantity, price, refunded_quantity) VALUES ($1, $2, 1, 'B', 1, 50, 0)`, [ws.id, 'RC-1']);
+      await slow.query('COMMIT');
+      expect((await settling)[0]).toMatchObject({ granted: 50, targetPoints: 150 });
+    } finally {
+      await slow.end();
+    }
+    expect(await expectLedgerConsistent(db, ws.id, o!.profileId!)).toMatchObject({ balance: 150 });
+  });
+
+  it.runIf(ctx.kind === 'postgres')('two settlements of a newly paid order that read different customers: the points end with one member, once', async () => {
+    wireModules();
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    // A pending order (it earns nothing yet), then paid behind the hook's back, so no grant exists.
+    const [o] = await upsertOrders(db, ws.id, [{ ...order('NEW-1', 'new-a', [{ sku: 'A', price: 300 }]), status: 'pending' }]);
+    const [p1, x, p3] = [o!.profileId!, newProfileId(), newProfileId()];
+    const setOrder = (profileId: number) => sql`UPDATE orders SET profile_id = ${profileId}, status = 'paid', paid_at = now() WHERE workspace_id = ${ws.id} AND order_id = 'NEW-1'`.execute(db);
+    await setOrder(p1);
+    await sql`INSERT INTO points_accounts (workspace_id, profile_id) VALUES (${ws.id}, ${p1}), (${ws.id}, ${x}) ON CONFLICT DO NOTHING`.execute(db);
+    const client = async (profileId: number) => {
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL, options: `-c search_path=${testPostgresSchema()}` });
+      await c.connect();
+      await c.query('BEGIN');
+      await c.query('SELECT 1 FROM points_accounts WHERE workspace_id = $1 AND profile_id = $2 FOR UPDATE', [ws.id, profileId]);
+      return c;
+    };
+    const pause = () => new Promise((r) => setTimeout(r, 300));
+    const [hold1, holdX] = [await client(p1), await client(x)];
+    try {
+      const first = settlePointsForOrders(db, ws.id, ['NEW-1']); // reads p1, waits for p1's account
+      await pause();
+      await setOrder(x);
+      await hold1.query('COMMIT'); // the first reads the order again (x) and waits for x's account
+      await pause();
+      await setOrder(p3);
+      const second = settlePointsForOrders(db, ws.id, ['NEW-1']); // reads p3
+      await pause();
+      await holdX.query('COMMIT');
+      await Promise.all([first, second]);
+    } finally {
+      await hold1.end();
+      await holdX.end();
+    }
+    await settlePointsForOrders(db, ws.id, ['NEW-1']);
+    const held = await sql<{ profile_id: number; n: number }>`
+      SELECT profile_id, sum(points)::int AS n FROM points_entries WHERE workspace_id = ${ws.id} GROUP BY profile_id HAVING sum(points) <> 0`.execute(db);
+    expect(held.rows.map((r) => [Number(r.profile_id), r.n])).toEqual([[p3, 300]]);
+    for (const p of [p1, x, p3]) expect((await expectLedgerConsistent(db, ws.id, p)).debt).toBe(0);
   });
 });

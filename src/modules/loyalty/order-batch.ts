@@ -26,29 +26,40 @@ type Trx = Transaction<DB>;
  *
  * The rate of a newly paid order uses the tier its member holds when the batch starts (one order at a time, an
  * earlier order of the batch could have upgraded the member first).
+ *
+ * `stored` reads the orders' current rows (the orders module's tables) again once their grants are locked: then the
+ * batch follows corrections and changes of customer (order-plan.ts), and since the rows are read after the lock,
+ * the settlement that commits last has read the latest version, whatever order concurrent settlements run in.
+ * Without it the orders are bare snapshots, which carry no version, so they can only lower an order's points.
  */
-export async function settleOrderBatch(db: Db, workspaceId: string, orders: ParsedOrder[], settings: LoyaltySettings, now: Date): Promise<OrderSettlement[]> {
+export async function settleOrderBatch(db: Db, workspaceId: string, orders: ParsedOrder[], settings: LoyaltySettings, now: Date, stored?: StoredOrders): Promise<OrderSettlement[]> {
   if (orders.length === 0) return [];
   const seen = new Set<string>();
   const again = orders.filter((o) => seen.has(o.orderId) || !seen.add(o.orderId));
   if (again.length) {
     // The same order twice: its snapshots apply one after the other, as separate batches.
     const first = orders.filter((o) => !again.includes(o));
-    return [...(await settleOrderBatch(db, workspaceId, first, settings, now)), ...(await settleOrderBatch(db, workspaceId, again, settings, now))];
+    return [...(await settleOrderBatch(db, workspaceId, first, settings, now, stored)), ...(await settleOrderBatch(db, workspaceId, again, settings, now, stored))];
   }
-  const settled = await retryOnDeadlock(() => db.transaction().execute((trx) => settleInTransaction(trx, workspaceId, orders, settings, now)));
+  const settled = await retryOnDeadlock(() => db.transaction().execute((trx) => settleInTransaction(trx, workspaceId, orders, settings, now, stored)));
   const moved = [...new Set(settled.filter((s) => s.granted > 0 || s.reversed > 0).flatMap((s) => s.profiles))];
   await applyTierUpgrades(db, workspaceId, moved, settings, now);
   return settled.map(({ profiles: _, ...s }) => s);
 }
 
-async function settleInTransaction(trx: Trx, ws: string, orders: ParsedOrder[], settings: LoyaltySettings, now: Date) {
+/** Reads orders' current rows as snapshots (orders without a profile left out). */
+export type StoredOrders = (trx: Trx, workspaceId: string, orderIds: string[]) => Promise<ParsedOrder[]>;
+
+async function settleInTransaction(trx: Trx, ws: string, given: ParsedOrder[], settings: LoyaltySettings, now: Date, stored: StoredOrders | undefined) {
   const earning = settings.orderEarning;
-  const orderIds = orders.map((o) => o.orderId);
-  const accounts = await lockAccounts(trx, ws, orders.map((o) => o.profileId), orderIds);
+  const orderIds = given.map((o) => o.orderId);
+  await lockOrders(trx, ws, orderIds);
+  const accounts = await lockAccounts(trx, ws, given.map((o) => o.profileId), orderIds);
   const grants = await trx.selectFrom('points_order_grants').selectAll().where('workspace_id', '=', ws).where('order_id', '=', sql<string>`ANY(${orderIds}::text[])`).forUpdate().execute();
-  // A merge may have moved a grant between the two statements: lock its new account too (rare).
-  const unlocked = grants.map((g) => g.profile_id).filter((p) => !accounts.has(p));
+  const orders = stored ? await stored(trx, ws, orderIds) : given;
+  // A merge may have moved a grant, or a newer version of an order named another customer, between the statements:
+  // lock those accounts too (rare).
+  const unlocked = [...grants.map((g) => g.profile_id), ...orders.map((o) => o.profileId)].filter((p) => !accounts.has(p));
   if (unlocked.length) for (const [p, a] of await lockAccounts(trx, ws, unlocked, [])) accounts.set(p, a);
   const grantOf = new Map(grants.map((g): [string, StoredGrant] => [g.order_id, {
     orderId: g.order_id, profileId: Number(g.profile_id), rate: Number(g.rate), eligibleAmount: Number(g.eligible_amount), grantedPoints: Number(g.granted_points), revision: g.revision,
@@ -56,7 +67,7 @@ async function settleInTransaction(trx: Trx, ws: string, orders: ParsedOrder[], 
   // A rate is fixed for a newly paid order, or for the new customer of an order that changed hands.
   const rated = orders.filter((o) => grantOf.get(o.orderId)?.profileId !== o.profileId).map((o) => o.profileId);
   const multipliers = await pointsMultipliersOf(trx, ws, rated);
-  const plans = orders.map((o) => planOrder(o, grantOf.get(o.orderId), settings, (p) => multipliers.get(p) ?? 1));
+  const plans = orders.map((o) => planOrder(o, grantOf.get(o.orderId), settings, (p) => multipliers.get(p) ?? 1, stored !== undefined));
 
   const steps = plans.flatMap((p) => p.steps);
   const cuts = steps.filter((s) => s.kind === 'cut');
@@ -91,6 +102,17 @@ async function settleInTransaction(trx: Trx, ws: string, orders: ParsedOrder[], 
   const grantRows = plans.filter((p) => p.changed && p.grant).map((p) => p.grant!);
   await writeBatch(trx, ws, ledger, grantRows, now);
   return plans.map(({ result: { profiles, ...r } }) => ({ ...r, profiles }));
+}
+
+/**
+ * Serialises settlements of the same orders (in key order, so two batches never wait on each other in a cycle). The
+ * grant rows cannot: a newly paid order has none yet, and two settlements that both found none each planned its
+ * first earn (for whichever customer each had read), one crediting and the other writing the grant. Advisory locks
+ * of two keys, a space no other lock of the code base uses; taken before any other lock of the settlement.
+ */
+async function lockOrders(trx: Trx, ws: string, orderIds: string[]): Promise<void> {
+  await sql`SELECT count(pg_advisory_xact_lock(k.a, k.b)) FROM (
+    SELECT DISTINCT hashtext(${`loyalty-order:${ws}`}) AS a, hashtext(id) AS b FROM unnest(${orderIds}::text[]) AS id ORDER BY 1, 2) k`.execute(trx);
 }
 
 /** Upserts and locks the accounts of the profiles and of the orders' grants, in profile-id order (one statement). */

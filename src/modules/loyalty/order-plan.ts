@@ -17,9 +17,14 @@ import type { LoyaltySettings } from './schema.js';
  * - **A corrected order** (its amounts or items changed: an item added or taken off, a new price): E becomes the
  *   corrected amount and the target follows it up or down; the difference is earned (or reversed) at the rate
  *   fixed at first payment, whatever the brand's rate or the member's tier is by then — a correction is the same
- *   purchase, not a new one. As in the orders module, the latest version's amounts are the order's (amounts follow
- *   the version sent; a snapshot describes the whole order).
- * - **Another customer** (the order's profile is not the grant's, e.g. a wrong customer corrected): the holder's
+ *   purchase, not a new one.
+ *
+ * Corrections and changes of customer are taken only from the order's stored row (`current`: POST /api/v1/orders,
+ * order import, settle-stored), which the orders module keeps at the latest version (amounts and customer follow
+ * the version sent, refunds only grow). A bare snapshot (POST /api/v1/loyalty/orders/settle) carries no version: a
+ * late one could be older than the state already settled, so it can only lower the points, as before, and its
+ * calls stay order-independent.
+ * - **Another customer** (the stored order's profile is not the grant's, e.g. a wrong customer corrected): the holder's
  *   points come off (pending first, then the ledger; spent ones become debt) and the new customer earns the
  *   target, at the rate of the new customer's tier now (the multiplier was the first customer's). The grant then
  *   belongs to the new profile (as its origin, for later merges). Merges do not look like this: they move the
@@ -55,7 +60,8 @@ export interface StoredGrant extends GrantRow {
 const SAME_AMOUNT = 0.005;
 const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
 
-export function planOrder(order: ParsedOrder, stored: StoredGrant | undefined, settings: LoyaltySettings, multiplierOf: (profileId: number) => number): OrderPlan {
+/** `current`: the order is its stored row (the latest version); a bare snapshot may be stale, so it can only lower. */
+export function planOrder(order: ParsedOrder, stored: StoredGrant | undefined, settings: LoyaltySettings, multiplierOf: (profileId: number) => number, current: boolean): OrderPlan {
   const earning = settings.orderEarning;
   const id = order.orderId;
   const result = { orderId: id, targetPoints: 0, granted: 0, reversed: 0, pending: false, profiles: [order.profileId] };
@@ -81,8 +87,8 @@ export function planOrder(order: ParsedOrder, stored: StoredGrant | undefined, s
     return { order, grant, changed: true, steps, result };
   }
 
-  const moved = stored.profileId !== order.profileId;
-  const corrected = Math.abs(eligibleFull - stored.eligibleAmount) > SAME_AMOUNT;
+  const moved = current && stored.profileId !== order.profileId;
+  const corrected = current && Math.abs(eligibleFull - stored.eligibleAmount) > SAME_AMOUNT;
   const rate = moved ? round4(earning.pointsPerYuan * multiplierOf(order.profileId)) : stored.rate;
   const base = corrected || moved ? eligibleFull : stored.eligibleAmount;
   let target = targetOf(base, rate);
@@ -91,6 +97,7 @@ export function planOrder(order: ParsedOrder, stored: StoredGrant | undefined, s
   const steps: OrderStep[] = [];
   result.targetPoints = target;
   result.profiles = moved ? [stored.profileId, order.profileId] : [stored.profileId];
+  if (!moved) grant.profileId = stored.profileId; // a snapshot naming another profile does not move the order
   if (moved || target > stored.grantedPoints) {
     grant.revision = stored.revision + 1;
     const r = `order:${id}:r${grant.revision}`;

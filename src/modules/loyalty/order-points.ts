@@ -1,5 +1,6 @@
 import type { Db } from '../../platform/db/database.js';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../platform/db/schema.js';
 import { settleOrderBatch } from './order-batch.js';
 import { getLoyaltySettings } from './settings.js';
 import { OrderForPoints, type LoyaltySettings } from './schema.js';
@@ -70,7 +71,8 @@ export const SETTLE_BATCH = 1_000;
 
 /**
  * Settles points for orders from their stored rows (the orders module's tables): the orders-written hook, a sweep
- * or an explicit call. Batches of up to SETTLE_BATCH orders, each one transaction (order-batch.ts).
+ * or an explicit call. Batches of up to SETTLE_BATCH orders, each one transaction (order-batch.ts), which reads the
+ * rows again once the orders' grants are locked and follows corrections and changes of customer.
  */
 export async function settlePointsForOrders(db: Db, workspaceId: string, orderIds: string[], now = new Date()): Promise<OrderSettlement[]> {
   const ids = [...new Set(orderIds)];
@@ -78,25 +80,30 @@ export async function settlePointsForOrders(db: Db, workspaceId: string, orderId
   const settings = await getLoyaltySettings(db, workspaceId);
   const out: OrderSettlement[] = [];
   for (let k = 0; k < ids.length; k += SETTLE_BATCH) {
-    const chunk = ids.slice(k, k + SETTLE_BATCH);
-    const orders = await db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', sql<string>`ANY(${chunk}::text[])`).where('profile_id', 'is not', null).execute();
-    const items = await db.selectFrom('order_items').select(['order_id', 'sku', 'category', 'price', 'quantity', 'refunded_quantity'])
-      .where('workspace_id', '=', workspaceId).where('order_id', '=', sql<string>`ANY(${chunk}::text[])`).orderBy('order_id').orderBy('line').execute();
-    const itemsOf = new Map<string, typeof items>();
-    for (const i of items) itemsOf.set(i.order_id, [...(itemsOf.get(i.order_id) ?? []), i]);
-    const snapshots = orders.map((o) =>
-      OrderForPoints.parse({
-        orderId: o.order_id,
-        profileId: o.profile_id,
-        status: o.status,
-        paidAmount: o.paid_amount,
-        shippingAmount: o.shipping_amount,
-        refundedAmount: o.refunded_amount,
-        paidAt: o.paid_at,
-        items: (itemsOf.get(o.order_id) ?? []).map((i) => ({ sku: i.sku, category: i.category, price: i.price, quantity: i.quantity, refundedQuantity: i.refunded_quantity })),
-      }),
-    );
-    out.push(...(await settleOrderBatch(db, workspaceId, snapshots, settings, now)));
+    // Read first for the accounts to lock, then again under the grants' locks (a newer version may have landed).
+    const snapshots = await readStoredOrders(db, workspaceId, ids.slice(k, k + SETTLE_BATCH));
+    out.push(...(await settleOrderBatch(db, workspaceId, snapshots, settings, now, readStoredOrders)));
   }
   return out;
+}
+
+/** Orders' current rows as snapshots; orders without a profile (identity not yet resolved) are left out. */
+async function readStoredOrders(db: Kysely<DB>, workspaceId: string, chunk: string[]): Promise<ParsedOrder[]> {
+  const orders = await db.selectFrom('orders').selectAll().where('workspace_id', '=', workspaceId).where('order_id', '=', sql<string>`ANY(${chunk}::text[])`).where('profile_id', 'is not', null).execute();
+  const items = await db.selectFrom('order_items').select(['order_id', 'sku', 'category', 'price', 'quantity', 'refunded_quantity'])
+    .where('workspace_id', '=', workspaceId).where('order_id', '=', sql<string>`ANY(${chunk}::text[])`).orderBy('order_id').orderBy('line').execute();
+  const itemsOf = new Map<string, typeof items>();
+  for (const i of items) itemsOf.set(i.order_id, [...(itemsOf.get(i.order_id) ?? []), i]);
+  return orders.map((o) =>
+    OrderForPoints.parse({
+      orderId: o.order_id,
+      profileId: o.profile_id,
+      status: o.status,
+      paidAmount: o.paid_amount,
+      shippingAmount: o.shipping_amount,
+      refundedAmount: o.refunded_amount,
+      paidAt: o.paid_at,
+      items: (itemsOf.get(o.order_id) ?? []).map((i) => ({ sku: i.sku, category: i.category, price: i.price, quantity: i.quantity, refundedQuantity: i.refunded_quantity })),
+    }),
+  );
 }

@@ -65,9 +65,18 @@ export function normaliseEmail(value: string): string | null {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : null;
 }
 
-/** E.164, with +86 (mainland China) as the default country code for numbers written without one. */
+/**
+ * E.164, with +86 (mainland China) as the default country code for numbers written without one. Written as people
+ * and apps write them: full-width digits and signs from a Chinese input method (１３８－００１３…, ＋８６), Chinese
+ * parentheses, dashes of any width, and the invisible direction marks an iPhone contact puts around a copied number
+ * (U+202D … U+202C) or zero-width spaces from chat apps. A masked number (138****8000) is never one.
+ */
 export function normalisePhone(value: string): string | null {
-  let s = value.trim().replace(/[\s\-().]/g, '');
+  let s = value
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .trim()
+    .replace(/[\s\-().\u2010-\u2015\u2212]/g, '');
   if (s.startsWith('00')) s = `+${s.slice(2)}`;
   if (!s.startsWith('+')) {
     if (!/^\d+$/.test(s)) return null;

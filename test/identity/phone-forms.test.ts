@@ -1,0 +1,21 @@
+import { expect, it } from 'vitest';
+import { normaliseIdentifier } from '../../src/modules/identity/index.js';
+
+it.each([
+  ['13800138000', '+8613800138000'],
+  ['138-0013-8000', '+8613800138000'],
+  ['+86 138 0013 8000', '+8613800138000'],
+  ['0086 13800138000', '+8613800138000'],
+  ['１３８００１３８０００', '+8613800138000'], // full-width digits (Chinese input method)
+  ['＋８６ １３８－００１３－８０００', '+8613800138000'], // full-width plus, hyphen, ideographic space
+  ['\u202d138 0013 8000\u202c', '+8613800138000'], // copied from an iPhone contact
+  ['138\u200b0013\u200b8000', '+8613800138000'], // zero-width spaces from a chat app
+  ['138—0013—8000', '+8613800138000'], // em dashes
+  ['（021）6234 5678', '+862162345678'], // Chinese parentheses around an area code
+  ['+1 (415) 555-0100', '+14155550100'],
+  ['138****8000', null], // masked by a marketplace export: never an identifier
+  ['1.38001E+10', null], // Excel's scientific notation lost the digits
+  ['1380013800', null],
+])('phone %j → %j', (raw, expected) => {
+  expect(normaliseIdentifier('phone', raw)).toBe(expected);
+});

@@ -60,8 +60,9 @@ export function normaliseIdentifier(type: string, raw: unknown): string | null {
   return value;
 }
 
+/** Lower case, in Unicode's compatibility form: a full-width ＠ or ｗａｎｇ from a Chinese input method is the ASCII address, and invisible format characters pasted along are dropped. */
 export function normaliseEmail(value: string): string | null {
-  const email = value.trim().toLowerCase();
+  const email = value.normalize('NFKC').replace(/\p{Cf}/gu, '').trim().toLowerCase();
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : null;
 }
 

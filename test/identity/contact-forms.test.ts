@@ -19,3 +19,14 @@ it.each([
 ])('phone %j → %j', (raw, expected) => {
   expect(normaliseIdentifier('phone', raw)).toBe(expected);
 });
+
+it.each([
+  [' Wang.Fang@Example.COM ', 'wang.fang@example.com'],
+  ['wang.fang＠example.com', 'wang.fang@example.com'], // full-width at sign
+  ['ｗａｎｇ@example.com', 'wang@example.com'], // full-width letters
+  ['wang\u200b@example.com', 'wang@example.com'], // a zero-width space pasted along
+  ['王芳@例子.中国', '王芳@例子.中国'],
+  ['not-an-email', null],
+])('email %j → %j', (raw, expected) => {
+  expect(normaliseIdentifier('email', raw)).toBe(expected);
+});

@@ -57,6 +57,23 @@ describeEachDatabase('order points follow corrected orders', (ctx) => {
     expect(await entries(db, ws.id)).toEqual(rows);
   });
 
+  it('a change of the brand\'s exclusions is not a correction: re-sending an old order keeps its points', async () => {
+    wireModules();
+    const db = ctx.database.db;
+    const ws = await newWorkspace(ctx.database);
+    const lines = [{ sku: 'GIFT-CARD', price: 50 }, { sku: 'TEA', price: 50 }];
+    const [o] = await upsertOrders(db, ws.id, [order('EX-1', 'ex-a', lines)]);
+    const p = o!.profileId!;
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 100 });
+    await updateLoyaltySettings(db, ws.id, { orderEarning: { excludedSkus: ['GIFT-CARD'] } });
+    await upsertOrders(db, ws.id, [order('EX-1', 'ex-a', lines)]); // unchanged, settled again (the hook runs for it too)
+    expect((await settlePointsForOrders(db, ws.id, ['EX-1']))[0]).toMatchObject({ granted: 0, reversed: 0, targetPoints: 100 });
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 100 });
+    // A real correction is priced by today's exclusions (the gift card earns nothing now), at the order's own rate.
+    await upsertOrders(db, ws.id, [order('EX-1', 'ex-a', [...lines, { sku: 'CUP', price: 50 }])]);
+    expect(await expectLedgerConsistent(db, ws.id, p)).toMatchObject({ balance: 100 });
+  });
+
   it('bare snapshots (no version) can only lower an order\'s points, in any order; the stored order then settles its correction', async () => {
     wireModules();
     const db = ctx.database.db;

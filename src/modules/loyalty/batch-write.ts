@@ -12,6 +12,8 @@ export interface GrantRow {
   grantedPoints: number;
   /** Steps up (or moves to another customer) so far: part of their idempotency keys (order-plan.ts). */
   revision: number;
+  /** The order's amounts and lines this grant was settled from (order-plan.ts basisOf). */
+  basis: string | null;
 }
 
 const json = (rows: unknown[]) => sql`${JSON.stringify(rows)}::jsonb`;
@@ -82,14 +84,16 @@ export async function writeBatch(trx: Trx, ws: string, ledger: BatchLedger, gran
       WHERE p.workspace_id = ${ws} AND p.id = v.id AND p.id = ANY(${rows.map((r) => r.id)}::bigint[])`.execute(trx);
   }
   if (grants.length) {
-    const rows = grants.map((g) => ({ order_id: g.orderId, profile_id: g.profileId, rate: g.rate, eligible_amount: g.eligibleAmount, granted_points: g.grantedPoints, revision: g.revision }));
+    const rows = grants.map((g) => ({
+      order_id: g.orderId, profile_id: g.profileId, rate: g.rate, eligible_amount: g.eligibleAmount, granted_points: g.grantedPoints, revision: g.revision, basis: g.basis,
+    }));
     // An order that changed hands now originates with its new customer (for later merges and unmerges).
     await sql`
-      INSERT INTO points_order_grants AS g (workspace_id, order_id, profile_id, origin_profile_id, rate, eligible_amount, granted_points, revision, updated_at)
-      SELECT ${ws}, r.order_id, r.profile_id, r.profile_id, r.rate, r.eligible_amount, r.granted_points, r.revision, ${now}
-      FROM jsonb_to_recordset(${json(rows)}) AS r(order_id text, profile_id bigint, rate numeric, eligible_amount numeric, granted_points bigint, revision int)
+      INSERT INTO points_order_grants AS g (workspace_id, order_id, profile_id, origin_profile_id, rate, eligible_amount, granted_points, revision, basis, updated_at)
+      SELECT ${ws}, r.order_id, r.profile_id, r.profile_id, r.rate, r.eligible_amount, r.granted_points, r.revision, r.basis, ${now}
+      FROM jsonb_to_recordset(${json(rows)}) AS r(order_id text, profile_id bigint, rate numeric, eligible_amount numeric, granted_points bigint, revision int, basis text)
       ON CONFLICT (workspace_id, order_id) DO UPDATE SET granted_points = EXCLUDED.granted_points, rate = EXCLUDED.rate, eligible_amount = EXCLUDED.eligible_amount,
-        revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at, profile_id = EXCLUDED.profile_id,
+        revision = EXCLUDED.revision, basis = EXCLUDED.basis, updated_at = EXCLUDED.updated_at, profile_id = EXCLUDED.profile_id,
         origin_profile_id = CASE WHEN g.profile_id = EXCLUDED.profile_id THEN g.origin_profile_id ELSE EXCLUDED.profile_id END`.execute(trx);
   }
   const deltas = ledger.accountDeltas().sort((a, b) => a.profileId - b.profileId);

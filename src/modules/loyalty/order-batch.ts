@@ -62,7 +62,7 @@ async function settleInTransaction(trx: Trx, ws: string, given: ParsedOrder[], s
   const unlocked = [...grants.map((g) => g.profile_id), ...orders.map((o) => o.profileId)].filter((p) => !accounts.has(p));
   if (unlocked.length) for (const [p, a] of await lockAccounts(trx, ws, unlocked, [])) accounts.set(p, a);
   const grantOf = new Map(grants.map((g): [string, StoredGrant] => [g.order_id, {
-    orderId: g.order_id, profileId: Number(g.profile_id), rate: Number(g.rate), eligibleAmount: Number(g.eligible_amount), grantedPoints: Number(g.granted_points), revision: g.revision,
+    orderId: g.order_id, profileId: Number(g.profile_id), rate: Number(g.rate), eligibleAmount: Number(g.eligible_amount), grantedPoints: Number(g.granted_points), revision: g.revision, basis: g.basis,
   }]));
   // A rate is fixed for a newly paid order, or for the new customer of an order that changed hands.
   const rated = orders.filter((o) => grantOf.get(o.orderId)?.profileId !== o.profileId).map((o) => o.profileId);

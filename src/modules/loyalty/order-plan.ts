@@ -7,14 +7,14 @@ import type { LoyaltySettings } from './schema.js';
  * batch plays the steps on its in-memory ledger, order-batch.ts).
  *
  * The grant fixes, at first sight of the paid order, the rate (points per eligible yuan × the member's tier
- * multiplier) and the eligible amount (before refunds). The order's target is its share of what that amount earns
- * at that rate: `floor(pointsFor(E, rate) × eligibleNow / E)` (refunds take their share off; 0 when refunded or
- * cancelled). Then:
+ * multiplier) and the eligible amount E (before refunds). The order's target is what E earns at that rate less the
+ * refunded share: `floor(pointsFor(E, rate) × eligibleNow / eligibleFull)`, both amounts by today's exclusions (0
+ * when refunded or cancelled). Then:
  *
  * - **Refunds** (the same order amounts, fewer eligible yuan left): the target only goes down, so a snapshot that
  *   arrives late (the paid one after its refund) never gives refunded points back. Refunds only grow in the orders
  *   module too, so the stored row always converges.
- * - **A corrected order** (its amounts or items changed: an item added or taken off, a new price): E becomes the
+ * - **A corrected order** (its amounts or lines changed, `basisOf`: an item added or taken off, a new price): E becomes the
  *   corrected amount and the target follows it up or down; the difference is earned (or reversed) at the rate
  *   fixed at first payment, whatever the brand's rate or the member's tier is by then — a correction is the same
  *   purchase, not a new one.
@@ -58,6 +58,16 @@ export interface StoredGrant extends GrantRow {
 }
 
 const SAME_AMOUNT = 0.005;
+
+/**
+ * What makes a version of an order a correction: its amounts and lines, not its refunds or status (refunds only lower
+ * the target) and not its eligible amount, which also moves when the brand changes its exclusions (that must not
+ * re-price every old order the next time it is settled).
+ */
+export function basisOf(order: ParsedOrder): string {
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  return JSON.stringify([r2(order.paidAmount), r2(order.shippingAmount), order.items.map((i) => [i.sku, i.category ?? null, r2(i.price), i.quantity])]);
+}
 const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
 
 /** `current`: the order is its stored row (the latest version); a bare snapshot may be stale, so it can only lower. */
@@ -67,9 +77,13 @@ export function planOrder(order: ParsedOrder, stored: StoredGrant | undefined, s
   const result = { orderId: id, targetPoints: 0, granted: 0, reversed: 0, pending: false, profiles: [order.profileId] };
   const eligibleNow = eligibleAmount(order, earning, true);
   const eligibleFull = eligibleAmount(order, earning, false);
+  // What an amount earns, less the refunded share. The share is taken from today's eligible amounts before and
+  // after refunds, so a change of exclusions since the grant does not read as a refund either.
   const targetOf = (eligible: number, rate: number) => {
     const original = pointsFor(eligible, rate, earning.maxPointsPerOrder);
-    return eligible > 0 ? Math.min(original, Math.floor((original * eligibleNow) / eligible)) : 0;
+    if (eligible <= 0) return 0;
+    if (eligibleFull <= 0) return order.status === 'refunded' || order.status === 'cancelled' ? 0 : original;
+    return Math.min(original, Math.floor((original * eligibleNow) / eligibleFull));
   };
   const pending = earning.pendingDays > 0;
 
@@ -83,17 +97,19 @@ export function planOrder(order: ParsedOrder, stored: StoredGrant | undefined, s
     // Partially refunded at first sight: earned, then the refunded share reversed (as two later snapshots would).
     if (points > target) steps.push({ kind: 'cut', profileId: order.profileId, points: points - target, reason: `refund of order ${id}`, key: `order:${id}:to:${target}` });
     Object.assign(result, { targetPoints: target, granted: points, reversed: points - target, pending: points > 0 && pending });
-    const grant = { orderId: id, profileId: order.profileId, rate, eligibleAmount: eligibleFull, grantedPoints: target, revision: 0 };
+    const grant = { orderId: id, profileId: order.profileId, rate, eligibleAmount: eligibleFull, grantedPoints: target, revision: 0, basis: basisOf(order) };
     return { order, grant, changed: true, steps, result };
   }
 
+  const basis = basisOf(order);
   const moved = current && stored.profileId !== order.profileId;
-  const corrected = current && Math.abs(eligibleFull - stored.eligibleAmount) > SAME_AMOUNT;
+  // Grants settled before bases were kept: their eligible amount decides, once.
+  const corrected = current && (stored.basis !== null ? stored.basis !== basis : Math.abs(eligibleFull - stored.eligibleAmount) > SAME_AMOUNT);
   const rate = moved ? round4(earning.pointsPerYuan * multiplierOf(order.profileId)) : stored.rate;
   const base = corrected || moved ? eligibleFull : stored.eligibleAmount;
   let target = targetOf(base, rate);
   if (!corrected && !moved) target = Math.min(target, stored.grantedPoints); // refunds only grow
-  const grant = { ...stored, profileId: order.profileId, rate, eligibleAmount: base, grantedPoints: target };
+  const grant = { ...stored, profileId: order.profileId, rate, eligibleAmount: base, grantedPoints: target, basis: current ? basis : stored.basis };
   const steps: OrderStep[] = [];
   result.targetPoints = target;
   result.profiles = moved ? [stored.profileId, order.profileId] : [stored.profileId];
@@ -113,6 +129,6 @@ export function planOrder(order: ParsedOrder, stored: StoredGrant | undefined, s
     steps.push({ kind: 'cut', profileId: stored.profileId, points: cut, reason: corrected ? `order ${id} corrected` : `refund of order ${id}`, key });
     result.reversed = cut;
   }
-  const changed = moved || corrected || target !== stored.grantedPoints;
+  const changed = moved || corrected || target !== stored.grantedPoints || grant.basis !== stored.basis;
   return { order, grant, changed, steps, result };
 }

@@ -389,6 +389,8 @@ export interface PointsOrderGrantsTable {
   granted_points: number;
   /** Steps up or moves to another customer so far (0305): part of their idempotency keys. */
   revision: Generated<number>;
+  /** The amounts and lines it was last settled from (0307; null before): a different one is a correction. */
+  basis: string | null;
   updated_at: DefaultTimestamp;
 }
 /** The loyalty worker's daily work per workspace (0306): the local day (YYYY-MM-DD) last claimed. */

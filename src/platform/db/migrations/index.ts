@@ -37,6 +37,7 @@ import * as m0303 from './0303_points_functions.js';
 import * as m0304 from './0304_points_batch.js';
 import * as m0305 from './0305_order_grant_revision.js';
 import * as m0306 from './0306_loyalty_daily_runs.js';
+import * as m0307 from './0307_order_grant_basis.js';
 import * as m0402 from './0402_overview_daily.js';
 import * as m0403 from './0403_orders_drop_duplicate_time_index.js';
 import * as m0404 from './0404_identifiers_member_first_seen.js';
@@ -84,6 +85,7 @@ export const migrations: Record<string, Migration> = {
   '0304_points_batch': m0304,
   '0305_order_grant_revision': m0305,
   '0306_loyalty_daily_runs': m0306,
+  '0307_order_grant_basis': m0307,
   '0402_overview_daily': m0402,
   '0403_orders_drop_duplicate_time_index': m0403,
   '0404_identifiers_member_first_seen': m0404,

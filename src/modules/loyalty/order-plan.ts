@@ -14,21 +14,21 @@ import type { LoyaltySettings } from './schema.js';
  * - **Refunds** (the same order amounts, fewer eligible yuan left): the target only goes down, so a snapshot that
  *   arrives late (the paid one after its refund) never gives refunded points back. Refunds only grow in the orders
  *   module too, so the stored row always converges.
- * - **A corrected order** (its amounts or lines changed, `basisOf`: an item added or taken off, a new price): E becomes the
- *   corrected amount and the target follows it up or down; the difference is earned (or reversed) at the rate
- *   fixed at first payment, whatever the brand's rate or the member's tier is by then — a correction is the same
- *   purchase, not a new one.
+ * - **A corrected order** (its amounts or lines changed, `basisOf`: an item added or taken off, a new price): E
+ *   becomes the corrected amount and the target follows it up or down; the difference is earned (or reversed) at
+ *   the rate fixed at first payment, whatever the brand's rate or the member's tier is by then — a correction is
+ *   the same purchase, not a new one (which lines earn is today's exclusions, as for any eligible amount).
+ * - **Another customer** (the stored order's profile is not the grant's, e.g. a wrong customer corrected): the
+ *   holder's points come off (pending first, then the ledger; spent ones become debt) and the new customer earns the
+ *   target, at the rate of the new customer's tier now (the multiplier was the first customer's). The grant then
+ *   belongs to the new profile (as its origin, for later merges). Merges do not look like this: they move the
+ *   order rows and the grants together (remap.ts), so both name the same profile.
  *
  * Corrections and changes of customer are taken only from the order's stored row (`current`: POST /api/v1/orders,
  * order import, settle-stored), which the orders module keeps at the latest version (amounts and customer follow
  * the version sent, refunds only grow). A bare snapshot (POST /api/v1/loyalty/orders/settle) carries no version: a
  * late one could be older than the state already settled, so it can only lower the points, as before, and its
  * calls stay order-independent.
- * - **Another customer** (the stored order's profile is not the grant's, e.g. a wrong customer corrected): the holder's
- *   points come off (pending first, then the ledger; spent ones become debt) and the new customer earns the
- *   target, at the rate of the new customer's tier now (the multiplier was the first customer's). The grant then
- *   belongs to the new profile (as its origin, for later merges). Merges do not look like this: they move the
- *   order rows and the grants together (remap.ts), so both name the same profile.
  *
  * Idempotency keys: `order:<id>` for the first earn; a step up or a move starts a new revision r (stored in the
  * grant) with `order:<id>:r<r>` (the earn) and `order:<id>:r<r>:moved` (the reversal of the old holder); steps down

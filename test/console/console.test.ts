@@ -170,6 +170,23 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
     expect(await page.locator('.ant-table-tbody').getByText('张伟').count()).toBe(0);
   });
 
+  it('names the identifier types and adds a custom one with its priority and limit', async () => {
+    await page.getByRole('menuitem', { name: 'Data' }).click();
+    await page.getByRole('menuitem', { name: 'Identifier settings' }).click();
+    await page.getByRole('cell', { name: /Member number\s*member_no/ }).waitFor();
+    const type = `douyin_${process.pid}`;
+    await page.getByTestId('identifier-new-type').fill('douyin openid');
+    await page.getByTestId('identifier-add').click();
+    await page.getByText('Starts with a letter; letters, digits and _ only (up to 64)').waitFor();
+    await page.getByTestId('identifier-new-type').fill(type);
+    await page.getByLabel('Priority (new)').fill('45');
+    await page.getByLabel('Limit per profile (new)').fill('2');
+    await page.getByTestId('identifier-add').click();
+    await page.getByRole('cell', { name: type }).waitFor();
+    const stored = await app.inject({ method: 'GET', url: '/api/v1/identifier-settings', headers: { authorization: `Bearer ${ws.adminToken}` } });
+    expect((stored.json() as { data: unknown[] }).data).toContainEqual({ type, priority: 45, maxPerProfile: 2, isDefault: false });
+  });
+
   it('opens the journeys and loyalty pages from the menu, and the team page', async () => {
     for (const [menu, shot] of [['Journeys', 'journeys'], ['Loyalty', 'loyalty']] as const) {
       await page.getByRole('menuitem', { name: menu }).click();

@@ -79,7 +79,14 @@ export const en: Messages = {
     tags: 'Tags', segments: 'Segments', journeys: 'Journeys', templates: 'Message templates', channels: 'Channels', loyalty: 'Loyalty',
     import: 'Import', identifiers: 'Identifier settings', events: 'Event schema', total: '{{count}} in total',
   },
-  identifiers: { type: 'Identifier type', priority: 'Priority', maxPerProfile: 'Limit per profile', unlimited: 'No limit' },
+  identifiers: {
+    type: 'Identifier type', priority: 'Priority', maxPerProfile: 'Limit per profile', unlimited: 'No limit',
+    help: "A person's identifiers are merged into one profile (OneID). Limit per profile: how many identifiers of a type one person may have — when a merge would put a type over its limit (two different member numbers, two different phones), the profiles are not merged, a conflict is recorded, and the event goes to the profile of its highest-priority identifier. Priority: higher wins. Changes apply to data from now on.",
+    types: { userId: 'User ID', member_no: 'Member number', phone: 'Phone', wechat_unionid: 'WeChat UnionID', email: 'Email', wechat_openid: 'WeChat OpenID', wecom_external_userid: 'WeCom external contact ID', anonymousId: 'Anonymous ID (device)' },
+    saved: 'Saved the settings of {{type}}', addTitle: 'Add a custom identifier type',
+    addHelp: 'For example a Douyin OpenID, a Tmall buyer id or a store card number: give it a priority and a limit here, then send it as context.externalIds[] with that type.',
+    add: 'Add', typeRequired: 'Enter an identifier type', typePattern: 'Starts with a letter; letters, digits and _ only (up to 64)', typeExists: 'This identifier type already exists',
+  },
   stages: { A: 'Awareness (A)', I: 'Interest (I)', P: 'Purchase (P)', L: 'Loyalty (L)', none: 'No stage' },
   notFound: { title: 'Page not found', back: 'Back to the overview' },
 };

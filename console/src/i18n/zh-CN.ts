@@ -75,7 +75,14 @@ export const zhCN = {
     tags: '标签', segments: '人群', journeys: '营销旅程', templates: '消息模板', channels: '渠道', loyalty: '会员忠诚度',
     import: '数据导入', identifiers: '身份标识设置', events: '事件结构', total: '共 {{count}} 条',
   },
-  identifiers: { type: '标识类型', priority: '优先级', maxPerProfile: '每人上限', unlimited: '不限' },
+  identifiers: {
+    type: '标识类型', priority: '优先级', maxPerProfile: '每人上限', unlimited: '不限',
+    help: '同一个人的多个身份标识会合并为一个用户画像（OneID）。每人上限：一个用户最多可拥有几个该类型的标识——若一次合并会让某类标识超过上限（例如两个不同的会员卡号、两个不同的手机号），则不合并，记录一条身份冲突，事件归属到优先级最高的标识所在的用户。优先级：数值越大越优先。修改只影响之后的数据。',
+    types: { userId: '用户 ID', member_no: '会员卡号', phone: '手机号', wechat_unionid: '微信 UnionID', email: '邮箱', wechat_openid: '微信 OpenID', wecom_external_userid: '企微外部联系人 ID', anonymousId: '匿名 ID（设备）' },
+    saved: '已保存 {{type}} 的设置', addTitle: '添加自定义标识类型',
+    addHelp: '例如抖音 OpenID、天猫买家 ID、门店会员卡号：先在这里设好优先级和每人上限，再通过 context.externalIds[]（type 为同名）发送。',
+    add: '添加', typeRequired: '请输入标识类型', typePattern: '以字母开头，只含字母、数字和下划线（最多 64 个字符）', typeExists: '该标识类型已存在',
+  },
   stages: { A: '认知（A）', I: '兴趣（I）', P: '购买（P）', L: '忠诚（L）', none: '未分层' },
   notFound: { title: '页面不存在', back: '返回概览' },
 };

@@ -52,6 +52,14 @@ for (const { kind, env } of environments) {
       expect(siyu(['import', 'members', '--help'], env(dir)).stdout).toContain('--no-bom');
       const again = siyu(['import', 'members', file, '--workspace', ws.id], env(dir));
       expect(again.stdout).toContain('2 unchanged');
+      // A row whose phone another member holds is imported, and the summary says so and where the list of them is.
+      const conflicting = path.join(dir, 'conflicting.csv');
+      fs.writeFileSync(conflicting, 'member_no,name,phone\nC3,张无忌,13900000001\n');
+      const conflicted = siyu(['import', 'members', conflicting, '--workspace', ws.id], env(dir));
+      expect(conflicted.code, conflicted.stderr).toBe(0);
+      expect(conflicted.stdout).toContain('1 rows read, 1 imported (1 with an identity conflict), 0 unchanged, 0 rejected');
+      expect(conflicted.stdout).toContain(`Rows imported with an identity conflict (an identifier another profile holds), with line numbers and reasons: ${conflicting}.conflicts.csv`);
+      expect(fs.readFileSync(`${conflicting}.conflicts.csv`, 'utf8')).toMatch(/^\ufeffline,reason\n2,"imported with an identity conflict: phone \+8613900000001 belongs to profile \d+, which has member_no C1/);
 
       const bad = siyu(['import', 'members', path.join(dir, 'missing.csv'), '--workspace', ws.id], env(dir));
       expect(bad.code).toBe(1);

@@ -37,7 +37,7 @@ describeEachDatabase('member import: bulk path', (ctx) => {
     });
     const bulk = await newWorkspace(ctx.database);
     const general = await newWorkspace(ctx.database);
-    expect(await storeMembers(ctx.database, bulk.id, messages)).toEqual({ imported: ROWS.length, unchanged: 0, bulk: ROWS.length });
+    expect(await storeMembers(ctx.database, bulk.id, messages)).toEqual({ imported: ROWS.length, unchanged: 0, bulk: ROWS.length, conflicts: [] });
     expect(await storeMessages(ctx.database.db, general.id, messages)).toEqual({ accepted: ROWS.length, duplicates: 0 });
     const a = await identitySnapshot(ctx.database.db, bulk.id);
     expect(a.profiles).toHaveLength(ROWS.length);

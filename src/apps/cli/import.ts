@@ -21,11 +21,12 @@ export function registerImportCommands(program: Command): void {
       .option('--format <csv|jsonl>', 'file format (default: by extension)')
       .option('--encoding <name>', 'text encoding: auto (default: UTF-8, else GB18030/GBK, or as its byte-order mark says), utf-8, gb18030 (gbk), big5, windows-1252 (latin1), utf-16le, utf-16be')
       .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
-      .option('--no-bom', 'write the rejects file without the UTF-8 byte-order mark it starts with by default (Excel and WPS need the mark to show Chinese text; scripts may not want it)')
+      .option('--conflicts <file>', 'where to list rows imported with an identity conflict, with line and reason (default: FILE.conflicts.csv)')
+      .option('--no-bom', 'write the rejects and conflicts files without the UTF-8 byte-order mark it starts with by default (Excel and WPS need the mark to show Chinese text; scripts may not want it)')
       .option('--dry-run', 'apply each chunk as the import would, against the stored data, and roll it back: the same counts and rejects, nothing written')
       .option('--chunk <n>', 'rows per transaction', kind === 'members' ? '5000' : '2000')
       .option('--parallel <n>', 'chunks applied at once (members on PostgreSQL: 2 by default; otherwise 1)')
-      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; encoding?: string; rejects?: string; bom: boolean; dryRun?: boolean; chunk: string; parallel?: string }) => {
+      .action(async (file: string, opts: { workspace?: string; data?: string; format?: string; encoding?: string; rejects?: string; conflicts?: string; bom: boolean; dryRun?: boolean; chunk: string; parallel?: string }) => {
         const { applyImportChunk, runImport } = await import('../../modules/importer/index.js');
         const target = await openTarget({ data: opts.data });
         try {
@@ -46,6 +47,7 @@ export function registerImportCommands(program: Command): void {
             format: opts.format,
             encoding: opts.encoding,
             rejectsFile: opts.rejects,
+            conflictsFile: opts.conflicts,
             rejectsBom: opts.bom,
             chunkSize: Number(opts.chunk),
             // Member chunks of different people commute; PGlite has one connection, so more would only queue. A dry run
@@ -60,20 +62,27 @@ export function registerImportCommands(program: Command): void {
             },
           });
           if (tty) process.stderr.write(`\r${progressLine(kind, summary)}\n`);
+          // Stored, but OneID kept an identifier apart: counted among the imported (or would-import) rows, listed apart.
+          // Said only when there are some, so the line scripts read stays as it was otherwise.
+          const withConflict = summary.conflicts ? ` (${summary.conflicts} with an identity conflict)` : '';
+          const conflicted = (verb: string) =>
+            summary.conflictsFile ? `Rows ${verb} with an identity conflict (an identifier another profile holds), with line numbers and reasons: ${summary.conflictsFile}\n` : '';
           const rate = summary.elapsedMs ? Math.round((summary.rows / summary.elapsedMs) * 1000) : summary.rows;
           if (dryRun) {
             process.stdout.write(
               `Checked ${kind} in ${file}${summary.encoding && summary.encoding !== 'utf-8' ? ` (read as ${summary.encoding.toUpperCase()})` : ''}, nothing written: ` +
-                `${summary.rows} rows read, ${summary.imported} would import, ${summary.unchanged} unchanged, ${summary.rejected} rejected\n` +
-                (summary.rejectsFile ? `Rejected rows, with line numbers and reasons: ${summary.rejectsFile}\n` : ''),
+                `${summary.rows} rows read, ${summary.imported} would import${withConflict}, ${summary.unchanged} unchanged, ${summary.rejected} rejected\n` +
+                (summary.rejectsFile ? `Rejected rows, with line numbers and reasons: ${summary.rejectsFile}\n` : '') +
+                conflicted('would import'),
             );
             if (summary.rejected) process.exitCode = 2;
             return;
           }
           process.stdout.write(
             `Imported ${kind} from ${file}${summary.encoding && summary.encoding !== 'utf-8' ? ` (read as ${summary.encoding.toUpperCase()})` : ''} into ${workspaceId} (${target.describe}): ${summary.rows} rows read, ` +
-              `${summary.imported} imported, ${summary.unchanged} unchanged, ${summary.rejected} rejected in ${(summary.elapsedMs / 1000).toFixed(1)} s (${rate} rows/s)\n` +
-              (summary.rejectsFile ? `Rejected rows, with line numbers and reasons: ${summary.rejectsFile}\n` : ''),
+              `${summary.imported} imported${withConflict}, ${summary.unchanged} unchanged, ${summary.rejected} rejected in ${(summary.elapsedMs / 1000).toFixed(1)} s (${rate} rows/s)\n` +
+              (summary.rejectsFile ? `Rejected rows, with line numbers and reasons: ${summary.rejectsFile}\n` : '') +
+              conflicted('imported'),
           );
           if (summary.rejected) process.exitCode = 2;
         } finally {

@@ -6,5 +6,5 @@ export function progressLine(label: string, p: ImportProgress): string {
   const width = 24;
   const filled = Math.round(fraction * width);
   const rate = p.elapsedMs ? Math.round((p.rows / p.elapsedMs) * 1000) : 0;
-  return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${p.rows} rows  ${p.imported} new  ${p.unchanged} unchanged  ${p.rejected} rejected  ${rate}/s`;
+  return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${p.rows} rows  ${p.imported} new${p.conflicts ? ` (${p.conflicts} conflict)` : ''}  ${p.unchanged} unchanged  ${p.rejected} rejected  ${rate}/s`;
 }

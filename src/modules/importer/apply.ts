@@ -2,7 +2,9 @@ import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { findCharacter } from '../../platform/http/validation.js';
 import type { PreparedMessage } from '../ingest/index.js';
+import { loadIdentifierRules } from '../identity/index.js';
 import { parseOrders, upsertOrders } from '../orders/index.js';
+import { importedWithConflict } from './conflicts.js';
 import { storeMembers } from './members.js';
 import { memberRowToMessage, orderRecordsToOrders, type Reject, type SourceRecord } from './records.js';
 import { applyRefunds, refundRecordsToRefunds } from './refunds.js';
@@ -16,6 +18,11 @@ export interface ChunkResult {
   imported: number;
   unchanged: number;
   rejects: Reject[];
+  /**
+   * Of the imported: rows stored with an identity conflict (OneID refused to join some of their identifiers, e.g. a
+   * phone that another profile with another member number holds), each with its line and why (importer/conflicts.ts).
+   */
+  conflicts: Reject[];
 }
 
 /**
@@ -72,7 +79,7 @@ async function applyMembers(target: ImportTarget, workspaceId: string, records: 
     }
   }
   const stored = await storeMembers(target, workspaceId, messages);
-  return { imported: stored.imported, unchanged: stored.unchanged + repeated, rejects: rejects.sort((a, b) => a.line - b.line) };
+  return { imported: stored.imported, unchanged: stored.unchanged + repeated, rejects: rejects.sort((a, b) => a.line - b.line), conflicts: stored.conflicts };
 }
 
 async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[]): Promise<ChunkResult> {
@@ -87,15 +94,23 @@ async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[])
   const { errors } = parseOrders(grouped.map((g) => g.order));
   const bad = new Set(errors.map((e) => e.index!));
   rejects.push(...errors.map((e) => ({ line: grouped[e.index!]!.line, reason: `${e.path?.replace(/^orders\[\d+\]\.?/, '') || 'order'}: ${e.message}` })));
-  const good = grouped.filter((_, i) => !bad.has(i)).map((g) => g.order);
-  const results = good.length ? await upsertOrders(db, workspaceId, good) : [];
+  const goodGroups = grouped.filter((_, i) => !bad.has(i));
+  const results = goodGroups.length ? await upsertOrders(db, workspaceId, goodGroups.map((g) => g.order)) : [];
   const unchanged = results.filter((r) => r.outcome === 'unchanged').length;
+  // An order's customer resolves under the message id `order:<id>` (orders/service.ts), so a conflict its identifiers
+  // ran into is found as a member row's is. Only orders this chunk created or changed: an unchanged one was reported
+  // by the run that stored it. A changed order whose customer conflicted before is reported again (its one message id
+  // carries every version's links).
+  const lineOf = new Map(goodGroups.map((g) => [String(g.order.orderId ?? '').trim(), g.line]));
+  const written = results.filter((r) => r.outcome !== 'unchanged' && lineOf.has(r.orderId)).map((r) => ({ messageId: `order:${r.orderId}`, line: lineOf.get(r.orderId)! }));
+  const conflicts = written.length ? await importedWithConflict(db, workspaceId, written, await loadIdentifierRules(db, workspaceId)) : [];
   // Reject lines are unique per order; several error fields of one order keep the first.
   const seen = new Set<number>();
   return {
     imported: results.length - unchanged,
     unchanged,
     rejects: rejects.filter((r) => (seen.has(r.line) ? false : (seen.add(r.line), true))).sort((a, b) => a.line - b.line),
+    conflicts,
   };
 }
 
@@ -107,7 +122,8 @@ async function applyRefundRows(db: Db, workspaceId: string, records: SourceRecor
     return !unreadable;
   });
   const result = await applyRefunds(db, workspaceId, groups);
-  return { imported: result.imported, unchanged: result.unchanged, rejects: [...rejects, ...result.rejects].sort((a, b) => a.line - b.line) };
+  // A refund names a stored order: it resolves no identity.
+  return { imported: result.imported, unchanged: result.unchanged, rejects: [...rejects, ...result.rejects].sort((a, b) => a.line - b.line), conflicts: [] };
 }
 
 /**

@@ -3,5 +3,5 @@ export { runImport, type ImportProgress, type ImportSummary } from './run.js';
 export { memberRowToMessage, orderRecordsToOrders, type Reject, type SourceRecord } from './records.js';
 export { storeMembers, type StoredMembers } from './members.js';
 export type { ImportTarget } from './stage.js';
-export { getImport, importFinished, importRejects, listImports, startImport, type ImportJob } from './jobs.js';
+export { getImport, importConflicts, importFinished, importRejects, listImports, startImport, type ImportJob } from './jobs.js';
 export { registerImportRoutes } from './routes.js';

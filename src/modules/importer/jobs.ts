@@ -25,6 +25,8 @@ export interface ImportJob {
   imported: number;
   unchanged: number;
   rejected: number;
+  /** Of the imported: rows stored with an identity conflict (GET …/conflicts lists them with line and reason). */
+  conflicts: number;
   bytesRead: number;
   totalBytes: number;
   /** The encoding the file is read in, once known (given, or sniffed from its first bytes). */
@@ -41,6 +43,7 @@ interface JobEntry {
   workspaceId: string;
   dir: string;
   rejectsFile: string | null;
+  conflictsFile: string | null;
   done: Promise<void>;
 }
 
@@ -106,6 +109,7 @@ export async function startImport(
     imported: 0,
     unchanged: 0,
     rejected: 0,
+    conflicts: 0,
     bytesRead: 0,
     totalBytes: bytes,
     encoding: encoding === 'auto' ? null : encoding,
@@ -114,15 +118,16 @@ export async function startImport(
     finishedAt: null,
     error: null,
   };
-  const entry: JobEntry = { job, workspaceId, dir, rejectsFile: null, done: Promise.resolve() };
+  const entry: JobEntry = { job, workspaceId, dir, rejectsFile: null, conflictsFile: null, done: Promise.resolve() };
   const update = (p: ImportProgress) =>
-    Object.assign(job, { rows: p.rows, imported: p.imported, unchanged: p.unchanged, rejected: p.rejected, bytesRead: p.bytesRead, encoding: p.encoding ?? job.encoding });
+    Object.assign(job, { rows: p.rows, imported: p.imported, unchanged: p.unchanged, rejected: p.rejected, conflicts: p.conflicts, bytesRead: p.bytesRead, encoding: p.encoding ?? job.encoding });
   entry.done = runImport({
     kind: input.kind,
     file,
     format,
     encoding,
     rejectsFile: path.join(dir, 'rejects.csv'),
+    conflictsFile: path.join(dir, 'conflicts.csv'),
     concurrency: database.kind === 'postgres' && input.kind === 'members' && !input.dryRun ? 2 : 1, // a dry run's chunk holds its locks until rolled back
     apply: (records) => applyImportChunk(database, workspaceId, input.kind, records, { dryRun: input.dryRun === true }),
     onProgress: update,
@@ -130,6 +135,7 @@ export async function startImport(
     (summary) => {
       update(summary);
       entry.rejectsFile = summary.rejectsFile;
+      entry.conflictsFile = summary.conflictsFile;
       Object.assign(job, { status: 'done', rowsTotal: summary.rows, finishedAt: new Date().toISOString() });
     },
     (err: unknown) => {
@@ -166,6 +172,14 @@ export function importRejects(workspaceId: string, id: string): string {
   if (entry.job.status === 'running') throw new AppError('conflict', 'the import is still running: its rejects are written when it ends');
   if (!entry.rejectsFile || !fs.existsSync(entry.rejectsFile)) return 'line,reason\n';
   return fs.readFileSync(entry.rejectsFile, 'utf8');
+}
+
+/** The rows of a finished import stored with an identity conflict, as the CLI's FILE.conflicts.csv (`line,reason`). */
+export function importConflicts(workspaceId: string, id: string): string {
+  const entry = entryOf(workspaceId, id);
+  if (entry.job.status === 'running') throw new AppError('conflict', 'the import is still running: its conflicts are written when it ends');
+  if (!entry.conflictsFile || !fs.existsSync(entry.conflictsFile)) return 'line,reason\n';
+  return fs.readFileSync(entry.conflictsFile, 'utf8');
 }
 
 /** Waits for an import to end (tests, shutdown). */

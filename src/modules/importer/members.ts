@@ -9,7 +9,9 @@ import {
   writeNewPeopleInBulk,
   type IdentifierRules,
 } from '../identity/index.js';
-import { storeMessages, type PreparedMessage } from '../ingest/index.js';
+import { storeMessagesReturningInserted, type PreparedMessage } from '../ingest/index.js';
+import { importedWithConflict } from './conflicts.js';
+import type { Reject } from './records.js';
 import { inStagingTransaction, kyselyOf, type Columns, type ImportTarget } from './stage.js';
 
 const PEOPLE = 'siyu_import_people';
@@ -23,6 +25,8 @@ export interface StoredMembers {
   unchanged: number;
   /** Of the imported: written by the bulk path for new people. */
   bulk: number;
+  /** Of the imported: rows OneID stored with an identity conflict, by line (the message's index), with why. */
+  conflicts: Reject[];
 }
 
 /**
@@ -32,7 +36,7 @@ export interface StoredMembers {
  * conflicts and merges. Either way each row is stored as one identify event, so a re-run changes nothing.
  */
 export async function storeMembers(target: ImportTarget, workspaceId: string, messages: PreparedMessage[]): Promise<StoredMembers> {
-  if (!messages.length) return { imported: 0, unchanged: 0, bulk: 0 };
+  if (!messages.length) return { imported: 0, unchanged: 0, bulk: 0, conflicts: [] };
   const db = kyselyOf(target);
   const rules = await loadIdentifierRules(db, workspaceId);
   const eligible = bulkCandidates(messages.map((m) => m.identifiers), rules);
@@ -41,6 +45,7 @@ export async function storeMembers(target: ImportTarget, workspaceId: string, me
   let imported = 0;
   let unchanged = 0;
   let bulkCreated = 0;
+  let conflicts: Reject[] = [];
   if (candidates.length) {
     const bulk = await retryOnDeadlock(() => writeBulk(target, workspaceId, candidates, rules));
     imported += bulk.created;
@@ -49,11 +54,13 @@ export async function storeMembers(target: ImportTarget, workspaceId: string, me
     general.push(...bulk.fallback.map((k) => candidates[k]!));
   }
   if (general.length) {
-    const stored = await storeMessages(db, workspaceId, general);
-    imported += stored.accepted;
-    unchanged += stored.duplicates;
+    const inserted = await storeMessagesReturningInserted(db, workspaceId, general);
+    imported += inserted.size;
+    unchanged += general.length - inserted.size;
+    const stored = general.filter((m) => inserted.has(m.messageId));
+    conflicts = await importedWithConflict(db, workspaceId, stored.map((m) => ({ messageId: m.messageId, line: m.index })), rules);
   }
-  return { imported, unchanged, bulk: bulkCreated };
+  return { imported, unchanged, bulk: bulkCreated, conflicts };
 }
 
 async function writeBulk(target: ImportTarget, workspaceId: string, messages: PreparedMessage[], rules: IdentifierRules) {

@@ -8,7 +8,7 @@ import { defineRoute } from '../../platform/http/route.js';
 import { principalOf } from '../users/index.js';
 import { IMPORT_KINDS } from './apply.js';
 import { IMPORT_ENCODINGS } from './decode.js';
-import { getImport, importRejects, listImports, startImport } from './jobs.js';
+import { getImport, importConflicts, importRejects, listImports, startImport } from './jobs.js';
 import { importTemplate } from './templates.js';
 
 const ImportJobView = z.object({
@@ -22,6 +22,12 @@ const ImportJobView = z.object({
   imported: z.number().int(),
   unchanged: z.number().int(),
   rejected: z.number().int(),
+  conflicts: z
+    .number()
+    .int()
+    .describe(
+      'of the imported rows, those stored with an identity conflict: OneID kept one of their identifiers apart because another profile holds it (e.g. a phone of a profile with another member number); GET /api/v1/imports/{id}/conflicts lists them with line and reason. Rows found already stored (a re-run) count as unchanged, not here',
+    ),
   bytesRead: z.number().int(),
   totalBytes: z.number().int(),
   encoding: z.enum(IMPORT_ENCODINGS).nullable().describe("the file's text encoding, once known (given, or read off its first bytes)"),
@@ -127,6 +133,24 @@ export function registerImportRoutes(app: FastifyInstance, ctx: AppContext): voi
         requireImporter(request);
         const csv = importRejects(workspaceId, params.id);
         return sendCsv(reply, csv, `${getImport(workspaceId, params.id).fileName}.rejects.csv`, query);
+      },
+    );
+
+    defineRoute(
+      scope,
+      {
+        method: 'GET',
+        url: '/api/v1/imports/:id/conflicts',
+        summary: 'The rows of a finished import that were imported with an identity conflict, as CSV (line, reason: which identifier another profile holds)',
+        tags,
+        auth: 'admin',
+        params: IdParams,
+        query: z.object(CsvDownloadQuery),
+      },
+      async ({ params, query, workspaceId, request, reply }) => {
+        requireImporter(request);
+        const csv = importConflicts(workspaceId, params.id);
+        return sendCsv(reply, csv, `${getImport(workspaceId, params.id).fileName}.conflicts.csv`, query);
       },
     );
   });

@@ -11,6 +11,8 @@ export interface ImportProgress {
   imported: number;
   unchanged: number;
   rejected: number;
+  /** Of the imported: rows stored with an identity conflict (listed with their lines in the conflicts file). */
+  conflicts: number;
   bytesRead: number;
   totalBytes: number;
   elapsedMs: number;
@@ -20,6 +22,7 @@ export interface ImportProgress {
 
 export interface ImportSummary extends ImportProgress {
   rejectsFile: string | null;
+  conflictsFile: string | null;
 }
 
 export interface ImportRunOptions {
@@ -30,8 +33,10 @@ export interface ImportRunOptions {
   encoding?: string;
   chunkSize?: number;
   rejectsFile?: string;
+  /** Where to list the rows imported with an identity conflict (default: FILE.conflicts.csv). */
+  conflictsFile?: string;
   /**
-   * Start the rejects file with a UTF-8 byte-order mark, as the API's CSV downloads do, so Excel and WPS on Chinese
+   * Start the rejects and conflicts files with a UTF-8 byte-order mark, as the API's CSV downloads do, so Excel and WPS on Chinese
    * Windows show its reasons and values instead of garble (default false: the bare bytes; the CLI asks for it).
    */
   rejectsBom?: boolean;
@@ -54,9 +59,11 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
   const encoding = parseEncoding(opts.encoding);
   const chunkSize = opts.chunkSize ?? 2000;
   const rejectsPath = opts.rejectsFile ?? `${opts.file}.rejects.csv`;
+  const conflictsPath = opts.conflictsFile ?? `${opts.file}.conflicts.csv`;
   const started = Date.now();
-  const progress: ImportProgress = { rows: 0, imported: 0, unchanged: 0, rejected: 0, bytesRead: 0, totalBytes, elapsedMs: 0, encoding: null };
+  const progress: ImportProgress = { rows: 0, imported: 0, unchanged: 0, rejected: 0, conflicts: 0, bytesRead: 0, totalBytes, elapsedMs: 0, encoding: null };
   const rejects: Reject[] = [];
+  const conflicts: Reject[] = [];
   const report = () => {
     progress.elapsedMs = Date.now() - started;
     opts.onProgress?.({ ...progress });
@@ -76,6 +83,9 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
         progress.unchanged += result.unchanged;
         progress.rejected += result.rejects.length;
         rejects.push(...result.rejects);
+        const conflicted = result.conflicts ?? []; // a server older than this CLI answers without them
+        progress.conflicts += conflicted.length;
+        conflicts.push(...conflicted);
         report();
       })
       .catch((err: unknown) => void (failure ??= err))
@@ -118,14 +128,21 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
   if (failure) throw failure;
   progress.bytesRead = totalBytes;
   report();
-  let rejectsFile: string | null = null;
-  if (rejects.length) {
-    rejects.sort((a, b) => a.line - b.line);
-    const csv = ['line,reason', ...rejects.map((r) => `${r.line},"${r.reason.replace(/"/g, '""')}"`)].join('\n');
-    fs.writeFileSync(rejectsPath, `${opts.rejectsBom ? '\ufeff' : ''}${csv}\n`);
-    rejectsFile = rejectsPath;
-  } else if (fs.existsSync(rejectsPath)) {
-    fs.rmSync(rejectsPath); // a clean re-run leaves no stale rejects behind
+  // Conflicts get a file of their own rather than rows in the rejects file: a rejected row was not stored, and the
+  // operator fixes it and imports it again; a conflicted row was stored (importing it again changes nothing) and is
+  // sorted out on the profiles it names. One file per action keeps the rejects file exactly "what to fix and re-send".
+  // Both describe this run: a re-run finds the conflicted rows unchanged, reports no new conflict, and removes the file.
+  return { ...progress, rejectsFile: writeLines(rejectsPath, rejects, opts.rejectsBom), conflictsFile: writeLines(conflictsPath, conflicts, opts.rejectsBom) };
+}
+
+/** Writes `line,reason` rows sorted by line; with none, removes the file, so a clean re-run leaves nothing stale. */
+function writeLines(file: string, rows: Reject[], bom = false): string | null {
+  if (!rows.length) {
+    if (fs.existsSync(file)) fs.rmSync(file);
+    return null;
   }
-  return { ...progress, rejectsFile };
+  rows.sort((a, b) => a.line - b.line);
+  const csv = ['line,reason', ...rows.map((r) => `${r.line},"${r.reason.replace(/"/g, '""')}"`)].join('\n');
+  fs.writeFileSync(file, `${bom ? '\ufeff' : ''}${csv}\n`);
+  return file;
 }

@@ -1,4 +1,4 @@
-export { storeMessages, appendProfileEvents, insertAnchoredEvents, type AnchoredEvent, type IngestResult, type ProfileEventInput } from './service.js';
+export { storeMessages, storeMessagesReturningInserted, appendProfileEvents, insertAnchoredEvents, type AnchoredEvent, type IngestResult, type ProfileEventInput } from './service.js';
 export { ingestMessages, intakeApplier, setIngestParallelism } from './accept.js';
 export { intakeIsBehind } from './intake-applier.js';
 export { intakeBacklog, setIntakeMode, type IntakeBacklog, type IntakeMode } from './intake.js';

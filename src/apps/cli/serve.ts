@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { databaseConfigFromEnv, describeDatabase } from '../../platform/config.js';
@@ -24,6 +25,14 @@ export function registerServeCommands(program: Command): void {
       const { loadDemoInBackground, settleIdentitiesInBackground } = await import('../server/startup.js');
       const cfg = databaseConfigFromEnv({ dataDir: opts.data });
       if (!opts.workers && !cfg.url) throw new AppError('invalid_request', '--no-workers needs PostgreSQL (DATABASE_URL): an embedded data folder belongs to one process, which runs the workers itself');
+      if (!/^\d{1,5}$/.test(String(opts.port)) || Number(opts.port) > 65535) throw new AppError('invalid_request', `--port must be a number from 0 to 65535, got "${opts.port}"`);
+      // Before anything starts (opening the data, migrating, the demo load, which cannot be cut short): a port that is
+      // taken fails at once. The listen below still reports one taken meanwhile.
+      await new Promise<void>((resolve, reject) => {
+        const probe = net.createServer();
+        probe.once('error', (err) => reject(listenError(err, Number(opts.port), opts.host)));
+        probe.listen(Number(opts.port), opts.host, () => probe.close(() => resolve()));
+      });
       const database = await openDatabase(cfg);
       await migrateToLatest(database.db);
       // Channel credentials are encrypted with SIYU_SECRET_KEY, or in embedded mode a key file in the data folder.
@@ -39,7 +48,16 @@ export function registerServeCommands(program: Command): void {
       addBackgroundStarter(loadDemoInBackground, 'serving');
       const roles = opts.workers ? (['serving', 'worker'] as const) : (['serving'] as const);
       const background = await startBackgroundWork(ctx, { loadDemo: opts.demo, log: (m) => app.log.info(m), roles: [...roles] });
-      await app.listen({ port, host: opts.host });
+      try {
+        await app.listen({ port, host: opts.host });
+      } catch (err) {
+        // Nothing is served: stop what started (the demo load, the workers) and give the folder back, or the process
+        // would go on loading in the background without ever answering.
+        await app.close().catch(() => undefined);
+        await background.stop();
+        await database.close();
+        throw listenError(err, port, opts.host);
+      }
       if (!cfg.url && cfg.dataDir) advertiseServer(cfg.dataDir, `http://127.0.0.1:${port}`, controlToken);
       app.log.info(`Siyu is serving ${publicUrl} on ${describeDatabase(cfg)}`);
       const stop = async () => {
@@ -100,4 +118,13 @@ export function registerServeCommands(program: Command): void {
         await database.close();
       }
     });
+}
+
+/** Why the server could not listen, in words that say what to do. */
+function listenError(err: unknown, port: number, host: string): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === 'EADDRINUSE') return new AppError('conflict', `port ${port} on ${host} is already in use: stop what is using it, or choose another port with --port N (or PORT=N)`);
+  if (code === 'EACCES') return new AppError('forbidden', `not allowed to listen on port ${port} on ${host}: ports below 1024 need privileges; choose another with --port N (or PORT=N)`);
+  if (code === 'EADDRNOTAVAIL') return new AppError('invalid_request', `${host} is not an address of this machine: choose another with --host (or HOST)`);
+  return err;
 }

@@ -87,6 +87,24 @@ describe.skipIf(!runBrowser)('console import page in a browser', { timeout: 180_
 
     expect((await lookupProfile(database.db, ws.id, 'member_no', `E${tag}-7`)).traits).toMatchObject({ name: '会员7', city: '上海' });
 
+    // A row whose phone member E…-7 holds, under another member number: imported, and the page says which line and why.
+    await page.getByRole('button', { name: 'Import another file' }).click();
+    await page.locator('input[type=file]').setInputFiles({ name: 'conflicting.csv', mimeType: 'text/csv', buffer: Buffer.from(`member_no,name,phone\nX${tag}-1,新会员,13900000007\nX${tag}-2,另一位,13800000002\n`) });
+    await page.getByRole('button', { name: 'Start import' }).click();
+    const conflicted = page.getByTestId('import-summary');
+    await conflicted.getByText('Import finished: 2 rows read, 2 imported, 0 unchanged, 0 rejected.').waitFor({ timeout: 60_000 });
+    await conflicted.getByText('1 of them were imported with an identity conflict (an identifier another profile holds)', { exact: false }).waitFor();
+    expect(await page.getByTestId('import-conflicts').textContent()).toContain('1');
+    const [conflictsDownload] = await Promise.all([page.waitForEvent('download'), job.getByRole('link', { name: /Download rows with a conflict/ }).click()]);
+    expect(conflictsDownload.suggestedFilename()).toBe('conflicting.csv.conflicts.csv');
+    const conflictsFile = path.join(dir, 'conflicts.csv');
+    await conflictsDownload.saveAs(conflictsFile);
+    const owner7 = (await lookupProfile(database.db, ws.id, 'member_no', `E${tag}-7`)).id;
+    expect(fs.readFileSync(conflictsFile, 'utf8')).toMatch(
+      new RegExp(`^\ufeffline,reason\n2,"imported with an identity conflict: phone \\+8613900000007 belongs to profile ${owner7}, which has member_no E${tag}-7 `),
+    );
+    await page.screenshot({ path: screenshotPath('import-conflicts'), fullPage: true });
+
     // Check a file only: the summary says what would import, and nothing is written.
     await page.getByRole('button', { name: 'Import another file' }).click();
 

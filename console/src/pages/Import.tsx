@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Checkbox, Progress, Radio, Select, Space, Statistic, Table, Tag, Typography, Upload } from 'antd';
+import { Alert, Button, Card, Checkbox, Progress, Radio, Select, Space, Statistic, Table, Tag, Tooltip, Typography, Upload } from 'antd';
 import { DownloadOutlined, InboxOutlined, UploadOutlined } from '@ant-design/icons';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -24,6 +24,8 @@ interface ImportJob {
   imported: number;
   unchanged: number;
   rejected: number;
+  /** Of the imported: rows stored with an identity conflict (listed by GET …/conflicts). */
+  conflicts: number;
   bytesRead: number;
   totalBytes: number;
   encoding: string | null;
@@ -36,6 +38,7 @@ interface ImportJob {
 const POLL_MS = 1000;
 const templateUrl = (kind: string, language: string) => `/api/v1/imports/templates/${kind}?lang=${language.startsWith('zh') ? 'zh-CN' : 'en'}`;
 const rejectsUrl = (id: string) => `/api/v1/imports/${encodeURIComponent(id)}/rejects`;
+const conflictsUrl = (id: string) => `/api/v1/imports/${encodeURIComponent(id)}/conflicts`;
 
 /** Uploads the file itself as the body (XHR, for upload progress); the server answers with the started import. */
 function uploadFile(kind: Kind, encoding: Encoding, dryRun: boolean, file: File, onProgress: (percent: number) => void): Promise<ImportJob> {
@@ -201,10 +204,17 @@ export function ImportPage() {
               <Statistic title={t(job.dryRun ? 'imports.wouldImport' : 'imports.imported')} value={format.number(job.imported)} />
               <Statistic title={t('imports.unchanged')} value={format.number(job.unchanged)} />
               <Statistic title={t('imports.rejected')} value={format.number(job.rejected)} />
+              {job.conflicts > 0 && (
+                <Tooltip title={t('imports.conflictsHelp')}>
+                  <div data-testid="import-conflicts">
+                    <Statistic title={t('imports.conflicts')} value={format.number(job.conflicts)} />
+                  </div>
+                </Tooltip>
+              )}
             </Space>
             {job.status === 'done' && (
               <Alert
-                type={job.rejected ? 'warning' : 'success'}
+                type={job.rejected || job.conflicts ? 'warning' : 'success'}
                 showIcon
                 data-testid="import-summary"
                 message={
@@ -212,6 +222,7 @@ export function ImportPage() {
                     ? t('imports.checkSummary', { rows: format.number(job.rows), valid: format.number(job.imported + job.unchanged), rejected: format.number(job.rejected) })
                     : t('imports.summary', { rows: format.number(job.rows), imported: format.number(job.imported), unchanged: format.number(job.unchanged), rejected: format.number(job.rejected) })
                 }
+                description={job.conflicts > 0 ? t(job.dryRun ? 'imports.checkConflicts' : 'imports.summaryConflicts', { conflicts: format.number(job.conflicts) }) : undefined}
               />
             )}
             {job.status === 'failed' && <Alert type="error" showIcon message={t('imports.failedText', { error: job.error ?? '' })} />}
@@ -222,6 +233,9 @@ export function ImportPage() {
                 ) : (
                   <Typography.Text type="secondary">{t('imports.noRejects')}</Typography.Text>
                 ))}
+              {job.status === 'done' && job.conflicts > 0 && (
+                <Button icon={<DownloadOutlined />} href={conflictsUrl(job.id)} download={`${job.fileName}.conflicts.csv`}>{t('imports.downloadConflicts')}</Button>
+              )}
               {job.status !== 'running' && <Button onClick={() => setJob(undefined)}>{t('imports.another')}</Button>}
             </Space>
           </Space>
@@ -243,12 +257,16 @@ export function ImportPage() {
               { title: t('imports.imported'), dataIndex: 'imported', render: (v: number) => format.number(v) },
               { title: t('imports.unchanged'), dataIndex: 'unchanged', render: (v: number) => format.number(v) },
               { title: t('imports.rejected'), dataIndex: 'rejected', render: (v: number) => format.number(v) },
+              { title: t('imports.conflicts'), dataIndex: 'conflicts', render: (v: number) => format.number(v) },
               { title: t('imports.startedAt'), dataIndex: 'startedAt', render: (v: string) => format.dateTime(v) },
               {
                 title: t('common.actions'),
                 render: (_, j) =>
-                  j.status === 'done' && j.rejected ? (
-                    <Button size="small" type="link" href={rejectsUrl(j.id)} download={`${j.fileName}.rejects.csv`}>{t('imports.downloadRejects')}</Button>
+                  j.status === 'done' && (j.rejected || j.conflicts) ? (
+                    <Space size={0} wrap>
+                      {j.rejected > 0 && <Button size="small" type="link" href={rejectsUrl(j.id)} download={`${j.fileName}.rejects.csv`}>{t('imports.downloadRejects')}</Button>}
+                      {j.conflicts > 0 && <Button size="small" type="link" href={conflictsUrl(j.id)} download={`${j.fileName}.conflicts.csv`}>{t('imports.downloadConflicts')}</Button>}
+                    </Space>
                   ) : null,
               },
             ]}

@@ -16,8 +16,8 @@ type Trx = Transaction<DB>;
 
 /**
  * Settles the points of a batch of orders (distinct ids) in one transaction with a fixed number of statements,
- * whatever the batch size: the accounts of every profile involved are locked in profile-id order (one statement),
- * the orders' grants read FOR UPDATE, tier multipliers, pending rows, open lots and used idempotency keys read
+ * whatever the batch size: the orders' grants locked in order-id order (new ones as placeholders, claimNewGrants),
+ * then the accounts of every profile involved in profile-id order (one statement), tier multipliers, pending rows, open lots and used idempotency keys read
  * set-based; the ledger is played in memory (batch-ledger.ts, the same rules as one order at a time, orders applied
  * by payment time then id; what each order does is planned by order-plan.ts) and written in multi-row statements
  * (batch-write.ts). Tier upgrades of the profiles whose
@@ -53,14 +53,13 @@ export type StoredOrders = (trx: Trx, workspaceId: string, orderIds: string[]) =
 async function settleInTransaction(trx: Trx, ws: string, given: ParsedOrder[], settings: LoyaltySettings, now: Date, stored: StoredOrders | undefined) {
   const earning = settings.orderEarning;
   const orderIds = given.map((o) => o.orderId);
-  await lockOrders(trx, ws, orderIds);
-  const accounts = await lockAccounts(trx, ws, given.map((o) => o.profileId), orderIds);
-  const grants = await trx.selectFrom('points_order_grants').selectAll().where('workspace_id', '=', ws).where('order_id', '=', sql<string>`ANY(${orderIds}::text[])`).forUpdate().execute();
+  // The orders first (their grants, in order-id order), then the accounts: a second settlement of an order waits
+  // before it holds any account, and a merge (remap.ts) also moves grants before it locks accounts.
+  const claimed = await claimNewGrants(trx, ws, given);
+  const grants = (await trx.selectFrom('points_order_grants').selectAll().where('workspace_id', '=', ws).where('order_id', '=', sql<string>`ANY(${orderIds}::text[])`)
+    .orderBy('order_id').forUpdate().execute()).filter((g) => !claimed.has(g.order_id));
   const orders = stored ? await stored(trx, ws, orderIds) : given;
-  // A merge may have moved a grant, or a newer version of an order named another customer, between the statements:
-  // lock those accounts too (rare).
-  const unlocked = [...grants.map((g) => g.profile_id), ...orders.map((o) => o.profileId)].filter((p) => !accounts.has(p));
-  if (unlocked.length) for (const [p, a] of await lockAccounts(trx, ws, unlocked, [])) accounts.set(p, a);
+  const accounts = await lockAccounts(trx, ws, [...orders.map((o) => o.profileId), ...grants.map((g) => Number(g.profile_id))]);
   const grantOf = new Map(grants.map((g): [string, StoredGrant] => [g.order_id, {
     orderId: g.order_id, profileId: Number(g.profile_id), rate: Number(g.rate), eligibleAmount: Number(g.eligible_amount), grantedPoints: Number(g.granted_points), revision: g.revision, basis: g.basis,
   }]));
@@ -101,28 +100,37 @@ async function settleInTransaction(trx: Trx, ws: string, given: ParsedOrder[], s
   }
   const grantRows = plans.filter((p) => p.changed && p.grant).map((p) => p.grant!);
   await writeBatch(trx, ws, ledger, grantRows, now);
+  // Placeholders of orders that earned nothing go again (nobody else ever saw them).
+  for (const g of grantRows) claimed.delete(g.orderId);
+  if (claimed.size) await trx.deleteFrom('points_order_grants').where('workspace_id', '=', ws).where('order_id', '=', sql<string>`ANY(${[...claimed]}::text[])`).execute();
   return plans.map(({ result: { profiles, ...r } }) => ({ ...r, profiles }));
 }
 
 /**
- * Serialises settlements of the same orders (in key order, so two batches never wait on each other in a cycle). The
- * grant rows cannot: a newly paid order has none yet, and two settlements that both found none each planned its
- * first earn (for whichever customer each had read), one crediting and the other writing the grant. Advisory locks
- * of two keys, a space no other lock of the code base uses; taken before any other lock of the settlement.
+ * Serialises settlements of the same order, also before it has a grant: an order without one gets a placeholder row
+ * (inserted here, in order-id order, and within this transaction either made the real grant or deleted again), so a
+ * second settlement waits on it as it would wait on a stored grant's lock. Without it, two settlements of a newly
+ * paid order that had read different customers both planned its first earn: one credited, the other (its key
+ * taken) wrote the grant for its own customer, and the next settlement moved points that member never had. Row
+ * locks, unlike advisory locks, take no room in the server's shared lock table, whatever the batch size. Returns
+ * the orders it placed a placeholder for.
  */
-async function lockOrders(trx: Trx, ws: string, orderIds: string[]): Promise<void> {
-  await sql`SELECT count(pg_advisory_xact_lock(k.a, k.b)) FROM (
-    SELECT DISTINCT hashtext(${`loyalty-order:${ws}`}) AS a, hashtext(id) AS b FROM unnest(${orderIds}::text[]) AS id ORDER BY 1, 2) k`.execute(trx);
+async function claimNewGrants(trx: Trx, ws: string, orders: ParsedOrder[]): Promise<Set<string>> {
+  const rows = orders.map((o) => ({ order_id: o.orderId, profile_id: o.profileId }));
+  const { rows: claimed } = await sql<{ order_id: string }>`
+    INSERT INTO points_order_grants (workspace_id, order_id, profile_id, origin_profile_id, rate, eligible_amount, granted_points)
+    SELECT ${ws}, r.order_id, r.profile_id, r.profile_id, 0, 0, 0
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(order_id text, profile_id bigint) ORDER BY r.order_id
+    ON CONFLICT (workspace_id, order_id) DO NOTHING
+    RETURNING order_id`.execute(trx);
+  return new Set(claimed.map((r) => r.order_id));
 }
 
-/** Upserts and locks the accounts of the profiles and of the orders' grants, in profile-id order (one statement). */
-async function lockAccounts(trx: Trx, ws: string, profileIds: number[], orderIds: string[]) {
+/** Upserts and locks the accounts of the profiles, in profile-id order (one statement). */
+async function lockAccounts(trx: Trx, ws: string, profileIds: number[]) {
   const { rows } = await sql<{ profile_id: number; balance: number; debt: number; pending: number }>`
     INSERT INTO points_accounts (workspace_id, profile_id)
-    SELECT ${ws}, p FROM (
-      SELECT unnest(${[...new Set(profileIds)]}::bigint[]) AS p
-      UNION SELECT profile_id FROM points_order_grants WHERE workspace_id = ${ws} AND order_id = ANY(${orderIds}::text[])
-    ) ids ORDER BY p
+    SELECT ${ws}, p FROM unnest(${[...new Set(profileIds)].sort((x, y) => x - y)}::bigint[]) AS p ORDER BY p
     ON CONFLICT (workspace_id, profile_id) DO UPDATE SET updated_at = now()
     RETURNING profile_id, balance, debt, pending`.execute(trx);
   return new Map(rows.map((r) => [Number(r.profile_id), { balance: Number(r.balance), debt: Number(r.debt), pending: Number(r.pending) }]));

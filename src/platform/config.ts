@@ -25,7 +25,7 @@ export function describeDatabase(cfg: DatabaseConfig): string {
   return `embedded PGlite at ${cfg.dataDir}`;
 }
 
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

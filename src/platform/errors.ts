@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'coupon_not_applicable'
   | 'too_many_attempts'
   | 'workspace_choice_required'
+  | 'database_unreachable'
   | 'internal';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -34,6 +35,7 @@ const statusByCode: Record<ErrorCode, number> = {
   coupon_not_applicable: 422,
   too_many_attempts: 429,
   workspace_choice_required: 409,
+  database_unreachable: 503,
   internal: 500,
 };
 

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { checkPostgresUrl, connectionError } from './connect-errors.js';
+import { AppError } from '../errors.js';
 import { Kysely, PostgresDialect, sql, type Driver } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type { DB } from './schema.js';
@@ -35,18 +37,24 @@ export async function openDatabase(cfg: DatabaseConfig, opts: { lockDataDir?: bo
 }
 
 async function openPostgres(cfg: DatabaseConfig): Promise<Database> {
+  const url = cfg.url!;
+  checkPostgresUrl(url);
   const options = cfg.schema ? `-c search_path=${cfg.schema}` : undefined;
-  if (cfg.schema) {
-    const bootstrap = new pg.Client({ connectionString: cfg.url });
+  // One connection first, so that an unreachable server, a missing database or a refused login is said plainly.
+  const bootstrap = new pg.Client({ connectionString: url });
+  try {
     await bootstrap.connect();
-    try {
-      await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${cfg.schema.replace(/"/g, '')}"`);
-    } catch (err) {
-      // Two processes creating the same schema at once: one wins, the other sees a duplicate.
-      if ((err as { code?: string }).code !== '23505') throw err;
-    } finally {
-      await bootstrap.end();
-    }
+  } catch (err) {
+    await bootstrap.end().catch(() => undefined);
+    throw connectionError(err, url);
+  }
+  try {
+    if (cfg.schema) await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${cfg.schema.replace(/"/g, '')}"`);
+  } catch (err) {
+    // Two processes creating the same schema at once: one wins, the other sees a duplicate.
+    if ((err as { code?: string }).code !== '23505') throw err;
+  } finally {
+    await bootstrap.end();
   }
   const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize ?? 10, options });
   const db = new Kysely<DB>({ dialect: createPostgresDialect(pool) });
@@ -158,7 +166,14 @@ async function openPglite(cfg: DatabaseConfig, lock: boolean): Promise<Database>
   const inMemory = dataDir.startsWith('memory://');
   let dirLock: DataDirLock | undefined;
   if (!inMemory) {
-    fs.mkdirSync(dataDir, { recursive: true });
+    try {
+      fs.mkdirSync(dataDir, { recursive: true });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new AppError('invalid_request', `the data folder ${dataDir} is a file, not a folder: choose another with --data or SIYU_DATA_DIR`);
+      if (code === 'EACCES' || code === 'EROFS') throw new AppError('forbidden', `cannot create the data folder ${dataDir} (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}): choose another with --data or SIYU_DATA_DIR`);
+      throw err;
+    }
     if (lock) dirLock = acquireDataDirLock(dataDir);
   }
   // Embedded mode keeps the server small: PostgreSQL's buffers live inside this process's memory.

@@ -83,6 +83,29 @@ describeEachDatabase('import: rows imported with an identity conflict', (ctx) =>
     expect(await run(ws.id, 'members', f, true)).toMatchObject({ imported: 0, unchanged: 5, conflicts: 0 });
   });
 
+  it('a row dated earlier than the stored member takes its phone: reported, while a standing conflict it touches is not', async () => {
+    const ws = await newWorkspace(ctx.database);
+    await run(ws.id, 'members', file('stored.csv', STORED));
+    // A conflict that stands before the file: M5 lost M1's phone in an earlier import.
+    expect(await run(ws.id, 'members', file('earlier.csv', ['member_no,phone,joined_at', 'M5,13900000001,2026-01-20']))).toMatchObject({ conflicts: 1 });
+    const f = file('crm.csv', [
+      'member_no,phone,email,joined_at',
+      'M3,13900000002,,2025-01-01', // line 2: registered before M2 was stored: OneID gives M2's phone to M3
+      'M1,13900000001,wang@example.com,2026-01-05', // line 3: M1 with a new email: its component (and M5's conflict) is settled again
+    ]);
+    const checked = await run(ws.id, 'members', f, true);
+    const real = await run(ws.id, 'members', f);
+    expect(real).toMatchObject({ imported: 2, conflicts: 1 });
+    expect(checked).toMatchObject({ imported: 2, conflicts: 1 });
+    const m2 = await profileOf(ws.id, 'member_no', 'M2');
+    const m3 = await profileOf(ws.id, 'member_no', 'M3');
+    expect(await profileOf(ws.id, 'phone', '+8613900000002')).toBe(m3);
+    expect(fs.readFileSync(real.conflictsFile!, 'utf8')).toBe(
+      '\ufeffline,reason\n' +
+        `2,"imported with an identity conflict: phone +8613900000002 belongs to profile ${m3}, which has member_no M3 (at most 1 per profile), so member_no M2 was kept apart from it (profile ${m2}); this row is dated earlier than what was stored, so OneID gave the identifier to it"\n`,
+    );
+  });
+
   it('orders: an order whose customer identifiers belong to two members is imported and listed', async () => {
     const ws = await newWorkspace(ctx.database);
     await run(ws.id, 'members', file('stored.csv', STORED));

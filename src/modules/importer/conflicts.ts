@@ -1,35 +1,41 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
-import type { IdentifierRules } from '../identity/index.js';
+import type { Identifier, IdentifierRules } from '../identity/index.js';
 import type { Reject } from './records.js';
 
 /**
  * Rows imported with an identity conflict: stored and counted as imported, but OneID refused to join some of their
  * identifiers (an identifier another profile holds with a different member number or phone, over a type's limit per
- * profile, or profiles an operator separated). OneID records each refused pair in identity_conflicts with the
- * message whose link it refused, so the rows are found by their messages' ids, after the chunk has settled: one
- * query, run only for rows that went ingest's general path (a bulk-path row has only new identifiers and cannot
- * conflict), and only for the rows this chunk newly stored.
+ * profile, or profiles an operator separated). Found after the chunk has settled, only for rows that went ingest's
+ * general path (a bulk-path row has only new identifiers and cannot conflict) and that this chunk newly stored:
+ *
+ * - OneID records each refused pair in identity_conflicts under the message whose link it refused: the row lost.
+ * - OneID applies links in order of their time, so a row dated earlier than the stored member (joined_at in a CRM
+ *   export against a profile captured live) takes the identifier, and the refused link is the stored member's, under
+ *   its own message: a conflict touching one of the row's identifiers that was not there before the chunk (`before`,
+ *   from conflictsTouching) is the row's too.
  *
  * Decided: a row found already stored (unchanged: a re-run of the same file) is not reported again. Its conflict was
  * reported by the run that stored it and stays on the profile page; the re-run wrote nothing, so reporting it as a
  * conflict of this run would count the same fact once per run.
- *
- * Not seen: OneID applies links in order of their time, so a row whose time (joined_at…) is earlier than the stored
- * member's takes the identifier, and the refused link is then the stored member's, recorded under that member's
- * message: the row is imported without a conflict of its own and the profile page shows the conflict.
  */
 export async function importedWithConflict(
   db: Db,
   workspaceId: string,
-  rows: Array<{ messageId: string; line: number }>,
+  rows: Array<{ messageId: string; line: number; identifiers?: Identifier[] }>,
   rules: IdentifierRules,
+  before?: Set<string>,
 ): Promise<Reject[]> {
   if (!rows.length) return [];
-  const lineOf = new Map(rows.map((r) => [r.messageId, r.line]));
+  const byMessage = new Map(rows.map((r) => [r.messageId, r]));
+  const touching = before ? identifierArrays(rows) : { types: [], values: [] };
   // The holder is the side whose profile already has the limited type; its values of that type name the clash.
   const { rows: found } = await sql<ConflictRow>`
-    SELECT c.message_id, c.reason, ia.type AS a_type, ia.value AS a_value, ia.profile_id AS a_profile,
+    WITH ids AS MATERIALIZED (
+      SELECT i.id FROM unnest(${touching.types}::text[], ${touching.values}::text[]) AS x(t, v)
+      JOIN identifiers i ON i.workspace_id = ${workspaceId} AND i.type = x.t AND i.value = x.v
+    )
+    SELECT c.a, c.b, c.message_id, c.reason, ia.type AS a_type, ia.value AS a_value, ia.profile_id AS a_profile,
            ib.type AS b_type, ib.value AS b_value, ib.profile_id AS b_profile, h.held
     FROM identity_conflicts c
     JOIN identifiers ia ON ia.workspace_id = c.workspace_id AND ia.id = c.a
@@ -41,16 +47,66 @@ export async function importedWithConflict(
           AND i.profile_id = (CASE WHEN ia.type = substr(c.reason, 7) THEN ib.profile_id ELSE ia.profile_id END)
         ORDER BY i.value LIMIT 3) x
     ) h ON c.reason LIKE 'limit:%'
-    WHERE c.workspace_id = ${workspaceId} AND c.message_id = ANY(${[...lineOf.keys()]}::text[])
-    ORDER BY c.message_id, c.a, c.b`.execute(db);
-  const reasons = new Map<string, string[]>();
-  for (const r of found) (reasons.get(r.message_id) ?? reasons.set(r.message_id, []).get(r.message_id)!).push(describe(r, rules));
-  return [...reasons]
-    .map(([messageId, why]) => ({ line: lineOf.get(messageId)!, reason: `imported with an identity conflict: ${why.join('; ')}` }))
-    .sort((a, b) => a.line - b.line);
+    WHERE c.workspace_id = ${workspaceId}
+      AND (c.message_id = ANY(${[...byMessage.keys()]}::text[]) OR c.a IN (SELECT id FROM ids) OR c.b IN (SELECT id FROM ids))
+    ORDER BY c.a, c.b`.execute(db);
+  const reasons = new Map<number, string[]>();
+  const add = (line: number, why: string) => (reasons.get(line) ?? reasons.set(line, []).get(line)!).push(why);
+  for (const r of found) {
+    const own = byMessage.get(r.message_id);
+    if (own) {
+      add(own.line, describe(r, rules));
+      continue;
+    }
+    if (!before || before.has(conflictKey(r))) continue; // there before this chunk: not this chunk's doing
+    const sides = new Set([`${r.a_type}\u0000${r.a_value}`, `${r.b_type}\u0000${r.b_value}`]);
+    for (const row of rows) {
+      if (row.identifiers?.some((i) => sides.has(`${i.type}\u0000${i.value}`))) {
+        add(row.line, `${describe(r, rules)}; this row is dated earlier than what was stored, so OneID gave the identifier to it`);
+      }
+    }
+  }
+  return [...reasons].map(([line, why]) => ({ line, reason: `imported with an identity conflict: ${why.join('; ')}` })).sort((a, b) => a.line - b.line);
+}
+
+/**
+ * The conflicts touching the given rows' identifiers, as they stand before the rows are written (keys for
+ * importedWithConflict's `before`). One query; identity_conflicts is keyed by (a, b), so its `b` side is scanned.
+ */
+export async function conflictsTouching(db: Db, workspaceId: string, rows: Array<{ identifiers: Identifier[] }>): Promise<Set<string>> {
+  const { types, values } = identifierArrays(rows);
+  if (!types.length) return new Set();
+  const { rows: found } = await sql<{ a: number; b: number; message_id: string }>`
+    WITH ids AS MATERIALIZED (
+      SELECT i.id FROM unnest(${types}::text[], ${values}::text[]) AS x(t, v)
+      JOIN identifiers i ON i.workspace_id = ${workspaceId} AND i.type = x.t AND i.value = x.v
+    )
+    SELECT c.a, c.b, c.message_id FROM identity_conflicts c
+    WHERE c.workspace_id = ${workspaceId} AND (c.a IN (SELECT id FROM ids) OR c.b IN (SELECT id FROM ids))`.execute(db);
+  return new Set(found.map(conflictKey));
+}
+
+const conflictKey = (c: { a: number | string; b: number | string; message_id: string }) => `${String(c.a)}:${String(c.b)}:${c.message_id}`;
+
+function identifierArrays(rows: Array<{ identifiers?: Identifier[] }>): { types: string[]; values: string[] } {
+  const seen = new Set<string>();
+  const types: string[] = [];
+  const values: string[] = [];
+  for (const row of rows) {
+    for (const i of row.identifiers ?? []) {
+      const key = `${i.type}\u0000${i.value}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      types.push(i.type);
+      values.push(i.value);
+    }
+  }
+  return { types, values };
 }
 
 interface ConflictRow {
+  a: number | string;
+  b: number | string;
   message_id: string;
   reason: string;
   a_type: string;

@@ -10,7 +10,7 @@ import {
   type IdentifierRules,
 } from '../identity/index.js';
 import { storeMessagesReturningInserted, type PreparedMessage } from '../ingest/index.js';
-import { importedWithConflict } from './conflicts.js';
+import { conflictsTouching, importedWithConflict } from './conflicts.js';
 import type { Reject } from './records.js';
 import { inStagingTransaction, kyselyOf, type Columns, type ImportTarget } from './stage.js';
 
@@ -54,11 +54,13 @@ export async function storeMembers(target: ImportTarget, workspaceId: string, me
     general.push(...bulk.fallback.map((k) => candidates[k]!));
   }
   if (general.length) {
+    // The conflicts its identifiers had before, so that one the chunk causes by taking an identifier is told apart.
+    const before = await conflictsTouching(db, workspaceId, general);
     const inserted = await storeMessagesReturningInserted(db, workspaceId, general);
     imported += inserted.size;
     unchanged += general.length - inserted.size;
     const stored = general.filter((m) => inserted.has(m.messageId));
-    conflicts = await importedWithConflict(db, workspaceId, stored.map((m) => ({ messageId: m.messageId, line: m.index })), rules);
+    conflicts = await importedWithConflict(db, workspaceId, stored.map((m) => ({ messageId: m.messageId, line: m.index, identifiers: m.identifiers })), rules, before);
   }
   return { imported, unchanged, bulk: bulkCreated, conflicts };
 }

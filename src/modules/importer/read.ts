@@ -16,6 +16,8 @@ export interface ReadOptions {
   /** The file's text encoding, or `auto` (the default): see decode.ts. */
   encoding?: ImportEncoding | 'auto';
   onEncoding?: (encoding: ImportEncoding) => void;
+  /** A CSV's header (trimmed) before any row: throw to refuse the file (see header.ts). */
+  checkHeader?: (columns: string[]) => void;
 }
 
 /**
@@ -61,7 +63,11 @@ export async function* readRecords(
   }
   const parser = stream.pipe(
     parse({
-      columns: (header: string[]) => header.map((h) => h.trim()),
+      columns: (header: string[]) => {
+        const columns = header.map((h) => h.trim());
+        options.checkHeader?.(columns);
+        return columns;
+      },
       delimiter: delimiterOf(head),
       bom: true,
       skip_empty_lines: true,

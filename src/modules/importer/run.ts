@@ -4,6 +4,7 @@ import type { ChunkResult, ImportKind } from './apply.js';
 import { csvOrderId, csvRefundId } from './columns.js';
 import { parseEncoding, type ImportEncoding } from './decode.js';
 import { detectFormat, readRecords } from './read.js';
+import { checkHeader } from './header.js';
 import type { Reject, SourceRecord } from './records.js';
 
 export interface ImportProgress {
@@ -105,7 +106,7 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> 
     for await (const rec of readRecords(opts.file, format, (r) => {
       rejects.push(r);
       progress.rejected++;
-    }, (b) => (progress.bytesRead = b), { encoding, onEncoding: (e) => (progress.encoding = e) })) {
+    }, (b) => (progress.bytesRead = b), { encoding, onEncoding: (e) => (progress.encoding = e), checkHeader: (columns) => checkHeader(opts.kind, columns) })) {
       progress.rows++;
       const id = split ? orderIdOf(rec).trim() : '';
       if (split && id !== split.current) {

@@ -115,15 +115,18 @@ describeEachDatabase('import: rows imported with an identity conflict', (ctx) =>
       'R1,M1,13900000001,paid,100,2026-03-01 10:00,A,1,100', // M1 as stored
       'R2,M1,13900000002,paid,300,2026-03-01 11:00,A,2,100', // M1 with M2's phone
       'R2,M1,13900000002,paid,300,2026-03-01 11:00,B,1,100',
+      'R3,M4,13900000002,paid,50,2025-01-01 09:00,C,1,50', // a customer dated before M2 was stored: takes M2's phone
     ]);
     const checked = await run(ws.id, 'orders', orders, true);
     const real = await run(ws.id, 'orders', orders);
-    expect(real, real.rejectsFile ? fs.readFileSync(real.rejectsFile, 'utf8') : '').toMatchObject({ imported: 2, rejected: 0, conflicts: 1 });
-    expect(checked).toMatchObject({ imported: 2, conflicts: 1 });
+    expect(real, real.rejectsFile ? fs.readFileSync(real.rejectsFile, 'utf8') : '').toMatchObject({ imported: 3, rejected: 0, conflicts: 2 });
+    expect(checked).toMatchObject({ imported: 3, conflicts: 2 });
     const list = fs.readFileSync(real.conflictsFile!, 'utf8');
     expect(list).toContain(`3,"imported with an identity conflict: phone +8613900000002 belongs to profile ${m2}, which has member_no M2 (at most 1 per profile), so member_no M1 was kept apart from it`);
-    expect(list.split('\n').filter(Boolean)).toHaveLength(2);
-    expect(await run(ws.id, 'orders', orders)).toMatchObject({ imported: 0, unchanged: 2, conflicts: 0, conflictsFile: null });
+    const m4 = await profileOf(ws.id, 'member_no', 'M4');
+    expect(list).toContain(`5,"imported with an identity conflict: phone +8613900000002 belongs to profile ${m4}, which has member_no M4 (at most 1 per profile), so member_no M2 was kept apart from it (profile ${m2}); this row is dated earlier`);
+    expect(list.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(await run(ws.id, 'orders', orders)).toMatchObject({ imported: 0, unchanged: 3, conflicts: 0, conflictsFile: null });
   });
 
   it('API: the job counts them and GET /api/v1/imports/{id}/conflicts lists them', async () => {

@@ -3,8 +3,8 @@ import { AppError } from '../../platform/errors.js';
 import { findCharacter } from '../../platform/http/validation.js';
 import type { PreparedMessage } from '../ingest/index.js';
 import { loadIdentifierRules } from '../identity/index.js';
-import { parseOrders, upsertOrders } from '../orders/index.js';
-import { importedWithConflict } from './conflicts.js';
+import { customerIdentifiers, parseOrders, upsertOrders } from '../orders/index.js';
+import { conflictsTouching, importedWithConflict } from './conflicts.js';
 import { storeMembers } from './members.js';
 import { memberRowToMessage, orderRecordsToOrders, type Reject, type SourceRecord } from './records.js';
 import { applyRefunds, refundRecordsToRefunds } from './refunds.js';
@@ -91,19 +91,21 @@ async function applyOrders(db: Db, workspaceId: string, records: SourceRecord[])
     if (reject) rejects.push(reject);
     return !reject;
   });
-  const { errors } = parseOrders(grouped.map((g) => g.order));
+  const { orders: parsed, errors } = parseOrders(grouped.map((g) => g.order));
   const bad = new Set(errors.map((e) => e.index!));
   rejects.push(...errors.map((e) => ({ line: grouped[e.index!]!.line, reason: `${e.path?.replace(/^orders\[\d+\]\.?/, '') || 'order'}: ${e.message}` })));
-  const goodGroups = grouped.filter((_, i) => !bad.has(i));
+  const goodGroups = grouped.filter((_, i) => !bad.has(i)); // one parsed order each, in order
+  // An order's customer resolves under the message id `order:<id>` (orders/service.ts), so a conflict its identifiers
+  // ran into is found as a member row's is, and one it caused by being dated earlier than the stored member by the
+  // conflicts its identifiers had before. Only orders this chunk created or changed: an unchanged one was reported by
+  // the run that stored it. A changed order whose customer conflicted before is reported again (its one message id
+  // carries every version's links).
+  const customers = new Map(goodGroups.map((g, k) => [parsed[k]!.orderId, { line: g.line, identifiers: customerIdentifiers(parsed[k]!.customer) }]));
+  const before = goodGroups.length ? await conflictsTouching(db, workspaceId, [...customers.values()]) : new Set<string>();
   const results = goodGroups.length ? await upsertOrders(db, workspaceId, goodGroups.map((g) => g.order)) : [];
   const unchanged = results.filter((r) => r.outcome === 'unchanged').length;
-  // An order's customer resolves under the message id `order:<id>` (orders/service.ts), so a conflict its identifiers
-  // ran into is found as a member row's is. Only orders this chunk created or changed: an unchanged one was reported
-  // by the run that stored it. A changed order whose customer conflicted before is reported again (its one message id
-  // carries every version's links).
-  const lineOf = new Map(goodGroups.map((g) => [String(g.order.orderId ?? '').trim(), g.line]));
-  const written = results.filter((r) => r.outcome !== 'unchanged' && lineOf.has(r.orderId)).map((r) => ({ messageId: `order:${r.orderId}`, line: lineOf.get(r.orderId)! }));
-  const conflicts = written.length ? await importedWithConflict(db, workspaceId, written, await loadIdentifierRules(db, workspaceId)) : [];
+  const written = results.filter((r) => r.outcome !== 'unchanged' && customers.has(r.orderId)).map((r) => ({ messageId: `order:${r.orderId}`, ...customers.get(r.orderId)! }));
+  const conflicts = written.length ? await importedWithConflict(db, workspaceId, written, await loadIdentifierRules(db, workspaceId), before) : [];
   // Reject lines are unique per order; several error fields of one order keep the first.
   const seen = new Set<number>();
   return {

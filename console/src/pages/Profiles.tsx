@@ -79,6 +79,7 @@ export function ProfilesPage() {
                   { title: t('profiles.id'), dataIndex: 'id', width: 110, render: (id: number) => <Link to={`/profiles/${id}`}>{id}</Link> },
                   {
                     title: t('profiles.displayName'),
+                    width: 180,
                     render: (_, row) => {
                       const name = profileName(row.traits, row.identifiers, { skipAnonymous: true });
                       return name ?? <Typography.Text type="secondary">{t('profiles.anonymous')}</Typography.Text>;

@@ -29,6 +29,15 @@ describeEachDatabase('import: a header that cannot work is refused before any ro
     expect(profiles).toEqual([]);
   });
 
+  it('an empty file is refused by name, not reported as 0 rows imported', async () => {
+    const ws = await newWorkspace(ctx.database);
+    const name = file('empty.csv', '');
+    await expect(runImport({ kind: 'members', file: name, apply: (records) => applyImportChunk(ctx.database, ws.id, 'members', records) })).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: 'the file is empty: a member file needs a header row and a row per member (CSV), or a JSON object per line',
+    });
+  });
+
   it('a header with a known identifier under any spelling passes', async () => {
     const ws = await newWorkspace(ctx.database);
     const name = file('ok.csv', '手机号,姓名\n13800000001,王芳\n');

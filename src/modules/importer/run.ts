@@ -56,6 +56,7 @@ export interface ImportRunOptions {
 export async function runImport(opts: ImportRunOptions): Promise<ImportSummary> {
   if (!fs.existsSync(opts.file)) throw new AppError('invalid_request', `no such file: ${opts.file}`);
   const totalBytes = fs.statSync(opts.file).size;
+  if (totalBytes === 0) throw new AppError('invalid_request', `the file is empty: ${opts.kind === 'members' ? 'a member' : opts.kind === 'orders' ? 'an order' : 'a refund'} file needs a header row and a row per ${opts.kind === 'members' ? 'member' : opts.kind === 'orders' ? 'order item' : 'refund'} (CSV), or a JSON object per line`);
   const format = detectFormat(opts.file, opts.format);
   const encoding = parseEncoding(opts.encoding);
   const chunkSize = opts.chunkSize ?? 2000;

@@ -171,8 +171,10 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
   });
 
   it('names the identifier types and adds a custom one with its priority and limit', async () => {
-    await page.getByRole('menuitem', { name: 'Data' }).click();
-    await page.getByRole('menuitem', { name: 'Identifier settings' }).click();
+    // The Data submenu is still open from the keys step: clicking it again would close it.
+    const item = page.getByRole('menuitem', { name: 'Identifier settings' });
+    if (!(await item.isVisible())) await page.getByRole('menuitem', { name: 'Data' }).click();
+    await item.click();
     await page.getByRole('cell', { name: /Member number\s*member_no/ }).waitFor();
     const type = `douyin_${process.pid}`;
     await page.getByTestId('identifier-new-type').fill('douyin openid');

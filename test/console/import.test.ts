@@ -93,7 +93,7 @@ describe.skipIf(!runBrowser)('console import page in a browser', { timeout: 180_
     await page.getByRole('button', { name: 'Start import' }).click();
     const conflicted = page.getByTestId('import-summary');
     await conflicted.getByText('Import finished: 2 rows read, 2 imported, 0 unchanged, 0 rejected.').waitFor({ timeout: 60_000 });
-    await conflicted.getByText('1 of them were imported with an identity conflict (an identifier another profile holds)', { exact: false }).waitFor();
+    await conflicted.getByText('Imported with an identity conflict (an identifier another profile holds): 1.', { exact: false }).waitFor();
     expect(await page.getByTestId('import-conflicts').textContent()).toContain('1');
     const [conflictsDownload] = await Promise.all([page.waitForEvent('download'), job.getByRole('link', { name: /Download rows with a conflict/ }).click()]);
     expect(conflictsDownload.suggestedFilename()).toBe('conflicting.csv.conflicts.csv');

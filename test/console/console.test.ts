@@ -181,9 +181,17 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
     await page.getByTestId('identifier-add').click();
     await page.getByText('Starts with a letter; letters, digits and _ only (up to 64)').waitFor();
     await page.getByTestId('identifier-new-type').fill(type);
+    // The rule's message leaves with an animation that moves the form: click once it is gone (a clean-clone run's
+    // click landed while it moved, and nothing was submitted).
+    await page.getByText('Starts with a letter; letters, digits and _ only (up to 64)').waitFor({ state: 'detached' });
     await page.getByLabel('Priority (new)').fill('45');
     await page.getByLabel('Limit per profile (new)').fill('2');
-    await page.getByTestId('identifier-add').click();
+    const [saved] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(`/api/v1/identifier-settings/${type}`) && r.request().method() === 'PUT'),
+      page.getByTestId('identifier-add').click(),
+    ]);
+    expect(saved.status()).toBe(200);
+    await page.getByText(`Saved the settings of ${type}`).waitFor();
     await page.getByRole('cell', { name: type }).waitFor();
     const stored = await app.inject({ method: 'GET', url: '/api/v1/identifier-settings', headers: { authorization: `Bearer ${ws.adminToken}` } });
     expect((stored.json() as { data: unknown[] }).data).toContainEqual({ type, priority: 45, maxPerProfile: 2, isDefault: false });

@@ -67,3 +67,14 @@ export function reportPageOnFailure(currentPage: () => Page | undefined): void {
     throw new Error(`what the page showed when "${context.task.name}" failed, at ${page.url()}:\n${text.replace(/\n{2,}/g, '\n').slice(0, 3_000)}`);
   });
 }
+
+/**
+ * Clicks a menu item inside a submenu (Data → Import): the submenu is expanded only when the item is hidden. It may
+ * already be open (an earlier step went there, and antd keeps it open): clicking its title again would close it,
+ * and the item's click would then miss (the event-schema step's failures of sessions 12 and 14).
+ */
+export async function clickSubmenuItem(page: Page, submenu: string, item: string): Promise<void> {
+  const target = page.getByRole('menuitem', { name: item });
+  if (!(await target.isVisible())) await page.getByRole('menuitem', { name: submenu }).click();
+  await target.click();
+}

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { Database } from '../../src/platform/db/database.js';
 import { createWorkspace, type CreatedWorkspace } from '../../src/modules/workspaces/index.js';
 import { createUser, DEMO_LOGIN } from '../../src/modules/users/index.js';
-import { chromiumAvailable, launchBrowser, reportPageOnFailure, screenshotPath } from './browser.js';
+import { chromiumAvailable, clickSubmenuItem, launchBrowser, reportPageOnFailure, screenshotPath } from './browser.js';
 import { startConsoleServer } from './harness.js';
 
 const runBrowser = chromiumAvailable();
@@ -114,8 +114,7 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
   });
 
   it('creates a write key (secret shown once) and revokes it', async () => {
-    await page.getByRole('menuitem', { name: 'Data' }).click();
-    await page.getByRole('menuitem', { name: 'Keys & tokens' }).click();
+    await clickSubmenuItem(page, 'Data', 'Keys & tokens');
     await page.getByText('Write keys (data collection)').waitFor();
     await page.getByRole('button', { name: 'New key' }).click();
     await page.getByLabel('Name').fill('mini-program key');
@@ -171,10 +170,7 @@ describe.skipIf(!runBrowser)('console in a browser', { timeout: 120_000 }, () =>
   });
 
   it('names the identifier types and adds a custom one with its priority and limit', async () => {
-    // The Data submenu is still open from the keys step: clicking it again would close it.
-    const item = page.getByRole('menuitem', { name: 'Identifier settings' });
-    if (!(await item.isVisible())) await page.getByRole('menuitem', { name: 'Data' }).click();
-    await item.click();
+    await clickSubmenuItem(page, 'Data', 'Identifier settings');
     await page.getByRole('cell', { name: /Member number\s*member_no/ }).waitFor();
     const type = `douyin_${process.pid}`;
     await page.getByTestId('identifier-new-type').fill('douyin openid');

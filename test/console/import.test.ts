@@ -8,7 +8,7 @@ import type { Database } from '../../src/platform/db/database.js';
 import { createWorkspace, type CreatedWorkspace } from '../../src/modules/workspaces/index.js';
 import { createUser } from '../../src/modules/users/index.js';
 import { lookupProfile } from '../../src/modules/profiles/index.js';
-import { chromiumAvailable, launchBrowser, reportPageOnFailure, screenshotPath } from './browser.js';
+import { chromiumAvailable, clickSubmenuItem, launchBrowser, reportPageOnFailure, screenshotPath } from './browser.js';
 import { startConsoleServer } from './harness.js';
 
 const runBrowser = chromiumAvailable();
@@ -56,8 +56,7 @@ describe.skipIf(!runBrowser)('console import page in a browser', { timeout: 180_
     await page.getByLabel('Password').fill(owner.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('workspace-name').waitFor();
-    await page.getByRole('menuitem', { name: 'Data' }).click();
-    await page.getByRole('menuitem', { name: 'Import' }).click();
+    await clickSubmenuItem(page, 'Data', 'Import');
     await page.getByRole('heading', { name: 'Import' }).waitFor();
 
     await page.getByRole('radio', { name: 'Members' }).check();

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { Database } from '../../src/platform/db/database.js';
 import { createWorkspace, type CreatedWorkspace } from '../../src/modules/workspaces/index.js';
 import { createUser } from '../../src/modules/users/index.js';
-import { chromiumAvailable, launchBrowser, reportPageOnFailure, screenshotPath } from './browser.js';
+import { chromiumAvailable, clickSubmenuItem, launchBrowser, reportPageOnFailure, screenshotPath } from './browser.js';
 import { startConsoleServer } from './harness.js';
 
 const runBrowser = chromiumAvailable();
@@ -262,8 +262,7 @@ describe.skipIf(!runBrowser)('console tags and segments in a browser', { timeout
   });
 
   it('browses the event schema', async () => {
-    await page.getByRole('menuitem', { name: 'Data' }).click();
-    await page.getByRole('menuitem', { name: 'Event schema' }).click();
+    await clickSubmenuItem(page, 'Data', 'Event schema');
     await page.waitForURL(/\/data\/events$/); // if the menu click is lost, say so here rather than as a missing row
     const row = page.getByTestId('event-schema').getByRole('row', { name: /Product Viewed/ });
     await row.getByText('13', { exact: true }).waitFor();

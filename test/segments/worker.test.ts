@@ -60,3 +60,25 @@ describeEachDatabase('rules worker', (ctx) => {
     }
   });
 });
+
+describeEachDatabase('rules worker, paused', (ctx) => {
+  it('takes no real-time pass while paused (the demo brand loading) and drains the feed once resumed', async () => {
+    const { db } = ctx.database;
+    const ws = await newTestWorkspace(ctx.database);
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await seedProfile(db, ws.id));
+    const queued = async () => (await db.selectFrom('profile_changes').select('profile_id').where('workspace_id', '=', ws.id).execute()).length;
+    expect(await queued()).toBe(3);
+    let paused = true;
+    let asked = 0;
+    const stop = startRulesWorker(db, { intervalMs: 20, workspaceId: ws.id, pairsOnly: ctx.database.kind === 'pglite', behindIntervalMs: 50, paused: () => (asked++, paused) });
+    try {
+      await vi.waitFor(() => expect(asked).toBeGreaterThanOrEqual(5), { timeout: 5_000, interval: 20 });
+      expect(await queued()).toBe(3);
+      paused = false;
+      await vi.waitFor(async () => expect(await queued()).toBe(0), { timeout: 20_000, interval: 50 });
+    } finally {
+      await stop();
+    }
+  });
+});

@@ -12,11 +12,12 @@ import { registerTemplateRoutes } from '../../modules/templates/index.js';
 import { registerRulesTierRoutes, startRulesWorker } from '../../modules/segments/index.js';
 import { registerLoyaltyRoutes } from '../../modules/loyalty/index.js';
 import { registerJourneys } from '../../modules/journeys/index.js';
+import { demoBrandIsLoading } from '../../modules/demo/index.js';
 import { registerConsole } from './console.js';
 import { addBackgroundStarter } from './background.js';
 
 // Work the serving process runs besides answering requests (started by `siyu serve`, never by tests).
-addBackgroundStarter(async (ctx, opts) => startRulesWorker(ctx.database.db, { log: opts.log, pairsOnly: ctx.database.kind === 'pglite', ingestBehind: intakeIsBehind }));
+addBackgroundStarter(async (ctx, opts) => startRulesWorker(ctx.database.db, { log: opts.log, pairsOnly: ctx.database.kind === 'pglite', ingestBehind: intakeIsBehind, paused: demoBrandIsLoading }));
 addBackgroundStarter(async (ctx, opts) => startOverviewRollupWarmer(ctx.database.db, { log: opts.log }));
 
 /** Every module's routes, in one list: add a module here and its routes and OpenAPI entries appear. */

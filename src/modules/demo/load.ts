@@ -37,6 +37,12 @@ export interface DemoOptions {
   workspaceId?: string;
 }
 
+/** Loads of the demo brand running in this process (the server's rules worker waits while one runs). */
+let loadsRunning = 0;
+export function demoBrandIsLoading(): boolean {
+  return loadsRunning > 0;
+}
+
 /** Days of AIPL history the demo arrives with: the overview's default period. */
 const LIFECYCLE_DAYS = 30;
 
@@ -46,6 +52,15 @@ const LIFECYCLE_DAYS = 30;
  * ingest and order paths as real data.
  */
 export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
+  loadsRunning++;
+  try {
+    return await loadDemoBrandNow(db, opts);
+  } finally {
+    loadsRunning--;
+  }
+}
+
+async function loadDemoBrandNow(db: Db, opts: DemoOptions) {
   const totalMembers = opts.members ?? 10_000;
   const now = (opts.now ?? new Date()).getTime();
   const rand = seededRandom(opts.seed ?? 20261123);

@@ -32,6 +32,11 @@ export function startRulesWorker(
     pairsOnly?: boolean;
     /** Whether ingest in this process is behind (the server passes the ingest module's intakeIsBehind). */
     ingestBehind?: () => boolean;
+    /**
+     * While true, real-time passes wait (checked every behindIntervalMs): the server passes "the demo brand is loading",
+     * whose end computes the stages and RFM of everyone at once; passes during it only slowed the load (×3.5).
+     */
+    paused?: () => boolean;
     /** Between a lane's passes while ingest is behind (default 1,000 ms)… */
     behindIntervalMs?: number;
     /** …and the profiles of its one claim (default 4,000). */
@@ -88,6 +93,7 @@ export function startRulesWorker(
   const behindInterval = opts.behindIntervalMs ?? 1_000;
   const lanes = opts.pairsOnly ? 1 : 2;
   const realTimeTick = () => {
+    if (opts.paused?.()) return { run: Promise.resolve(), intervalMs: behindInterval };
     const behind = opts.ingestBehind?.() ?? false;
     return { run: realTime(behind), intervalMs: behind ? behindInterval : interval };
   };

@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, sql, type Driver } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
 import type { DB } from './schema.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { loopTurns } from './loop-turns.js';
 
 // One set of type parsers for both drivers: bigint ids fit in a JS number (< 2^53); numeric amounts as numbers.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -196,9 +197,11 @@ async function openPglite(cfg: DatabaseConfig, lock: boolean): Promise<Database>
   }
   let pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
   let recycling: Promise<void> | undefined;
+  const giveLoopATurn = loopTurns();
   // Kysely sees one pool for the life of the process; behind it, recycle() can swap PGlite between queries.
   const swappable = {
     async connect() {
+      await giveLoopATurn();
       while (recycling) await recycling;
       return pool.connect();
     },

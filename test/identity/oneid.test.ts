@@ -70,6 +70,34 @@ describeEachDatabase('OneID identity resolution', (ctx) => {
     expect((await timeline(app, ws.adminToken, m1.id)).map((e) => e.event)).not.toContain('Coupon Claimed');
   });
 
+  it('shows a refused merge on both people, and only there, among the workspace\'s other conflicts', async () => {
+    const ws = await newWorkspace(ctx.database);
+    // Three pairs of member numbers, each pair named together once: three conflicts in the workspace.
+    const pairs = [['A1', 'A2'], ['B1', 'B2'], ['C1', 'C2']] as const;
+    for (const [x, y] of pairs) {
+      await sendBatch(app, ws.writeKey, [
+        { type: 'identify', anonymousId: `dev-${x}`, context: ext('member_no', x), messageId: mid(), timestamp: '2026-01-01T00:00:00Z' },
+        { type: 'identify', anonymousId: `dev-${y}`, context: ext('member_no', y), messageId: mid(), timestamp: '2026-01-01T00:00:01Z' },
+      ]);
+      await sendBatch(app, ws.writeKey, [
+        { type: 'track', anonymousId: `dev-${x}`, event: 'Coupon Claimed', context: ext('member_no', y), messageId: mid(), timestamp: '2026-01-02T00:00:00Z' },
+      ]);
+    }
+    await sendBatch(app, ws.writeKey, [{ type: 'identify', anonymousId: 'dev-D', context: ext('member_no', 'D1'), messageId: mid(), timestamp: '2026-01-03T00:00:00Z' }]);
+    // Each side of a pair, whichever side of the recorded conflict its identifier is on, sees its own pair's conflict.
+    for (const [x, y] of pairs) {
+      for (const member of [x, y]) {
+        const p = await profileOf(app, ws.adminToken, 'member_no', member);
+        expect(p.conflicts, member).toHaveLength(1);
+        const conflict = p.conflicts[0] as { identifier: string; otherIdentifier: string };
+        const named = [conflict.identifier, conflict.otherIdentifier].sort();
+        // The refused link: the track call's anonymousId (x's) with the member number it named (y's).
+        expect(named, member).toEqual([`anonymousId:dev-${x}`, `member_no:${y}`]);
+      }
+    }
+    expect((await profileOf(app, ws.adminToken, 'member_no', 'D1')).conflicts).toEqual([]);
+  });
+
   it('treats external id types named like built-in object properties as any other type (priority 40, at most 5)', async () => {
     const ws = await newWorkspace(ctx.database);
     for (const type of ['constructor', 'toString']) {

@@ -8,6 +8,7 @@ import * as m0006 from './0006_ingest_tables_without_workspace_fk.js';
 import * as m0007 from './0007_ingest_hot_updates.js';
 import * as m0008 from './0008_ingest_intake.js';
 import * as m0009 from './0009_ingest_request_ip.js';
+import * as m0010 from './0010_profile_view_conflicts_by_identifier.js';
 import * as m0100 from './0100_tags_segments_lifecycle.js';
 import * as m0101 from './0101_profile_change_scope.js';
 import * as m0102 from './0102_realtime_profile_lookups.js';
@@ -56,6 +57,7 @@ export const migrations: Record<string, Migration> = {
   '0007_ingest_hot_updates': m0007,
   '0008_ingest_intake': m0008,
   '0009_ingest_request_ip': m0009,
+  '0010_profile_view_conflicts_by_identifier': m0010,
   '0100_tags_segments_lifecycle': m0100,
   '0101_profile_change_scope': m0101,
   '0102_realtime_profile_lookups': m0102,

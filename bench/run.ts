@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark as its own child process, one after the other, each with a time limit,
  * and keeps going when one fails. The data-center figures land in docs/benchmarks.md (between markers); other
- * benchmarks (bench/loyalty*.ts, bench/rules*.ts) print their own figures and record them in their own sections.
+ * benchmarks (bench/loyalty*.ts, bench/rules*.ts, bench/profile-view.ts) print their own figures and record them in their own sections.
  *
  *   npm run bench                       # everything, bounded to ~15 minutes
  *   npm run bench -- ingest members     # only these
@@ -25,7 +25,7 @@ const OTHERS_LIMIT_MS = 180_000;
 function others(): Array<{ name: string; file: string; limitMs: number }> {
   return fs
     .readdirSync(path.join(ROOT, 'bench'))
-    .filter((f) => /^(loyalty|rules).*\.ts$/.test(f))
+    .filter((f) => /^(loyalty|rules|profile-view).*\.ts$/.test(f))
     .sort()
     .map((f) => ({ name: f.replace(/\.ts$/, ''), file: `bench/${f}`, limitMs: OTHERS_LIMIT_MS }));
 }

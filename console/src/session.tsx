@@ -11,6 +11,8 @@ export interface Me {
 export interface ConsoleConfig {
   demo: boolean;
   demoLogin: { email: string; password: string } | null;
+  /** While the demo brand loads on first start; null otherwise. */
+  demoLoading?: { step: 'members' | 'lifecycle'; members: number; totalMembers: number } | null;
 }
 
 interface Session {
@@ -22,6 +24,8 @@ interface Session {
   signIn(email: string, password: string, workspaceId?: string): Promise<void>;
   signedIn(me: Me): void;
   signOut(): Promise<void>;
+  /** Reads the console settings again (the demo brand's loading progress). */
+  refreshConfig(): Promise<void>;
   /** Owners and operators change things; analysts and guides only read. */
   canWrite: boolean;
 }
@@ -54,14 +58,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     await api('/api/v1/session', { method: 'DELETE' }).catch(() => undefined);
     setMe(null);
   }, []);
+  const refreshConfig = useCallback(async () => {
+    await api<ConsoleConfig>('/api/v1/console-config').then(setConfig, () => undefined);
+  }, []);
   const signedIn = useCallback((next: Me) => {
     forgetPrefetched();
     setMe(next);
   }, []);
 
   const value = useMemo<Session>(
-    () => ({ me, config, expired, signIn, signOut, signedIn, canWrite: me?.role === 'owner' || me?.role === 'operator' }),
-    [me, config, expired, signIn, signOut, signedIn],
+    () => ({ me, config, expired, signIn, signOut, signedIn, refreshConfig, canWrite: me?.role === 'owner' || me?.role === 'operator' }),
+    [me, config, expired, signIn, signOut, signedIn, refreshConfig],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -33,6 +33,11 @@ export const en: Messages = {
     passwordRule: 'At least 8 characters', acceptInvite: 'Accept and sign in',
   },
   roles: { owner: 'Owner', operator: 'Operator', analyst: 'Analyst (read-only)', guide: 'Store guide' },
+  demoLoading: {
+    members: 'Loading the demo brand: {{members}} of {{total}} members written ({{percent}}%). Data appears as it arrives; you can look around meanwhile.',
+    lifecycle: 'Loading the demo brand: all {{total}} members written; computing 30 days of lifecycle stages, RFM and journeys.',
+    done: 'The demo brand has loaded. Reload the page to see all of it.', reload: 'Reload',
+  },
   notAvailable: {
     title: 'Not available yet', text: 'The server API behind "{{feature}}" is not on this server yet. This page works once Siyu is upgraded.',
   },

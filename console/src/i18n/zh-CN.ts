@@ -32,6 +32,11 @@ export const zhCN = {
     acceptInvite: '接受并登录',
   },
   roles: { owner: '所有者', operator: '运营', analyst: '分析师（只读）', guide: '导购' },
+  demoLoading: {
+    members: '正在加载示例品牌：已写入 {{members}} / {{total}} 位会员（{{percent}}%）。数据会陆续出现，可以先浏览。',
+    lifecycle: '正在加载示例品牌：{{total}} 位会员已写入，正在计算近 30 天的生命周期、RFM 和旅程数据。',
+    done: '示例品牌已加载完成。刷新页面即可看到全部数据。', reload: '刷新页面',
+  },
   notAvailable: {
     title: '暂未开放', text: '「{{feature}}」所需的服务端接口尚未在此服务器上提供。升级 Siyu 后此页面会自动可用。',
   },

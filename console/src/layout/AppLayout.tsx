@@ -12,6 +12,7 @@ import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LANGUAGES, setLanguage, type Language } from '../i18n';
 import { navigate, useLocation } from '../router';
+import { DemoLoadingBanner } from '../components/DemoLoading';
 import { useSession } from '../session';
 import { menu, selectedKey, type MenuEntry } from './menu';
 
@@ -82,6 +83,7 @@ export function AppLayout({ children }: { children: ReactNode }) {
           </Space>
         </Layout.Header>
         <Layout.Content style={{ padding: 24 }}>
+          <DemoLoadingBanner />
           <main>{children}</main>
         </Layout.Content>
       </Layout>

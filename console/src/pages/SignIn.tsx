@@ -2,6 +2,7 @@ import { Alert, Button, Card, Form, Input, Space, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiError } from '../api';
+import { DemoLoadingBanner } from '../components/DemoLoading';
 import { errorText } from '../components/States';
 import { LanguageSwitch } from '../layout/AppLayout';
 import { useSession } from '../session';
@@ -39,6 +40,7 @@ export function SignInPage() {
       <Card style={{ width: 400 }} title={<Typography.Title level={4} style={{ margin: 0 }}>{t('auth.signInTitle')}</Typography.Title>} extra={<LanguageSwitch />}>
         <Space direction="vertical" style={{ width: '100%' }} size="middle">
           {expired && <Alert type="warning" showIcon message={t('auth.sessionExpired')} />}
+          <DemoLoadingBanner gap={0} />
           {config?.demoLogin && (
             <Alert
               type="info"

@@ -40,7 +40,8 @@ export function registerServeCommands(program: Command): void {
       configureSecretKey(cfg);
       const port = Number(opts.port);
       const publicUrl = process.env.SIYU_PUBLIC_URL ?? `http://${opts.host}:${port}`;
-      const ctx = { database, publicUrl, demo: opts.demo };
+      const { demoLoadProgress } = await import('../../modules/demo/index.js');
+      const ctx = { database, publicUrl, demo: opts.demo, demoProgress: demoLoadProgress };
       const app = await buildServer(ctx, { logger: true });
       const controlToken = randomBytes(24).toString('base64url');
       registerControlRoutes(app, ctx, controlToken);

@@ -42,6 +42,11 @@ let loadsRunning = 0;
 export function demoBrandIsLoading(): boolean {
   return loadsRunning > 0;
 }
+/** How far the latest load of this process has got, while one runs (the console shows it); null otherwise. */
+let latestProgress: DemoProgress | null = null;
+export function demoLoadProgress(): DemoProgress | null {
+  return loadsRunning > 0 ? latestProgress : null;
+}
 
 /** Days of AIPL history the demo arrives with: the overview's default period. */
 const LIFECYCLE_DAYS = 30;
@@ -53,8 +58,15 @@ const LIFECYCLE_DAYS = 30;
  */
 export async function loadDemoBrand(db: Db, opts: DemoOptions = {}) {
   loadsRunning++;
+  latestProgress = { step: 'members', members: 0, totalMembers: opts.members ?? 10_000, events: 0, orders: 0 };
   try {
-    return await loadDemoBrandNow(db, opts);
+    return await loadDemoBrandNow(db, {
+      ...opts,
+      onProgress: (p) => {
+        latestProgress = p;
+        opts.onProgress?.(p);
+      },
+    });
   } finally {
     loadsRunning--;
   }

@@ -28,7 +28,15 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
   defineRoute(
     app,
     { method: 'GET', url: '/api/v1/console-config', summary: 'Public console settings (the demo login in demo mode)', tags, auth: 'none', response: ConsoleConfig },
-    async () => ({ demo: ctx.demo, demoLogin: ctx.demo ? DEMO_LOGIN : null, locales: ['zh-CN', 'en'] }),
+    async () => {
+      const loading = ctx.demoProgress?.() ?? null;
+      return {
+        demo: ctx.demo,
+        demoLogin: ctx.demo ? DEMO_LOGIN : null,
+        locales: ['zh-CN', 'en'],
+        demoLoading: loading && { step: loading.step, members: loading.members, totalMembers: loading.totalMembers },
+      };
+    },
   );
 
   defineRoute(

@@ -78,6 +78,10 @@ export const ConsoleConfig = z.object({
   demo: z.boolean(),
   demoLogin: z.object({ email: z.string(), password: z.string() }).nullable(),
   locales: z.array(z.string()),
+  demoLoading: z
+    .object({ step: z.enum(['members', 'lifecycle']), members: z.number().int(), totalMembers: z.number().int() })
+    .nullable()
+    .describe('while the demo brand loads on first start: members written so far, then its history being computed; null otherwise'),
 });
 
 export const Invitation = User.extend({

@@ -7,4 +7,6 @@ export interface AppContext {
   publicUrl: string;
   /** Demo mode shows the demo login on the sign-in page. */
   demo: boolean;
+  /** While the demo brand loads in this process, how far it has got (the console shows a banner). */
+  demoProgress?: () => { step: 'members' | 'lifecycle'; members: number; totalMembers: number } | null;
 }

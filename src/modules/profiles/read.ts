@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { DB } from '../../platform/db/schema.js';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { normaliseIdentifier } from '../identity/index.js';
@@ -104,47 +105,8 @@ export type ProfileKind = 'all' | 'members' | 'known' | 'anonymous';
 export async function listProfiles(db: Db, workspaceId: string, opts: { q?: string; kind?: ProfileKind; limit: number; cursor?: string }) {
   const before = opts.cursor ? Number(opts.cursor) : undefined;
   if (opts.cursor && !Number.isSafeInteger(before)) throw invalid('invalid cursor', [{ path: 'query.cursor', message: 'use nextCursor from the previous page' }]);
-  let q = db
-    .selectFrom('profiles as p')
-    .select(['p.id', 'p.traits', 'p.first_seen_at', 'p.last_seen_at'])
-    .where('p.workspace_id', '=', workspaceId)
-    .where('p.merged_into', 'is', null);
-  if (before !== undefined) q = q.where('p.id', '<', before);
-  if (opts.q) {
-    const term = opts.q;
-    const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const phone = normaliseIdentifier('phone', term);
-    q = q.where((eb) =>
-      eb.or([
-        eb.exists(
-          eb
-            .selectFrom('identifiers as i')
-            .select(sql`1`.as('one'))
-            .whereRef('i.workspace_id', '=', 'p.workspace_id')
-            .whereRef('i.profile_id', '=', 'p.id')
-            .where((e2) => e2.or([e2('i.value', '=', term), e2('i.value', '=', term.toLowerCase()), ...(phone ? [e2('i.value', '=', phone)] : [])])),
-        ),
-        eb(sql`p.traits->>'name'`, 'ilike', like),
-        eb(sql`p.traits->>'email'`, 'ilike', like),
-        eb(sql`p.traits->>'phone'`, 'ilike', like),
-      ]),
-    );
-  }
-  // Members (a member number) and known people (any identifier but a device's anonymousId) are what operators list;
-  // a brand's anonymous visitors usually outnumber them and are listed apart.
   const kind = opts.kind ?? 'all';
-  if (kind !== 'all') {
-    q = q.where((eb) => {
-      const has = eb
-        .selectFrom('identifiers as k')
-        .select(sql`1`.as('one'))
-        .whereRef('k.workspace_id', '=', 'p.workspace_id')
-        .whereRef('k.profile_id', '=', 'p.id')
-        .where('k.type', kind === 'members' ? '=' : '<>', kind === 'members' ? 'member_no' : 'anonymousId');
-      return kind === 'anonymous' ? eb.not(eb.exists(has)) : eb.exists(has);
-    });
-  }
-  const rows = await q.orderBy('p.id', 'desc').limit(opts.limit + 1).execute();
+  const rows = kind === 'members' ? await listMembers(db, workspaceId, opts.q, before, opts.limit + 1) : await listLive(db, workspaceId, kind, opts.q, before, opts.limit + 1);
   const page = rows.slice(0, opts.limit);
   const ids = page.map((r) => r.id);
   const identifiers = ids.length
@@ -160,4 +122,91 @@ export async function listProfiles(db: Db, workspaceId: string, opts: { q?: stri
     })),
     nextCursor: rows.length > opts.limit ? String(page[page.length - 1]!.id) : null,
   };
+}
+
+type ProfileAlias = DB & { p: DB['profiles'] };
+
+/** The search: a profile one of whose identifiers is the term (as typed, lower-cased, as a phone), or whose name, email or phone trait contains it. */
+function matchesSearch(eb: ExpressionBuilder<ProfileAlias, 'p'>, term: string): Expression<SqlBool> {
+  const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const phone = normaliseIdentifier('phone', term);
+  return eb.or([
+    eb.exists(
+      eb
+        .selectFrom('identifiers as i')
+        .select(sql`1`.as('one'))
+        .whereRef('i.workspace_id', '=', 'p.workspace_id')
+        .whereRef('i.profile_id', '=', 'p.id')
+        .where((e2) => e2.or([e2('i.value', '=', term), e2('i.value', '=', term.toLowerCase()), ...(phone ? [e2('i.value', '=', phone)] : [])])),
+    ),
+    eb(sql`p.traits->>'name'`, 'ilike', like),
+    eb(sql`p.traits->>'email'`, 'ilike', like),
+    eb(sql`p.traits->>'phone'`, 'ilike', like),
+  ]);
+}
+
+/** Live profiles newest first; known people (any identifier but a device's anonymousId) or anonymous visitors apart. */
+function listLive(db: Db, workspaceId: string, kind: Exclude<ProfileKind, 'members'>, term: string | undefined, before: number | undefined, limit: number) {
+  let q = db
+    .selectFrom('profiles as p')
+    .select(['p.id', 'p.traits', 'p.first_seen_at', 'p.last_seen_at'])
+    .where('p.workspace_id', '=', workspaceId)
+    .where('p.merged_into', 'is', null);
+  if (before !== undefined) q = q.where('p.id', '<', before);
+  if (term) q = q.where((eb) => matchesSearch(eb, term));
+  if (kind !== 'all') {
+    q = q.where((eb) => {
+      const has = eb
+        .selectFrom('identifiers as k')
+        .select(sql`1`.as('one'))
+        .whereRef('k.workspace_id', '=', 'p.workspace_id')
+        .whereRef('k.profile_id', '=', 'p.id')
+        .where('k.type', '<>', 'anonymousId');
+      return kind === 'anonymous' ? eb.not(eb.exists(has)) : eb.exists(has);
+    });
+  }
+  return q.orderBy('p.id', 'desc').limit(limit).execute();
+}
+
+/**
+ * Members (a member number) newest first, read from the member numbers by profile id (identifiers_member_profile,
+ * migration 0011) and each one's profile in turn: members are often a small part of a brand's profiles, and walking
+ * the profiles for them read the whole workspace when the newest profiles are visitors. A profile with two member
+ * numbers is read at its first one only (no DISTINCT: it made the planner read and sort every member number). The
+ * lateral read (LIMIT 1: one profile per id) keeps the planner from joining all members to all profiles.
+ */
+function listMembers(db: Db, workspaceId: string, term: string | undefined, before: number | undefined, limit: number) {
+  let q = db
+    .selectFrom('identifiers as k')
+    .innerJoinLateral(
+      (eb) => {
+        let p = eb
+          .selectFrom('profiles as p')
+          .select(['p.id', 'p.traits', 'p.first_seen_at', 'p.last_seen_at'])
+          .where('p.workspace_id', '=', workspaceId)
+          .whereRef('p.id', '=', 'k.profile_id')
+          .where('p.merged_into', 'is', null);
+        if (term) p = p.where((e2) => matchesSearch(e2, term));
+        return p.limit(1).as('p');
+      },
+      (join) => join.onTrue(),
+    )
+    .select(['p.id', 'p.traits', 'p.first_seen_at', 'p.last_seen_at'])
+    .where('k.workspace_id', '=', workspaceId)
+    .where('k.type', '=', 'member_no')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('identifiers as d')
+            .select(sql`1`.as('one'))
+            .where('d.workspace_id', '=', workspaceId)
+            .where('d.type', '=', 'member_no')
+            .whereRef('d.profile_id', '=', 'k.profile_id')
+            .whereRef('d.id', '<', 'k.id'),
+        ),
+      ),
+    );
+  if (before !== undefined) q = q.where('k.profile_id', '<', before);
+  return q.orderBy('k.profile_id', 'desc').limit(limit).execute();
 }

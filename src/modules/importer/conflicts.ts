@@ -30,26 +30,31 @@ export async function importedWithConflict(
   const byMessage = new Map(rows.map((r) => [r.messageId, r]));
   const touching = before ? identifierArrays(rows) : { types: [], values: [] };
   // The holder is the side whose profile already has the limited type; its values of that type name the clash.
+  const { rows: hits } = await sql<{ a: number | string; b: number | string; message_id: string; reason: string }>`
+    WITH ${identifierIds(workspaceId, touching)}
+    ${conflictsOf(workspaceId)}
+    UNION
+    SELECT c.a, c.b, c.message_id, c.reason FROM identity_conflicts c
+    WHERE c.workspace_id = ${workspaceId} AND c.message_id = ANY(${[...byMessage.keys()]}::text[])
+    ORDER BY a, b`.execute(db);
+  if (!hits.length) return [];
+  // Their two sides, in a second statement that knows how many conflicts there are: planned with the search above,
+  // on its estimate of thousands, it hashed every identifier of the workspace and was JIT-compiled (0.3 s).
   const { rows: found } = await sql<ConflictRow>`
-    WITH ids AS MATERIALIZED (
-      SELECT i.id FROM unnest(${touching.types}::text[], ${touching.values}::text[]) AS x(t, v)
-      JOIN identifiers i ON i.workspace_id = ${workspaceId} AND i.type = x.t AND i.value = x.v
-    )
     SELECT c.a, c.b, c.message_id, c.reason, ia.type AS a_type, ia.value AS a_value, ia.profile_id AS a_profile,
            ib.type AS b_type, ib.value AS b_value, ib.profile_id AS b_profile, h.held
-    FROM identity_conflicts c
-    JOIN identifiers ia ON ia.workspace_id = c.workspace_id AND ia.id = c.a
-    JOIN identifiers ib ON ib.workspace_id = c.workspace_id AND ib.id = c.b
+    FROM unnest(${hits.map((h) => String(h.a))}::bigint[], ${hits.map((h) => String(h.b))}::bigint[], ${hits.map((h) => h.message_id)}::text[],
+      ${hits.map((h) => h.reason)}::text[]) WITH ORDINALITY AS c(a, b, message_id, reason, ord)
+    JOIN identifiers ia ON ia.workspace_id = ${workspaceId} AND ia.id = c.a
+    JOIN identifiers ib ON ib.workspace_id = ${workspaceId} AND ib.id = c.b
     LEFT JOIN LATERAL (
       SELECT array_agg(x.value ORDER BY x.value) AS held FROM (
         SELECT i.value FROM identifiers i
-        WHERE i.workspace_id = c.workspace_id AND i.type = substr(c.reason, 7)
+        WHERE i.workspace_id = ${workspaceId} AND i.type = substr(c.reason, 7)
           AND i.profile_id = (CASE WHEN ia.type = substr(c.reason, 7) THEN ib.profile_id ELSE ia.profile_id END)
         ORDER BY i.value LIMIT 3) x
     ) h ON c.reason LIKE 'limit:%'
-    WHERE c.workspace_id = ${workspaceId}
-      AND (c.message_id = ANY(${[...byMessage.keys()]}::text[]) OR c.a IN (SELECT id FROM ids) OR c.b IN (SELECT id FROM ids))
-    ORDER BY c.a, c.b`.execute(db);
+    ORDER BY c.ord`.execute(db);
   const reasons = new Map<number, string[]>();
   const add = (line: number, why: string) => (reasons.get(line) ?? reasons.set(line, []).get(line)!).push(why);
   for (const r of found) {
@@ -71,20 +76,31 @@ export async function importedWithConflict(
 
 /**
  * The conflicts touching the given rows' identifiers, as they stand before the rows are written (keys for
- * importedWithConflict's `before`). One query; identity_conflicts is keyed by (a, b), so its `b` side is scanned.
+ * importedWithConflict's `before`). One query.
  */
 export async function conflictsTouching(db: Db, workspaceId: string, rows: Array<{ identifiers: Identifier[] }>): Promise<Set<string>> {
   const { types, values } = identifierArrays(rows);
   if (!types.length) return new Set();
   const { rows: found } = await sql<{ a: number; b: number; message_id: string }>`
-    WITH ids AS MATERIALIZED (
-      SELECT i.id FROM unnest(${types}::text[], ${values}::text[]) AS x(t, v)
-      JOIN identifiers i ON i.workspace_id = ${workspaceId} AND i.type = x.t AND i.value = x.v
-    )
-    SELECT c.a, c.b, c.message_id FROM identity_conflicts c
-    WHERE c.workspace_id = ${workspaceId} AND (c.a IN (SELECT id FROM ids) OR c.b IN (SELECT id FROM ids))`.execute(db);
+    WITH ${identifierIds(workspaceId, { types, values })}
+    ${conflictsOf(workspaceId)}`.execute(db);
   return new Set(found.map(conflictKey));
 }
+
+/**
+ * `ids`: the ids of the given identifiers, each found by its key (type, value). Joined as a set, the planner hashed
+ * every identifier of the workspace (94 ms a 5,000-row chunk at 294,000 identifiers, spilling to disk; 27 ms now).
+ */
+const identifierIds = (workspaceId: string, { types, values }: { types: string[]; values: string[] }) => sql`ids AS MATERIALIZED (
+      SELECT i.id FROM unnest(${types}::text[], ${values}::text[]) AS x(t, v)
+      CROSS JOIN LATERAL (SELECT i.id FROM identifiers i WHERE i.workspace_id = ${workspaceId} AND i.type = x.t AND i.value = x.v LIMIT 1) i
+    )`;
+
+/** The conflicts with one of `ids` on either side: by the key (a, b) for `a`, by identity_conflicts_b (0010) for `b`. */
+const conflictsOf = (workspaceId: string) => sql`
+      SELECT c.a, c.b, c.message_id, c.reason FROM identity_conflicts c WHERE c.workspace_id = ${workspaceId} AND c.a IN (SELECT id FROM ids)
+      UNION
+      SELECT c.a, c.b, c.message_id, c.reason FROM identity_conflicts c WHERE c.workspace_id = ${workspaceId} AND c.b IN (SELECT id FROM ids)`;
 
 const conflictKey = (c: { a: number | string; b: number | string; message_id: string }) => `${String(c.a)}:${String(c.b)}:${c.message_id}`;
 

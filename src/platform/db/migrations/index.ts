@@ -21,6 +21,7 @@ import * as m0124 from './0124_profile_change_queue_order.js';
 import * as m0125 from './0125_moved_rows_origin_indexes.js';
 import * as m0126 from './0126_profile_change_queue_index.js';
 import * as m0127 from './0127_lifecycle_history_origin_index.js';
+import * as m0128 from './0128_tag_history_by_tag.js';
 import * as m0200 from './0200_channels.js';
 import * as m0201 from './0201_templates.js';
 import * as m0250 from './0250_journeys.js';
@@ -71,6 +72,7 @@ export const migrations: Record<string, Migration> = {
   '0125_moved_rows_origin_indexes': m0125,
   '0126_profile_change_queue_index': m0126,
   '0127_lifecycle_history_origin_index': m0127,
+  '0128_tag_history_by_tag': m0128,
   '0200_channels': m0200,
   '0201_templates': m0201,
   '0250_journeys': m0250,

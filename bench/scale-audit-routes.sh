@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Times the console's one-profile / one-page GET routes against a running `siyu serve` on the workspace that
 # bench/scale-audit-seed.ts builds: each route 5 times, prints the median and the slowest in ms.
-#   bench/scale-audit-routes.sh PORT ADMIN_TOKEN MEMBER_PROFILE_ID OTHER_PROFILE_ID MEMBER_NO
+#   bench/scale-audit-routes.sh PORT ADMIN_TOKEN MEMBER_PROFILE_ID OTHER_PROFILE_ID MEMBER_NO [TAG_ID SEGMENT_ID JOURNEY_ID]
 set -euo pipefail
-PORT=$1 TOKEN=$2 MEMBER=$3 OTHER=$4 MEMBER_NO=$5
+PORT=$1 TOKEN=$2 MEMBER=$3 OTHER=$4 MEMBER_NO=$5 TAG=${6:-none} SEGMENT=${7:-none} JOURNEY=${8:-none}
+FROM=$(date -u -d '-30 days' +%F) TO=$(date -u -d '+1 day' +%F)
 BASE="http://127.0.0.1:$PORT"
 routes=(
   "/api/v1/profiles/$MEMBER"
@@ -41,7 +42,7 @@ routes=(
   "/api/v1/imports"
   "/api/v1/stats/overview"
   "/api/v1/events/schema"
-  "/api/v1/reports/aipl"
+  "/api/v1/reports/aipl?from=$FROM&to=$TO"
   "/api/v1/reports/rfm"
   "/api/v1/reports/journeys"
   "/api/v1/journeys"
@@ -52,9 +53,18 @@ routes=(
   "/api/v1/loyalty/coupon-templates"
   "/api/v1/loyalty/coupon-campaigns"
   "/api/v1/loyalty/reports/points-liability"
-  "/api/v1/loyalty/reports/points-flow"
+  "/api/v1/loyalty/reports/points-flow?from=$FROM&to=$TO"
   "/api/v1/loyalty/reports/coupon-funnel"
-  "/api/v1/loyalty/reports/tiers"
+  "/api/v1/loyalty/reports/tiers?from=$FROM&to=$TO"
+  "/api/v1/tags/$TAG"
+  "/api/v1/tags/$TAG/history"
+  "/api/v1/segments/$SEGMENT"
+  "/api/v1/segments/$SEGMENT/members"
+  "/api/v1/segments/$SEGMENT/trend"
+  "/api/v1/overlap?refs=tag:$TAG,segment:$SEGMENT"
+  "/api/v1/journeys/$JOURNEY"
+  "/api/v1/journeys/$JOURNEY/stats"
+  "/api/v1/journeys/$JOURNEY/entries"
   "/api/v1/identifier-settings"
   "/api/v1/channels"
   "/api/v1/templates"

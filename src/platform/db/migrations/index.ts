@@ -10,6 +10,7 @@ import * as m0008 from './0008_ingest_intake.js';
 import * as m0009 from './0009_ingest_request_ip.js';
 import * as m0010 from './0010_profile_view_conflicts_by_identifier.js';
 import * as m0011 from './0011_identifiers_member_profile.js';
+import * as m0012 from './0012_identifiers_known_profile.js';
 import * as m0100 from './0100_tags_segments_lifecycle.js';
 import * as m0101 from './0101_profile_change_scope.js';
 import * as m0102 from './0102_realtime_profile_lookups.js';
@@ -61,6 +62,7 @@ export const migrations: Record<string, Migration> = {
   '0009_ingest_request_ip': m0009,
   '0010_profile_view_conflicts_by_identifier': m0010,
   '0011_identifiers_member_profile': m0011,
+  '0012_identifiers_known_profile': m0012,
   '0100_tags_segments_lifecycle': m0100,
   '0101_profile_change_scope': m0101,
   '0102_realtime_profile_lookups': m0102,

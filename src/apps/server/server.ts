@@ -23,7 +23,15 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     bodyLimit: 10 * 1024 * 1024,
     frameworkErrors,
     trustProxy: options.trustProxy ?? trustProxyFromEnv(),
+    // One access-log line per request, written when it has been answered, instead of Fastify's two (received,
+    // completed), each with the whole request and reply objects.
+    disableRequestLogging: true,
   });
+  if (options.logger) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    });
+  }
   installErrorHandler(app);
   setAuthenticator(app, tokenAuthenticator(ctx.database.db));
 

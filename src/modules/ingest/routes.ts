@@ -21,7 +21,7 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
   // PostgreSQL: two flushes at once, so the database works on one while the other commits (2 cores here). PGlite
   // has one connection: a second flush would only queue, and split the requests that could have shared the first.
   setIngestParallelism(db, ctx.database.kind === 'postgres' ? 2 : 1);
-  // Two info lines per request (Fastify's request log) cost CPU on the hottest path: ingest logs warnings and errors
+  // An access-log line per request costs CPU on the hottest path: ingest logs warnings and errors
   // only, unless LOG_LEVEL asks for debug or trace.
   const logLevel = process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace' ? process.env.LOG_LEVEL : 'warn';
   app.register(async (scope) => {

@@ -30,3 +30,18 @@ it.each([
 ])('email %j → %j', (raw, expected) => {
   expect(normaliseIdentifier('email', raw)).toBe(expected);
 });
+
+it.each([
+  ['member_no', ' MB001 ', 'MB001'],
+  ['member_no', 'MB001\u200b', 'MB001'], // a zero-width space pasted from a spreadsheet
+  ['member_no', '\ufeffMB001', 'MB001'], // a byte-order mark at the start of a pasted column
+  ['member_no', 'ＭＢ００１', 'MB001'], // full-width, typed with a Chinese input method
+  ['wechat_openid', '\u202do6_bmjrPTlm6_2sgVt7hMZOPfL2M\u202c', 'o6_bmjrPTlm6_2sgVt7hMZOPfL2M'],
+  ['userId', 'user\u200d-42', 'user-42'],
+  ['userId', 'ｕｓｅｒ', 'ｕｓｅｒ'], // only member numbers are folded: a userId is the client's own, kept as sent
+  ['userId', '用户 42', '用户 42'],
+  ['member_no', '\u200b', null], // nothing left once the invisible characters go
+  ['anonymousId', 'null\u200b', null], // a placeholder behind a zero-width space is still a placeholder
+])('%s %j → %j', (type, raw, expected) => {
+  expect(normaliseIdentifier(type, raw)).toBe(expected);
+});

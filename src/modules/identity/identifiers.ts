@@ -53,12 +53,28 @@ export function isPlaceholder(value: string): boolean {
 export function normaliseIdentifier(type: string, raw: unknown): string | null {
   if (typeof raw === 'number' && Number.isFinite(raw)) raw = String(raw);
   if (typeof raw !== 'string') return null;
-  const value = raw.trim();
+  if (type === 'email' || type === 'phone') {
+    const value = raw.trim();
+    if (isPlaceholder(value) || value.length > MAX_IDENTIFIER_LENGTH) return null;
+    return type === 'email' ? normaliseEmail(value) : normalisePhone(value);
+  }
+  const value = cleanOpaqueId(type, raw);
   if (isPlaceholder(value) || value.length > MAX_IDENTIFIER_LENGTH) return null;
-  if (type === 'email') return normaliseEmail(value);
-  if (type === 'phone') return normalisePhone(value);
   return value;
 }
+
+/**
+ * Ids are opaque and kept as sent, except for what no id contains: invisible format characters (a zero-width space
+ * or direction mark pasted from a chat app or a spreadsheet would otherwise make a second identity of one member).
+ * Member numbers are also typed by people, so full-width ＭＢ００１ from a Chinese input method is MB001.
+ * ASCII, nearly every id, takes the fast path.
+ */
+function cleanOpaqueId(type: string, raw: string): string {
+  if (!NON_ASCII.test(raw)) return raw.trim();
+  const form = type === 'member_no' ? raw.normalize('NFKC') : raw;
+  return form.replace(/\p{Cf}/gu, '').trim();
+}
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Lower case, in Unicode's compatibility form: a full-width ＠ or ｗａｎｇ from a Chinese input method is the ASCII address, and invisible format characters pasted along are dropped. */
 export function normaliseEmail(value: string): string | null {

@@ -4,6 +4,7 @@ import type { ProfileRemap } from '../../platform/hooks.js';
 import { insertEntry, lockAccount } from './ledger.js';
 import { consumeLots, openLots, planConsumption, refillLots } from './lots.js';
 import { touchProfiles } from './changes.js';
+import { followOrderGrants } from './remap-orders.js';
 
 type Trx = Transaction<DB>;
 
@@ -41,6 +42,7 @@ export async function remapLoyaltyRows(trx: Trx, workspaceId: string, remaps: Pr
         WHERE workspace_id = ${workspaceId} AND origin_profile_id = ${remap.from} AND profile_id <> ${remap.to}`.execute(trx);
     }
   }
+  for (const id of await followOrderGrants(trx, workspaceId, [...affected].sort((a, b) => a - b))) affected.add(id);
   const ids = [...affected].sort((a, b) => a - b);
   for (const id of ids) await reconcileAccount(trx, workspaceId, id);
   await rebuildCouponHoldings(trx, workspaceId, ids);

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { trustProxyFromEnv, type TrustProxy } from '../../platform/config.js';
 import { databaseReachable } from '../../platform/db/migrate.js';
 import { tokenAuthenticator } from '../../platform/http/auth.js';
@@ -25,7 +25,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     trustProxy: options.trustProxy ?? trustProxyFromEnv(),
     // One access-log line per request, written when it has been answered, instead of Fastify's two (received,
     // completed), each with the whole request and reply objects.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   if (options.logger) {
     app.addHook('onResponse', async (request, reply) => {

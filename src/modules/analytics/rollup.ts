@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
+import { advisoryKey } from '../../platform/db/advisory.js';
 import { notFound } from '../../platform/errors.js';
 
 /** The overview's default period (GET /api/v1/stats/overview without `days`). */
@@ -70,7 +71,7 @@ async function freshRollup(db: Db, workspaceId: string, timezone: string, fromDa
   if (current && usable(current, timezone, fromDay, today)) return current;
   return db.transaction().execute(async (trx) => {
     // One computation per workspace at a time; whoever waited finds it done.
-    await sql`SELECT pg_advisory_xact_lock(hashtext('siyu.overview_rollup'), hashtext(${workspaceId}))`.execute(trx);
+    await sql`SELECT pg_advisory_xact_lock(${advisoryKey(`siyu.overview_rollup:${workspaceId}`)})`.execute(trx);
     const again = await readState(trx, workspaceId);
     if (again && usable(again, timezone, fromDay, today)) return again;
     const from = again && again.timezone === timezone && again.from_day < fromDay ? again.from_day : fromDay;

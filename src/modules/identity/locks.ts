@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.js';
+import { advisoryKey } from '../../platform/db/advisory.js';
 
 /**
  * Ingest transactions hold the workspace's identity lock in shared mode; a recompute (merge, split) holds it
@@ -7,11 +8,11 @@ import type { DB } from '../../platform/db/schema.js';
  * On PGlite (one connection) these are uncontended.
  */
 export async function lockIdentityShared(trx: Transaction<DB>, workspaceId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock_shared(hashtext(${`identity:${workspaceId}`}))`.execute(trx);
+  await sql`SELECT pg_advisory_xact_lock_shared(${advisoryKey(`identity:${workspaceId}`)})`.execute(trx);
 }
 
 export async function lockIdentityExclusive(trx: Transaction<DB>, workspaceId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtext(${`identity:${workspaceId}`}))`.execute(trx);
+  await sql`SELECT pg_advisory_xact_lock(${advisoryKey(`identity:${workspaceId}`)})`.execute(trx);
 }
 
 /**
@@ -20,5 +21,5 @@ export async function lockIdentityExclusive(trx: Transaction<DB>, workspaceId: s
  * pass jit_above_cost on a large batch, and compiling them cost more CPU than it saved (as in rules/batch.ts).
  */
 export async function lockIdentitySharedForBatch(trx: Transaction<DB>, workspaceId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock_shared(hashtext(${`identity:${workspaceId}`})), set_config('jit', 'off', true)`.execute(trx);
+  await sql`SELECT pg_advisory_xact_lock_shared(${advisoryKey(`identity:${workspaceId}`)}), set_config('jit', 'off', true)`.execute(trx);
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
+import { advisoryKey } from '../../platform/db/advisory.js';
 import { computeRfm, refreshStages, snapshotDailyCounts } from '../lifecycle/index.js';
 import { dependencyOrder, ruleGraph } from '../rules/index.js';
 import { recomputeRuleTag } from '../tags/index.js';
@@ -171,7 +172,7 @@ const rulesLockKey = (workspaceId: string) => `siyu-rules:${workspaceId}`;
 
 /** Held (shared) by a real-time pass for its whole transaction; see exclusiveStep. */
 export async function lockRulesShared(trx: Db, workspaceId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock_shared(hashtext(${rulesLockKey(workspaceId)}))`.execute(trx);
+  await sql`SELECT pg_advisory_xact_lock_shared(${advisoryKey(rulesLockKey(workspaceId))})`.execute(trx);
 }
 
 /**
@@ -182,7 +183,7 @@ export async function lockRulesShared(trx: Db, workspaceId: string): Promise<voi
  */
 export async function exclusiveStep(db: Db, workspaceId: string, step: (trx: Db) => Promise<unknown>): Promise<void> {
   const run = async (trx: Db) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${rulesLockKey(workspaceId)}))`.execute(trx);
+    await sql`SELECT pg_advisory_xact_lock(${advisoryKey(rulesLockKey(workspaceId))})`.execute(trx);
     await step(trx);
   };
   if (db.isTransaction) await run(db);

@@ -35,6 +35,9 @@ function aliyunFake(req: FakeRequest) {
   if (q.get('SignatureMethod') !== 'HMAC-SHA1' || q.get('SignatureVersion') !== '1.0' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(q.get('Timestamp')!)) {
     return { status: 400, json: { Code: 'InvalidParameter', Message: 'bad signature parameters', RequestId: requestId } };
   }
+  // A proxy in front of the provider that answers a bare JSON value (or Aliyun's body lost on the way).
+  const bare = /^bare-(\d+)-(.*)$/.exec(q.get('OutId') ?? '');
+  if (bare) return { status: Number(bare[1]), text: bare[2] };
   const phone = q.get('PhoneNumbers')!;
   if (phone === '13800000000') return { json: { Message: 'invalid mobile number', RequestId: requestId, Code: 'isv.MOBILE_NUMBER_ILLEGAL' } };
   if (phone === '13900000000') return { json: { Message: '触发小时级流控Permits:5', RequestId: requestId, Code: 'isv.BUSINESS_LIMIT_CONTROL' } };
@@ -66,6 +69,8 @@ function tencentFake(req: FakeRequest) {
   if (req.headers['x-tc-action'] !== 'SendSms' || req.headers['x-tc-version'] !== '2021-01-11') return { json: { Response: { Error: { Code: 'InvalidAction', Message: 'no such action' }, RequestId } } };
   const body = JSON.parse(req.body) as { PhoneNumberSet: string[]; SmsSdkAppId: string; TemplateId: string; TemplateParamSet: string[]; SessionContext: string };
   const phone = body.PhoneNumberSet[0]!;
+  const bare = /^bare-(\d+)-(.*)$/.exec(body.SessionContext);
+  if (bare) return { status: Number(bare[1]), text: bare[2] };
   const status = (Code: string, Message: string) => ({
     json: { Response: { SendStatusSet: [{ SerialNo: Code === 'Ok' ? '5000:1045710669157053657849499619' : '', PhoneNumber: phone, Fee: Code === 'Ok' ? 1 : 0, SessionContext: body.SessionContext, Code, Message, IsoCode: 'CN' }], RequestId } },
   });
@@ -140,6 +145,16 @@ describe('SMS adapters against local fakes that verify the published signatures'
     expect(await adapter.send(sms, { to: '13900000000' }, 'b')).toMatchObject({ ok: false, error: { kind: 'retryable', code: 'LimitExceeded.PhoneNumberThirtySecondLimit' } });
     expect(await adapter.send({ ...sms, templateCode: 'BAD' }, { to: '13712345678' }, 'c')).toMatchObject({ ok: false, error: { kind: 'permanent' } });
     expect(await tencentWith('wrong-key').send(sms, { to: '13712345678' }, 'd')).toMatchObject({ ok: false, error: { kind: 'permanent', code: 'AuthFailure.SignatureFailure' } });
+  });
+
+  it('Aliyun and Tencent: an answer that is not a JSON object is judged by its status (200: not retried, it may have been sent; 503: retried)', async () => {
+    const sms = { channel: 'sms' as const, templateCode: '449739' };
+    for (const [name, adapter] of [['aliyun', aliyunWith(ALIYUN_SECRET)], ['tencent', tencentWith(TENCENT_KEY)]] as const) {
+      for (const bare of ['null', '42', '"queued"', '[]', 'not json', '{"Response":null}']) {
+        expect(await adapter.send(sms, { to: '13712345678' }, `bare-200-${bare}`), `${name} ${bare}`).toMatchObject({ ok: false, error: { kind: 'permanent', code: 'http_200' } });
+        expect(await adapter.send(sms, { to: '13712345678' }, `bare-503-${bare}`), `${name} ${bare}`).toMatchObject({ ok: false, error: { kind: 'retryable', code: 'http_503' } });
+      }
+    }
   });
 
   it('generic gateway: JSON post with bearer token, signature prepended; 4xx number error vs 5xx retry', async () => {

@@ -31,6 +31,7 @@ function wechatFake() {
       const body = JSON.parse(req.body) as { touser: string; template_id: string; client_msg_id?: string; data: unknown };
       if (body.touser === 'o_unsubscribed') return { json: { errcode: 43004, errmsg: 'require subscribe' } };
       if (body.template_id === 'bad-template') return { json: { errcode: 40037, errmsg: 'invalid template_id' } };
+      if (body.template_id === 'proxy-null') return { text: 'null' }; // a proxy's bare answer: not WeChat's object
       // client_msg_id: the same id within the window is the same message.
       const known = body.client_msg_id ? state.msgIds.get(body.client_msg_id) : undefined;
       const msgid = known ?? state.nextMsgId++;
@@ -98,6 +99,7 @@ describeEachDatabase('WeChat Official Account', (ctx) => {
 
     expect((await send(ws.adminToken, channelId, 'o_unsubscribed', 'k4')).json()).toMatchObject({ ok: false, error: { kind: 'invalid_recipient', code: '43004' } });
     expect((await send(ws.adminToken, channelId, 'o_a', 'k5', { ...templateMessage, templateId: 'bad-template' })).json()).toMatchObject({ ok: false, error: { kind: 'permanent', code: '40037' } });
+    expect((await send(ws.adminToken, channelId, 'o_a', 'k6', { ...templateMessage, templateId: 'proxy-null' })).json()).toMatchObject({ ok: false, error: { kind: 'retryable', code: '-1' } });
     expect((await app.inject({ method: 'POST', url: `/api/v1/channels/${channelId}/test`, headers: bearer(ws.adminToken) })).json()).toMatchObject({ ok: true });
     await app.inject({ method: 'PATCH', url: `/api/v1/channels/${channelId}`, headers: bearer(ws.adminToken), payload: { secrets: { appSecret: 'wrong' } } });
     await ctx.database.db.deleteFrom('channel_access_tokens').where('workspace_id', '=', ws.id).execute();

@@ -56,3 +56,13 @@ export function networkFailure(err: unknown): { ok: false; error: SendFailure } 
 export function classifyHttpStatus(status: number): FailureKind {
   return status >= 500 || status === 429 || status === 408 ? 'retryable' : 'permanent';
 }
+
+/**
+ * A provider's JSON answer as an object: a body that is not JSON, or is a bare value (`null`, a number, a string, an
+ * array, as a proxy or gateway in front of the provider may answer), reads as an empty object, so the adapter judges
+ * it by its HTTP status instead of failing on a property of `null`.
+ */
+export async function jsonObjectOf(response: Response): Promise<Record<string, unknown>> {
+  const parsed: unknown = await response.json().catch(() => null);
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+}

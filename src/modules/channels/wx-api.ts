@@ -50,16 +50,23 @@ export class WxApiClient {
       signal: AbortSignal.timeout(10_000),
     });
     if (!res.ok) return { errcode: res.status >= 500 ? -1 : res.status, errmsg: `HTTP ${res.status}` };
-    return (await res.json()) as WxAnswer;
+    return answerOf(res);
   }
 }
 
 /** GETs a token endpoint and turns errcode answers into a thrown WxApiError. */
 export async function fetchWxToken(url: URL): Promise<{ accessToken: string; expiresInSeconds: number }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  const answer = (await res.json().catch(() => ({ errcode: -1, errmsg: `HTTP ${res.status}` }))) as WxAnswer;
+  const answer = await answerOf(res);
   if (answer.errcode || typeof answer.access_token !== 'string') throw new WxApiError(answer.errcode ?? -1, answer.errmsg ?? 'no access_token');
   return { accessToken: answer.access_token, expiresInSeconds: Number(answer.expires_in ?? 7200) };
+}
+
+/** The answer's JSON object; anything else (not JSON, or a bare `null` from a proxy) reads as "system busy" (-1). */
+async function answerOf(res: Response): Promise<WxAnswer> {
+  const answer: unknown = await res.json().catch(() => null);
+  if (answer !== null && typeof answer === 'object' && !Array.isArray(answer)) return answer as WxAnswer;
+  return { errcode: -1, errmsg: `HTTP ${res.status}: the answer was not a JSON object` };
 }
 
 /** errcodes by what a sender should do (others: permanent). -1 is "system busy". */

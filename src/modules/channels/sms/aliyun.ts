@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { classifyHttpStatus, failure, networkFailure, type AdapterContext, type ChannelAdapter, type FailureKind, type SendResult } from '../adapter.js';
+import { classifyHttpStatus, failure, jsonObjectOf, networkFailure, type AdapterContext, type ChannelAdapter, type FailureKind, type SendResult } from '../adapter.js';
 import type { SmsMessage } from '../schema.js';
 
 /**
@@ -56,7 +56,7 @@ export function aliyunSmsAdapter(ctx: AdapterContext): ChannelAdapter {
     };
     const query = `Signature=${percentEncode(aliyunSignature('GET', params, accessKeySecret))}&${aliyunCanonicalQuery(params)}`;
     const response = await fetch(`${settings.endpoint}?${query}`, { signal: AbortSignal.timeout(10_000) });
-    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    const body = await jsonObjectOf(response);
     return { status: response.status, body };
   }
 

@@ -1,4 +1,4 @@
-import { classifyHttpStatus, failure, networkFailure, type AdapterContext, type ChannelAdapter, type SendResult } from '../adapter.js';
+import { classifyHttpStatus, failure, jsonObjectOf, networkFailure, type AdapterContext, type ChannelAdapter, type SendResult } from '../adapter.js';
 import type { SmsMessage } from '../schema.js';
 
 /**
@@ -28,8 +28,7 @@ export function genericSmsAdapter(ctx: AdapterContext): ChannelAdapter {
         });
         // Only an object answer has fields to read: a bare null, number or string (or no JSON at all) leaves the status
         // to decide. Reading fields off null threw, and a 200 was then reported as a network failure and sent again.
-        const parsed: unknown = await res.json().catch(() => null);
-        const body = (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}) as Record<string, unknown>;
+        const body = await jsonObjectOf(res);
         if (res.ok) {
           // Own field only: a field named `constructor` that the answer lacks must fall back, not give a function.
           const id = Object.hasOwn(body, settings.messageIdField) ? body[settings.messageIdField] : undefined;

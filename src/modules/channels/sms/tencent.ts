@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { classifyHttpStatus, failure, networkFailure, type AdapterContext, type ChannelAdapter, type FailureKind, type SendResult } from '../adapter.js';
+import { classifyHttpStatus, failure, jsonObjectOf, networkFailure, type AdapterContext, type ChannelAdapter, type FailureKind, type SendResult } from '../adapter.js';
 import type { SmsMessage } from '../schema.js';
 
 /**
@@ -90,8 +90,8 @@ export function tencentSmsAdapter(ctx: AdapterContext): ChannelAdapter {
       body: payload,
       signal: AbortSignal.timeout(10_000),
     });
-    const json = (await res.json().catch(() => ({}))) as { Response?: Record<string, unknown> };
-    return { status: res.status, response: json.Response ?? {} };
+    const answer = (await jsonObjectOf(res)).Response;
+    return { status: res.status, response: answer !== null && typeof answer === 'object' && !Array.isArray(answer) ? (answer as Record<string, unknown>) : {} };
   }
 
   return {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { AppError } from '../../platform/errors.js';
+import { CsvSplitter, type CsvRecord } from './csv.js';
 import { utf8Chunks, type ImportEncoding } from './decode.js';
 import type { Reject, SourceRecord } from './records.js';
 
@@ -61,26 +62,43 @@ export async function* readRecords(
     }
     return;
   }
-  const parser = stream.pipe(
-    parse({
-      columns: (header: string[]) => {
-        const columns = header.map((h) => h.trim());
-        options.checkHeader?.(columns);
-        return columns;
-      },
-      delimiter: delimiterOf(head),
-      bom: true,
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-      skip_records_with_error: true,
-    }),
-  );
-  stream.once('error', (err) => parser.destroy(err)); // pipe() does not pass a source's error on
-  parser.on('skip', (err: Error & { lines?: number }) => onReject({ line: err.lines ?? 0, reason: `unreadable CSV row: ${err.message}` }));
-  for await (const row of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    yield { line: row.info.lines, record: row.record };
+  yield* csvRecords(stream, delimiterOf(head), onReject, options.checkHeader);
+}
+
+/** A CSV's records keyed by its header's (trimmed) column names; a row with a field too many or too few is a reject. */
+async function* csvRecords(
+  stream: AsyncIterable<Buffer>,
+  delimiter: string,
+  onReject: (r: Reject) => void,
+  checkHeader: ((columns: string[]) => void) | undefined,
+): AsyncGenerator<SourceRecord> {
+  const splitter = new CsvSplitter(delimiter);
+  const decoder = new TextDecoder('utf-8');
+  let columns: string[] | undefined;
+  function* records(batch: CsvRecord[]): Generator<SourceRecord> {
+    for (const r of batch) {
+      if ('error' in r) {
+        if (!columns) throw new AppError('invalid_request', `the header (line ${r.line}) cannot be read: ${r.error}`);
+        onReject({ line: r.line, reason: `unreadable CSV row: ${r.error}` });
+        continue;
+      }
+      if (!columns) {
+        columns = r.fields;
+        checkHeader?.(columns);
+        continue;
+      }
+      if (r.fields.length !== columns.length) {
+        onReject({ line: r.line, reason: `unreadable CSV row: ${r.fields.length} fields where the header has ${columns.length}` });
+        continue;
+      }
+      const record: Record<string, string> = {};
+      for (let i = 0; i < columns.length; i++) record[columns[i]!] = r.fields[i]!;
+      yield { line: r.line, record };
+    }
   }
+  for await (const chunk of stream) yield* records(splitter.push(decoder.decode(chunk, { stream: true })));
+  yield* records(splitter.push(decoder.decode()));
+  yield* records(splitter.end());
 }
 
 /** The header line's delimiter: a comma, unless the line has none and has tabs (or else semicolons). */

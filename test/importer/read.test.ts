@@ -50,3 +50,15 @@ it.each(PAUSES)('reads every JSON line once (%s)', async (_, pause) => {
   expect(records).toEqual([{ line: 1, record: { member_no: 'J1' } }, { line: 5, record: { member_no: 'J2' } }]);
   expect(rejects.map((r) => r.line)).toEqual([3, 4]);
 });
+
+it('a header that cannot be read refuses the file with its line, rather than taking a row for the header', async () => {
+  const file = tmp('members.csv', ['', 'member_no,"phone', 'M1,138'].join('\n'));
+  await expect(readAll(file, 'csv', () => Promise.resolve())).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/header \(line 2\)/) });
+});
+
+it('a row with a stray quote is refused on its own line and the rows after it are read', async () => {
+  const file = tmp('members.csv', ['member_no,phone,name', 'M1,13800000001,"王', 'M2,13800000002,李', 'M3,13800000003,张', ''].join('\n'));
+  const { records, rejects } = await readAll(file, 'csv', () => Promise.resolve());
+  expect(records.map((r) => [r.line, r.record.member_no])).toEqual([[3, 'M2'], [4, 'M3']]);
+  expect(rejects).toEqual([{ line: 2, reason: expect.stringMatching(/^unreadable CSV row: a quote opened in field 3 is never closed/) }]);
+});

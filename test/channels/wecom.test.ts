@@ -112,6 +112,39 @@ describeEachDatabase('WeCom', (ctx) => {
     expect((await encryptedPost(callbackPath, added, 'ww_other_corp')).statusCode).toBe(403);
   });
 
+  it('turns customer-group joins and leaves (change_external_chat) into profile events for the customers among the members, once each', async () => {
+    const { ws, callbackPath } = await setup();
+    // The published shape: the changed members as a list of <Item>s, corp members and customers together.
+    const groupXml = (chatId: string, detail: string, scene: Record<string, number>, members: string[], createTime: number, version: string) =>
+      `<xml><ToUserName><![CDATA[${CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${createTime}</CreateTime>` +
+      `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_chat]]></Event><ChatId><![CDATA[${chatId}]]></ChatId>` +
+      `<ChangeType><![CDATA[update]]></ChangeType><UpdateDetail><![CDATA[${detail}]]></UpdateDetail>` +
+      Object.entries(scene).map(([k, v]) => `<${k}>${v}</${k}>`).join('') +
+      `<MemChangeCnt>${members.length}</MemChangeCnt><MemChangeList>${members.map((m) => `<Item><![CDATA[${m}]]></Item>`).join('')}</MemChangeList>` +
+      `<LastMemVer><![CDATA[v0]]></LastMemVer><CurMemVer><![CDATA[${version}]]></CurMemVer></xml>`;
+    const alice = 'wmAliceAAAAAAAAAAAAAAAAAAAAAAAA';
+    const bob = 'woBobBBBBBBBBBBBBBBBBBBBBBBBBBB';
+    const joined = groupXml('wrGroupOne', 'add_member', { JoinScene: 3 }, ['zhangsan', alice, bob], 1700003000, 'v1');
+    expect((await encryptedPost(callbackPath, joined)).body).toBe('success');
+    expect((await encryptedPost(callbackPath, joined)).body).toBe('success'); // WeCom retries: once
+    // Another group's change in the same second is another fact.
+    await encryptedPost(callbackPath, groupXml('wrGroupTwo', 'add_member', { JoinScene: 1 }, [alice], 1700003000, 'v7'));
+    await encryptedPost(callbackPath, groupXml('wrGroupOne', 'del_member', { QuitScene: 1 }, [bob], 1700003100, 'v2'));
+    const create = xml({ ToUserName: CORP_ID, FromUserName: 'sys', CreateTime: 1700003200, MsgType: 'event', Event: 'change_external_chat', ChatId: 'wrGroupThree', ChangeType: 'create' });
+    expect((await encryptedPost(callbackPath, create)).body).toBe('success');
+    const events = await ctx.database.db.selectFrom('events as e').innerJoin('identifiers as i', (j) => j.onRef('i.workspace_id', '=', 'e.workspace_id').onRef('i.id', '=', 'e.identifier_id'))
+      .select(['e.event', 'e.properties', 'i.value']).where('e.workspace_id', '=', ws.id).orderBy('e.timestamp').orderBy('i.value').execute();
+    expect(events.map((e) => [e.event, e.value, (e.properties as { chatId: string }).chatId])).toEqual([
+      ['WeCom Group Joined', alice, 'wrGroupOne'],
+      ['WeCom Group Joined', alice, 'wrGroupTwo'],
+      ['WeCom Group Joined', bob, 'wrGroupOne'],
+      ['WeCom Group Left', bob, 'wrGroupOne'],
+    ]);
+    expect(events[0]!.properties).toMatchObject({ corpId: CORP_ID, joinScene: 'group_qr_code', memberVersion: 'v1' });
+    expect(events.find((e) => (e.properties as { chatId: string }).chatId === 'wrGroupTwo')!.properties).toMatchObject({ joinScene: 'invite_link' });
+    expect(events[3]!.properties).toMatchObject({ quitScene: 'removed', memberVersion: 'v2' });
+  });
+
   it('sends to external contacts (add_msg_template) and welcome messages (send_welcome_msg), classifying errors', async () => {
     const { ws, channelId } = await setup();
     const send = (to: string, message: Record<string, unknown>, key: string) =>
@@ -142,5 +175,14 @@ describe('WeCom callbacks → profile events (pure)', () => {
     expect(message).toMatchObject({ event: 'WeCom Contact Added', anonymousId: 'wecom_external_userid:wm1', properties: { changeType: 'add_half_external_contact', state: 's' } });
     expect(wecomCallbackToMessages('ww1', { ...fields })[0]!.messageId).toBe(message!.messageId);
     expect(wecomCallbackToMessages('ww1', { ...fields, Event: 'change_external_chat' })).toEqual([]);
+    const group = { Event: 'change_external_chat', ChatId: 'wr1', ChangeType: 'update', UpdateDetail: 'add_member', JoinScene: '0', CreateTime: '1700000000', MemChangeList: 'lisi,wmCustomerOne00000000000000,wmCustomerTwo00000000000000' };
+    const joins = wecomCallbackToMessages('ww1', group);
+    expect(joins.map((m) => m.anonymousId)).toEqual(['wecom_external_userid:wmCustomerOne00000000000000', 'wecom_external_userid:wmCustomerTwo00000000000000']);
+    expect(joins[0]).toMatchObject({ event: 'WeCom Group Joined', properties: { chatId: 'wr1', joinScene: 'invited' } });
+    expect(new Set(joins.map((m) => m.messageId)).size).toBe(2);
+    expect(wecomCallbackToMessages('ww1', { ...group }).map((m) => m.messageId)).toEqual(joins.map((m) => m.messageId));
+    for (const other of [{ ChangeType: 'create' }, { ChangeType: 'dismiss' }, { UpdateDetail: 'change_name' }, { UpdateDetail: 'change_owner' }, { MemChangeList: 'lisi,wangwu' }]) {
+      expect(wecomCallbackToMessages('ww1', { ...group, ...other }), JSON.stringify(other)).toEqual([]);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { firstSighting, forgetSighting } from '../inbound.js';
 import { emitProfileEvents, externalId, factMessageId, trackEvent, type ProfileEventMessage } from '../profile-events.js';
 import { signatureMatches, wxDecrypt, wxSignature } from '../wx-crypto.js';
 import { parseWxXml } from '../xml.js';
+import { groupFactKey, wecomGroupToMessages } from './group-events.js';
 
 export interface WecomCallbackQuery {
   msg_signature?: string;
@@ -47,15 +48,18 @@ const changeEvents: Record<string, string> = {
 };
 
 export function wecomDedupKey(fields: Record<string, string>): string {
-  return `${fields.Event ?? ''}:${fields.ChangeType ?? ''}:${fields.ExternalUserID ?? ''}:${fields.UserID ?? ''}:${fields.CreateTime ?? ''}`;
+  const key = `${fields.Event ?? ''}:${fields.ChangeType ?? ''}:${fields.ExternalUserID ?? ''}:${fields.UserID ?? ''}:${fields.CreateTime ?? ''}`;
+  // Two changes of one group, or of two groups, in the same second are two facts.
+  return fields.Event === 'change_external_chat' ? `${key}:${groupFactKey(fields)}` : key;
 }
 
 /**
  * change_external_contact → a profile event on the external contact: which member (UserID) it concerns, the `State`
  * of the contact-me QR code that brought them (the channel code: store, guide, campaign) and the WelcomeCode a
- * welcome message must answer within 20 s. Pure.
+ * welcome message must answer within 20 s; change_external_chat → group joins and leaves (group-events.ts). Pure.
  */
 export function wecomCallbackToMessages(corpId: string, fields: Record<string, string>): ProfileEventMessage[] {
+  if (fields.Event === 'change_external_chat') return wecomGroupToMessages(corpId, fields);
   if (fields.Event !== 'change_external_contact' || !fields.ExternalUserID) return [];
   const event = changeEvents[fields.ChangeType ?? ''];
   if (!event) return [];
